@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// The README's test command: type checks, unit and integration tests, then the browser end-to-end tests.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+function step(name, cmd, args) {
+  process.stderr.write(`\n== ${name}: ${cmd} ${args.join(' ')}\n`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.status !== 0) {
+    process.stderr.write(`== ${name} failed (exit ${r.status})\n`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.core.json']);
+step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.node.json']);
+step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.web.json']);
+step('unit and integration tests', 'npx', ['vitest', 'run']);
+if (existsSync('test/e2e')) step('end-to-end tests', 'node', ['test/e2e/run.mjs']);
