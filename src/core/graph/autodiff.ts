@@ -1,0 +1,249 @@
+// Reverse-mode automatic differentiation over the graph builder's own ops.
+// The gradient is built as more nodes on the same tape, so "loss and gradient"
+// serialises as one ONNX graph. Only the paths from the requested inputs to the
+// loss are differentiated: a conv weight's gradient is never built when only
+// latents are optimised. The rules follow shared/AUTODIFF.md and each one has
+// a finite-difference check in gradcheck.ts.
+import { Graph, GraphError, Node, Shape, Value, numel } from './graph';
+
+type Rule = (g: Graph, node: Node, dy: Value, wants: boolean[]) => (Value | null)[];
+
+/** Sums a broadcast gradient back down to the operand's shape. */
+export function reduceTo(g: Graph, dy: Value, shape: Shape): Value {
+  if (dy.shape.length === shape.length && dy.shape.every((d, i) => d === shape[i])) return dy;
+  const lead = dy.shape.length - shape.length;
+  const axes: number[] = [];
+  dy.shape.forEach((d, i) => {
+    const j = i - lead;
+    if (j < 0 || (shape[j] === 1 && d !== 1)) axes.push(i);
+  });
+  const summed = axes.length ? g.reduceSum(dy, axes, true) : dy;
+  return g.reshape(summed, [...shape]);
+}
+
+function transposeLast2(g: Graph, v: Value): Value {
+  const r = v.shape.length;
+  const perm = v.shape.map((_, i) => i);
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  return g.transpose(v, perm);
+}
+
+type ConvMeta = {
+  strides: [number, number];
+  pads: [number, number, number, number];
+  dilations: [number, number];
+  group: number;
+  kernel_shape: [number, number];
+};
+
+/**
+ * Gradient of a convolution with respect to its weight: a Conv in which the
+ * input (batch and channels swapped) is correlated with the output gradient
+ * (swapped the same way); the forward stride becomes the dilation. Groups are
+ * handled one at a time.
+ */
+function convWeightGrad(g: Graph, x: Value, dy: Value, m: ConvMeta, wShape: Shape): Value {
+  const [kh, kw] = [wShape[2] as number, wShape[3] as number];
+  const group = m.group;
+  const cin = (x.shape[1] as number) / group;
+  const cout = (dy.shape[1] as number) / group;
+  const parts: Value[] = [];
+  for (let gi = 0; gi < group; gi++) {
+    const xg = group === 1 ? x : g.slice(x, [1], [gi * cin], [(gi + 1) * cin]);
+    const dyg = group === 1 ? dy : g.slice(dy, [1], [gi * cout], [(gi + 1) * cout]);
+    const xT = g.transpose(xg, [1, 0, 2, 3]);
+    const dyT = g.transpose(dyg, [1, 0, 2, 3]);
+    let r = g.conv(xT, dyT, { strides: m.dilations, dilations: m.strides, pads: m.pads });
+    if (r.shape[2] !== kh || r.shape[3] !== kw) r = g.slice(r, [2, 3], [0, 0], [kh, kw]);
+    parts.push(g.transpose(r, [1, 0, 2, 3]));
+  }
+  return g.concat(parts, 0);
+}
+
+const zerosLike = (g: Graph, v: Value): Value => g.expand(g.scalar(0), [...v.shape]);
+
+const RULES: Record<string, Rule> = {
+  Identity: (_g, _n, dy) => [dy],
+  Add: (g, n, dy) => [reduceTo(g, dy, n.inputs[0]!.shape), reduceTo(g, dy, n.inputs[1]!.shape)],
+  Sub: (g, n, dy, w) => [reduceTo(g, dy, n.inputs[0]!.shape), w[1] ? reduceTo(g, g.neg(dy), n.inputs[1]!.shape) : null],
+  Mul: (g, n, dy, w) => {
+    const [a, b] = n.inputs as [Value, Value];
+    return [w[0] ? reduceTo(g, g.mul(dy, b), a.shape) : null, w[1] ? reduceTo(g, g.mul(dy, a), b.shape) : null];
+  },
+  Div: (g, n, dy, w) => {
+    const [a, b] = n.inputs as [Value, Value];
+    return [
+      w[0] ? reduceTo(g, g.div(dy, b), a.shape) : null,
+      w[1] ? reduceTo(g, g.neg(g.div(g.mul(dy, n.output), b)), b.shape) : null
+    ];
+  },
+  Neg: (g, _n, dy) => [g.neg(dy)],
+  Sqrt: (g, n, dy) => [g.div(g.mulScalar(dy, 0.5), n.output)],
+  Reciprocal: (g, n, dy) => [g.neg(g.mul(dy, g.square(n.output)))],
+  Exp: (g, n, dy) => [g.mul(dy, n.output)],
+  Log: (g, n, dy) => [g.div(dy, n.inputs[0]!)],
+  Abs: (g, n, dy) => [g.mul(dy, g.sign(n.inputs[0]!))],
+  Sigmoid: (g, n, dy) => [g.mul(dy, g.mul(n.output, g.sub(g.scalar(1), n.output)))],
+  Tanh: (g, n, dy) => [g.mul(dy, g.sub(g.scalar(1), g.square(n.output)))],
+  Relu: (g, n, dy) => [g.where(g.greater(n.inputs[0]!, g.scalar(0)), dy, g.scalar(0))],
+  Pow: (g, n, dy) => {
+    const p = n.meta.exponent as number;
+    return [g.mul(dy, g.mulScalar(g.pow(n.inputs[0]!, p - 1), p)), null];
+  },
+  LeakyRelu: (g, n, dy) => {
+    const alpha = n.meta.alpha as number;
+    return [g.where(g.greater(n.inputs[0]!, g.scalar(0)), dy, g.mulScalar(dy, alpha))];
+  },
+  Clip: (g, n, dy) => {
+    const x = n.inputs[0]!;
+    const inside = g.and(g.greaterOrEqual(x, n.inputs[1]!), g.lessOrEqual(x, n.inputs[2]!));
+    return [g.where(inside, dy, g.scalar(0)), null, null];
+  },
+  Where: (g, n, dy, w) => {
+    const [c, a, b] = n.inputs as [Value, Value, Value];
+    const zero = g.scalar(0);
+    return [
+      null,
+      w[1] ? reduceTo(g, g.where(c, dy, zero), a.shape) : null,
+      w[2] ? reduceTo(g, g.where(c, zero, dy), b.shape) : null
+    ];
+  },
+  MatMul: (g, n, dy, w) => {
+    const [a, b] = n.inputs as [Value, Value];
+    return [
+      w[0] ? reduceTo(g, g.matmul(dy, transposeLast2(g, b)), a.shape) : null,
+      w[1] ? reduceTo(g, g.matmul(transposeLast2(g, a), dy), b.shape) : null
+    ];
+  },
+  ReduceSum: (g, n, dy) => {
+    const x = n.inputs[0]!;
+    const axes = n.meta.axes as number[];
+    const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    return [g.expand(g.reshape(dy, kept), [...x.shape]), null];
+  },
+  Reshape: (g, n, dy) => [g.reshape(dy, [...n.inputs[0]!.shape]), null],
+  Transpose: (g, n, dy) => {
+    const perm = n.meta.perm as number[];
+    const inv = perm.map((_, i) => perm.indexOf(i));
+    return [g.transpose(dy, inv)];
+  },
+  Expand: (g, n, dy) => [reduceTo(g, dy, n.inputs[0]!.shape), null],
+  Slice: (g, n, dy) => {
+    const x = n.inputs[0]!;
+    const r = x.shape.length;
+    const pads = new Array<number>(2 * r).fill(0);
+    const { axes, starts, ends } = n.meta as { axes: number[]; starts: number[]; ends: number[] };
+    axes.forEach((ax, i) => {
+      pads[ax] = starts[i] as number;
+      pads[ax + r] = (x.shape[ax] as number) - (ends[i] as number);
+    });
+    return [g.pad(dy, pads), null, null, null];
+  },
+  Concat: (g, n, dy, w) => {
+    const axis = n.meta.axis as number;
+    let offset = 0;
+    return n.inputs.map((v, i) => {
+      const size = v.shape[axis] as number;
+      const part = w[i] ? g.slice(dy, [axis], [offset], [offset + size]) : null;
+      offset += size;
+      return part;
+    });
+  },
+  Pad: (g, n, dy) => {
+    const x = n.inputs[0]!;
+    const r = x.shape.length;
+    const pads = n.meta.pads as number[];
+    const axes = x.shape.map((_, i) => i);
+    const starts = axes.map((i) => pads[i] as number);
+    const ends = axes.map((i) => (pads[i] as number) + (x.shape[i] as number));
+    void r;
+    return [g.slice(dy, axes, starts, ends), null, null];
+  },
+  Conv: (g, n, dy, w) => {
+    const [x, wt] = n.inputs as [Value, Value];
+    const m = n.meta as unknown as ConvMeta;
+    let dx: Value | null = null;
+    if (w[0]) {
+      const [kh, kw] = m.kernel_shape;
+      const outPad = [0, 1].map((i) => {
+        const full = (m.strides[i] as number) * ((dy.shape[2 + i] as number) - 1) + ((i ? kw : kh) - 1) * (m.dilations[i] as number) + 1 - (m.pads[i] as number) - (m.pads[i + 2] as number);
+        return (x.shape[2 + i] as number) - full;
+      }) as [number, number];
+      dx = g.convTranspose(dy, wt, { strides: m.strides, pads: m.pads, dilations: m.dilations, group: m.group, outputPadding: outPad });
+    }
+    const dw = w[1] ? convWeightGrad(g, x, dy, m, wt.shape) : null;
+    return [dx, dw];
+  },
+  ConvTranspose: (g, n, dy, w) => {
+    const [x, wt] = n.inputs as [Value, Value];
+    const m = n.meta as unknown as ConvMeta;
+    const dx = w[0] ? g.conv(dy, wt, { strides: m.strides, pads: m.pads, dilations: m.dilations, group: m.group }) : null;
+    // y = ConvT(x, W) is the adjoint of Conv(., W): <dy, ConvT(x, W)> = <Conv(dy, W), x>.
+    const dw = w[1] ? convWeightGrad(g, dy, x, m, wt.shape) : null;
+    return [dx, dw];
+  },
+  AveragePool: (g, n, dy) => {
+    const x = n.inputs[0]!;
+    const { k, stride } = n.meta as { k: number; stride: number };
+    const [b, c, h, wd] = x.shape as [number, number, number, number];
+    const [oh, ow] = [dy.shape[2] as number, dy.shape[3] as number];
+    const flat = g.reshape(dy, [b * c, 1, oh, ow]);
+    const kernel = g.constant(new Float32Array(k * k).fill(1 / (k * k)), [1, 1, k, k]);
+    const outPad: [number, number] = [h - (stride * (oh - 1) + k), wd - (stride * (ow - 1) + k)];
+    const up = g.convTranspose(flat, kernel, { strides: [stride, stride], outputPadding: outPad });
+    return [g.reshape(up, [b, c, h, wd])];
+  },
+  MaxPool: (g, n, dy) => {
+    const x = n.inputs[0]!;
+    const winner = g.equal(x, g.upsampleNearest(n.output, 2));
+    return [g.where(winner, g.upsampleNearest(dy, 2), g.scalar(0))];
+  }
+};
+
+export function hasGradientRule(op: string): boolean {
+  return op in RULES;
+}
+
+/**
+ * Appends to `g` the nodes computing d loss / d wrt for a scalar `loss`, and
+ * returns one gradient per requested value (zeros where the loss does not
+ * depend on it).
+ */
+export function gradients(g: Graph, loss: Value, wrt: readonly Value[]): Value[] {
+  if (numel(loss.shape) !== 1) {
+    throw new GraphError(`gradients: the loss must be a scalar, got shape [${loss.shape.join(', ')}]`);
+  }
+  const forwardEnd = g.nodes.length;
+  const dependsOnWrt = new Set<number>(wrt.map((v) => v.id));
+  for (let i = 0; i < forwardEnd; i++) {
+    const n = g.nodes[i]!;
+    if (n.inputs.some((v) => dependsOnWrt.has(v.id))) dependsOnWrt.add(n.output.id);
+  }
+  const lossNeeds = new Set<number>([loss.id]);
+  for (let i = loss.producer; i >= 0; i--) {
+    const n = g.nodes[i]!;
+    if (lossNeeds.has(n.output.id)) for (const v of n.inputs) lossNeeds.add(v.id);
+  }
+
+  const grads = new Map<number, Value>();
+  grads.set(loss.id, g.constant([1], loss.shape));
+  for (let i = loss.producer; i >= 0; i--) {
+    const n = g.nodes[i]!;
+    const dy = grads.get(n.output.id);
+    if (!dy) continue;
+    const wants = n.inputs.map((v) => v.dtype === 'float32' && dependsOnWrt.has(v.id) && lossNeeds.has(v.id));
+    if (!wants.some(Boolean)) continue;
+    if (n.meta.noGrad) throw new GraphError(`gradients: ${n.op} was built forward-only and has no gradient`);
+    const rule = RULES[n.op];
+    if (!rule) throw new GraphError(`gradients: no rule for op ${n.op}`);
+    const dxs = rule(g, n, dy, wants);
+    n.inputs.forEach((v, k) => {
+      const d = dxs[k];
+      if (!wants[k] || !d) return;
+      const prev = grads.get(v.id);
+      grads.set(v.id, prev ? g.add(prev, d) : d);
+    });
+  }
+  return wrt.map((v) => grads.get(v.id) ?? zerosLike(g, v));
+}
