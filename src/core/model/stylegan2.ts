@@ -1,0 +1,253 @@
+// StyleGAN2 (config-f, as in the official StyleGAN2-ADA code) built on the graph builder.
+// Three entry points: z -> w (mapping), W+ -> StyleSpace s (affines), s -> image (synthesis).
+// The modulated conv is written in input-scaling form: x*s -> Conv(W) -> *d, with
+// d = rsqrt(s^2 . W2 + 1e-8) and W2[o,i] = sum_k W[o,i,k]^2. It equals the fused
+// grouped form (tested), keeps W an initializer that ORT pre-packs, and lets
+// frames batch.
+import { Graph, Value } from '../graph/graph';
+import { Architecture, ModelError, SQRT2, StyleLayer, numWs, styleDim, styleLayers } from './architecture';
+import { ModelBundle, tensor } from './bundle';
+
+export type ModConvForm = 'input-scaling' | 'grouped';
+
+export interface SynthesisOptions {
+  /** Raw conv weights to build as trainable tensors (graph inputs for fine-tuning or weight gradients). */
+  trainable?: readonly string[];
+  form?: ModConvForm;
+}
+
+const LRELU_GAIN = SQRT2;
+const DEMOD_EPS = 1e-8;
+
+/** [1,3,3,1] FIR filter, normalised, as a 2D kernel times `gain`. */
+export function firKernel(gain: number): Float32Array {
+  const f = [1, 3, 3, 1].map((v) => v / 8);
+  const k = new Float32Array(16);
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) k[i * 4 + j] = f[i]! * f[j]! * gain;
+  return k;
+}
+
+function repeatKernel(k: Float32Array, channels: number): Float32Array {
+  const out = new Float32Array(channels * k.length);
+  for (let c = 0; c < channels; c++) out.set(k, c * k.length);
+  return out;
+}
+
+/** out[j,i] = w[i,j] * scale, for a row-major [rows, cols] matrix. */
+function transposeScaled(w: Float32Array, rows: number, cols: number, scale: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = w[i * cols + j]! * scale;
+  return out;
+}
+
+function scaled(w: Float32Array, scale: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let i = 0; i < w.length; i++) out[i] = w[i]! * scale;
+  return out;
+}
+
+/** Conv OIHW -> ConvTranspose layout IOHW. */
+function swapOI(w: Float32Array, o: number, i: number, kk: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) for (let k = 0; k < kk; k++) out[(b * o + a) * kk + k] = w[(a * i + b) * kk + k]!;
+  return out;
+}
+
+/** W2^T[i,o] = sum_k W[o,i,k]^2, the demodulation matrix. */
+function demodMatrixT(w: Float32Array, o: number, i: number, kk: number): Float32Array {
+  const out = new Float32Array(i * o);
+  for (let a = 0; a < o; a++) {
+    for (let b = 0; b < i; b++) {
+      let s = 0;
+      for (let k = 0; k < kk; k++) s += w[(a * i + b) * kk + k]! ** 2;
+      out[b * o + a] = s;
+    }
+  }
+  return out;
+}
+
+export class StyleGan2 {
+  readonly arch: Architecture;
+  readonly layers: StyleLayer[];
+  readonly numWs: number;
+  readonly styleDim: number;
+
+  constructor(readonly bundle: ModelBundle) {
+    this.arch = bundle.manifest.architecture;
+    this.layers = styleLayers(this.arch);
+    this.numWs = numWs(this.arch);
+    this.styleDim = styleDim(this.arch);
+  }
+
+  get wAvg(): Float32Array {
+    return tensor(this.bundle, 'mapping.w_avg');
+  }
+
+  private t(name: string): Float32Array {
+    return tensor(this.bundle, name);
+  }
+
+  /** z [B, zDim] -> w [B, wDim] (no truncation; see truncate()). */
+  mapping(g: Graph, z: Value): Value {
+    const a = this.arch;
+    // normalize_2nd_moment
+    let x = g.mul(z, g.rsqrt(g.addScalar(g.reduceMean(g.square(z), [1], true), 1e-8)));
+    let inDim = a.zDim;
+    for (let i = 0; i < a.mappingLayers; i++) {
+      const wt = transposeScaled(this.t(`mapping.fc${i}.weight`), a.wDim, inDim, a.mappingLrMul / Math.sqrt(inDim));
+      const b = scaled(this.t(`mapping.fc${i}.bias`), a.mappingLrMul);
+      x = g.add(g.matmul(x, g.weight(`mapping.fc${i}.wt`, wt, [inDim, a.wDim])), g.weight(`mapping.fc${i}.b`, b, [1, a.wDim]));
+      x = g.mulScalar(g.leakyRelu(x, 0.2), LRELU_GAIN);
+      inDim = a.wDim;
+    }
+    return x;
+  }
+
+  /** The affine of one layer: w [B, wDim] -> s [B, C]. */
+  private affine(g: Graph, l: StyleLayer, w: Value): Value {
+    const a = this.arch;
+    // FullyConnectedLayer(bias_init=1): weight gain 1/sqrt(wDim); ToRGB also scales styles by 1/sqrt(C).
+    const gain = (1 / Math.sqrt(a.wDim)) * (l.kind === 'torgb' ? 1 / Math.sqrt(l.inChannels) : 1);
+    const biasGain = l.kind === 'torgb' ? 1 / Math.sqrt(l.inChannels) : 1;
+    const wt = transposeScaled(this.t(`${l.name}.affine.weight`), l.inChannels, a.wDim, gain);
+    const b = scaled(this.t(`${l.name}.affine.bias`), biasGain);
+    return g.add(g.matmul(w, g.weight(`${l.name}.affine.wt`, wt, [a.wDim, l.inChannels])), g.weight(`${l.name}.affine.b`, b, [1, l.inChannels]));
+  }
+
+  /** W+ [B, numWs, wDim] -> flat StyleSpace s [B, styleDim]. */
+  styles(g: Graph, wplus: Value): Value {
+    const [b, n, d] = wplus.shape as [number, number, number];
+    if (n !== this.numWs || d !== this.arch.wDim) {
+      throw new ModelError(`W+ must be [B, ${this.numWs}, ${this.arch.wDim}], got [${wplus.shape}]`);
+    }
+    const rows = new Map<number, Value>();
+    const row = (i: number): Value => {
+      let r = rows.get(i);
+      if (!r) {
+        r = g.reshape(g.slice(wplus, [1], [i], [i + 1]), [b, d]);
+        rows.set(i, r);
+      }
+      return r;
+    };
+    return g.concat(this.layers.map((l) => this.affine(g, l, row(l.wIndex))), 1);
+  }
+
+  /** Flat StyleSpace s [B, styleDim] -> image [B, 3, R, R] in the generator's range (about -1..1). */
+  synthesis(g: Graph, s: Value, opts: SynthesisOptions = {}): Value {
+    const [b, sd] = s.shape as [number, number];
+    if (sd !== this.styleDim) throw new ModelError(`styles must be [B, ${this.styleDim}], got [${s.shape}]`);
+    const form = opts.form ?? 'input-scaling';
+    const trainable = new Set(opts.trainable ?? []);
+    const styleOf = (l: StyleLayer): Value => g.slice(s, [1], [l.sOffset], [l.sOffset + l.inChannels]);
+    const c4 = this.arch.channels[4]!;
+    let x: Value = g.weight('synthesis.b4.const', this.t('synthesis.b4.const'), [1, c4, 4, 4]);
+    if (form === 'grouped') x = g.expand(x, [b, c4, 4, 4]);
+    let img: Value | null = null;
+    for (const l of this.layers) {
+      const st = styleOf(l);
+      if (l.kind === 'conv') {
+        x = this.modConv(g, x, st, l, form, trainable.has(`${l.name}.weight`));
+      } else {
+        const y = this.toRgb(g, x, st, l);
+        img = img ? g.add(this.upsampleImage(g, img), y) : y;
+      }
+    }
+    if (!img) throw new ModelError('synthesis produced no image');
+    return img;
+  }
+
+  /** W+ -> image in one graph (what the encoder differentiates). */
+  render(g: Graph, wplus: Value, opts: SynthesisOptions = {}): Value {
+    return this.synthesis(g, this.styles(g, wplus), opts);
+  }
+
+  private fir(g: Graph, x: Value): Value {
+    const c = x.shape[1] as number;
+    const k = g.weight(`fir_${g.nodes.length}`, repeatKernel(firKernel(4), c), [c, 1, 4, 4]);
+    return g.conv(x, k, { pads: [1, 1, 1, 1], group: c });
+  }
+
+  private upsampleImage(g: Graph, img: Value): Value {
+    const c = img.shape[1] as number;
+    const k = g.weight(`upfir_${g.nodes.length}`, repeatKernel(firKernel(4), c), [c, 1, 4, 4]);
+    return g.convTranspose(img, k, { strides: [2, 2], pads: [1, 1, 1, 1], group: c });
+  }
+
+  private modConv(g: Graph, x: Value, st: Value, l: StyleLayer, form: ModConvForm, trainable: boolean): Value {
+    const [o, i] = [l.outChannels, l.inChannels];
+    const raw = this.t(`${l.name}.weight`);
+    const b = st.shape[0] as number;
+    let y: Value;
+    if (form === 'grouped') {
+      y = this.modConvGrouped(g, x, st, l, g.weight(`${l.name}.weight`, raw, [o, i, 3, 3]));
+    } else {
+      let kernel: Value;
+      let w2t: Value;
+      if (trainable) {
+        const w = g.weight(`${l.name}.weight`, raw, [o, i, 3, 3]);
+        kernel = l.up ? g.transpose(w, [1, 0, 2, 3]) : w;
+        w2t = g.transpose(g.reduceSum(g.square(w), [2, 3]), [1, 0]);
+      } else {
+        kernel = l.up ? g.weight(`${l.name}.weightT`, swapOI(raw, o, i, 9), [i, o, 3, 3]) : g.weight(`${l.name}.weight`, raw, [o, i, 3, 3]);
+        w2t = g.weight(`${l.name}.w2t`, demodMatrixT(raw, o, i, 9), [i, o]);
+      }
+      const xs = g.mul(x, g.reshape(st, [b, i, 1, 1]));
+      y = l.up ? this.fir(g, g.convTranspose(xs, kernel, { strides: [2, 2] })) : g.conv(xs, kernel, { pads: [1, 1, 1, 1] });
+      const d = g.rsqrt(g.addScalar(g.matmul(g.square(st), w2t), DEMOD_EPS));
+      y = g.mul(y, g.reshape(d, [b, o, 1, 1]));
+    }
+    const strength = this.t(`${l.name}.noise_strength`)[0]!;
+    if (strength !== 0) {
+      y = g.add(y, g.weight(`${l.name}.noise`, scaled(this.t(`${l.name}.noise_const`), strength), [1, 1, l.res, l.res]));
+    }
+    y = g.add(y, g.weight(`${l.name}.bias`, this.t(`${l.name}.bias`), [1, o, 1, 1]));
+    y = g.mulScalar(g.leakyRelu(y, 0.2), LRELU_GAIN);
+    if (this.arch.convClamp !== null) y = g.clip(y, -this.arch.convClamp, this.arch.convClamp);
+    return y;
+  }
+
+  /** The official fused form: per-sample modulated, demodulated weights and one grouped conv. */
+  private modConvGrouped(g: Graph, x: Value, st: Value, l: StyleLayer, w: Value): Value {
+    const [o, i] = [l.outChannels, l.inChannels];
+    const b = st.shape[0] as number;
+    const [h, wd] = [x.shape[2] as number, x.shape[3] as number];
+    let ww = g.mul(g.reshape(w, [1, o, i, 3, 3]), g.reshape(st, [b, 1, i, 1, 1]));
+    const d = g.rsqrt(g.addScalar(g.reduceSum(g.square(ww), [2, 3, 4], true), DEMOD_EPS));
+    ww = g.mul(ww, d);
+    const xg = g.reshape(x, [1, b * i, h, wd]);
+    if (!l.up) {
+      const y = g.conv(xg, g.reshape(ww, [b * o, i, 3, 3]), { pads: [1, 1, 1, 1], group: b });
+      return g.reshape(y, [b, o, h, wd]);
+    }
+    const wt = g.reshape(g.transpose(ww, [0, 2, 1, 3, 4]), [b * i, o, 3, 3]);
+    const y = g.convTranspose(xg, wt, { strides: [2, 2], group: b });
+    return this.fir(g, g.reshape(y, [b, o, 2 * h + 1, 2 * wd + 1]));
+  }
+
+  private toRgb(g: Graph, x: Value, st: Value, l: StyleLayer): Value {
+    const [o, i] = [l.outChannels, l.inChannels];
+    const b = st.shape[0] as number;
+    const w = g.weight(`${l.name}.weight`, this.t(`${l.name}.weight`), [o, i, 1, 1]);
+    let y = g.conv(g.mul(x, g.reshape(st, [b, i, 1, 1])), w);
+    y = g.add(y, g.weight(`${l.name}.bias`, this.t(`${l.name}.bias`), [1, o, 1, 1]));
+    if (this.arch.convClamp !== null) y = g.clip(y, -this.arch.convClamp, this.arch.convClamp);
+    return y;
+  }
+}
+
+/** Truncation towards w_avg as the official code does: w_avg + psi * (w - w_avg). */
+export function truncate(w: Float32Array, wAvg: Float32Array, psi: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let k = 0; k < w.length; k++) {
+    const a = wAvg[k % wAvg.length]!;
+    out[k] = a + psi * (w[k]! - a);
+  }
+  return out;
+}
+
+/** Broadcasts one w per sample to all numWs rows of W+. */
+export function broadcastW(w: Float32Array, batch: number, nWs: number, wDim: number): Float32Array {
+  const out = new Float32Array(batch * nWs * wDim);
+  for (let b = 0; b < batch; b++) for (let j = 0; j < nWs; j++) out.set(w.subarray(b * wDim, (b + 1) * wDim), (b * nWs + j) * wDim);
+  return out;
+}
