@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { BenchRow, benchModel, configFNet, machineDescription } from '../../core/model/bench';
+import { ensureSeededModel } from '../../core/model/defaults';
+import { StyleGan2 } from '../../core/model/stylegan2';
+import { Runtime } from '../../core/runtime';
+import { defaultModelDir } from '../paths';
+import { printJson, progress } from '../errors';
+import { int } from '../options';
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('time forward and VJP (d/dStyleSpace) passes: config-f at 256 and 1024, and the seeded model, at batch 1 and 4')
+    .option('--json', 'print one JSON object on stdout')
+    .option('--runs <n>', 'timed runs per row after one warm-up (median reported)', '5')
+    .option('--quick', 'only config-f 256 and the seeded model')
+    .action(async (o) => {
+      const rt = await Runtime.create({ device: program.opts().device });
+      const runs = int(o.runs, '--runs', 1);
+      const seeded = await ensureSeededModel(defaultModelDir(), rt, progress);
+      const plan: { name: string; net: () => StyleGan2; runs: number }[] = [
+        { name: seeded.manifest.name, net: () => new StyleGan2(seeded), runs },
+        { name: 'config-f', net: () => configFNet(256), runs }
+      ];
+      if (!o.quick) plan.push({ name: 'config-f', net: () => configFNet(1024), runs: Math.min(runs, 3) });
+      const results: BenchRow[] = [];
+      for (const p of plan) {
+        const net = p.net();
+        for (const batch of [1, 4]) {
+          progress(`bench ${p.name} ${net.arch.resolution}x${net.arch.resolution} batch ${batch}...`);
+          const row = await benchModel(rt, p.name, net, batch, p.runs);
+          progress(`  forward ${row.forwardMsPerFrame.toFixed(1)} ms/frame, vjp ${row.vjpMsPerFrame.toFixed(1)} ms/frame (${row.vjpOverForward.toFixed(2)}x forward)`);
+          results.push(row);
+        }
+      }
+      const out = { machine: machineDescription(rt), results };
+      if (o.json) printJson(out);
+    });
+}

@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { opChecks } from '../../core/graph/checks';
+import { CheckResult, runCheck } from '../../core/graph/gradcheck';
+import { loadBundle } from '../../core/model/bundle';
+import { modelChecks } from '../../core/model/checks';
+import { ensureSeededModel } from '../../core/model/defaults';
+import { Runtime } from '../../core/runtime';
+import { defaultModelDir } from '../paths';
+import { printJson, progress } from '../errors';
+
+export function registerGradcheck(program: Command): void {
+  program
+    .command('gradcheck')
+    .description('check every gradient rule and whole-network gradients against finite differences run through onnxruntime-node')
+    .option('--model <dir>', 'model bundle for the whole-network checks (default: the seeded model)')
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (o) => {
+      const rt = await Runtime.create({ device: program.opts().device });
+      const bundle = o.model ? loadBundle(resolve(o.model)) : await ensureSeededModel(defaultModelDir(), rt, progress);
+      // Whole networks get a smaller step: see gradcheck.ts on float32 rounding and kinks.
+      const cases = [...opChecks(), ...modelChecks(bundle).map((c) => ({ ...c, step: 1e-4 }))];
+      const checks: CheckResult[] = [];
+      for (const c of cases) {
+        const r = await runCheck(rt, c);
+        checks.push(r);
+        progress(`${r.relError <= 1e-2 ? 'ok  ' : 'FAIL'} ${r.relError.toExponential(2)}  ${c.name}`);
+      }
+      const maxRelError = Math.max(...checks.map((c) => c.relError));
+      if (o.json) printJson({ checks: checks.map(({ name, relError }) => ({ name, relError })), maxRelError });
+      else progress(`max relative error ${maxRelError.toExponential(2)} over ${checks.length} checks`);
+      if (!(maxRelError <= 1e-2)) process.exitCode = 1;
+    });
+}

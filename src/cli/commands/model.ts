@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { makeArchitecture, styleDim, numWs } from '../../core/model/architecture';
+import { loadBundle } from '../../core/model/bundle';
+import { createSeededModel } from '../../core/model/create';
+import { Runtime } from '../../core/runtime';
+import { printJson, progress } from '../errors';
+import { int } from '../options';
+
+export function registerModel(program: Command): void {
+  const model = program.command('model').description('create and inspect model bundles');
+  model
+    .command('create')
+    .description('write a seeded model: the true StyleGAN2 architecture with random weights')
+    .requiredOption('--out <dir>', 'bundle folder to write')
+    .option('--seed <n>', 'random seed', '1')
+    .option('--resolution <n>', 'output resolution, 16 to 1024', '64')
+    .option('--channel-base <n>', 'channels at resolution r are min(base / r, max)', '2048')
+    .option('--channel-max <n>', 'largest channel count', '128')
+    .option('--name <name>', 'model name (default seeded-<resolution>)')
+    .option('--json', 'print the manifest summary as JSON')
+    .action(async (o) => {
+      const resolution = int(o.resolution, '--resolution');
+      const arch = makeArchitecture({ resolution, channelBase: int(o.channelBase, '--channel-base'), channelMax: int(o.channelMax, '--channel-max') });
+      const rt = await Runtime.create({ device: program.opts().device });
+      const out = resolve(o.out);
+      progress(`creating seeded model ${out} (${resolution}x${resolution}, seed ${o.seed})`);
+      const m = await createSeededModel(out, arch, int(o.seed, '--seed'), rt, o.name ?? `seeded-${resolution}`);
+      const summary = { path: out, id: m.id, name: m.name, resolution, numWs: numWs(arch), styleDim: styleDim(arch), parameters: m.weights.floats };
+      if (o.json) printJson(summary);
+      else progress(`wrote ${out}: id ${m.id}, ${m.weights.floats} parameters, W+ ${summary.numWs}x${arch.wDim}, StyleSpace ${summary.styleDim} channels`);
+    });
+  model
+    .command('info <dir>')
+    .description('print a bundle summary')
+    .action((dir: string) => {
+      const b = loadBundle(resolve(dir));
+      const a = b.manifest.architecture;
+      printJson({ id: b.manifest.id, name: b.manifest.name, resolution: a.resolution, channels: a.channels, numWs: numWs(a), styleDim: styleDim(a), convClamp: a.convClamp, parameters: b.manifest.weights.floats, calibrated: Boolean(b.manifest.basis) });
+    });
+}

@@ -1,0 +1,29 @@
+// stylecast: the command-line tool over src/core.
+import { Command } from 'commander';
+import { registerBench } from './commands/bench';
+import { registerDemo } from './commands/demo';
+import { registerGradcheck } from './commands/gradcheck';
+import { registerModel } from './commands/model';
+import { fail } from './errors';
+
+const program = new Command();
+program
+  .name('stylecast')
+  .description('Stylecast Studio command-line tool: StyleGAN2 talking-head encoding on onnxruntime-node')
+  .option('--device <device>', 'auto, cpu or cuda (env STYLECAST_DEVICE)', process.env.STYLECAST_DEVICE ?? 'auto')
+  .showHelpAfterError()
+  .exitOverride((err) => {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);
+    process.exit(err.exitCode || 2);
+  });
+
+registerModel(program);
+registerGradcheck(program);
+registerBench(program);
+registerDemo(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  fail(e);
+}
