@@ -6,7 +6,12 @@
 // a finite-difference check in gradcheck.ts.
 import { Graph, GraphError, Node, Shape, Value, numel } from './graph';
 
-type Rule = (g: Graph, node: Node, dy: Value, wants: boolean[]) => (Value | null)[];
+interface RuleContext {
+  /** Values the current gradients() call differentiates with respect to: never treated as constants. */
+  variables: ReadonlySet<number>;
+}
+
+type Rule = (g: Graph, node: Node, dy: Value, wants: boolean[], ctx: RuleContext) => (Value | null)[];
 
 /** Sums a broadcast gradient back down to the operand's shape. */
 export function reduceTo(g: Graph, dy: Value, shape: Shape): Value {
@@ -61,6 +66,23 @@ function convWeightGrad(g: Graph, x: Value, dy: Value, m: ConvMeta, wShape: Shap
   return g.concat(parts, 0);
 }
 
+/** W[o, i, a, b] (grouped) -> W'[i, o, k-1-a, k-1-b]: the kernel of the stride-1 Conv adjoint. */
+function flipSwap(w: Float32Array, shape: Shape, group: number): Float32Array {
+  const [o, ig, kh, kw] = shape as [number, number, number, number];
+  const og = o / group;
+  const out = new Float32Array(w.length);
+  for (let gi = 0; gi < group; gi++)
+    for (let oo = 0; oo < og; oo++)
+      for (let i = 0; i < ig; i++)
+        for (let a = 0; a < kh; a++)
+          for (let b = 0; b < kw; b++) {
+            const src = (((gi * og + oo) * ig + i) * kh + a) * kw + b;
+            const dst = (((gi * ig + i) * og + oo) * kh + (kh - 1 - a)) * kw + (kw - 1 - b);
+            out[dst] = w[src]!;
+          }
+  return out;
+}
+
 const zerosLike = (g: Graph, v: Value): Value => g.expand(g.scalar(0), [...v.shape]);
 
 const RULES: Record<string, Rule> = {
@@ -91,13 +113,19 @@ const RULES: Record<string, Rule> = {
     const p = n.meta.exponent as number;
     return [g.mul(dy, g.mulScalar(g.pow(n.inputs[0]!, p - 1), p)), null];
   },
+  // LeakyRelu and Clip read their mask off the output, not the input, so the input
+  // can be freed after the forward pass (the output is usually kept anyway, as the
+  // next layer's input). LeakyRelu(alpha > 0) keeps the sign; Clip's output is strictly
+  // inside the bounds exactly where the input was (up to the measure-zero boundary).
   LeakyRelu: (g, n, dy) => {
     const alpha = n.meta.alpha as number;
-    return [g.where(g.greater(n.inputs[0]!, g.scalar(0)), dy, g.mulScalar(dy, alpha))];
+    if (!(alpha > 0)) return [g.where(g.greater(n.inputs[0]!, g.scalar(0)), dy, g.mulScalar(dy, alpha))];
+    return [g.where(g.greater(n.output, g.scalar(0)), dy, g.mulScalar(dy, alpha))];
   },
   Clip: (g, n, dy) => {
-    const x = n.inputs[0]!;
-    const inside = g.and(g.greaterOrEqual(x, n.inputs[1]!), g.lessOrEqual(x, n.inputs[2]!));
+    const { lo, hi } = n.meta as { lo: number; hi: number };
+    const y = n.output;
+    const inside = g.and(g.greater(y, g.scalar(lo)), g.greater(g.scalar(hi), y));
     return [g.where(inside, dy, g.scalar(0)), null, null];
   },
   Where: (g, n, dy, w) => {
@@ -160,7 +188,7 @@ const RULES: Record<string, Rule> = {
     void r;
     return [g.slice(dy, axes, starts, ends), null, null];
   },
-  Conv: (g, n, dy, w) => {
+  Conv: (g, n, dy, w, ctx) => {
     const [x, wt] = n.inputs as [Value, Value];
     const m = n.meta as unknown as ConvMeta;
     let dx: Value | null = null;
@@ -170,7 +198,25 @@ const RULES: Record<string, Rule> = {
         const full = (m.strides[i] as number) * ((dy.shape[2 + i] as number) - 1) + ((i ? kw : kh) - 1) * (m.dilations[i] as number) + 1 - (m.pads[i] as number) - (m.pads[i + 2] as number);
         return (x.shape[2 + i] as number) - full;
       }) as [number, number];
-      dx = g.convTranspose(dy, wt, { strides: m.strides, pads: m.pads, dilations: m.dilations, group: m.group, outputPadding: outPad });
+      const init = g.initializerOf(wt);
+      const [pt, pl, pb, pr] = m.pads;
+      const [d0, d1] = m.dilations;
+      const fullPads = [(kh - 1) * d0 - pt, (kw - 1) * d1 - pl, (kh - 1) * d0 - pb, (kw - 1) * d1 - pr] as [number, number, number, number];
+      if (init && !ctx.variables.has(wt.id) && m.strides[0] === 1 && m.strides[1] === 1 && fullPads.every((p) => p >= 0)) {
+        // Stride 1 with a constant weight: the adjoint is a plain Conv with the flipped,
+        // in/out-swapped kernel, stored as an initializer so ORT pre-packs it and
+        // runs its (faster) Conv kernels instead of ConvTranspose.
+        g.markBaked(wt);
+        const flipped = g.weight(`${init.name}.adjoint_${g.nodes.length}`, flipSwap(init.data as Float32Array, wt.shape, m.group), [
+          ((wt.shape[1] as number) * m.group),
+          (wt.shape[0] as number) / m.group,
+          kh,
+          kw
+        ]);
+        dx = g.conv(dy, flipped, { pads: fullPads, dilations: m.dilations, group: m.group });
+      } else {
+        dx = g.convTranspose(dy, wt, { strides: m.strides, pads: m.pads, dilations: m.dilations, group: m.group, outputPadding: outPad });
+      }
     }
     const dw = w[1] ? convWeightGrad(g, x, dy, m, wt.shape) : null;
     return [dx, dw];
@@ -226,6 +272,7 @@ export function gradients(g: Graph, loss: Value, wrt: readonly Value[]): Value[]
     if (lossNeeds.has(n.output.id)) for (const v of n.inputs) lossNeeds.add(v.id);
   }
 
+  const ctx: RuleContext = { variables: new Set(wrt.map((v) => v.id)) };
   const grads = new Map<number, Value>();
   grads.set(loss.id, g.constant([1], loss.shape));
   for (let i = loss.producer; i >= 0; i--) {
@@ -237,7 +284,7 @@ export function gradients(g: Graph, loss: Value, wrt: readonly Value[]): Value[]
     if (n.meta.noGrad) throw new GraphError(`gradients: ${n.op} was built forward-only and has no gradient`);
     const rule = RULES[n.op];
     if (!rule) throw new GraphError(`gradients: no rule for op ${n.op}`);
-    const dxs = rule(g, n, dy, wants);
+    const dxs = rule(g, n, dy, wants, ctx);
     n.inputs.forEach((v, k) => {
       const d = dxs[k];
       if (!wants[k] || !d) return;

@@ -84,6 +84,13 @@ export class Graph {
   private readonly initById = new Map<number, Initializer>();
   private readonly names = new Set<string>();
   private readonly scalarCache = new Map<number, Value>();
+  /** Initializers whose data was baked into derived constants: they must stay constant. */
+  readonly baked = new Set<number>();
+
+  /** Records that `v`'s current data was folded into other constants. */
+  markBaked(v: Value): void {
+    this.baked.add(v.id);
+  }
 
   private newValue(shape: Shape, dtype: DType, producer: number): Value {
     for (const d of shape) {

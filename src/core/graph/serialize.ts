@@ -75,7 +75,11 @@ export function serialize(g: Graph, outputs: readonly GraphOutput[], opts: Seria
 
   const asInputs = new Set(opts.initializersAsInputs ?? []);
   for (const name of asInputs) {
-    if (!g.initializers.some((i) => i.name === name)) throw new GraphError(`serialize: no initializer named "${name}"`);
+    const init = g.initializers.find((i) => i.name === name);
+    if (!init) throw new GraphError(`serialize: no initializer named "${name}"`);
+    if (g.baked.has(init.value.id)) {
+      throw new GraphError(`serialize: "${name}" was folded into derived constants, so it cannot become an input; build it as trainable`);
+    }
   }
   const nodes: OnnxTypes.INodeProto[] = nodeIdx.map((i) => {
     const n = g.nodes[i]!;

@@ -177,9 +177,12 @@ export class StyleGan2 {
     const [o, i] = [l.outChannels, l.inChannels];
     const raw = this.t(`${l.name}.weight`);
     const b = st.shape[0] as number;
+    // bias_act computes lrelu(z) * sqrt2, which equals lrelu(sqrt2 * z) because lrelu is
+    // positively homogeneous. Folding the gain into the demodulation coefficients, the noise
+    // and the bias saves a full-size tensor per layer, in the forward and in the gradient.
     let y: Value;
     if (form === 'grouped') {
-      y = this.modConvGrouped(g, x, st, l, g.weight(`${l.name}.weight`, raw, [o, i, 3, 3]));
+      y = g.mulScalar(this.modConvGrouped(g, x, st, l, g.weight(`${l.name}.weight`, raw, [o, i, 3, 3])), LRELU_GAIN);
     } else {
       let kernel: Value;
       let w2t: Value;
@@ -189,19 +192,20 @@ export class StyleGan2 {
         w2t = g.transpose(g.reduceSum(g.square(w), [2, 3]), [1, 0]);
       } else {
         kernel = l.up ? g.weight(`${l.name}.weightT`, swapOI(raw, o, i, 9), [i, o, 3, 3]) : g.weight(`${l.name}.weight`, raw, [o, i, 3, 3]);
+        g.markBaked(kernel); // W2 below is derived from it
         w2t = g.weight(`${l.name}.w2t`, demodMatrixT(raw, o, i, 9), [i, o]);
       }
       const xs = g.mul(x, g.reshape(st, [b, i, 1, 1]));
       y = l.up ? this.fir(g, g.convTranspose(xs, kernel, { strides: [2, 2] })) : g.conv(xs, kernel, { pads: [1, 1, 1, 1] });
       const d = g.rsqrt(g.addScalar(g.matmul(g.square(st), w2t), DEMOD_EPS));
-      y = g.mul(y, g.reshape(d, [b, o, 1, 1]));
+      y = g.mul(y, g.reshape(g.mulScalar(d, LRELU_GAIN), [b, o, 1, 1]));
     }
     const strength = this.t(`${l.name}.noise_strength`)[0]!;
     if (strength !== 0) {
-      y = g.add(y, g.weight(`${l.name}.noise`, scaled(this.t(`${l.name}.noise_const`), strength), [1, 1, l.res, l.res]));
+      y = g.add(y, g.weight(`${l.name}.noise`, scaled(this.t(`${l.name}.noise_const`), strength * LRELU_GAIN), [1, 1, l.res, l.res]));
     }
-    y = g.add(y, g.weight(`${l.name}.bias`, this.t(`${l.name}.bias`), [1, o, 1, 1]));
-    y = g.mulScalar(g.leakyRelu(y, 0.2), LRELU_GAIN);
+    y = g.add(y, g.weight(`${l.name}.bias`, scaled(this.t(`${l.name}.bias`), LRELU_GAIN), [1, o, 1, 1]));
+    y = g.leakyRelu(y, 0.2);
     if (this.arch.convClamp !== null) y = g.clip(y, -this.arch.convClamp, this.arch.convClamp);
     return y;
   }

@@ -1,0 +1,87 @@
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeArchitecture, numWs, styleDim, styleLayers } from '../../../src/core/model/architecture';
+import { loadBundle, writeBundle } from '../../../src/core/model/bundle';
+import { seededTensors } from '../../../src/core/model/create';
+import { CONFIG_F } from '../../../src/core/model/architecture';
+
+const tmp = mkdtempSync(join(tmpdir(), 'stylecast-bundle-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const arch = makeArchitecture({ resolution: 16, channelBase: 128, channelMax: 8, zDim: 16, wDim: 16, mappingLayers: 2 });
+
+function fresh(name: string): string {
+  const dir = join(tmp, name);
+  writeBundle(dir, name, arch, seededTensors(arch, 4));
+  return dir;
+}
+
+describe('architecture', () => {
+  it('config-f at 1024 has 18 ws and 9088 StyleSpace channels, with the official ws order', () => {
+    const a = CONFIG_F(1024);
+    expect(numWs(a)).toBe(18);
+    expect(styleDim(a)).toBe(9088);
+    expect(a.channels).toEqual({ 4: 512, 8: 512, 16: 512, 32: 512, 64: 512, 128: 256, 256: 128, 512: 64, 1024: 32 });
+    const l = styleLayers(a);
+    expect(l.map((x) => x.wIndex).slice(0, 6)).toEqual([0, 1, 1, 2, 3, 3]);
+    expect(l.at(-1)).toMatchObject({ name: 'synthesis.b1024.torgb', wIndex: 17 });
+    expect(numWs(CONFIG_F(256))).toBe(14);
+  });
+  it('rejects resolutions outside 16..1024 or not powers of two', () => {
+    expect(() => makeArchitecture({ resolution: 48 })).toThrow(/power of two/);
+    expect(() => makeArchitecture({ resolution: 2048 })).toThrow(/16 to 1024/);
+  });
+});
+
+describe('model bundles', () => {
+  it('round-trips tensors exactly and derives a stable id', () => {
+    const dir = fresh('ok');
+    const b = loadBundle(dir);
+    const t = seededTensors(arch, 4);
+    for (const [name, data] of t) expect(b.tensors.get(name)).toEqual(data);
+    const again = join(tmp, 'again');
+    writeBundle(again, 'ok', arch, t);
+    expect(loadBundle(again).manifest.id).toBe(b.manifest.id);
+  });
+
+  it('refuses a missing folder, a truncated or altered weights file, bad JSON, wrong shapes and a newer version', () => {
+    expect(() => loadBundle(join(tmp, 'none'))).toThrow(/manifest.json is missing/);
+
+    const trunc = fresh('trunc');
+    truncateSync(join(trunc, 'weights.bin'), 100);
+    expect(() => loadBundle(trunc)).toThrow(/corrupt or truncated/);
+
+    const flipped = fresh('flipped');
+    const w = readFileSync(join(flipped, 'weights.bin'));
+    w[10] ^= 0xff;
+    writeFileSync(join(flipped, 'weights.bin'), w);
+    expect(() => loadBundle(flipped)).toThrow(/checksum/);
+
+    const badJson = fresh('badjson');
+    writeFileSync(join(badJson, 'manifest.json'), '{ nope');
+    expect(() => loadBundle(badJson)).toThrow(/not valid JSON/);
+
+    const shape = fresh('shape');
+    const m = JSON.parse(readFileSync(join(shape, 'manifest.json'), 'utf8'));
+    m.tensors[0].shape = [3, 3];
+    writeFileSync(join(shape, 'manifest.json'), JSON.stringify(m));
+    expect(() => loadBundle(shape)).toThrow(/mapping.fc0.weight" has shape \[3,3\]/);
+
+    const newer = fresh('newer');
+    const m2 = JSON.parse(readFileSync(join(newer, 'manifest.json'), 'utf8'));
+    m2.version = 99;
+    writeFileSync(join(newer, 'manifest.json'), JSON.stringify(m2));
+    expect(() => loadBundle(newer)).toThrow(/newer than this app supports/);
+  });
+
+  it('refuses to write a bundle with a missing or mis-sized tensor', () => {
+    const t = seededTensors(arch, 1);
+    t.delete('mapping.w_avg');
+    expect(() => writeBundle(join(tmp, 'x'), 'x', arch, t)).toThrow(/mapping.w_avg" is missing/);
+    const t2 = seededTensors(arch, 1);
+    t2.set('mapping.w_avg', new Float32Array(3));
+    expect(() => writeBundle(join(tmp, 'y'), 'y', arch, t2)).toThrow(/has 3 values/);
+  });
+});
