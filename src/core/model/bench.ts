@@ -42,7 +42,9 @@ export function synthesisGraphs(net: StyleGan2, batch: number): { forward: Seria
 }
 
 async function timeRuns(rt: Runtime, m: SerializedModel, feeds: Parameters<Runtime['run']>[1], runs: number): Promise<number> {
-  await rt.run(m, feeds); // warm-up
+  // Two warm-up runs: the first pays for session memory growth, which is slow here.
+  await rt.run(m, feeds);
+  await rt.run(m, feeds);
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
