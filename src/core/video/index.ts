@@ -1,0 +1,14 @@
+// Video I/O for the engine: probe, decode to RGB frames, encode RGB frames to H.264.
+export { VideoError, isVideoError, type VideoErrorCode } from './errors';
+export {
+  resolveFfmpeg,
+  resolveFfprobe,
+  resolveBinary,
+  type BinarySource,
+  type FfTool,
+  type ResolvedBinary,
+} from './ffmpeg';
+export { probeVideo, type AudioInfo, type VideoInfo } from './probe';
+export { decodeFrames, readFrames, type DecodeOptions, type Frame, type FrameSize } from './decode';
+export { createVideoWriter, type VideoWriter, type VideoWriterOptions, type X264Preset } from './encode';
+export { CancelledError, isCancelled, throwIfAborted } from '../util/cancel';

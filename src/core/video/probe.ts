@@ -1,0 +1,284 @@
+// Reads what a video file holds (size, frame rate, frame count, audio) with
+// ffprobe, and turns every way a file can be unusable into one typed VideoError.
+import { open, stat } from 'node:fs/promises';
+import { VideoError, quoteName } from './errors';
+import { resolveFfprobe, runTool, type StderrTail } from './ffmpeg';
+
+export interface AudioInfo {
+  codec: string;
+  sampleRate: number;
+  channels: number;
+  durationSec: number | null;
+}
+
+export interface VideoInfo {
+  path: string;
+  /** Size of the decoded frames, i.e. after the rotation below is applied (ffmpeg autorotates). */
+  width: number;
+  height: number;
+  /** Size as stored in the stream, before rotation. */
+  codedWidth: number;
+  codedHeight: number;
+  /** Display rotation in degrees (0, 90, 180 or 270) from the rotate tag or display matrix; 0 if none. */
+  rotation: number;
+  /** Average frame rate (frames / duration), as a number and as ffprobe's exact rational ("30000/1001"). */
+  fps: number;
+  fpsRational: string;
+  /** True when the nominal (r_frame_rate) and average rates differ: timestamps are irregular. */
+  variableFrameRate: boolean;
+  frameCount: number;
+  /** Duration of the video stream. */
+  durationSec: number;
+  /** Duration of the whole file (the longest stream). */
+  containerDurationSec: number;
+  container: string;
+  videoCodec: string;
+  pixelFormat: string;
+  hasAudio: boolean;
+  audioCodec: string | null;
+  audio: AudioInfo | null;
+}
+
+// ---- ffprobe JSON ----------------------------------------------------------
+
+export interface ProbeStream {
+  index: number;
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  coded_width?: number;
+  coded_height?: number;
+  pix_fmt?: string;
+  r_frame_rate?: string;
+  avg_frame_rate?: string;
+  nb_frames?: string;
+  nb_read_packets?: string;
+  duration?: string;
+  sample_rate?: string;
+  channels?: number;
+  disposition?: { attached_pic?: number };
+  tags?: Record<string, string>;
+  side_data_list?: Array<{ side_data_type?: string; rotation?: number }>;
+}
+
+export interface ProbeResult {
+  streams: ProbeStream[];
+  format: { format_name?: string; duration?: string };
+}
+
+export interface MediaProbe {
+  path: string;
+  result: ProbeResult;
+  stderr: StderrTail;
+}
+
+const ISO_BMFF_BOXES = new Set(['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pnot', 'styp']);
+
+/** Whether the file starts like an MP4/MOV: a box header with a known box type. */
+async function looksLikeIsoBmff(path: string): Promise<boolean> {
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const head = Buffer.alloc(8);
+      const { bytesRead } = await fh.read(head, 0, 8, 0);
+      return bytesRead === 8 && ISO_BMFF_BOXES.has(head.toString('latin1', 4, 8));
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** Existence, type and size checks, so these cases never reach ffprobe's vaguer messages. */
+export async function checkInputFile(path: string, what = 'Video file'): Promise<void> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new VideoError('NOT_FOUND', `${what} not found: ${quoteName(path)}. Check that it exists and was not moved or renamed.`, path);
+    }
+    throw new VideoError('NOT_READABLE', `Cannot read ${quoteName(path)} (${code ?? String(err)}). Check its permissions.`, path);
+  }
+  if (info.isDirectory()) {
+    throw new VideoError('NOT_A_VIDEO', `${quoteName(path)} is a folder, not a ${what.toLowerCase()}. Choose a file inside it.`, path);
+  }
+  if (info.size === 0) {
+    throw new VideoError('EMPTY', `${what} is empty (0 bytes): ${quoteName(path)}. Copy or export it again.`, path);
+  }
+}
+
+/** ffprobe prefixes its last error line with the input name: drop it, the message names the file itself. */
+function ffprobeReason(stderr: StderrTail, input: string): string {
+  let line = stderr.lastLine();
+  for (const prefix of [`${input}: `, `${input.replace(/^file:/, '')}: `]) {
+    if (line.startsWith(prefix)) line = line.slice(prefix.length);
+  }
+  return line;
+}
+
+/**
+ * Runs ffprobe on a file that passed checkInputFile. Files ffprobe rejects become
+ * TRUNCATED (an MP4/MOV whose index never got written) or NOT_A_VIDEO.
+ */
+export async function probeMedia(
+  path: string,
+  opts: { countPackets?: boolean; what?: string } = {},
+): Promise<MediaProbe> {
+  await checkInputFile(path, opts.what ?? 'Media file');
+  const bin = resolveFfprobe();
+  // The file: prefix stops names like "concat:x" or "-x" being read as protocols or options.
+  const input = `file:${path}`;
+  const args = ['-v', 'error', '-hide_banner', '-show_streams', '-show_format', '-of', 'json'];
+  if (opts.countPackets) args.push('-count_packets');
+  args.push('-i', input);
+  const { status, stdout, stderr } = await runTool(bin, args);
+  let result: ProbeResult | undefined;
+  try {
+    const parsed = JSON.parse(stdout) as Partial<ProbeResult>;
+    if (parsed.format && Array.isArray(parsed.streams)) {
+      result = { streams: parsed.streams, format: parsed.format };
+    }
+  } catch {
+    result = undefined;
+  }
+  if (status.code !== 0 || !result) {
+    const reason = ffprobeReason(stderr, input) || `ffprobe exited with ${status.code ?? status.signal}`;
+    if (/moov atom not found/i.test(stderr.all) && (await looksLikeIsoBmff(path))) {
+      throw new VideoError(
+        'TRUNCATED',
+        `Video file is incomplete: ${quoteName(path)} ends before its index (moov atom), as after an interrupted download, copy or recording. Copy or export it again.`,
+        path,
+      );
+    }
+    throw new VideoError(
+      'NOT_A_VIDEO',
+      `Not a video file that ffmpeg can read: ${quoteName(path)} (${reason}). Choose a video such as .mp4, .mov or .mkv.`,
+      path,
+    );
+  }
+  return { path, result, stderr };
+}
+
+// ---- VideoInfo -------------------------------------------------------------
+
+interface Rational {
+  num: number;
+  den: number;
+}
+
+function parseRational(text: string | undefined): Rational | undefined {
+  const m = /^(\d+)(?:\/(\d+))?$/.exec(text ?? '');
+  if (!m) return undefined;
+  const num = Number(m[1]);
+  const den = m[2] === undefined ? 1 : Number(m[2]);
+  return num > 0 && den > 0 ? { num, den } : undefined;
+}
+
+function positive(text: string | number | undefined): number | undefined {
+  const n = typeof text === 'number' ? text : text === undefined ? NaN : Number(text);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+function rotationOf(stream: ProbeStream): number {
+  const raw = stream.tags?.rotate ?? stream.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation;
+  const deg = Number(raw ?? 0);
+  if (!Number.isFinite(deg)) return 0;
+  return (((Math.round(deg / 90) * 90) % 360) + 360) % 360;
+}
+
+export function isVideoStream(s: ProbeStream): boolean {
+  // Cover art in audio files is a one-picture "video" stream: not a video.
+  return s.codec_type === 'video' && !s.disposition?.attached_pic;
+}
+
+export function firstAudio(result: ProbeResult): AudioInfo | null {
+  const a = result.streams.find((s) => s.codec_type === 'audio');
+  if (!a) return null;
+  return {
+    codec: a.codec_name ?? 'unknown',
+    sampleRate: positive(a.sample_rate) ?? 0,
+    channels: a.channels ?? 0,
+    durationSec: positive(a.duration) ?? null,
+  };
+}
+
+/** Probes a video file. Throws VideoError with code NOT_FOUND, EMPTY, NOT_A_VIDEO, NO_VIDEO_STREAM, TRUNCATED or FFMPEG_MISSING. */
+export async function probeVideo(path: string): Promise<VideoInfo> {
+  const { result, stderr } = await probeMedia(path, { countPackets: true, what: 'Video file' });
+  const v = result.streams.find(isVideoStream);
+  if (!v) {
+    const kinds = [...new Set(result.streams.map((s) => s.codec_type ?? 'unknown'))];
+    const holds = kinds.length ? `it holds only ${kinds.join(' and ')}` : 'it holds no streams';
+    throw new VideoError('NO_VIDEO_STREAM', `No video stream in ${quoteName(path)} (${holds}). Choose a video file.`, path);
+  }
+
+  const nbFrames = positive(v.nb_frames);
+  const readPackets = Number(v.nb_read_packets ?? NaN);
+  // A file cut after its index (faststart MP4) still probes, but its packets run out early.
+  const shortOfPackets = nbFrames !== undefined && Number.isFinite(readPackets) && readPackets < Math.floor(nbFrames * 0.98);
+  if (/partial file/i.test(stderr.all) || shortOfPackets) {
+    const detail = shortOfPackets ? ` (only ${readPackets} of ${nbFrames} frames are present)` : '';
+    throw new VideoError(
+      'TRUNCATED',
+      `Video file is incomplete: ${quoteName(path)} ends early${detail}, as after an interrupted download, copy or recording. Copy or export it again.`,
+      path,
+    );
+  }
+  const frameCount = nbFrames ?? (Number.isFinite(readPackets) ? readPackets : 0);
+  if (frameCount <= 0) {
+    throw new VideoError('EMPTY', `Video has no frames: ${quoteName(path)}. Choose another file.`, path);
+  }
+
+  const avg = parseRational(v.avg_frame_rate);
+  const nominal = parseRational(v.r_frame_rate);
+  const rate = avg ?? nominal;
+  const streamDuration = positive(v.duration);
+  const containerDuration = positive(result.format.duration);
+  let fps: number;
+  let fpsRational: string;
+  if (rate) {
+    fps = rate.num / rate.den;
+    fpsRational = `${rate.num}/${rate.den}`;
+  } else if (streamDuration ?? containerDuration) {
+    fps = frameCount / (streamDuration ?? containerDuration ?? 1);
+    fpsRational = String(fps);
+  } else {
+    throw new VideoError('NOT_A_VIDEO', `Cannot tell the frame rate of ${quoteName(path)}. Re-encode it to a standard video (e.g. H.264 .mp4).`, path);
+  }
+  const variableFrameRate = !!(avg && nominal) && Math.abs(avg.num / avg.den - nominal.num / nominal.den) > 0.005 * fps;
+
+  const codedWidth = v.width ?? 0;
+  const codedHeight = v.height ?? 0;
+  if (!(codedWidth > 0 && codedHeight > 0)) {
+    throw new VideoError('NOT_A_VIDEO', `The video stream of ${quoteName(path)} has no frame size. Re-encode it to a standard video.`, path);
+  }
+  const rotation = rotationOf(v);
+  const swap = rotation === 90 || rotation === 270;
+  const audio = firstAudio(result);
+  const durationSec = streamDuration ?? containerDuration ?? frameCount / fps;
+
+  return {
+    path,
+    width: swap ? codedHeight : codedWidth,
+    height: swap ? codedWidth : codedHeight,
+    codedWidth,
+    codedHeight,
+    rotation,
+    fps,
+    fpsRational,
+    variableFrameRate,
+    frameCount,
+    durationSec,
+    containerDurationSec: containerDuration ?? durationSec,
+    container: result.format.format_name ?? 'unknown',
+    videoCodec: v.codec_name ?? 'unknown',
+    pixelFormat: v.pix_fmt ?? 'unknown',
+    hasAudio: audio !== null,
+    audioCodec: audio?.codec ?? null,
+    audio,
+  };
+}

@@ -1,0 +1,305 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CancelledError,
+  VideoError,
+  createVideoWriter,
+  decodeFrames,
+  probeVideo,
+  readFrames,
+  resolveFfmpeg,
+  resolveFfprobe,
+  type Frame,
+  type VideoErrorCode,
+} from '../../src/core/video';
+
+const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const dataDir = resolve(repoRoot, '..', 'shared', 'data');
+const clip = (name: string) => join(dataDir, 'clips', name);
+const haveClips = existsSync(clip('lp_d11.mp4'));
+if (!haveClips) console.warn(`video tests skipped: the shared clips are not at ${join(dataDir, 'clips')}`);
+
+/** Live child processes of this test process named `name` (Linux /proc; null where unavailable). */
+function childProcesses(name: string): number[] | null {
+  if (!existsSync('/proc/self/stat')) return null;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // "pid (comm) state ppid ...": comm may contain spaces, so parse around the last ')'.
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === process.pid && comm === name && state !== 'Z') pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+function expectNoFfmpegChildren(): void {
+  const children = childProcesses('ffmpeg');
+  if (children !== null) expect(children).toEqual([]);
+}
+
+/** A smooth, moving test picture: horizontal ramp scrolling with t, vertical ramp, slow sine in blue. */
+function gradientFrame(width: number, height: number, t: number): Uint8Array {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      data[i] = Math.round((((x + 3 * t) % width) / width) * 200 + 20);
+      data[i + 1] = Math.round((y / height) * 200 + 30);
+      data[i + 2] = Math.round(128 + 60 * Math.sin((x + y + 2 * t) / 9));
+    }
+  }
+  return data;
+}
+
+/** Mean absolute difference over the top-left width x height region of `frame`. */
+function meanAbsError(frame: Frame, expected: Uint8Array, width: number, height: number): number {
+  let sum = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 3; c++) {
+        sum += Math.abs(frame.data[(y * frame.width + x) * 3 + c] - expected[(y * width + x) * 3 + c]);
+      }
+    }
+  }
+  return sum / (width * height * 3);
+}
+
+async function expectVideoError(promise: Promise<unknown>, code: VideoErrorCode, name: string): Promise<VideoError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(VideoError);
+  const ve = err as VideoError;
+  expect(ve.code).toBe(code);
+  expect(ve.message).toContain(name);
+  expect(ve.message).not.toContain('\n');
+  return ve;
+}
+
+describe('ffmpeg binaries', () => {
+  it('resolves ffmpeg and ffprobe, and refuses a wrong FFMPEG_PATH clearly', () => {
+    expect(existsSync(resolveFfmpeg().path)).toBe(true);
+    expect(existsSync(resolveFfprobe().path)).toBe(true);
+    const saved = process.env.FFMPEG_PATH;
+    process.env.FFMPEG_PATH = '/no/such/dir/ffmpeg';
+    try {
+      expect(() => resolveFfmpeg()).toThrow(expect.objectContaining({ code: 'FFMPEG_MISSING' }));
+      expect(() => resolveFfmpeg()).toThrow(/FFMPEG_PATH is set to "\/no\/such\/dir\/ffmpeg"/);
+    } finally {
+      if (saved === undefined) delete process.env.FFMPEG_PATH;
+      else process.env.FFMPEG_PATH = saved;
+    }
+  });
+});
+
+describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
+  let tmp = '';
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'stylecast-video-'));
+  });
+  afterAll(async () => {
+    if (tmp) {
+      await chmod(join(tmp, 'readonly'), 0o755).catch(() => undefined);
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('probes lp_d11.mp4', async () => {
+    const info = await probeVideo(clip('lp_d11.mp4'));
+    expect(info).toMatchObject({
+      width: 512,
+      height: 512,
+      fps: 25,
+      fpsRational: '25/1',
+      frameCount: 225,
+      rotation: 0,
+      variableFrameRate: false,
+      videoCodec: 'h264',
+      pixelFormat: 'yuv420p',
+      hasAudio: true,
+      audioCodec: 'aac',
+    });
+    expect(info.durationSec).toBeCloseTo(9, 2);
+  });
+
+  it('decodes exactly frames 10..14, the same bytes as a decode from the start', async () => {
+    const frames = await readFrames(clip('lp_d11.mp4'), { start: 10, count: 5 });
+    expect(frames.map((f) => f.index)).toEqual([10, 11, 12, 13, 14]);
+    for (const f of frames) {
+      expect([f.width, f.height, f.data.length]).toEqual([512, 512, 512 * 512 * 3]);
+      expect(f.data.some((v) => v > 0)).toBe(true);
+    }
+    for (let i = 1; i < frames.length; i++) {
+      expect(Buffer.compare(frames[i].data, frames[i - 1].data)).not.toBe(0);
+    }
+    const fromStart = await readFrames(clip('lp_d11.mp4'), { count: 15 });
+    expect(fromStart.map((f) => f.index)).toEqual([...Array(15).keys()]);
+    for (const f of frames) expect(Buffer.compare(f.data, fromStart[f.index].data)).toBe(0);
+  });
+
+  it('decodes at an odd size with unpadded rows', async () => {
+    const frames = await readFrames(clip('lp_d11.mp4'), { start: 223, count: 5, size: { width: 701, height: 333 } });
+    // Only frames 223 and 224 exist.
+    expect(frames.map((f) => [f.index, f.width, f.height, f.data.length])).toEqual([
+      [223, 701, 333, 701 * 333 * 3],
+      [224, 701, 333, 701 * 333 * 3],
+    ]);
+  });
+
+  it('kills ffmpeg when the consumer stops early', async () => {
+    const frames = decodeFrames(clip('lp_d10.mp4'));
+    let seen = 0;
+    for await (const frame of frames) {
+      expect(frame.index).toBe(seen);
+      // While we hold a frame, ffmpeg is alive and blocked on the full pipe: the check below can see it.
+      const running = childProcesses('ffmpeg');
+      if (running !== null) expect(running).toHaveLength(1);
+      if (++seen === 2) break;
+    }
+    expect(seen).toBe(2);
+    expectNoFfmpegChildren();
+    // A second, explicit return is harmless and immediate.
+    const t0 = performance.now();
+    await frames.return(undefined);
+    expect(performance.now() - t0).toBeLessThan(500);
+  });
+
+  it('stops with CancelledError when the signal aborts', async () => {
+    const controller = new AbortController();
+    let seen = 0;
+    const run = (async () => {
+      for await (const _frame of decodeFrames(clip('lp_d10.mp4'), { signal: controller.signal })) {
+        if (++seen === 3) controller.abort();
+      }
+    })();
+    const err = await run.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CancelledError);
+    expect((err as CancelledError).code).toBe('CANCELLED');
+    expect(seen).toBe(3);
+    expectNoFfmpegChildren();
+  });
+
+  it.each([
+    [66, 50],
+    [65, 49],
+  ])('encodes %ix%i RGB frames at 12.5 fps with the audio of lp_d11.mp4, and reads them back', async (width, height) => {
+    const path = join(tmp, `synthetic-${width}x${height}.mp4`);
+    const input = Array.from({ length: 20 }, (_, t) => gradientFrame(width, height, t));
+    const writer = await createVideoWriter({ path, width, height, fps: 12.5, audioFrom: clip('lp_d11.mp4') });
+    expect([writer.outputWidth, writer.outputHeight, writer.hasAudio]).toEqual([66, 50, true]);
+    for (const frame of input) await writer.write(frame);
+    expect(existsSync(path)).toBe(false); // nothing at the target until close()
+    await writer.close();
+
+    const info = await probeVideo(path);
+    expect(info).toMatchObject({ width: 66, height: 50, frameCount: 20, fps: 12.5, hasAudio: true, audioCodec: 'aac', pixelFormat: 'yuv420p' });
+    const frameSec = 1 / 12.5;
+    expect(Math.abs(info.durationSec - 1.6)).toBeLessThanOrEqual(frameSec);
+    expect(Math.abs(info.containerDurationSec - 1.6)).toBeLessThanOrEqual(frameSec); // the 9 s audio was cut
+    expect(await readdir(tmp)).not.toContainEqual(expect.stringContaining('.partial'));
+
+    const decoded = await readFrames(path);
+    expect(decoded).toHaveLength(20);
+    const errors = decoded.map((frame, i) => meanAbsError(frame, input[i], width, height));
+    expect(Math.max(...errors)).toBeLessThan(6);
+    if (width !== 66) {
+      // The padding column repeats the picture's edge instead of being black.
+      const last = decoded[0];
+      let diff = 0;
+      for (let y = 0; y < height; y++) diff += Math.abs(last.data[(y * 66 + 65) * 3 + 1] - last.data[(y * 66 + 64) * 3 + 1]);
+      expect(diff / height).toBeLessThan(8);
+    }
+  });
+
+  it('leaves no file behind when a writer is aborted or cancelled', async () => {
+    const dir = await mkdtemp(join(tmp, 'abort-'));
+    const writer = await createVideoWriter({ path: join(dir, 'aborted.mp4'), width: 32, height: 32, fps: 25 });
+    await writer.write(gradientFrame(32, 32, 0));
+    await writer.abort();
+    await expect(writer.write(gradientFrame(32, 32, 1))).rejects.toBeInstanceOf(CancelledError);
+
+    const controller = new AbortController();
+    const cancelled = await createVideoWriter({ path: join(dir, 'cancelled.mp4'), width: 32, height: 32, fps: 25, signal: controller.signal });
+    await cancelled.write(gradientFrame(32, 32, 0));
+    controller.abort();
+    await expect(cancelled.close()).rejects.toMatchObject({ code: 'CANCELLED' });
+
+    const empty = await createVideoWriter({ path: join(dir, 'empty.mp4'), width: 32, height: 32, fps: 25 });
+    await expectVideoError(empty.close(), 'EMPTY', 'empty.mp4');
+
+    const wrong = await createVideoWriter({ path: join(dir, 'wrong.mp4'), width: 32, height: 32, fps: 25 });
+    await expectVideoError(wrong.write(new Uint8Array(10)), 'INVALID_ARGUMENT', 'wrong.mp4');
+    await wrong.abort();
+
+    expect(await readdir(dir)).toEqual([]);
+    expectNoFfmpegChildren();
+  });
+
+  it('names the file in a typed error for unusable inputs', async () => {
+    const empty = join(tmp, 'zero-bytes.mp4');
+    await writeFile(empty, '');
+    await expectVideoError(probeVideo(empty), 'EMPTY', 'zero-bytes.mp4');
+
+    const text = join(tmp, 'x.mp4');
+    await writeFile(text, 'this is a text file, not a video\n');
+    await expectVideoError(probeVideo(text), 'NOT_A_VIDEO', 'x.mp4');
+
+    const whole = readFileSync(clip('lp_d11.mp4'));
+    const truncated = join(tmp, 'cut-short.mp4');
+    await writeFile(truncated, whole.subarray(0, Math.floor(whole.length * 0.3)));
+    await expectVideoError(probeVideo(truncated), 'TRUNCATED', 'cut-short.mp4');
+
+    await expectVideoError(probeVideo(join(tmp, 'missing.mp4')), 'NOT_FOUND', 'missing.mp4');
+    // Decoding reports the same errors, before any frame.
+    await expectVideoError(readFrames(truncated), 'TRUNCATED', 'cut-short.mp4');
+    // An audio source that is not media stops the writer before it starts.
+    await expectVideoError(createVideoWriter({ path: join(tmp, 'with-bad-audio.mp4'), width: 8, height: 8, fps: 25, audioFrom: text }), 'NOT_A_VIDEO', 'x.mp4');
+    expect(existsSync(join(tmp, 'with-bad-audio.mp4'))).toBe(false);
+  });
+
+  it('refuses an output folder that is missing or cannot be written, before encoding', async () => {
+    await expectVideoError(createVideoWriter({ path: join(tmp, 'no-such-folder', 'out.mp4'), width: 8, height: 8, fps: 25 }), 'NOT_FOUND', 'no-such-folder');
+
+    const readonly = join(tmp, 'readonly');
+    await rm(readonly, { recursive: true, force: true });
+    await mkdir(readonly);
+    await chmod(readonly, 0o555);
+    // Root ignores directory permissions; sysfs refuses new files even to root.
+    let folder = readonly;
+    try {
+      await writeFile(join(readonly, 'probe'), '');
+      await rm(join(readonly, 'probe'));
+      folder = '/sys';
+    } catch {
+      // Permissions work for this user: use the read-only folder.
+    }
+    if (folder === '/sys' && !existsSync('/sys')) {
+      console.warn('unwritable-folder case skipped: running as root without /sys, so no folder refuses writes');
+      return;
+    }
+    const err = await createVideoWriter({ path: join(folder, 'out.mp4'), width: 8, height: 8, fps: 25 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(VideoError);
+    expect((err as VideoError).code).toBe('NOT_WRITABLE');
+    expect((err as VideoError).message).toContain(folder);
+    expect((err as VideoError).message).toContain('out.mp4');
+    expect(existsSync(join(folder, 'out.mp4'))).toBe(false);
+    if (folder === readonly) expect(await readdir(readonly)).toEqual([]);
+  });
+});
