@@ -16,9 +16,9 @@ describe('ONNX serialisation', () => {
     const m = serialize(g, [{ name: 'y', value: used }]);
     const model = onnx.ModelProto.decode(m.bytes);
     expect(Number(model.opsetImport[0]!.version)).toBe(OPSET);
-    expect(model.graph!.node.map((n) => n.opType)).toEqual(['MatMul', 'Identity']);
-    expect(model.graph!.initializer.map((i) => i.name)).toEqual(['w']);
-    expect(model.graph!.output[0]!.type!.tensorType!.shape!.dim.map((d) => Number(d.dimValue))).toEqual([2, 2]);
+    expect(model.graph!.node!.map((n) => n.opType)).toEqual(['MatMul', 'Identity']);
+    expect(model.graph!.initializer!.map((i) => i.name)).toEqual(['w']);
+    expect(model.graph!.output![0]!.type!.tensorType!.shape!.dim!.map((d) => Number(d.dimValue))).toEqual([2, 2]);
     expect(m.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 

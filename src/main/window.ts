@@ -1,0 +1,89 @@
+// The main window and the security rules around it: an isolated, sandboxed
+// renderer that shows only the app's own page and cannot open or navigate
+// anywhere else.
+import { BrowserWindow, screen, type Session, type WebContents } from 'electron';
+import type { Settings } from './settings';
+import { DEFAULT_SIZE, MIN_SIZE, restorableBounds } from './window-state';
+
+/** The background painted before the page loads; matches --bg in styles.css. */
+const BACKGROUND = '#141518';
+
+export interface MainWindowOptions {
+  appUrl: string;
+  preloadPath: string;
+  settings: Settings;
+}
+
+export function createMainWindow({ appUrl, preloadPath, settings }: MainWindowOptions): BrowserWindow {
+  const saved = settings.windowState();
+  const bounds = saved ? restorableBounds(saved.bounds, screen.getAllDisplays().map((d) => d.workArea)) : null;
+  const win = new BrowserWindow({
+    ...(bounds ?? DEFAULT_SIZE),
+    minWidth: MIN_SIZE.width,
+    minHeight: MIN_SIZE.height,
+    title: 'Stylecast Studio',
+    backgroundColor: BACKGROUND,
+    show: false,
+    webPreferences: {
+      preload: preloadPath,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false
+    }
+  });
+  if (saved?.maximized) win.maximize();
+  win.once('ready-to-show', () => win.show());
+  win.on('close', () => {
+    settings.saveWindowState({ bounds: win.getNormalBounds(), maximized: win.isMaximized() });
+  });
+  void win.loadURL(appUrl);
+  return win;
+}
+
+/**
+ * Applied to every WebContents the app creates: no pop-ups, no webviews, and
+ * no navigation away from the app's own page (a dropped file would otherwise
+ * replace the UI with a file:// URL).
+ */
+export function guardWebContents(contents: WebContents, isAppUrl: (url: string) => boolean): void {
+  contents.setWindowOpenHandler(({ url }) => {
+    console.warn(`Stylecast: blocked a new window for ${url}`);
+    return { action: 'deny' };
+  });
+  const blockForeign = (event: { preventDefault(): void }, url: string): void => {
+    if (isAppUrl(url)) return;
+    event.preventDefault();
+    console.warn(`Stylecast: blocked navigation to ${url}`);
+  };
+  contents.on('will-navigate', (event) => blockForeign(event, event.url));
+  contents.on('will-redirect', (event) => blockForeign(event, event.url));
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+}
+
+/**
+ * Session-wide rules: every permission request (camera, notifications, ...)
+ * is refused, and the app's responses carry the Content-Security-Policy header.
+ * file:// responses have no headers to rewrite, so index.html carries the same
+ * policy in a meta tag.
+ */
+export function hardenSession(ses: Session, isAppUrl: (url: string) => boolean, csp: string): void {
+  ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  ses.webRequest.onHeadersReceived((details, callback) => {
+    if (!isAppUrl(details.url)) {
+      callback({});
+      return;
+    }
+    const headers = { ...details.responseHeaders };
+    for (const key of Object.keys(headers)) {
+      if (key.toLowerCase() === 'content-security-policy') delete headers[key];
+    }
+    headers['Content-Security-Policy'] = [csp];
+    callback({ responseHeaders: headers });
+  });
+}

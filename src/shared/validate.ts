@@ -1,0 +1,116 @@
+// Small runtime validators for IPC payloads. The renderer is untrusted, so main
+// checks every payload against these before a handler sees it. Each validator
+// returns the value typed, or throws a ContractError naming the offending field.
+
+export class ContractError extends Error {
+  readonly code = 'CONTRACT';
+  override name = 'ContractError';
+}
+
+/** Returns `value` typed as T, or throws a ContractError that names `path`. */
+export type Validator<T> = (value: unknown, path: string) => T;
+export type Infer<V> = V extends Validator<infer T> ? T : never;
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : `"${value}"`;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+function fail(path: string, expected: string, got: unknown): never {
+  throw new ContractError(`${path} must be ${expected}, got ${describe(got)}`);
+}
+
+export const expectNothing: Validator<undefined> = (v, path) => {
+  if (v !== undefined) fail(path, 'absent (this call takes no payload)', v);
+  return undefined;
+};
+
+export const expectString: Validator<string> = (v, path) => {
+  if (typeof v !== 'string') fail(path, 'a string', v);
+  return v;
+};
+
+export const expectNonEmptyString: Validator<string> = (v, path) => {
+  if (typeof v !== 'string' || v.trim() === '') fail(path, 'a non-empty string', v);
+  return v;
+};
+
+export const expectBoolean: Validator<boolean> = (v, path) => {
+  if (typeof v !== 'boolean') fail(path, 'true or false', v);
+  return v;
+};
+
+export const expectFiniteNumber: Validator<number> = (v, path) => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(path, 'a finite number', v);
+  return v;
+};
+
+export function expectNumberIn(min: number, max: number): Validator<number> {
+  return (v, path) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) fail(path, `a number from ${min} to ${max}`, v);
+    return v;
+  };
+}
+
+export const expectPositiveInteger: Validator<number> = (v, path) => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(path, 'a positive integer', v);
+  return v;
+};
+
+const MAX_PATH_LENGTH = 4096;
+
+/**
+ * An absolute POSIX or Windows path. Parsed by hand because this module also
+ * runs in the renderer, which has no node:path.
+ */
+export const expectAbsolutePath: Validator<string> = (v, path) => {
+  if (typeof v !== 'string') fail(path, 'an absolute file path', v);
+  if (v.length > MAX_PATH_LENGTH || v.includes('\0')) fail(path, `a file path under ${MAX_PATH_LENGTH} characters without NUL bytes`, v);
+  const absolute = v.startsWith('/') || /^[A-Za-z]:[\\/]/.test(v) || v.startsWith('\\\\');
+  if (!absolute) fail(path, 'an absolute file path', v);
+  return v;
+};
+
+export function expectOneOf<const T extends readonly string[]>(...options: T): Validator<T[number]> {
+  return (v, path) => {
+    if (typeof v !== 'string' || !options.includes(v)) fail(path, `one of ${options.map((o) => `"${o}"`).join(', ')}`, v);
+    return v as T[number];
+  };
+}
+
+export function expectNullable<T>(inner: Validator<T>): Validator<T | null> {
+  return (v, path) => (v === null ? null : inner(v, path));
+}
+
+export function expectArray<T>(item: Validator<T>, maxLength = 10_000): Validator<T[]> {
+  return (v, path) => {
+    if (!Array.isArray(v)) fail(path, 'an array', v);
+    if (v.length > maxLength) fail(path, `an array of at most ${maxLength} items`, `an array of ${v.length}`);
+    return v.map((x, i) => item(x, `${path}[${i}]`));
+  };
+}
+
+type Shape = Record<string, Validator<unknown>>;
+export type ShapeOf<S extends Shape> = { [K in keyof S]: Infer<S[K]> };
+
+/**
+ * A plain object with exactly these keys. Unknown keys are rejected rather than
+ * dropped so that a renderer/main version mismatch shows up at once.
+ */
+export function expectObject<S extends Shape>(shape: S): Validator<ShapeOf<S>> {
+  return (v, path) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, 'an object', v);
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (proto !== Object.prototype && proto !== null) fail(path, 'a plain object', v);
+    const record = v as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      if (!Object.hasOwn(shape, key)) throw new ContractError(`${path} has an unexpected field "${key}"`);
+    }
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(shape)) out[key] = shape[key]!(record[key], `${path}.${key}`);
+    return out as ShapeOf<S>;
+  };
+}

@@ -1,0 +1,120 @@
+import { describe, it, expect } from 'vitest';
+import { INVOKE_NAMES, type RecentProject } from '../../src/shared/contract';
+import { appUrlMatcher, registerHandlers, sendEvent, type Handlers, type InvokeEventLike, type IpcMainLike } from '../../src/main/ipc';
+
+const APP_URL = 'file:///opt/stylecast/out/renderer/index.html';
+
+class FakeIpcMain implements IpcMainLike<InvokeEventLike> {
+  readonly listeners = new Map<string, (event: InvokeEventLike, ...args: unknown[]) => unknown>();
+  handle(channel: string, listener: (event: InvokeEventLike, ...args: unknown[]) => unknown): void {
+    if (this.listeners.has(channel)) throw new Error(`second handler for ${channel}`);
+    this.listeners.set(channel, listener);
+  }
+  removeHandler(channel: string): void {
+    this.listeners.delete(channel);
+  }
+  /** What ipcRenderer.invoke(channel, ...args) from a frame at `url` would do. */
+  async invoke(channel: string, url: string | null, ...args: unknown[]): Promise<unknown> {
+    const listener = this.listeners.get(channel);
+    if (!listener) throw new Error(`No handler registered for '${channel}'`);
+    return listener({ senderFrame: url === null ? null : { url } }, ...args);
+  }
+}
+
+const recentEntry: RecentProject = { path: '/videos/talk.mp4', name: 'talk.mp4', kind: 'video', openedAt: '2025-01-02T03:04:05.000Z', missing: false };
+
+function setup(overrides: Partial<Handlers<InvokeEventLike>> = {}) {
+  const calls: { name: string; request: unknown }[] = [];
+  const handlers: Handlers<InvokeEventLike> = {
+    'app:info': () => ({ version: '0.1.0', modelsDir: '/models', device: 'cpu', platform: 'linux' }),
+    'models:list': () => [],
+    'dialog:openVideo': () => null,
+    'dialog:openProject': () => null,
+    'recent:list': () => [],
+    'recent:add': (request) => {
+      calls.push({ name: 'recent:add', request });
+      return [{ ...recentEntry, path: request.path }];
+    },
+    ...overrides
+  };
+  const ipc = new FakeIpcMain();
+  const unregister = registerHandlers(ipc, handlers, { isTrustedSender: appUrlMatcher(APP_URL) });
+  return { ipc, calls, unregister };
+}
+
+describe('registerHandlers', () => {
+  it('registers one handler per contract method and removes them again', () => {
+    const { ipc, unregister } = setup();
+    expect([...ipc.listeners.keys()].sort()).toEqual([...INVOKE_NAMES].sort());
+    unregister();
+    expect(ipc.listeners.size).toBe(0);
+  });
+
+  it('passes a valid payload to the handler and returns its result', async () => {
+    const { ipc, calls } = setup();
+    const result = await ipc.invoke('recent:add', APP_URL, { path: '/videos/interview.mov' });
+    expect(calls).toEqual([{ name: 'recent:add', request: { path: '/videos/interview.mov' } }]);
+    expect(result).toEqual([{ ...recentEntry, path: '/videos/interview.mov' }]);
+  });
+
+  it('answers a method without payload', async () => {
+    const { ipc } = setup();
+    await expect(ipc.invoke('app:info', `${APP_URL}#/start`)).resolves.toEqual({ version: '0.1.0', modelsDir: '/models', device: 'cpu', platform: 'linux' });
+  });
+
+  it('rejects an invalid payload with an error naming the field, without calling the handler', async () => {
+    const { ipc, calls } = setup();
+    await expect(ipc.invoke('recent:add', APP_URL, { path: 42 })).rejects.toThrow('recent:add payload.path must be an absolute file path, got 42');
+    await expect(ipc.invoke('recent:add', APP_URL, { path: 'relative/clip.mp4' })).rejects.toThrow('recent:add payload.path must be an absolute file path');
+    await expect(ipc.invoke('recent:add', APP_URL, { path: '/a.mp4', extra: true })).rejects.toThrow('recent:add payload has an unexpected field "extra"');
+    await expect(ipc.invoke('recent:add', APP_URL)).rejects.toThrow('recent:add payload must be an object, got undefined');
+    await expect(ipc.invoke('recent:add', APP_URL, { path: '/a.mp4' }, 'second')).rejects.toThrow('recent:add takes at most one payload argument, got 2');
+    await expect(ipc.invoke('models:list', APP_URL, { sneaky: 1 })).rejects.toThrow('models:list payload must be absent');
+    expect(calls).toEqual([]);
+  });
+
+  it('rejects calls from a frame that is not the app page', async () => {
+    const { ipc, calls } = setup();
+    await expect(ipc.invoke('recent:add', 'https://evil.example/', { path: '/a.mp4' })).rejects.toThrow(
+      'Refused "recent:add" from https://evil.example/: only the Stylecast window may call the app API'
+    );
+    await expect(ipc.invoke('recent:add', 'file:///tmp/other.html', { path: '/a.mp4' })).rejects.toThrow('Refused "recent:add" from file:///tmp/other.html');
+    await expect(ipc.invoke('recent:add', null, { path: '/a.mp4' })).rejects.toThrow('from a frame that no longer exists');
+    expect(calls).toEqual([]);
+  });
+
+  it('rejects a handler result that breaks the contract', async () => {
+    const { ipc } = setup({ 'models:list': () => [{ id: 'm', name: 'model', resolution: 0, path: '/models/m' }] });
+    await expect(ipc.invoke('models:list', APP_URL)).rejects.toThrow('models:list result[0].resolution must be a positive integer, got 0');
+  });
+});
+
+describe('appUrlMatcher', () => {
+  it('accepts the same dev-server origin only', () => {
+    const isApp = appUrlMatcher('http://localhost:5173/');
+    expect(isApp('http://localhost:5173/index.html?x=1')).toBe(true);
+    expect(isApp('http://localhost:5174/')).toBe(false);
+    expect(isApp('http://127.0.0.1:5173/')).toBe(false);
+    expect(isApp('not a url')).toBe(false);
+  });
+
+  it('accepts the same file, ignoring query and hash', () => {
+    const isApp = appUrlMatcher(APP_URL);
+    expect(isApp(`${APP_URL}?a=1#b`)).toBe(true);
+    expect(isApp('file:///opt/stylecast/out/renderer/other.html')).toBe(false);
+    expect(isApp('devtools://devtools/bundled/inspector.html')).toBe(false);
+  });
+});
+
+describe('sendEvent', () => {
+  it('sends a valid event and refuses an invalid one', () => {
+    const sent: unknown[][] = [];
+    const target = { send: (...args: unknown[]) => void sent.push(args), isDestroyed: () => false };
+    sendEvent(target, 'job:progress', { jobId: 'j1', stage: 'Encoding', fraction: 0.25, etaSec: 12, message: 'frame 25 of 100' });
+    expect(sent).toEqual([['job:progress', { jobId: 'j1', stage: 'Encoding', fraction: 0.25, etaSec: 12, message: 'frame 25 of 100' }]]);
+    expect(() => sendEvent(target, 'job:progress', { jobId: 'j1', stage: 'Encoding', fraction: 1.5, etaSec: null, message: '' })).toThrow(
+      'job:progress event.fraction must be a number from 0 to 1, got 1.5'
+    );
+    expect(sent).toHaveLength(1);
+  });
+});
