@@ -35,6 +35,11 @@ export interface VideoWriterOptions {
   crf?: number;
   /** x264 speed/size trade-off (default 'medium'). */
   preset?: X264Preset;
+  /**
+   * Bit-exact RGB (libx264rgb at qp 0): decoding gives back the very bytes written.
+   * For ground-truth clips; few players show it. Ignores crf; needs no even sizes.
+   */
+  lossless?: boolean;
   signal?: AbortSignal;
 }
 
@@ -124,23 +129,15 @@ function encodeArgs(opts: VideoWriterOptions, tmp: string, withAudio: boolean): 
   const evenW = width + (width % 2);
   const evenH = height + (height % 2);
   const filters: string[] = [];
-  if (evenW !== width || evenH !== height) {
-    // Pad to even size and smear the edge into the new column/row, so chroma subsampling does
-    // not bleed a black border into the picture.
-    filters.push(`pad=${evenW}:${evenH}:0:0`);
-    filters.push(`fillborders=right=${evenW - width}:bottom=${evenH - height}:mode=smear`);
-  }
-  // Convert with the BT.709 matrix and tag the stream as such, so players and our own decoder
-  // (which honours the tags) convert back with the same matrix.
-  filters.push('scale=out_color_matrix=bt709:out_range=tv:flags=bicubic+accurate_rnd+full_chroma_int', 'format=yuv420p');
-
   const args = ['-hide_banner', '-nostdin', '-v', 'error', '-y'];
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', String(opts.fps), '-i', 'pipe:0');
   if (withAudio && opts.audioFrom) args.push('-i', `file:${opts.audioFrom}`);
   args.push('-map', '0:v:0');
-  args.push('-vf', filters.join(','));
-  args.push('-c:v', 'libx264', '-preset', opts.preset ?? 'medium', '-crf', String(opts.crf ?? 18), '-pix_fmt', 'yuv420p');
-  args.push('-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv');
+  if (opts.lossless) {
+    args.push('-c:v', 'libx264rgb', '-preset', opts.preset ?? 'medium', '-qp', '0', '-pix_fmt', 'rgb24');
+  } else {
+    encodeYuvArgs(args, filters, opts, width, height, evenW, evenH);
+  }
   if (withAudio) {
     // apad makes the audio endless and -shortest then ends the file with the video: the
     // video's duration is kept whether the source audio is longer or shorter. Padding needs
@@ -151,6 +148,21 @@ function encodeArgs(opts: VideoWriterOptions, tmp: string, withAudio: boolean): 
   if (ext !== '.mkv') args.push('-movflags', '+faststart');
   args.push(`file:${tmp}`);
   return args;
+}
+
+function encodeYuvArgs(args: string[], filters: string[], opts: VideoWriterOptions, width: number, height: number, evenW: number, evenH: number): void {
+  if (evenW !== width || evenH !== height) {
+    // Pad to even size and smear the edge into the new column/row, so chroma subsampling does
+    // not bleed a black border into the picture.
+    filters.push(`pad=${evenW}:${evenH}:0:0`);
+    filters.push(`fillborders=right=${evenW - width}:bottom=${evenH - height}:mode=smear`);
+  }
+  // Convert with the BT.709 matrix and tag the stream as such, so players and our own decoder
+  // (which honours the tags) convert back with the same matrix.
+  filters.push('scale=out_color_matrix=bt709:out_range=tv:flags=bicubic+accurate_rnd+full_chroma_int', 'format=yuv420p');
+  args.push('-vf', filters.join(','));
+  args.push('-c:v', 'libx264', '-preset', opts.preset ?? 'medium', '-crf', String(opts.crf ?? 18), '-pix_fmt', 'yuv420p');
+  args.push('-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv');
 }
 
 type WriterState = 'open' | 'closing' | 'closed' | 'failed' | 'aborted';
@@ -250,8 +262,8 @@ export async function createVideoWriter(opts: VideoWriterOptions): Promise<Video
 
   const writer: VideoWriter = {
     path,
-    outputWidth: width + (width % 2),
-    outputHeight: height + (height % 2),
+    outputWidth: opts.lossless ? width : width + (width % 2),
+    outputHeight: opts.lossless ? height : height + (height % 2),
     hasAudio: withAudio,
     get framesWritten() {
       return framesWritten;
