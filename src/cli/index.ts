@@ -1,6 +1,8 @@
 // stylecast: the command-line tool over src/core.
 import { Command } from 'commander';
 import { registerBench } from './commands/bench';
+import { registerCalibrate } from './commands/calibrate';
+import { registerSynth } from './commands/synth';
 import { registerDemo } from './commands/demo';
 import { registerGradcheck } from './commands/gradcheck';
 import { registerModel } from './commands/model';
@@ -20,6 +22,8 @@ program
 registerModel(program);
 registerGradcheck(program);
 registerBench(program);
+registerCalibrate(program);
+registerSynth(program);
 registerDemo(program);
 
 try {

@@ -14,6 +14,8 @@ export interface SynthesisOptions {
   /** Raw conv weights to build as trainable tensors (graph inputs for fine-tuning or weight gradients). */
   trainable?: readonly string[];
   form?: ModConvForm;
+  /** Stop after this resolution's block: the skip architecture's image at that size (a cheap coarse render). */
+  maxResolution?: number;
 }
 
 const LRELU_GAIN = SQRT2;
@@ -143,7 +145,9 @@ export class StyleGan2 {
     let x: Value = g.weight('synthesis.b4.const', this.t('synthesis.b4.const'), [1, c4, 4, 4]);
     if (form === 'grouped') x = g.expand(x, [b, c4, 4, 4]);
     let img: Value | null = null;
+    const maxRes = opts.maxResolution ?? this.arch.resolution;
     for (const l of this.layers) {
+      if (l.res > maxRes) break;
       const st = styleOf(l);
       if (l.kind === 'conv') {
         x = this.modConv(g, x, st, l, form, trainable.has(`${l.name}.weight`));

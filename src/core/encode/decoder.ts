@@ -1,0 +1,124 @@
+// The decoder of METHOD.md as graphs:
+//   w_t = w_ID + yaw*d_yaw + pitch*d_pitch + roll*d_roll
+//   s_t = A(w_t) + sum_k a_k * sigma_k * e_k
+//   x_t = g(s_t)
+// plus the "loss and gradient" graphs the encoder optimises with.
+import { gradients } from '../graph/autodiff';
+import { Graph, Value } from '../graph/graph';
+import { SerializedModel, serialize } from '../graph/serialize';
+import { ATTRIBUTE_COUNT, EditBasis, PARAM_COUNT } from '../model/basis';
+import { StyleGan2 } from '../model/stylegan2';
+import { LossWeights, faceWeightMap, frameLoss } from './losses';
+
+export class ParamDecoder {
+  private readonly cache = new Map<string, SerializedModel>();
+  readonly numWs: number;
+  readonly wDim: number;
+  readonly res: number;
+
+  constructor(readonly net: StyleGan2, readonly basis: EditBasis) {
+    this.numWs = net.numWs;
+    this.wDim = net.arch.wDim;
+    this.res = net.arch.resolution;
+  }
+
+  private attributeMatrix(): Float32Array {
+    const S = this.net.styleDim;
+    const e = new Float32Array(ATTRIBUTE_COUNT * S);
+    this.basis.meta.attributes.forEach((a, k) => (e[k * S + a.sIndex] = a.sigma));
+    return e;
+  }
+
+  /** params [B, 35] and wid [1, numWs, wDim] -> image [B, 3, R', R'] (R' = maxResolution or full). */
+  image(g: Graph, wid: Value, params: Value, maxResolution?: number): Value {
+    const b = params.shape[0] as number;
+    const LD = this.numWs * this.wDim;
+    const pose = g.slice(params, [1], [0], [3]);
+    const attrs = g.slice(params, [1], [3], [PARAM_COUNT]);
+    const P = g.weight('basis.pose', this.basis.pose, [3, LD]);
+    const w = g.reshape(g.add(g.reshape(wid, [1, LD]), g.matmul(pose, P)), [b, this.numWs, this.wDim]);
+    const E = g.weight('basis.attributes', this.attributeMatrix(), [ATTRIBUTE_COUNT, this.net.styleDim]);
+    const s = g.add(this.net.styles(g, w), g.matmul(attrs, E));
+    return this.net.synthesis(g, s, maxResolution ? { maxResolution } : {});
+  }
+
+  private cached(key: string, build: () => SerializedModel): SerializedModel {
+    let m = this.cache.get(key);
+    if (!m) {
+      m = build();
+      this.cache.set(key, m);
+    }
+    return m;
+  }
+
+  /** Forward render: inputs wid [1, L, D], params [B, 35]; output image [B, 3, R, R]. */
+  renderGraph(batch: number): SerializedModel {
+    return this.cached(`render:${batch}`, () => {
+      const g = new Graph();
+      const wid = g.input('wid', [1, this.numWs, this.wDim]);
+      const params = g.input('params', [batch, PARAM_COUNT]);
+      return serialize(g, [{ name: 'image', value: this.image(g, wid, params) }], { graphName: 'decode' });
+    });
+  }
+
+  /**
+   * Loss and gradient with respect to the 35 parameters of each frame.
+   * Inputs: wid, params [B, 35], target [B, 3, r, r] (r = resolution, or half of it when coarse).
+   * Outputs: loss [B] (per frame) and grad [B, 35].
+   */
+  paramLossGraph(batch: number, weights: LossWeights, coarse: boolean): SerializedModel {
+    return this.cached(`params:${batch}:${coarse}:${weights.pixel}:${weights.ssim}`, () => {
+      const g = new Graph();
+      const r = coarse ? this.res / 2 : this.res;
+      const wid = g.input('wid', [1, this.numWs, this.wDim]);
+      const params = g.input('params', [batch, PARAM_COUNT]);
+      const target = g.input('target', [batch, 3, r, r]);
+      const img = this.image(g, wid, params, coarse ? r : undefined);
+      const weight = g.constant(faceWeightMap(r), [1, 1, r, r]);
+      const perFrame = frameLoss(g, img, target, weight, weights);
+      const [grad] = gradients(g, g.sumAll(perFrame), [params]);
+      return serialize(g, [{ name: 'loss', value: perFrame }, { name: 'grad', value: grad! }], { graphName: 'param-loss' });
+    });
+  }
+
+  /**
+   * Loss and gradients with respect to both the identity latent and each frame's
+   * parameters (identity refinement over several frames). Outputs loss [B],
+   * grad [B, 35] and gradWid [1, L, D] (summed over the frames).
+   */
+  jointLossGraph(batch: number, weights: LossWeights): SerializedModel {
+    return this.cached(`joint:${batch}:${weights.pixel}:${weights.ssim}`, () => {
+      const g = new Graph();
+      const wid = g.input('wid', [1, this.numWs, this.wDim]);
+      const params = g.input('params', [batch, PARAM_COUNT]);
+      const target = g.input('target', [batch, 3, this.res, this.res]);
+      const img = this.image(g, wid, params);
+      const weight = g.constant(faceWeightMap(this.res), [1, 1, this.res, this.res]);
+      const perFrame = frameLoss(g, img, target, weight, weights);
+      const [grad, gradWid] = gradients(g, g.sumAll(perFrame), [params, wid]);
+      return serialize(
+        g,
+        [
+          { name: 'loss', value: perFrame },
+          { name: 'grad', value: grad! },
+          { name: 'gradWid', value: gradWid! }
+        ],
+        { graphName: 'joint-loss' }
+      );
+    });
+  }
+
+  /** Loss and gradient with respect to W+ directly (identity inversion): inputs wplus [K, L, D], target. */
+  inversionGraph(batch: number, weights: LossWeights): SerializedModel {
+    return this.cached(`invert:${batch}:${weights.pixel}:${weights.ssim}`, () => {
+      const g = new Graph();
+      const wplus = g.input('wplus', [batch, this.numWs, this.wDim]);
+      const target = g.input('target', [batch, 3, this.res, this.res]);
+      const img = this.net.render(g, wplus);
+      const weight = g.constant(faceWeightMap(this.res), [1, 1, this.res, this.res]);
+      const perFrame = frameLoss(g, img, target, weight, weights);
+      const [grad] = gradients(g, g.sumAll(perFrame), [wplus]);
+      return serialize(g, [{ name: 'loss', value: perFrame }, { name: 'grad', value: grad! }], { graphName: 'invert' });
+    });
+  }
+}

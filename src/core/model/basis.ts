@@ -1,0 +1,95 @@
+// The edit basis B of a model bundle (METHOD.md): three pose directions in W+ and
+// 32 localised StyleSpace channels. The pose directions live in `basis.f32` beside
+// the weights ([3, numWs, wDim] little-endian float32); everything else is in the
+// manifest's `basis` field.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ModelError, numWs, styleLayers } from './architecture';
+import { ModelBundle, updateManifest } from './bundle';
+
+export const POSE_NAMES = ['yaw', 'pitch', 'roll'] as const;
+export const ATTRIBUTE_COUNT = 32;
+export const PARAM_COUNT = POSE_NAMES.length + ATTRIBUTE_COUNT;
+
+export type Region = 'mouth' | 'eyes' | 'brows' | 'nose-forehead-cheeks';
+export const REGIONS: readonly Region[] = ['mouth', 'eyes', 'brows', 'nose-forehead-cheeks'];
+
+export interface AttributeChannel {
+  /** Human-readable track name (the vocabulary of USERS.md where calibration could tell). */
+  name: string;
+  region: Region;
+  /** Layer module path, e.g. synthesis.b32.conv0, and the channel within it. */
+  layer: string;
+  channel: number;
+  /** Index into the flat StyleSpace vector. */
+  sIndex: number;
+  /** Standard deviation of the channel over mapped samples: a_k is in units of it. */
+  sigma: number;
+  /** Fraction of the image change that falls inside the region (0..1). */
+  localisation: number;
+}
+
+export interface BasisMeta {
+  version: 1;
+  modelId: string;
+  /** How the pose directions were found. */
+  poseMethod: 'landmark-pnp' | 'principal-directions';
+  /** What one pose unit means. */
+  poseUnit: 'degree' | 'pseudo-degree';
+  /** W+ rows the pose directions act on. */
+  poseLayers: number[];
+  regionMethod: 'landmarks' | 'fixed-regions';
+  attributes: AttributeChannel[];
+  file: string;
+  sha256: string;
+  samples: number;
+  seed: number;
+}
+
+export interface EditBasis {
+  meta: BasisMeta;
+  /** [3, numWs, wDim] row-major. */
+  pose: Float32Array;
+}
+
+export const paramNames = (b: EditBasis): string[] => [...POSE_NAMES, ...b.meta.attributes.map((a) => a.name)];
+
+export function saveBasis(bundle: ModelBundle, basis: EditBasis): void {
+  const bytes = new Uint8Array(basis.pose.buffer, basis.pose.byteOffset, basis.pose.byteLength);
+  const file = 'basis.f32';
+  const tmp = join(bundle.dir, `${file}.tmp-${process.pid}`);
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, join(bundle.dir, file));
+  const meta: BasisMeta = { ...basis.meta, file, sha256: createHash('sha256').update(bytes).digest('hex') };
+  updateManifest(bundle, { basis: meta });
+}
+
+export function hasBasis(bundle: ModelBundle): boolean {
+  return Boolean(bundle.manifest.basis);
+}
+
+export function loadBasis(bundle: ModelBundle): EditBasis {
+  const meta = bundle.manifest.basis as BasisMeta | undefined;
+  if (!meta) {
+    throw new ModelError(`model ${bundle.manifest.name} has no edit basis yet: run "stylecast calibrate --model ${bundle.dir}"`);
+  }
+  const a = bundle.manifest.architecture;
+  const path = join(bundle.dir, meta.file);
+  if (!existsSync(path)) throw new ModelError(`model ${bundle.dir}: basis file ${path} is missing; re-run calibration`);
+  const buf = readFileSync(path);
+  const n = POSE_NAMES.length * numWs(a) * a.wDim;
+  if (buf.byteLength !== n * 4) throw new ModelError(`model ${bundle.dir}: ${path} has ${buf.byteLength} bytes, expected ${n * 4}`);
+  if (createHash('sha256').update(buf).digest('hex') !== meta.sha256) throw new ModelError(`model ${bundle.dir}: ${path} does not match its checksum; re-run calibration`);
+  if (!Array.isArray(meta.attributes) || meta.attributes.length !== ATTRIBUTE_COUNT) {
+    throw new ModelError(`model ${bundle.dir}: the basis must have ${ATTRIBUTE_COUNT} attribute channels`);
+  }
+  const layers = new Map(styleLayers(a).map((l) => [l.name, l]));
+  for (const at of meta.attributes) {
+    const l = layers.get(at.layer);
+    if (!l || at.channel < 0 || at.channel >= l.inChannels || at.sIndex !== l.sOffset + at.channel || !(at.sigma > 0)) {
+      throw new ModelError(`model ${bundle.dir}: basis channel "${at.name}" does not fit the architecture`);
+    }
+  }
+  return { meta, pose: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)) };
+}
