@@ -12,7 +12,7 @@
 //    advanced, replaces the old one by an fsynced rename. Rows at or past encodedThrough
 //    are not trusted, so a crash loses at most the frames of the call in flight.
 import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Affine } from '../face/types';
 import { bytesToF32, f32ToBytes, firstNonFinite, fsyncDir, pwriteDurable, readJsonIfPresent, removeIfPresent, renameDurable, writeDurable } from './binary';
 import { verifySource } from './locate';
@@ -259,7 +259,11 @@ async function prepareEmptyFolder(root: string): Promise<boolean> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       try {
-        await mkdir(root, { recursive: true });
+        // Create missing parents first, but never mkdir -p a path whose parent exists:
+        // recursive mkdir loops forever on some special filesystems (/proc).
+        const parent = dirname(root);
+        if (!(await stat(parent).then(() => true, () => false))) await mkdir(parent, { recursive: true });
+        await mkdir(root);
       } catch (e) {
         throw fsError(e, root, 'create the project folder');
       }
