@@ -151,6 +151,10 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
   const sIn = g.input('s', [batch, S]);
   const synth = serialize(g, [{ name: 'img', value: gen.net.synthesis(g, sIn) }], { graphName: 'calibrate-synthesis' });
   const plane = res * res;
+  // The first probe's change of each channel, at most 32x32 grey: to keep tracks distinct.
+  const er = Math.min(res, 32);
+  const f = res / er;
+  const effects = candidates.map(() => new Float32Array(er * er));
   for (let p = 0; p < probes; p++) {
     const w = await gen.mapping(rng.normals(a.zDim), 1);
     const wp = new Float32Array(L * D);
@@ -171,6 +175,17 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
         for (let ch = 0; ch < 3; ch++) {
           for (let i = 0; i < plane; i++) energy[i]! += (img[(k * 3 + ch) * plane + i]! - baseImg[ch * plane + i]!) ** 2;
         }
+        if (p === 0) {
+          const eff = effects[c0 + k]!;
+          for (let ch = 0; ch < 3; ch++) {
+            for (let y = 0; y < res; y++) {
+              for (let x = 0; x < res; x++) {
+                const i = y * res + x;
+                eff[Math.floor(y / f) * er + Math.floor(x / f)]! += img[(k * 3 + ch) * plane + i]! - baseImg[ch * plane + i]!;
+              }
+            }
+          }
+        }
         let tot = 0;
         for (const e of energy) tot += e;
         total[c0 + k]! += tot;
@@ -186,19 +201,38 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
   }
 
   // 3. Pick the most localised channels per region, each channel once, ignoring near-dead ones.
+  // Only channels with at least the median effect qualify: weak channels are poorly
+  // determined by the encoder, and a user wants tracks that visibly do something.
   const sortedTotals = [...total].sort((x, y) => x - y);
-  const alive = sortedTotals[Math.floor(sortedTotals.length * 0.25)]! * 0.1;
+  const alive = sortedTotals[Math.floor(sortedTotals.length * 0.5)]!;
   const taken = new Set<number>();
+  const chosenEffects: Float32Array[] = [];
+  const cosine = (a: Float32Array, b: Float32Array) => {
+    let ab = 0;
+    let aa = 0;
+    let bb = 0;
+    for (let i = 0; i < a.length; i++) {
+      ab += a[i]! * b[i]!;
+      aa += a[i]! * a[i]!;
+      bb += b[i]! * b[i]!;
+    }
+    return ab / Math.sqrt(aa * bb || 1);
+  };
+  // Two channels whose image changes are nearly parallel cannot be told apart by the
+  // encoder (only their sum is seen), so a channel too similar to a chosen one is skipped.
+  const maxSimilarity = 0.5;
   const attributes: AttributeChannel[] = [];
   for (const r of REGIONS) {
     const ranked = candidates
-      .map((c, i) => ({ c, i, score: total[i]! > alive ? inside[i]![r] / total[i]! : 0 }))
+      .map((c, i) => ({ c, i, score: total[i]! >= alive ? inside[i]![r] / total[i]! : 0 }))
       .sort((x, y) => y.score - x.score);
     let n = 0;
     for (const { c, i, score } of ranked) {
       if (n >= REGION_QUOTA[r]) break;
       if (taken.has(i)) continue;
+      if (chosenEffects.some((e) => Math.abs(cosine(e, effects[i]!)) > maxSimilarity)) continue;
       taken.add(i);
+      chosenEffects.push(effects[i]!);
       n++;
       attributes.push({ name: `${r} ${n}`, region: r, layer: c.layer, channel: c.channel, sIndex: c.sIndex, sigma: sigma[c.sIndex]!, localisation: score });
     }
