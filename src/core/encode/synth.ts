@@ -52,3 +52,34 @@ export async function makeTruth(gen: Generator, opts: SynthOptions): Promise<Syn
   const params = smoothCurves(rng, opts.frames, PARAM_COUNT, (k) => (k < 3 ? pose : attr));
   return { seed: opts.seed, frames: opts.frames, wid, params };
 }
+
+/** Renders the truth to a bit-exact (lossless RGB) clip at the model's resolution. */
+export async function writeSynthClip(
+  dec: import('./decoder').ParamDecoder,
+  rt: import('../runtime').Runtime,
+  truth: SynthTruth,
+  path: string,
+  fps: number,
+  onProgress?: (done: number, total: number) => void
+): Promise<void> {
+  const { createVideoWriter } = await import('../video');
+  const { toRgb8 } = await import('../render/image');
+  const res = dec.res;
+  const writer = await createVideoWriter({ path, width: res, height: res, fps, lossless: true });
+  const batch = 8;
+  const graph = dec.renderGraph(batch);
+  try {
+    for (let t = 0; t < truth.frames; t += batch) {
+      const n = Math.min(batch, truth.frames - t);
+      const p = new Float32Array(batch * PARAM_COUNT);
+      p.set(truth.params.subarray(t * PARAM_COUNT, (t + n) * PARAM_COUNT));
+      const img = (await rt.run(graph, { wid: { data: truth.wid, dims: [1, dec.numWs, dec.wDim] }, params: { data: p, dims: [batch, PARAM_COUNT] } })).image!.data;
+      for (let k = 0; k < n; k++) await writer.write(toRgb8(img, k, res, res));
+      onProgress?.(t + n, truth.frames);
+    }
+    await writer.close();
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+}

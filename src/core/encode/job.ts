@@ -1,0 +1,297 @@
+// EncodeJob: a video in, a NAME.stylecast project out. Streams the video (never holds
+// it in memory), saves every window of frames as it goes (a crash or cancel loses at
+// most the window in flight) and resumes from what the project says is done.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { alignVideo, type FaceNetsLike } from '../face/pipeline';
+import type { Affine, Landmarks68 } from '../face/types';
+import { warpToCrop } from '../face/warp';
+import { EditBasis, PARAM_COUNT, paramNames } from '../model/basis';
+import { ModelBundle } from '../model/bundle';
+import { StyleGan2 } from '../model/stylegan2';
+import { Project, createProject, openProject, saveProject, writeFrames } from '../project';
+import { fromRgb8 } from '../render/image';
+import type { Runtime } from '../runtime';
+import { throwIfAborted } from '../util/cancel';
+import { VideoInfo, decodeFrames, probeVideo } from '../video';
+import { ParamDecoder } from './decoder';
+import { DEFAULT_SETTINGS, EncoderSettings, encodeWindow, invertFrames, refineIdentity } from './optimize';
+
+export type EncodeStage = 'probe' | 'hash' | 'align' | 'identity' | 'refine' | 'frames' | 'done';
+
+export interface EncodeProgress {
+  stage: EncodeStage;
+  /** 0..1 over the whole job. */
+  fraction: number;
+  /** Encoded-frame index and count, in the frames stage. */
+  frame?: number;
+  of?: number;
+  loss?: number;
+  etaSec: number | null;
+  message: string;
+}
+
+export class EncodeError extends Error {
+  constructor(
+    readonly code: 'BAD_RANGE' | 'MISMATCH' | 'NO_NETS',
+    message: string
+  ) {
+    super(message);
+  }
+}
+
+export interface EncodeJobOptions {
+  video: string;
+  bundle: ModelBundle;
+  basis: EditBasis;
+  rt: Runtime;
+  /** The NAME.stylecast folder; an existing one for the same video and model resumes. */
+  projectDir: string;
+  /** Source frame range (default: all). */
+  frames?: { start: number; count: number };
+  /**
+   * 'face': detect, align (FFHQ) and smooth the crop per frame (needs `nets`).
+   * 'none': the frames are aligned crops already; the square centre of each is scaled to the model.
+   */
+  align: 'face' | 'none';
+  nets?: FaceNetsLike;
+  /** Crop smoothing strength in frames (face alignment only). */
+  smoothingSigma?: number;
+  /** Encoded-frame index to take the identity from (default: chosen by the encoder). */
+  identityFrame?: number;
+  settings?: EncoderSettings;
+  signal?: AbortSignal;
+  onProgress?: (p: EncodeProgress) => void;
+}
+
+export interface EncodeResult {
+  project: Project;
+  resumed: boolean;
+  framesEncoded: number;
+  secondsPerFrame: number;
+  identityFrame: number;
+  align: { faceFoundFraction: number; jitterPx: { smoothed: number; raw: number } } | null;
+}
+
+/** The crop -> source map that scales the centred square of a frame to n x n. */
+export function centreSquareAffine(width: number, height: number, n: number): Affine {
+  const side = Math.min(width, height);
+  const s = side / n;
+  return [s, 0, (width - side) / 2, 0, s, (height - side) / 2];
+}
+
+/** Yaw proxy from landmarks: how far the nose tip sits from the eyes' midline, in eye distances. */
+export function frontalness(lm: Landmarks68): number {
+  const eye = (from: number) => {
+    let x = 0;
+    for (let i = from; i < from + 6; i++) x += lm[2 * i]!;
+    return x / 6;
+  };
+  const l = eye(36);
+  const r = eye(42);
+  const d = Math.abs(r - l) || 1;
+  return Math.abs(lm[60]! - (l + r) / 2) / d;
+}
+
+function spread(count: number, k: number): number[] {
+  if (k >= count) return Array.from({ length: count }, (_, i) => i);
+  return Array.from({ length: k }, (_, j) => Math.round((j * (count - 1)) / Math.max(1, k - 1)));
+}
+
+/** Collects the crops of a few encoded frames in one decoding pass. */
+async function cropsAt(video: string, start: number, affines: Affine[], indices: number[], res: number, signal?: AbortSignal): Promise<Map<number, Float32Array>> {
+  const want = new Set(indices);
+  const last = Math.max(...indices);
+  const out = new Map<number, Float32Array>();
+  for await (const f of decodeFrames(video, { start, count: last + 1, signal })) {
+    const i = f.index - start;
+    if (want.has(i)) out.set(i, fromRgb8(warpToCrop(f.data, f.width, f.height, affines[i]!, res), res, res));
+    if (out.size === want.size) break;
+  }
+  return out;
+}
+
+function stack(frames: Float32Array[]): Float32Array {
+  const n = frames[0]!.length;
+  const out = new Float32Array(frames.length * n);
+  frames.forEach((f, i) => out.set(f, i * n));
+  return out;
+}
+
+export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
+  const s = o.settings ?? DEFAULT_SETTINGS;
+  const net = new StyleGan2(o.bundle);
+  const dec = new ParamDecoder(net, o.basis);
+  const res = dec.res;
+  const report = (p: Omit<EncodeProgress, 'etaSec'> & { etaSec?: number | null }) => o.onProgress?.({ etaSec: null, ...p });
+
+  report({ stage: 'probe', fraction: 0, message: `reading ${o.video}` });
+  const info: VideoInfo = await probeVideo(o.video);
+  const start = o.frames?.start ?? 0;
+  const count = o.frames?.count ?? info.frameCount - start;
+  if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > info.frameCount) {
+    throw new EncodeError('BAD_RANGE', `frames ${start}:${start + count} are outside ${o.video}, which has ${info.frameCount} frames (0:${info.frameCount})`);
+  }
+
+  // Crop transforms: from face alignment, or the centred square.
+  let affines: Affine[];
+  let alignInfo: EncodeResult['align'] = null;
+  let candidates: number[];
+  if (o.align === 'face') {
+    if (!o.nets) throw new EncodeError('NO_NETS', 'face alignment needs the face networks');
+    const aligned = await alignVideo({
+      path: o.video,
+      nets: o.nets,
+      size: res,
+      info,
+      frames: { start, count },
+      smoothing: o.smoothingSigma !== undefined ? { sigmaFrames: o.smoothingSigma } : undefined,
+      signal: o.signal,
+      onProgress: (done, total) => report({ stage: 'align', fraction: 0.02 + 0.13 * (done / total), frame: done, of: total, message: `aligning frame ${done} of ${total}` })
+    });
+    affines = aligned.affines;
+    alignInfo = { faceFoundFraction: aligned.faceFoundFraction, jitterPx: aligned.jitterPx };
+    // Identity candidates: the most frontal frame in each of four stretches of the clip.
+    const k = Math.min(s.identity.candidates, count);
+    candidates = [];
+    for (let j = 0; j < k; j++) {
+      const a = Math.floor((j * count) / k);
+      const b = Math.max(a + 1, Math.floor(((j + 1) * count) / k));
+      let best = a;
+      let bestScore = Infinity;
+      for (let i = a; i < b; i++) {
+        const lm = aligned.frames[i]?.landmarks;
+        const sc = lm ? frontalness(lm) : Infinity;
+        if (sc < bestScore) {
+          bestScore = sc;
+          best = i;
+        }
+      }
+      candidates.push(best);
+    }
+  } else {
+    const a = centreSquareAffine(info.width, info.height, res);
+    affines = Array.from({ length: count }, () => a);
+    candidates = spread(count, Math.min(s.identity.candidates, count));
+  }
+  // Open the project to resume, or create it.
+  let project: Project;
+  let resumed = false;
+  if (existsSync(join(o.projectDir, 'project.json'))) {
+    project = await openProject(o.projectDir);
+    const d = project.doc;
+    if (d.model.id !== o.bundle.manifest.id) {
+      throw new EncodeError('MISMATCH', `${o.projectDir} was encoded with model ${d.model.name} (${d.model.id}), not ${o.bundle.manifest.name} (${o.bundle.manifest.id}); choose another output folder`);
+    }
+    if (d.encoding.frames.start !== start || d.encoding.frames.count !== count || d.source.frameCount !== info.frameCount) {
+      throw new EncodeError('MISMATCH', `${o.projectDir} holds frames ${d.encoding.frames.start}:${d.encoding.frames.start + d.encoding.frames.count} of another video or range; choose another output folder`);
+    }
+    resumed = true;
+  } else {
+    report({ stage: 'hash', fraction: 0.01, message: 'hashing the source video' });
+    project = await createProject(o.projectDir, {
+      source: { ...info, path: o.video },
+      model: { id: o.bundle.manifest.id, name: o.bundle.manifest.name, resolution: res, path: o.bundle.dir },
+      encoding: {
+        frames: { start, count },
+        wDim: dec.wDim,
+        numWs: dec.numWs,
+        paramNames: paramNames(o.basis),
+        settings: { align: o.align, smoothingSigma: o.smoothingSigma ?? null, ...s } as unknown as Record<string, unknown>,
+        identityFrame: null,
+        encodedThrough: 0
+      },
+      basis: { sha256: o.basis.meta.sha256, meta: o.basis.meta },
+      signal: o.signal
+    });
+  }
+
+  if (o.identityFrame !== undefined) {
+    if (!Number.isInteger(o.identityFrame) || o.identityFrame < 0 || o.identityFrame >= count) {
+      throw new EncodeError('BAD_RANGE', `identity frame ${o.identityFrame} is outside the encoded frames 0..${count - 1}`);
+    }
+    candidates = [o.identityFrame];
+  }
+  const transforms = new Float32Array(count * 6);
+  affines.forEach((a, i) => transforms.set(a, i * 6));
+
+  // Identity: inversion of the candidates, then refinement over frames spread across the clip.
+  if (project.doc.encoding.identityFrame === null) {
+    const refineIdx = spread(count, Math.min(s.identity.refineFrames, count));
+    const crops = await cropsAt(o.video, start, affines, [...candidates, ...refineIdx], res, o.signal);
+    const inv = await invertFrames(dec, o.rt, stack(candidates.map((i) => crops.get(i)!)), candidates.length, s, o.signal, (p) =>
+      report({ stage: 'identity', fraction: 0.15 + 0.15 * (p.iteration / p.of), loss: p.loss, message: `inverting ${candidates.length} candidate frames (${p.iteration}/${p.of})` })
+    );
+    let bestJ = 0;
+    inv.losses.forEach((l, j) => (l < inv.losses[bestJ]! ? (bestJ = j) : 0));
+    const L = dec.numWs * dec.wDim;
+    let wid: Float32Array = inv.wplus.slice(bestJ * L, (bestJ + 1) * L);
+    if (s.identity.refineIterations > 0 && refineIdx.length > 1) {
+      const ref = await refineIdentity(dec, o.rt, wid, stack(refineIdx.map((i) => crops.get(i)!)), refineIdx.length, s, o.signal, (p) =>
+        report({ stage: 'refine', fraction: 0.3 + 0.1 * (p.iteration / p.of), loss: p.loss, message: `refining the identity over ${refineIdx.length} frames (${p.iteration}/${p.of})` })
+      );
+      wid = ref.wid;
+    }
+    project.wid.set(wid);
+    project.doc.encoding.identityFrame = candidates[bestJ]!;
+    await saveProject(project);
+  }
+  const wid = project.wid;
+
+  // Per frame, window by window, warm-started from the last saved frame.
+  const from = project.doc.encoding.encodedThrough;
+  const W = s.frames.window;
+  let prev: Float32Array | null = from > 0 ? project.params.slice((from - 1) * PARAM_COUNT, from * PARAM_COUNT) : null;
+  const t0 = performance.now();
+  let done = 0;
+  let window: Float32Array[] = [];
+  let windowStart = from;
+  const flush = async () => {
+    if (window.length === 0) return;
+    const n = window.length;
+    const batch = W;
+    const targets = new Float32Array(batch * 3 * res * res);
+    window.forEach((c, k) => targets.set(c, k * c.length));
+    for (let k = n; k < batch; k++) targets.set(window[n - 1]!, k * window[0]!.length); // pad a short last window
+    const init = new Float32Array(batch * PARAM_COUNT);
+    if (prev) for (let k = 0; k < batch; k++) init.set(prev, k * PARAM_COUNT);
+    const r = await encodeWindow(dec, o.rt, wid, targets, batch, init, prev, s, o.signal);
+    const params = r.params.subarray(0, n * PARAM_COUNT);
+    await writeFrames(project, windowStart, params, transforms.subarray(windowStart * 6, (windowStart + n) * 6), r.losses.subarray(0, n));
+    prev = params.slice((n - 1) * PARAM_COUNT);
+    done += n;
+    windowStart += n;
+    window = [];
+    const elapsed = (performance.now() - t0) / 1000;
+    const left = count - windowStart;
+    const meanLoss = r.losses.subarray(0, n).reduce((a, b) => a + b, 0) / n;
+    report({
+      stage: 'frames',
+      fraction: 0.4 + 0.6 * (windowStart / count),
+      frame: windowStart,
+      of: count,
+      loss: meanLoss,
+      etaSec: (elapsed / done) * left,
+      message: `encoded frame ${windowStart} of ${count}`
+    });
+  };
+  if (from < count) {
+    for await (const f of decodeFrames(o.video, { start: start + from, count: count - from, signal: o.signal })) {
+      throwIfAborted(o.signal);
+      const i = f.index - start;
+      window.push(fromRgb8(warpToCrop(f.data, f.width, f.height, affines[i]!, res), res, res));
+      if (window.length === W) await flush();
+    }
+    await flush();
+  }
+  report({ stage: 'done', fraction: 1, etaSec: 0, message: `encoded ${count} frames` });
+  return {
+    project,
+    resumed,
+    framesEncoded: done,
+    secondsPerFrame: done ? (performance.now() - t0) / 1000 / done : 0,
+    identityFrame: project.doc.encoding.identityFrame ?? 0,
+    align: alignInfo
+  };
+}
+

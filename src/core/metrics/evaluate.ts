@@ -1,0 +1,172 @@
+// Evaluation of an encoding against its source: the re-render of every encoded frame
+// is compared with the aligned crop of the source frame it came from.
+import type { FaceNetsLike } from '../face/pipeline';
+import type { FaceBox, Landmarks68 } from '../face/types';
+import { warpToCrop } from '../face/warp';
+import { PARAM_COUNT } from '../model/basis';
+import { Project, frameTransform, resolveSourcePath } from '../project';
+import type { FrameRenderer } from '../render/render';
+import { throwIfAborted } from '../util/cancel';
+import { decodeFrames } from '../video';
+import { akd, temporalJitter } from './landmarks';
+import { psnr, ssim } from './image';
+import { summarise, type MetricSummary } from './summary';
+import { cosineSimilarity } from './vector';
+import { linePlotPng } from './plot';
+
+/** Face networks with the descriptor, for identity similarity. */
+export interface EvalNets extends FaceNetsLike {
+  descriptor?(rgb: Uint8Array, width: number, height: number, landmarks: Landmarks68): Promise<Float32Array> | Float32Array;
+}
+
+export interface EvalReport {
+  frames: number;
+  psnr: MetricSummary;
+  ssim: MetricSummary;
+  /** Null when faces could not be found in the crops (e.g. a seeded model's random images). */
+  akd: MetricSummary | null;
+  identity: MetricSummary | null;
+  jitterPx: number | null;
+  faceMetricsNote?: string;
+  bytesPerFrame: number;
+  paramCorrelation?: { min: number; median: number; perTrack: Record<string, number> };
+  perFrame: { psnr: number[]; ssim: number[]; akd: (number | null)[] };
+}
+
+export interface Truth {
+  params: number[][];
+  paramNames?: string[];
+}
+
+/** Pearson correlation (offset- and scale-invariant); NaN for a constant series. */
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i]! / n;
+    mb += b[i]! / n;
+  }
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i]! - ma;
+    const y = b[i]! - mb;
+    sab += x * y;
+    saa += x * x;
+    sbb += y * y;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+async function faceIn(nets: EvalNets, rgb: Uint8Array, n: number): Promise<{ box: FaceBox; lm: Landmarks68 } | null> {
+  const boxes = await nets.detect(rgb, n, n);
+  const box = boxes.sort((x, y) => y.score - x.score)[0];
+  if (!box) return null;
+  return { box, lm: await nets.landmarks(rgb, n, n, box) };
+}
+
+export async function evaluateProject(opts: {
+  project: Project;
+  renderer: FrameRenderer;
+  nets?: EvalNets;
+  truth?: Truth;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}): Promise<EvalReport> {
+  const { project: p, renderer, nets } = opts;
+  const enc = p.doc.encoding;
+  const count = enc.encodedThrough;
+  if (count === 0) throw new Error(`${p.dir} has no encoded frames yet`);
+  const source = await resolveSourcePath(p);
+  if (!source) throw new Error(`the source video of ${p.dir} is not at ${p.doc.source.path}: put it back to evaluate`);
+  const res = renderer.resolution;
+  const ps: number[] = [];
+  const ss: number[] = [];
+  const ak: (number | null)[] = [];
+  const ids: number[] = [];
+  const lmSrc: (Landmarks68 | null)[] = [];
+  const lmOut: (Landmarks68 | null)[] = [];
+  let pending: Uint8Array[] = [];
+  let i = 0;
+  const chunk = 8;
+  const flush = async () => {
+    const k = pending.length;
+    if (!k) return;
+    const crops = await renderer.render(p.wid, p.params.subarray(i * PARAM_COUNT, (i + k) * PARAM_COUNT), res);
+    for (let j = 0; j < k; j++) {
+      const src = pending[j]!;
+      const out = crops[j]!;
+      ps.push(psnr(out, src));
+      ss.push(ssim(out, src, res, res));
+      if (nets) {
+        const a = await faceIn(nets, src, res);
+        const b = await faceIn(nets, out, res);
+        lmSrc.push(a?.lm ?? null);
+        lmOut.push(b?.lm ?? null);
+        ak.push(a && b ? akd(a.lm, b.lm) : null);
+        if (a && b && nets.descriptor) {
+          ids.push(cosineSimilarity(await nets.descriptor(src, res, res, a.lm), await nets.descriptor(out, res, res, b.lm)));
+        }
+      } else ak.push(null);
+    }
+    i += k;
+    pending = [];
+    opts.onProgress?.(i, count);
+  };
+  for await (const f of decodeFrames(source, { start: enc.frames.start, count, signal: opts.signal })) {
+    throwIfAborted(opts.signal);
+    pending.push(warpToCrop(f.data, f.width, f.height, frameTransform(p, f.index - enc.frames.start), res));
+    if (pending.length === chunk) await flush();
+  }
+  await flush();
+
+  const found = ak.filter((v) => v !== null).length;
+  const faceOk = nets && found >= Math.max(1, count / 2);
+  const report: EvalReport = {
+    frames: count,
+    psnr: summarise(ps),
+    ssim: summarise(ss),
+    akd: faceOk ? summarise(ak.filter((v): v is number => v !== null)) : null,
+    identity: faceOk && ids.length ? summarise(ids) : null,
+    jitterPx: faceOk ? temporalJitter(lmSrc, lmOut) : null,
+    bytesPerFrame: PARAM_COUNT * 4,
+    perFrame: { psnr: ps, ssim: ss, akd: ak }
+  };
+  if (!faceOk) {
+    report.faceMetricsNote = nets
+      ? `faces were found in only ${found} of ${count} frame pairs (source crop and re-render), so AKD, identity and jitter are not reported`
+      : 'no face networks given: AKD, identity and jitter are not reported';
+  }
+  if (opts.truth) {
+    const perTrack: Record<string, number> = {};
+    const names = enc.paramNames;
+    const values: number[] = [];
+    for (let k = 0; k < PARAM_COUNT; k++) {
+      const t: number[] = [];
+      const e: number[] = [];
+      for (let f = 0; f < count; f++) {
+        const row = opts.truth.params[enc.frames.start + f];
+        if (!row) throw new Error(`the truth file has no parameters for source frame ${enc.frames.start + f}`);
+        t.push(row[k]!);
+        e.push(p.params[f * PARAM_COUNT + k]!);
+      }
+      const c = pearson(t, e);
+      perTrack[names[k] ?? `p${k}`] = c;
+      values.push(c);
+    }
+    const s = summarise(values);
+    report.paramCorrelation = { min: s.min, median: s.median, perTrack };
+  }
+  return report;
+}
+
+export function evalPlotPng(r: EvalReport, title: string, subtitle?: string): Buffer {
+  const series = [
+    { name: 'PSNR (dB)', values: r.perFrame.psnr },
+    { name: 'SSIM', values: r.perFrame.ssim }
+  ];
+  if (r.akd) series.push({ name: 'AKD (px)', values: r.perFrame.akd.map((v) => (v === null ? Number.NaN : v)) });
+  return linePlotPng({ title, subtitle, xLabel: 'encoded frame', series, layout: 'stacked' });
+}
