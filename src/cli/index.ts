@@ -3,6 +3,12 @@ import { Command } from 'commander';
 import { registerBench } from './commands/bench';
 import { registerCalibrate } from './commands/calibrate';
 import { registerSynth } from './commands/synth';
+import { registerEncode } from './commands/encode';
+import { registerRender } from './commands/render';
+import { registerInfo } from './commands/info';
+import { registerEval } from './commands/eval';
+import { registerAlign } from './commands/align';
+import { registerPuppeteer } from './commands/puppeteer';
 import { registerDemo } from './commands/demo';
 import { registerGradcheck } from './commands/gradcheck';
 import { registerModel } from './commands/model';
@@ -24,6 +30,12 @@ registerGradcheck(program);
 registerBench(program);
 registerCalibrate(program);
 registerSynth(program);
+registerEncode(program);
+registerRender(program);
+registerInfo(program);
+registerEval(program);
+registerAlign(program);
+registerPuppeteer(program);
 registerDemo(program);
 
 try {

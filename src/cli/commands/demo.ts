@@ -1,82 +1,99 @@
 import type { Command } from 'commander';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ensureSeededModel } from '../../core/model/defaults';
+import { ParamDecoder } from '../../core/encode/decoder';
+import { runEncodeJob } from '../../core/encode/job';
+import { makeTruth, writeSynthClip } from '../../core/encode/synth';
+import { PARAM_COUNT, loadBasis } from '../../core/model/basis';
 import { Generator } from '../../core/model/generator';
-import { broadcastW } from '../../core/model/stylegan2';
-import { toRgb8 } from '../../core/render/image';
+import { evalPlotPng, evaluateProject } from '../../core/metrics/evaluate';
+import { FrameRenderer, exportVideo } from '../../core/render/render';
 import { Runtime } from '../../core/runtime';
-import { Rng } from '../../core/util/random';
-import { createVideoWriter } from '../../core/video';
-import { defaultModelDir, repoRoot } from '../paths';
+import { ensureCalibrated, modelFromArg } from '../model-arg';
+import { repoRoot } from '../paths';
 import { printJson, progress } from '../errors';
 import { int } from '../options';
-
-/** Spherical interpolation between two z vectors, which keeps |z| typical along the path. */
-function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! ** 2;
-    nb += b[i]! ** 2;
-  }
-  const omega = Math.acos(Math.min(1, Math.max(-1, dot / Math.sqrt(na * nb))));
-  const so = Math.sin(omega);
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) {
-    out[i] = so < 1e-6 ? a[i]! + t * (b[i]! - a[i]!) : (Math.sin((1 - t) * omega) / so) * a[i]! + (Math.sin(t * omega) / so) * b[i]!;
-  }
-  return out;
-}
+import { qualitySettings } from './encode';
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('render a latent-walk video from the seeded model and print where it went')
+    .description('the main job on the default model: synthesise a clip with known truth, encode it, render it back and evaluate it')
     .option('--out <dir>', 'output folder', join(repoRoot, 'demo-output'))
-    .option('--frames <n>', 'number of frames', '72')
-    .option('--seed <n>', 'seed of the walk', '1')
+    .option('--frames <n>', 'number of frames', '48')
+    .option('--seed <n>', 'seed of the synthetic clip', '3')
+    .option('--quality <q>', 'draft, normal or best', 'normal')
+    .option('--model <dir>', 'model bundle (default: the seeded model)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (o) => {
       const t0 = performance.now();
       const rt = await Runtime.create({ device: program.opts().device });
-      const bundle = await ensureSeededModel(defaultModelDir(), rt, progress);
+      const bundle = await modelFromArg(o.model, rt);
+      await ensureCalibrated(bundle, rt);
+      const basis = loadBasis(bundle);
       const gen = new Generator(bundle, rt);
-      const a = gen.net.arch;
-      const frames = int(o.frames, '--frames', 2);
-      const rng = new Rng(int(o.seed, '--seed'));
-      const keys = [rng.normals(a.zDim), rng.normals(a.zDim), rng.normals(a.zDim)];
-      keys.push(keys[0]!);
+      const dec = new ParamDecoder(gen.net, basis);
+      const frames = int(o.frames, '--frames', 8);
       const outDir = resolve(o.out);
       mkdirSync(outDir, { recursive: true });
-      const path = join(outDir, 'latent-walk.mp4');
-      const res = a.resolution;
-      const writer = await createVideoWriter({ path, width: res, height: res, fps: 24, crf: 12 });
-      const batch = 4;
-      try {
-        for (let f0 = 0; f0 < frames; f0 += batch) {
-          const n = Math.min(batch, frames - f0);
-          const z = new Float32Array(batch * a.zDim);
-          for (let k = 0; k < n; k++) {
-            const u = ((f0 + k) / frames) * (keys.length - 1);
-            const seg = Math.min(Math.floor(u), keys.length - 2);
-            z.set(slerp(keys[seg]!, keys[seg + 1]!, u - seg), k * a.zDim);
-          }
-          const w = await gen.mapping(z, batch);
-          const img = await gen.render(broadcastW(w, batch, gen.net.numWs, a.wDim), batch);
-          for (let k = 0; k < n; k++) await writer.write(toRgb8(img, k, res, res));
-          progress(`rendered ${Math.min(f0 + n, frames)}/${frames} frames`);
+      const clip = join(outDir, 'synthetic.mp4');
+      const truthPath = join(outDir, 'truth.json');
+      const projectDir = join(outDir, 'synthetic.stylecast');
+      const rendered = join(outDir, 'rerender.mp4');
+
+      progress(`1/4 synthesising ${frames} frames with known identity and parameters -> ${clip}`);
+      const truth = await makeTruth(gen, { seed: int(o.seed, '--seed'), frames });
+      await writeSynthClip(dec, rt, truth, clip, 25);
+      const truthRows = Array.from({ length: frames }, (_, t) => Array.from(truth.params.subarray(t * PARAM_COUNT, (t + 1) * PARAM_COUNT)));
+      writeFileSync(truthPath, JSON.stringify({ kind: 'stylecast-synth-truth', version: 1, modelId: bundle.manifest.id, frames, params: truthRows, wid: Array.from(truth.wid) }));
+
+      progress(`2/4 encoding -> ${projectDir}`);
+      rmSync(projectDir, { recursive: true, force: true });
+      let last = '';
+      const enc = await runEncodeJob({
+        video: clip,
+        bundle,
+        basis,
+        rt,
+        projectDir,
+        align: 'none',
+        settings: qualitySettings(o.quality),
+        onProgress: (p) => {
+          const line = `    [${p.stage}] ${(p.fraction * 100).toFixed(0)}%${p.etaSec ? `, ETA ${Math.ceil(p.etaSec)} s` : ''}`;
+          if (line !== last && (p.stage !== 'identity' && p.stage !== 'refine' ? true : Math.round(p.fraction * 100) % 5 === 0)) progress(line);
+          last = line;
         }
-        await writer.close();
-      } catch (e) {
-        await writer.abort();
-        throw e;
-      }
-      const seconds = (performance.now() - t0) / 1000;
-      const summary = { video: path, frames, resolution: res, model: bundle.manifest.name, modelId: bundle.manifest.id, device: rt.device, seconds };
+      });
+
+      progress(`3/4 rendering the encoding -> ${rendered}`);
+      const renderer = new FrameRenderer(bundle, basis, rt);
+      await exportVideo({ project: enc.project, renderer, out: rendered, pasteBack: false });
+
+      progress('4/4 evaluating against the source and the truth');
+      const report = await evaluateProject({ project: enc.project, renderer, truth: { params: truthRows } });
+      const plot = join(outDir, 'eval.png');
+      writeFileSync(plot, evalPlotPng(report, 'Synthetic clip: re-render vs source', `model ${bundle.manifest.name}, ${frames} frames`));
+      const summary = {
+        model: { name: bundle.manifest.name, id: bundle.manifest.id },
+        device: rt.device,
+        frames,
+        psnr: { median: report.psnr.median, min: report.psnr.min },
+        ssim: { median: report.ssim.median, min: report.ssim.min },
+        paramCorrelation: { min: report.paramCorrelation!.min, median: report.paramCorrelation!.median },
+        bytesPerFrame: PARAM_COUNT * 4,
+        encodeSecondsPerFrame: enc.secondsPerFrame,
+        totalSeconds: (performance.now() - t0) / 1000,
+        outputs: { clip, truth: truthPath, project: projectDir, rerender: rendered, plot }
+      };
       if (o.json) printJson(summary);
-      else progress(`wrote ${path} (${frames} frames, ${res}x${res}, model ${bundle.manifest.name} ${bundle.manifest.id}, ${rt.device}, ${seconds.toFixed(1)} s)`);
+      else {
+        progress('');
+        progress(`re-render PSNR  median ${summary.psnr.median.toFixed(2)} dB, min ${summary.psnr.min.toFixed(2)} dB`);
+        progress(`re-render SSIM  median ${summary.ssim.median.toFixed(4)}, min ${summary.ssim.min.toFixed(4)}`);
+        progress(`35 tracks vs truth: correlation min ${summary.paramCorrelation.min.toFixed(3)}, median ${summary.paramCorrelation.median.toFixed(3)}`);
+        progress(`encoding: ${summary.bytesPerFrame} bytes per frame, ${summary.encodeSecondsPerFrame.toFixed(2)} s per frame on ${rt.device}`);
+        progress(`outputs: ${outDir}`);
+        for (const [k, v] of Object.entries(summary.outputs)) progress(`  ${k.padEnd(9)} ${v}`);
+      }
     });
 }

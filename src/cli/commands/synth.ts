@@ -2,12 +2,10 @@ import type { Command } from 'commander';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ParamDecoder } from '../../core/encode/decoder';
-import { makeTruth } from '../../core/encode/synth';
+import { makeTruth, writeSynthClip } from '../../core/encode/synth';
 import { loadBasis, paramNames, PARAM_COUNT } from '../../core/model/basis';
 import { Generator } from '../../core/model/generator';
-import { toRgb8 } from '../../core/render/image';
 import { Runtime } from '../../core/runtime';
-import { createVideoWriter } from '../../core/video';
 import { ensureCalibrated, modelFromArg } from '../model-arg';
 import { UsageError, printJson, progress } from '../errors';
 import { int, num } from '../options';
@@ -38,25 +36,7 @@ export function registerSynth(program: Command): void {
       const out = resolve(o.out);
       const truthPath = resolve(o.truth);
       mkdirSync(dirname(truthPath), { recursive: true });
-      const writer = await createVideoWriter({ path: out, width: res, height: res, fps, lossless: true });
-      const batch = 8;
-      try {
-        for (let t = 0; t < frames; t += batch) {
-          const n = Math.min(batch, frames - t);
-          const p = new Float32Array(batch * PARAM_COUNT);
-          p.set(truth.params.subarray(t * PARAM_COUNT, (t + n) * PARAM_COUNT));
-          const img = (await rt.run(dec.renderGraph(batch), {
-            wid: { data: truth.wid, dims: [1, gen.net.numWs, gen.net.arch.wDim] },
-            params: { data: p, dims: [batch, PARAM_COUNT] }
-          })).image!.data;
-          for (let k = 0; k < n; k++) await writer.write(toRgb8(img, k, res, res));
-          progress(`synth ${t + n}/${frames}`);
-        }
-        await writer.close();
-      } catch (e) {
-        await writer.abort();
-        throw e;
-      }
+      await writeSynthClip(dec, rt, truth, out, fps, (d, n) => progress(`synth ${d}/${n}`));
       const doc = {
         kind: 'stylecast-synth-truth',
         version: 1,

@@ -1,0 +1,123 @@
+import type { Command } from 'commander';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_SETTINGS, EncoderSettings } from '../../core/encode/optimize';
+import { runEncodeJob } from '../../core/encode/job';
+import { loadBasis } from '../../core/model/basis';
+import { bytesPerFrame, openProject } from '../../core/project';
+import { Runtime } from '../../core/runtime';
+import { isCancelled } from '../../core/util/cancel';
+import { probeVideo } from '../../core/video';
+import { ensureCalibrated, modelFromArg } from '../model-arg';
+import { parseRange } from '../project-arg';
+import { UsageError, printJson, progress } from '../errors';
+import { int, num } from '../options';
+
+export function registerEncode(program: Command): void {
+  program
+    .command('encode <video>')
+    .description('encode a talking-head video: one W+ identity latent plus 35 numbers per frame, into a NAME.stylecast project')
+    .option('--model <dir>', 'model bundle (default: the seeded model)')
+    .requiredOption('--out <project>', 'project folder to write (NAME.stylecast); an interrupted one resumes')
+    .option('--frames <a:b>', 'encode source frames a to b-1 only')
+    .option('--align <mode>', 'face: detect and align the face; none: frames are aligned crops; auto: none when the video is square at the model resolution', 'auto')
+    .option('--smoothing <frames>', 'crop smoothing strength, in frames (0 = off)', '4')
+    .option('--identity-frame <n>', 'take the identity from this encoded frame instead of choosing one')
+    .option('--quality <q>', 'draft, normal or best (iterations of the optimiser)', 'normal')
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (videoArg: string, o) => {
+      const video = resolve(videoArg);
+      const out = resolve(o.out);
+      const frames = o.frames ? parseRange(o.frames, '--frames') : undefined;
+      const settings = qualitySettings(o.quality);
+      const rt = await Runtime.create({ device: program.opts().device });
+      const info = await probeVideo(video); // bad input fails here, before anything is written
+      const bundle = await modelFromArg(o.model, rt);
+      await ensureCalibrated(bundle, rt);
+      const basis = loadBasis(bundle);
+      const res = bundle.manifest.architecture.resolution;
+      const align: 'face' | 'none' = o.align === 'auto' ? (info.width === res && info.height === res ? 'none' : 'face') : o.align;
+      if (align !== 'face' && align !== 'none') throw new UsageError(`--align must be face, none or auto, got "${o.align}"`);
+      const nets = align === 'face' ? await (await import('../../core/face/nets')).FaceNets.load(rt) : undefined;
+      const existed = existsSync(out);
+      if (existed && !existsSync(resolve(out, 'project.json')) && statSync(out).isDirectory()) {
+        throw new UsageError(`${out} exists and is not a Stylecast project: choose a new output folder`);
+      }
+      const controller = new AbortController();
+      const onSignal = () => {
+        progress('stopping after the frame in flight; run the same command again to resume');
+        controller.abort();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      let lastLine = '';
+      try {
+        const r = await runEncodeJob({
+          video,
+          bundle,
+          basis,
+          rt,
+          projectDir: out,
+          frames,
+          align,
+          nets,
+          smoothingSigma: num(o.smoothing, '--smoothing'),
+          identityFrame: o.identityFrame !== undefined ? int(o.identityFrame, '--identity-frame', 0) : undefined,
+          settings,
+          signal: controller.signal,
+          onProgress: (p) => {
+            const eta = p.etaSec !== null && p.etaSec !== undefined ? `, ETA ${Math.ceil(p.etaSec)} s` : '';
+            const loss = p.loss !== undefined ? `, loss ${p.loss.toFixed(5)}` : '';
+            const line = `[${p.stage}] ${(p.fraction * 100).toFixed(0)}% ${p.message}${loss}${eta}`;
+            if (line !== lastLine) progress(line);
+            lastLine = line;
+          }
+        });
+        const bpf = bytesPerFrame(r.project);
+        const summary = {
+          project: out,
+          frames: r.project.doc.encoding.frames,
+          framesEncoded: r.framesEncoded,
+          resumed: r.resumed,
+          identityFrame: r.identityFrame,
+          align,
+          alignment: r.align,
+          secondsPerFrame: r.secondsPerFrame,
+          bytesPerFrame: bpf.perFrameParams,
+          bytesPerFrameTotal: bpf.perFrameTotal,
+          model: { id: bundle.manifest.id, name: bundle.manifest.name },
+          device: rt.device,
+          settings: o.quality
+        };
+        if (o.json) printJson(summary);
+        else progress(`encoded ${out}: ${r.framesEncoded} frames at ${r.secondsPerFrame.toFixed(2)} s/frame, ${bpf.perFrameParams} bytes per frame`);
+      } catch (e) {
+        // A fresh project that failed before any frame was saved is removed: no partial output.
+        // A cancelled or partly encoded one stays, to resume.
+        if (!existed && !isCancelled(e)) {
+          const p = await openProject(out).catch(() => null);
+          if (!p || p.doc.encoding.encodedThrough === 0) rmSync(out, { recursive: true, force: true });
+        }
+        throw e;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}
+
+export function qualitySettings(q: string): EncoderSettings {
+  const s: EncoderSettings = structuredClone(DEFAULT_SETTINGS);
+  if (q === 'normal') return s;
+  if (q === 'draft') {
+    s.identity = { ...s.identity, candidates: 2, iterations: 300, refineIterations: 100 };
+    s.frames = { ...s.frames, coarseIterations: 15, fineIterations: 40 };
+    return s;
+  }
+  if (q === 'best') {
+    s.identity = { ...s.identity, iterations: 2000, refineIterations: 600 };
+    s.frames = { ...s.frames, coarseIterations: 50, fineIterations: 300 };
+    return s;
+  }
+  throw new UsageError(`--quality must be draft, normal or best, got "${q}"`);
+}

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadBasis } from '../../core/model/basis';
+import { openProject } from '../../core/project';
+import { PuppetMode, RegionLock, identityFromPortrait, puppeteerProject } from '../../core/render/puppeteer';
+import { Runtime } from '../../core/runtime';
+import { openWithModel } from '../project-arg';
+import { UsageError, printJson, progress } from '../errors';
+import { int, num } from '../options';
+
+export function registerPuppeteer(program: Command): void {
+  program
+    .command('puppeteer')
+    .description("drive one face with another's motion: identity from a project or a portrait, motion from a project")
+    .requiredOption('--motion <project>', 'the driving encoding (A.stylecast)')
+    .requiredOption('--identity <project|image>', 'the face to drive: an encoding (B.stylecast) or a portrait image')
+    .option('--mode <mode>', 'relative (motion measured from the driving neutral frame) or absolute', 'relative')
+    .option('--only <region>', 'transfer only pose, expression, mouth or eyes')
+    .option('--strength <k>', 'motion strength multiplier', '1')
+    .option('--neutral-frame <n>', "the driving video's neutral frame (default: its identity frame)")
+    .requiredOption('--out <project>', 'the driven encoding to write (C.stylecast)')
+    .option('--model <dir>', 'model bundle (default: found by id under the models folder)')
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (o) => {
+      const mode = o.mode as PuppetMode;
+      if (mode !== 'relative' && mode !== 'absolute') throw new UsageError(`--mode must be relative or absolute, got "${o.mode}"`);
+      const only = (o.only ?? null) as RegionLock | null;
+      if (only !== null && !['pose', 'expression', 'mouth', 'eyes'].includes(only)) throw new UsageError(`--only must be pose, expression, mouth or eyes, got "${o.only}"`);
+      const out = resolve(o.out);
+      if (existsSync(out)) throw new UsageError(`${out} already exists: choose a new output folder`);
+      const rt = await Runtime.create({ device: program.opts().device });
+      const { project: motion, bundle } = await openWithModel(o.motion, o.model);
+      const basis = loadBasis(bundle);
+      const idPath = resolve(o.identity);
+      if (!existsSync(idPath)) throw new UsageError(`${idPath} does not exist`);
+      let identity;
+      if (statSync(idPath).isDirectory()) {
+        identity = { project: await openProject(idPath) };
+      } else {
+        progress(`inverting the portrait ${idPath}`);
+        const nets = await (await import('../../core/face/nets')).FaceNets.load(rt);
+        identity = { wid: await identityFromPortrait(idPath, bundle, basis, rt, nets), label: idPath };
+      }
+      const p = await puppeteerProject({
+        motion,
+        identity,
+        bundle,
+        basis,
+        out,
+        options: { mode, only, strength: num(o.strength, '--strength'), neutralFrame: o.neutralFrame !== undefined ? int(o.neutralFrame, '--neutral-frame', 0) : undefined }
+      });
+      const summary = { project: p.dir, frames: p.doc.encoding.encodedThrough, mode, only, strength: Number(o.strength), motion: motion.dir, identity: idPath };
+      if (o.json) printJson(summary);
+      else progress(`wrote ${p.dir}: ${summary.frames} frames; render it with "stylecast render ${p.dir} --out video.mp4"`);
+    });
+}

@@ -1,0 +1,63 @@
+// Export: a paste-back render of a real clip keeps the source size, the audio and the
+// duration; the crop render has the model's size; frames outside the face are the source's.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runEncodeJob } from '../../../src/core/encode/job';
+import { DEFAULT_SETTINGS } from '../../../src/core/encode/optimize';
+import { FaceNets } from '../../../src/core/face/nets';
+import { loadBasis } from '../../../src/core/model/basis';
+import { FrameRenderer, exportVideo } from '../../../src/core/render/render';
+import { Runtime } from '../../../src/core/runtime';
+import { probeVideo, readFrames } from '../../../src/core/video';
+import { calibratedSeededModel, clip, hasSharedData, tempDir } from '../../helpers';
+
+const tmp = tempDir('export');
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe.skipIf(!hasSharedData)('exporting an encoded real clip (skipped: ../shared/data is absent)', () => {
+  it('pastes back into full frames with the audio and the right duration', async () => {
+    const rt = await Runtime.create({ device: 'cpu' });
+    const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
+    const basis = loadBasis(bundle);
+    const settings = structuredClone(DEFAULT_SETTINGS);
+    settings.identity = { ...settings.identity, candidates: 2, iterations: 80, refineFrames: 4, refineIterations: 20 };
+    settings.frames = { ...settings.frames, coarseIterations: 5, fineIterations: 15 };
+    const video = clip('lp_d11.mp4');
+    const { project } = await runEncodeJob({
+      video, bundle, basis, rt, projectDir: join(tmp, 'd11.stylecast'), align: 'face', nets: await FaceNets.load(rt),
+      frames: { start: 0, count: 24 }, settings
+    });
+    const renderer = new FrameRenderer(bundle, basis, rt);
+    const pasted = await exportVideo({ project, renderer, out: join(tmp, 'pasted.mp4'), pasteBack: true });
+    const info = await probeVideo(pasted.path);
+    expect(info.width).toBe(512);
+    expect(info.height).toBe(512);
+    expect(info.frameCount).toBe(24);
+    expect(info.hasAudio).toBe(true);
+    expect(Math.abs(info.durationSec - 24 / 25)).toBeLessThanOrEqual(1 / 25);
+
+    // Outside the face quad the frame is the source's (up to H.264 noise); inside it is not.
+    const [src] = await readFrames(video, { start: 5, count: 1 });
+    const [out] = await readFrames(pasted.path, { start: 5, count: 1 });
+    const a = project.transforms.subarray(5 * 6, 6 * 6);
+    const cx = a[0]! * 32 + a[1]! * 32 + a[2]!;
+    const cy = a[3]! * 32 + a[4]! * 32 + a[5]!;
+    const meanDiff = (x0: number, y0: number, x1: number, y1: number) => {
+      let s = 0;
+      let n = 0;
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) for (let c = 0; c < 3; c++) {
+        s += Math.abs(src!.data[(y * 512 + x) * 3 + c]! - out!.data[(y * 512 + x) * 3 + c]!);
+        n++;
+      }
+      return s / n;
+    };
+    expect(meanDiff(0, 0, 40, 40)).toBeLessThan(4);
+    expect(meanDiff(Math.round(cx) - 10, Math.round(cy) - 10, Math.round(cx) + 10, Math.round(cy) + 10)).toBeGreaterThan(8);
+
+    const crop = await exportVideo({ project, renderer, out: join(tmp, 'crop.mp4'), pasteBack: false, size: 32, audio: false });
+    const ci = await probeVideo(crop.path);
+    expect([ci.width, ci.height, ci.frameCount, ci.hasAudio]).toEqual([32, 32, 24, false]);
+    await expect(exportVideo({ project, renderer, out: join(tmp, 'bad.mp4'), pasteBack: false, size: 48 })).rejects.toThrow(/16, 32, 64/);
+  }, 600_000);
+});

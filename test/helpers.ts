@@ -1,0 +1,27 @@
+// Shared test helpers: the shared media folder and a calibrated seeded model in a temp folder.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hasBasis, saveBasis } from '../src/core/model/basis';
+import { ModelBundle } from '../src/core/model/bundle';
+import { calibrateFixedRegions } from '../src/core/model/calibrate';
+import { ensureSeededModel } from '../src/core/model/defaults';
+import type { Runtime } from '../src/core/runtime';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const sharedData = resolve(repoRoot, '..', 'shared', 'data');
+export const hasSharedData = existsSync(join(sharedData, 'clips'));
+export const clip = (name: string): string => join(sharedData, 'clips', name);
+export const portrait = (name: string): string => join(sharedData, 'portraits', name);
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `stylecast-${prefix}-`));
+}
+
+/** The default seeded model, calibrated, in `dir` (created on first use). */
+export async function calibratedSeededModel(dir: string, rt: Runtime): Promise<ModelBundle> {
+  const bundle = await ensureSeededModel(dir, rt);
+  if (!hasBasis(bundle)) saveBasis(bundle, await calibrateFixedRegions(bundle, rt));
+  return bundle;
+}
