@@ -16,7 +16,7 @@ export function registerAlign(program: Command): void {
     .description('detect the face and 68 landmarks on every frame, compute smoothed FFHQ crops, and write the aligned crop video and the alignment data')
     .requiredOption('--out <dir>', 'output folder (aligned.mp4, alignment.json)')
     .option('--size <n>', 'crop size', '256')
-    .option('--smoothing <frames>', 'smoothing strength in frames (0 = off)', '4')
+    .option('--smoothing <frames>', 'smoothing strength in frames (0 = off)', '10')
     .option('--frames <a:b>', 'frames a to b-1 only')
     .option('--no-video', 'skip writing the aligned crop video')
     .option('--json', 'print one JSON object on stdout')

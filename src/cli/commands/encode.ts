@@ -21,7 +21,7 @@ export function registerEncode(program: Command): void {
     .requiredOption('--out <project>', 'project folder to write (NAME.stylecast); an interrupted one resumes')
     .option('--frames <a:b>', 'encode source frames a to b-1 only')
     .option('--align <mode>', 'face: detect and align the face; none: frames are aligned crops; auto: none when the video is square at the model resolution', 'auto')
-    .option('--smoothing <frames>', 'crop smoothing strength, in frames (0 = off)', '4')
+    .option('--smoothing <frames>', 'crop smoothing strength, in frames (0 = off)', '10')
     .option('--identity-frame <n>', 'take the identity from this encoded frame instead of choosing one')
     .option('--quality <q>', 'draft, normal or best (iterations of the optimiser)', 'normal')
     .option('--json', 'print one JSON object on stdout')

@@ -54,7 +54,7 @@ export interface AlignVideoOptions {
   nets: FaceNetsLike;
   /** Output crop size the affines are made for (default 256). */
   size?: number;
-  /** Temporal smoothing strength (default { sigmaFrames: 4 }; sigmaFrames 0 = off). */
+  /** Temporal smoothing strength (default { sigmaFrames: 10 }; sigmaFrames 0 = off). */
   smoothing?: Partial<SmoothingOptions>;
   /** Longest run of frames without a face that is bridged (default 8). */
   maxGap?: number;

@@ -35,7 +35,7 @@ export interface SmoothingOptions {
   angleSigmaFrames?: number;
 }
 
-export const DEFAULT_SMOOTHING: Readonly<SmoothingOptions> = { sigmaFrames: 4 };
+export const DEFAULT_SMOOTHING: Readonly<SmoothingOptions> = { sigmaFrames: 10 };
 export const SCALE_SIGMA_FACTOR = 3;
 export const ANGLE_SIGMA_FACTOR = 1.5;
 

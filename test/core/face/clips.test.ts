@@ -6,7 +6,7 @@ import { alignVideo } from '../../../src/core/face/pipeline';
 import { Runtime } from '../../../src/core/runtime';
 import { clip, hasSharedData } from '../../helpers';
 
-describe.skipIf(!hasSharedData)('aligning the shared clips (skipped: ../shared/data is absent)', () => {
+describe.skipIf(!hasSharedData)('aligning the shared clips (needs ../shared/data; skipped without it)', () => {
   for (const name of ['lp_d3.mp4', 'lp_d10.mp4', 'lp_d11.mp4', 'vr_face1.mp4']) {
     it(`${name}: face found on >= 99% of frames; smoothed jitter <= half of per-frame`, async () => {
       const rt = await Runtime.create({ device: 'cpu' });

@@ -15,7 +15,7 @@ import { calibratedSeededModel, clip, hasSharedData, tempDir } from '../../helpe
 const tmp = tempDir('export');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe.skipIf(!hasSharedData)('exporting an encoded real clip (skipped: ../shared/data is absent)', () => {
+describe.skipIf(!hasSharedData)('exporting an encoded real clip (needs ../shared/data; skipped without it)', () => {
   it('pastes back into full frames with the audio and the right duration', async () => {
     const rt = await Runtime.create({ device: 'cpu' });
     const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
