@@ -40,8 +40,8 @@ export interface EncoderSettings {
 
 export const DEFAULT_SETTINGS: EncoderSettings = {
   loss: DEFAULT_LOSS,
-  identity: { candidates: 4, iterations: 1000, lr: 0.05, refineFrames: 8, refineIterations: 300, refineLr: 0.01 },
-  frames: { window: 8, coarseIterations: 30, fineIterations: 90, poseLr: 0.5, attributeLr: 0.08, smoothness: 1e-5 }
+  identity: { candidates: 4, iterations: 600, lr: 0.05, refineFrames: 16, refineIterations: 500, refineLr: 0.03 },
+  frames: { window: 8, coarseIterations: 30, fineIterations: 150, poseLr: 0.5, attributeLr: 0.08, smoothness: 1e-5 }
 };
 
 export interface Progress {
