@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { ModelError, numWs, styleLayers } from './architecture';
 import { ModelBundle, updateManifest } from './bundle';
 
-export const POSE_NAMES = ['yaw', 'pitch', 'roll'] as const;
-export const ATTRIBUTE_COUNT = 32;
-export const PARAM_COUNT = POSE_NAMES.length + ATTRIBUTE_COUNT;
+import { ATTRIBUTE_COUNT, POSE_NAMES } from '../params';
+
+export { ATTRIBUTE_COUNT, PARAM_COUNT, POSE_NAMES } from '../params';
 
 export type Region = 'mouth' | 'eyes' | 'brows' | 'nose-forehead-cheeks';
 export const REGIONS: readonly Region[] = ['mouth', 'eyes', 'brows', 'nose-forehead-cheeks'];

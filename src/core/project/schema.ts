@@ -1,6 +1,7 @@
 // The project document (project.json) of a NAME.stylecast folder: types, constants,
 // and the validation every document passes on open and before every save.
 // docs/FORMAT.md is the prose version of this file; keep them together.
+import { PARAM_COUNT, POSE_NAMES } from '../params';
 import { ProjectError, type ProjectErrorCode } from './errors';
 
 export const PROJECT_FORMAT = 'stylecast-project';
@@ -8,9 +9,9 @@ export const PROJECT_FORMAT = 'stylecast-project';
 export const SCHEMA_VERSION = 1;
 export const PROJECT_FILE = 'project.json';
 export const PROJECT_EXTENSION = '.stylecast';
-export const POSE_PARAM_NAMES = ['yaw', 'pitch', 'roll'] as const;
 /** Numbers per frame: yaw, pitch, roll and 32 attributes (METHOD.md, "Terms"). */
-export const PARAM_COUNT = 35;
+export { PARAM_COUNT } from '../params';
+export const POSE_PARAM_NAMES = POSE_NAMES;
 /** Numbers per frame of the crop->source affine (src/core/face/types.ts). */
 export const TRANSFORM_SIZE = 6;
 export const FLOAT32_LE = 'float32-le';
