@@ -154,13 +154,33 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
   // The first probe's change of each channel, at most 32x32 grey: to keep tracks distinct.
   const er = Math.min(res, 32);
   const f = res / er;
-  const effects = candidates.map(() => new Float32Array(er * er));
+  const effects: Float32Array[] = candidates.map(() => new Float32Array(er * er));
+  const poseEffects: Float32Array[] = [];
+  const downsampled = (img: Float32Array, index: number, baseImg: Float32Array) => {
+    const eff = new Float32Array(er * er);
+    for (let ch = 0; ch < 3; ch++) {
+      for (let y = 0; y < res; y++) {
+        for (let x = 0; x < res; x++) {
+          const i = y * res + x;
+          eff[Math.floor(y / f) * er + Math.floor(x / f)]! += img[(index * 3 + ch) * plane + i]! - baseImg[ch * plane + i]!;
+        }
+      }
+    }
+    return eff;
+  };
   for (let p = 0; p < probes; p++) {
     const w = await gen.mapping(rng.normals(a.zDim), 1);
     const wp = new Float32Array(L * D);
     for (let l = 0; l < L; l++) wp.set(w, l * D);
     const base = await gen.styles(wp, 1);
     const baseImg = await gen.synthesis(base, 1);
+    if (p === 0) {
+      for (let k = 0; k < 3; k++) {
+        const moved = Float32Array.from(wp);
+        for (let j = 0; j < L * D; j++) moved[j]! += 30 * pose[k * L * D + j]!;
+        poseEffects.push(downsampled(await gen.render(moved, 1), 0, baseImg));
+      }
+    }
     for (let c0 = 0; c0 < candidates.length; c0 += batch) {
       throwIfAborted(opts.signal);
       const sb = new Float32Array(batch * S);
@@ -175,17 +195,7 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
         for (let ch = 0; ch < 3; ch++) {
           for (let i = 0; i < plane; i++) energy[i]! += (img[(k * 3 + ch) * plane + i]! - baseImg[ch * plane + i]!) ** 2;
         }
-        if (p === 0) {
-          const eff = effects[c0 + k]!;
-          for (let ch = 0; ch < 3; ch++) {
-            for (let y = 0; y < res; y++) {
-              for (let x = 0; x < res; x++) {
-                const i = y * res + x;
-                eff[Math.floor(y / f) * er + Math.floor(x / f)]! += img[(k * 3 + ch) * plane + i]! - baseImg[ch * plane + i]!;
-              }
-            }
-          }
-        }
+        if (p === 0) effects[c0 + k] = downsampled(img, k, baseImg);
         let tot = 0;
         for (const e of energy) tot += e;
         total[c0 + k]! += tot;
@@ -206,21 +216,32 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
   const sortedTotals = [...total].sort((x, y) => x - y);
   const alive = sortedTotals[Math.floor(sortedTotals.length * 0.5)]!;
   const taken = new Set<number>();
-  const chosenEffects: Float32Array[] = [];
-  const cosine = (a: Float32Array, b: Float32Array) => {
-    let ab = 0;
-    let aa = 0;
-    let bb = 0;
-    for (let i = 0; i < a.length; i++) {
-      ab += a[i]! * b[i]!;
-      aa += a[i]! * a[i]!;
-      bb += b[i]! * b[i]!;
+  // A channel whose image change is mostly a mix of the changes already chosen cannot be
+  // told apart from them by the encoder (only the mix is seen). So each candidate must keep
+  // at least half its norm after projecting out the span of the chosen ones (Gram-Schmidt
+  // on the 32x32 change images), starting with the three pose directions.
+  const basisQ: Float64Array[] = [];
+  const residualFraction = (v: Float32Array): { r: Float64Array; fraction: number } => {
+    const r = Float64Array.from(v);
+    let n0 = 0;
+    for (const x of r) n0 += x * x;
+    for (const q of basisQ) {
+      let d = 0;
+      for (let i = 0; i < r.length; i++) d += r[i]! * q[i]!;
+      for (let i = 0; i < r.length; i++) r[i]! -= d * q[i]!;
     }
-    return ab / Math.sqrt(aa * bb || 1);
+    let n1 = 0;
+    for (const x of r) n1 += x * x;
+    return { r, fraction: n0 > 0 ? Math.sqrt(n1 / n0) : 0 };
   };
-  // Two channels whose image changes are nearly parallel cannot be told apart by the
-  // encoder (only their sum is seen), so a channel too similar to a chosen one is skipped.
-  const maxSimilarity = 0.5;
+  const accept = (r: Float64Array) => {
+    let n = 0;
+    for (const x of r) n += x * x;
+    n = Math.sqrt(n);
+    if (n > 0) basisQ.push(r.map((x) => x / n));
+  };
+  for (const e of poseEffects) accept(residualFraction(e).r);
+  const minResidual = 0.5;
   const attributes: AttributeChannel[] = [];
   for (const r of REGIONS) {
     const ranked = candidates
@@ -230,9 +251,10 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
     for (const { c, i, score } of ranked) {
       if (n >= REGION_QUOTA[r]) break;
       if (taken.has(i)) continue;
-      if (chosenEffects.some((e) => Math.abs(cosine(e, effects[i]!)) > maxSimilarity)) continue;
+      const { r: residual, fraction } = residualFraction(effects[i]!);
+      if (fraction < minResidual) continue;
       taken.add(i);
-      chosenEffects.push(effects[i]!);
+      accept(residual);
       n++;
       attributes.push({ name: `${r} ${n}`, region: r, layer: c.layer, channel: c.channel, sIndex: c.sIndex, sigma: sigma[c.sIndex]!, localisation: score });
     }
