@@ -3,8 +3,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ParamDecoder } from '../../core/encode/decoder';
 import { runEncodeJob } from '../../core/encode/job';
-import { makeTruth, writeSynthClip } from '../../core/encode/synth';
-import { PARAM_COUNT, loadBasis } from '../../core/model/basis';
+import { makeTruth, truthDocument, writeSynthClip } from '../../core/encode/synth';
+import { PARAM_COUNT, loadBasis, paramNames } from '../../core/model/basis';
 import { Generator } from '../../core/model/generator';
 import { evalPlotPng, evaluateProject } from '../../core/metrics/evaluate';
 import { FrameRenderer, exportVideo } from '../../core/render/render';
@@ -44,8 +44,9 @@ export function registerDemo(program: Command): void {
       progress(`1/4 synthesising ${frames} frames with known identity and parameters -> ${clip}`);
       const truth = await makeTruth(gen, { seed: int(o.seed, '--seed'), frames });
       await writeSynthClip(dec, rt, truth, clip, 25);
-      const truthRows = Array.from({ length: frames }, (_, t) => Array.from(truth.params.subarray(t * PARAM_COUNT, (t + 1) * PARAM_COUNT)));
-      writeFileSync(truthPath, JSON.stringify({ kind: 'stylecast-synth-truth', version: 1, modelId: bundle.manifest.id, frames, params: truthRows, wid: Array.from(truth.wid) }));
+      const doc = truthDocument(truth, { modelId: bundle.manifest.id, model: bundle.dir, fps: 25, numWs: gen.net.numWs, wDim: gen.net.arch.wDim, paramNames: paramNames(basis) });
+      writeFileSync(truthPath, JSON.stringify(doc));
+      const truthRows = doc.params;
 
       progress(`2/4 encoding -> ${projectDir}`);
       rmSync(projectDir, { recursive: true, force: true });

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ParamDecoder } from '../../core/encode/decoder';
-import { makeTruth, writeSynthClip } from '../../core/encode/synth';
-import { loadBasis, paramNames, PARAM_COUNT } from '../../core/model/basis';
+import { makeTruth, truthDocument, writeSynthClip } from '../../core/encode/synth';
+import { loadBasis, paramNames } from '../../core/model/basis';
 import { Generator } from '../../core/model/generator';
 import { Runtime } from '../../core/runtime';
 import { ensureCalibrated, modelFromArg } from '../model-arg';
@@ -37,20 +37,14 @@ export function registerSynth(program: Command): void {
       const truthPath = resolve(o.truth);
       mkdirSync(dirname(truthPath), { recursive: true });
       await writeSynthClip(dec, rt, truth, out, fps, (d, n) => progress(`synth ${d}/${n}`));
-      const doc = {
-        kind: 'stylecast-synth-truth',
-        version: 1,
-        seed: truth.seed,
+      const doc = truthDocument(truth, {
         modelId: bundle.manifest.id,
         model: bundle.dir,
         fps,
-        frames,
         numWs: gen.net.numWs,
         wDim: gen.net.arch.wDim,
-        paramNames: paramNames(basis),
-        wid: Array.from(truth.wid),
-        params: Array.from({ length: frames }, (_, t) => Array.from(truth.params.subarray(t * PARAM_COUNT, (t + 1) * PARAM_COUNT)))
-      };
+        paramNames: paramNames(basis)
+      });
       writeFileSync(`${truthPath}.tmp`, JSON.stringify(doc));
       renameSync(`${truthPath}.tmp`, truthPath);
       const summary = { video: out, truth: truthPath, frames, resolution: res, fps, modelId: bundle.manifest.id };

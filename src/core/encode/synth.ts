@@ -83,3 +83,16 @@ export async function writeSynthClip(
     throw e;
   }
 }
+
+/** The truth file `stylecast synth` writes and `eval --truth` reads. */
+export function truthDocument(truth: SynthTruth, o: { modelId: string; model: string; fps: number; numWs: number; wDim: number; paramNames: string[] }) {
+  return {
+    kind: 'stylecast-synth-truth',
+    version: 1,
+    seed: truth.seed,
+    ...o,
+    frames: truth.frames,
+    wid: Array.from(truth.wid),
+    params: Array.from({ length: truth.frames }, (_, t) => Array.from(truth.params.subarray(t * PARAM_COUNT, (t + 1) * PARAM_COUNT)))
+  };
+}
