@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The README's test command: type checks, unit and integration tests, then the browser end-to-end tests.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 function step(name, cmd, args) {
   process.stderr.write(`\n== ${name}: ${cmd} ${args.join(' ')}\n`);
@@ -15,5 +15,9 @@ function step(name, cmd, args) {
 step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.core.json']);
 step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.node.json']);
 step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.web.json']);
-step('unit and integration tests', 'npx', ['vitest', 'run']);
+step('unit and integration tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json']);
 if (existsSync('test/e2e')) step('end-to-end tests', 'node', ['test/e2e/run.mjs']);
+
+// One plain closing line for CI: the counts of the vitest run.
+const report = JSON.parse(readFileSync('test-results/vitest.json', 'utf8'));
+process.stdout.write(`\ntests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests} skipped\n`);
