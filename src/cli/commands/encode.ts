@@ -110,12 +110,12 @@ export function qualitySettings(q: string): EncoderSettings {
   const s: EncoderSettings = structuredClone(DEFAULT_SETTINGS);
   if (q === 'normal') return s;
   if (q === 'draft') {
-    s.identity = { ...s.identity, candidates: 2, iterations: 300, refineIterations: 100 };
+    s.identity = { ...s.identity, candidates: 2, iterations: 300, refineIterations: 300 };
     s.frames = { ...s.frames, coarseIterations: 15, fineIterations: 40 };
     return s;
   }
   if (q === 'best') {
-    s.identity = { ...s.identity, iterations: 2000, refineIterations: 600 };
+    s.identity = { ...s.identity, iterations: 1000, refineIterations: 2500 };
     s.frames = { ...s.frames, coarseIterations: 50, fineIterations: 300 };
     return s;
   }

@@ -40,7 +40,7 @@ export interface EncoderSettings {
 
 export const DEFAULT_SETTINGS: EncoderSettings = {
   loss: DEFAULT_LOSS,
-  identity: { candidates: 4, iterations: 600, lr: 0.05, refineFrames: 16, refineIterations: 500, refineLr: 0.03 },
+  identity: { candidates: 4, iterations: 600, lr: 0.05, refineFrames: 16, refineIterations: 1200, refineLr: 0.03 },
   frames: { window: 8, coarseIterations: 30, fineIterations: 150, poseLr: 0.5, attributeLr: 0.08, smoothness: 1e-5 }
 };
 
