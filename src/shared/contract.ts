@@ -3,9 +3,14 @@
 // below; main validates every request (the renderer is untrusted) and every
 // response and event it sends (to catch its own bugs at the boundary).
 import {
+  ContractError,
   expectAbsolutePath,
   expectArray,
   expectBoolean,
+  expectFiniteNumber,
+  expectIntegerIn,
+  expectJson,
+  expectNumberArray,
   expectNonEmptyString,
   expectNothing,
   expectNullable,
@@ -25,6 +30,21 @@ export const VIDEO_EXTENSIONS = ['.mp4', '.mov', '.mkv', '.webm'] as const;
 /** Project file extension; the project schema itself lives in core/project. */
 export const PROJECT_EXTENSION = '.stylecast';
 export const MAX_RECENT_PROJECTS = 10;
+/** The most frames a project may have (about 1 h 50 min at 30 fps). */
+export const MAX_FRAMES = 200_000;
+/** The editor's parameters per frame: 3 pose angles and 32 attributes. */
+export const PARAM_COUNT = 35;
+/** Largest side of the thumbnails sent with events. */
+export const THUMBNAIL_SIZE = 160;
+
+const DATA_URL_MAX = 24 * 1024 * 1024;
+/** A base64 PNG data URL (what the app sends images as). */
+const expectDataUrl: Validator<string> = (v, path) => {
+  if (typeof v !== 'string' || !v.startsWith('data:image/png;base64,') || v.length > DATA_URL_MAX) {
+    throw new ContractError(`${path} must be a PNG data URL under ${DATA_URL_MAX} characters`);
+  }
+  return v;
+};
 
 /** The last component of a POSIX or Windows path. */
 export function fileName(path: string): string {
@@ -72,13 +92,218 @@ const recentProject = expectObject({
 
 const pathRequest = expectObject({ path: expectAbsolutePath });
 
+/** Long jobs the app runs outside the window's thread, one kind per dialog. */
+export const JOB_KINDS = ['encode', 'export', 'puppeteer'] as const;
+const jobKind = expectOneOf(...JOB_KINDS);
+
 const jobProgress = expectObject({
   jobId: expectNonEmptyString,
+  kind: jobKind,
   stage: expectNonEmptyString,
   fraction: expectNumberIn(0, 1),
   /** Seconds left, or null while unknown. */
   etaSec: expectNullable(expectNumberIn(0, Number.MAX_SAFE_INTEGER)),
-  message: expectString
+  message: expectString,
+  /** Frame index and count of the stage, when it works frame by frame. */
+  frame: expectNullable(expectIntegerIn(0, MAX_FRAMES)),
+  of: expectNullable(expectIntegerIn(0, MAX_FRAMES)),
+  /** The loss of that frame (encode only). */
+  loss: expectNullable(expectFiniteNumber)
+});
+
+/** One finished frame of an encode: the aligned source crop beside its re-render. */
+const encodeFrame = expectObject({
+  jobId: expectNonEmptyString,
+  frame: expectIntegerIn(0, MAX_FRAMES),
+  loss: expectFiniteNumber,
+  /** data:image/png;base64 thumbnails, at most THUMBNAIL_SIZE pixels square. */
+  source: expectDataUrl,
+  render: expectDataUrl
+});
+
+export const JOB_STATUSES = ['done', 'cancelled', 'failed'] as const;
+
+const jobDone = expectObject({
+  jobId: expectNonEmptyString,
+  kind: jobKind,
+  status: expectOneOf(...JOB_STATUSES),
+  /** A one-line result or error for the user. */
+  message: expectString,
+  /** What the job wrote (project folder or video file), when it wrote something. */
+  path: expectNullable(expectAbsolutePath)
+});
+
+const jobStarted = expectObject({ jobId: expectNonEmptyString });
+const jobRef = expectObject({ jobId: expectNonEmptyString });
+
+export const QUALITIES = ['draft', 'normal', 'best'] as const;
+export const ALIGN_MODES = ['auto', 'face', 'none'] as const;
+export const PUPPET_MODES = ['relative', 'absolute'] as const;
+export const REGION_LOCKS = ['pose', 'expression', 'mouth', 'eyes'] as const;
+/** Track groups of the timeline, in display order (pose first, then the calibration regions). */
+export const PARAM_GROUPS = ['pose', 'mouth', 'eyes', 'brows', 'nose-forehead-cheeks'] as const;
+const paramGroup = expectOneOf(...PARAM_GROUPS);
+
+const attributeInfo = expectObject({
+  name: expectNonEmptyString,
+  group: paramGroup,
+  /** StyleSpace sigma of the channel (one unit of the track). */
+  sigma: expectFiniteNumber,
+  /** 0..1: the fraction of the image change inside the region. */
+  localisation: expectNumberIn(0, 1)
+});
+
+const modelInfo = expectObject({
+  id: expectNonEmptyString,
+  name: expectNonEmptyString,
+  resolution: expectPositiveInteger,
+  path: expectAbsolutePath,
+  /** Render sizes the model offers (powers of two up to its resolution). */
+  sizes: expectArray(expectPositiveInteger, 16),
+  calibrated: expectBoolean,
+  poseUnit: expectNullable(expectOneOf('degree', 'pseudo-degree')),
+  poseMethod: expectNullable(expectOneOf('landmark-pnp', 'principal-directions')),
+  regionMethod: expectNullable(expectOneOf('landmarks', 'fixed-regions')),
+  attributes: expectArray(attributeInfo, PARAM_COUNT),
+  /** Bytes on disk of the bundle. */
+  bytes: expectIntegerIn(0, Number.MAX_SAFE_INTEGER)
+});
+
+const videoInfo = expectObject({
+  path: expectAbsolutePath,
+  width: expectPositiveInteger,
+  height: expectPositiveInteger,
+  fps: expectNumberIn(0, 1000),
+  frames: expectIntegerIn(0, MAX_FRAMES),
+  durationSec: expectNumberIn(0, Number.MAX_SAFE_INTEGER),
+  hasAudio: expectBoolean,
+  /** A data:image/png;base64 poster of the first frame, at most THUMBNAIL_SIZE wide. */
+  poster: expectDataUrl
+});
+
+/**
+ * An opened project, everything the editor needs. `params` is the encoded
+ * per-frame parameter sequence flattened row-major as [encodedThrough, 35].
+ */
+const projectSummary = expectObject({
+  path: expectAbsolutePath,
+  name: expectNonEmptyString,
+  fps: expectNumberIn(0, 1000),
+  /** Frames the project covers and how many of them are encoded so far. */
+  frameCount: expectIntegerIn(0, MAX_FRAMES),
+  encodedThrough: expectIntegerIn(0, MAX_FRAMES),
+  identityFrame: expectNullable(expectIntegerIn(0, MAX_FRAMES)),
+  model: expectObject({
+    id: expectNonEmptyString,
+    name: expectNonEmptyString,
+    resolution: expectPositiveInteger,
+    /** The bundle folder, or null when it is not installed here. */
+    path: expectNullable(expectAbsolutePath)
+  }),
+  source: expectObject({
+    /** The source video, or null when it is not where the project says. */
+    path: expectNullable(expectAbsolutePath),
+    width: expectPositiveInteger,
+    height: expectPositiveInteger,
+    hasAudio: expectBoolean
+  }),
+  /** Names and groups of the 35 tracks, in parameter order (yaw, pitch, roll, then the 32 attributes). */
+  paramNames: expectArray(expectNonEmptyString, PARAM_COUNT),
+  paramGroups: expectArray(paramGroup, PARAM_COUNT),
+  poseUnit: expectOneOf('degree', 'pseudo-degree'),
+  params: expectNumberArray(0, MAX_FRAMES * PARAM_COUNT),
+  loss: expectNumberArray(0, MAX_FRAMES),
+  /** The saved timeline edits (parse with parseTimeline), or null for none. */
+  edits: expectNullable(expectJson()),
+  /** Where the project came from when it is a puppeteered one. */
+  puppeteeredFrom: expectNullable(expectString)
+});
+
+const projectRef = expectObject({ project: expectAbsolutePath });
+
+const encodeRequest = expectObject({
+  video: expectAbsolutePath,
+  /** The model bundle folder. */
+  model: expectAbsolutePath,
+  /** The NAME.stylecast folder to write; an existing one for the same video and model resumes. */
+  out: expectAbsolutePath,
+  /** Source frame range: first frame and count (null = to the end). */
+  start: expectIntegerIn(0, MAX_FRAMES),
+  count: expectNullable(expectIntegerIn(1, MAX_FRAMES)),
+  quality: expectOneOf(...QUALITIES),
+  align: expectOneOf(...ALIGN_MODES),
+  /** Encoded-frame index to take the identity from; null lets the encoder choose. */
+  identityFrame: expectNullable(expectIntegerIn(0, MAX_FRAMES))
+});
+
+const frameParams = expectNumberArray(PARAM_COUNT, PARAM_COUNT);
+
+const renderFrameRequest = expectObject({
+  project: expectAbsolutePath,
+  frame: expectIntegerIn(0, MAX_FRAMES),
+  /** The 35 parameters to render (the edited values at that frame). */
+  params: frameParams,
+  /** Render size; null = the model's resolution. */
+  size: expectNullable(expectPositiveInteger)
+});
+
+const sourceFrameRequest = expectObject({
+  project: expectAbsolutePath,
+  frame: expectIntegerIn(0, MAX_FRAMES),
+  size: expectNullable(expectPositiveInteger)
+});
+
+const imageResult = expectObject({
+  /** data:image/png;base64 */
+  image: expectDataUrl,
+  width: expectPositiveInteger,
+  height: expectPositiveInteger,
+  ms: expectNumberIn(0, Number.MAX_SAFE_INTEGER)
+});
+
+const saveEditsRequest = expectObject({
+  project: expectAbsolutePath,
+  edits: expectJson()
+});
+
+export const EXPORT_QUALITIES = ['draft', 'normal', 'high'] as const;
+
+const exportRequest = expectObject({
+  project: expectAbsolutePath,
+  out: expectAbsolutePath,
+  size: expectPositiveInteger,
+  pasteBack: expectBoolean,
+  audio: expectBoolean,
+  quality: expectOneOf(...EXPORT_QUALITIES),
+  /** Timeline edits to apply (null = the encoded values). */
+  edits: expectNullable(expectJson()),
+  /** Encoded-frame range; null = all encoded frames. */
+  start: expectNullable(expectIntegerIn(0, MAX_FRAMES)),
+  count: expectNullable(expectIntegerIn(1, MAX_FRAMES))
+});
+
+const puppetSettings = {
+  /** The project whose motion drives the face. */
+  motion: expectAbsolutePath,
+  identity: expectObject({ kind: expectOneOf('project', 'portrait'), path: expectAbsolutePath }),
+  mode: expectOneOf(...PUPPET_MODES),
+  /** Transfer only this part of the motion; null = everything. */
+  lock: expectNullable(expectOneOf(...REGION_LOCKS)),
+  strength: expectNumberIn(0, 3)
+};
+
+const puppeteerRequest = expectObject({ ...puppetSettings, out: expectAbsolutePath });
+const puppeteerPreviewRequest = expectObject({ ...puppetSettings, frame: expectIntegerIn(0, MAX_FRAMES) });
+
+const saveDialogRequest = expectObject({
+  kind: expectOneOf('video', 'project'),
+  /** Suggested file or folder path. */
+  defaultPath: expectAbsolutePath
+});
+
+const mediaUrl = expectObject({
+  /** A URL the page may put in an <audio> or <video> element. */
+  url: expectNonEmptyString
 });
 
 export const MENU_COMMANDS = ['open-video', 'open-project', 'open-recent'] as const;
@@ -95,6 +320,19 @@ export type ModelSummary = Infer<typeof modelSummary>;
 export type RecentProject = Infer<typeof recentProject>;
 export type JobProgress = Infer<typeof jobProgress>;
 export type MenuCommand = Infer<typeof menuCommand>;
+export type JobKind = Infer<typeof jobKind>;
+export type EncodeFrameEvent = Infer<typeof encodeFrame>;
+export type JobDone = Infer<typeof jobDone>;
+export type ParamGroup = Infer<typeof paramGroup>;
+export type ModelInfo = Infer<typeof modelInfo>;
+export type VideoInfo = Infer<typeof videoInfo>;
+export type ProjectSummary = Infer<typeof projectSummary>;
+export type EncodeRequest = Infer<typeof encodeRequest>;
+export type RenderFrameRequest = Infer<typeof renderFrameRequest>;
+export type ImageResult = Infer<typeof imageResult>;
+export type ExportRequest = Infer<typeof exportRequest>;
+export type PuppeteerRequest = Infer<typeof puppeteerRequest>;
+export type PuppeteerPreviewRequest = Infer<typeof puppeteerPreviewRequest>;
 
 // ---- the contract ----------------------------------------------------------
 
@@ -114,12 +352,42 @@ export const invokeContract = {
   'dialog:openProject': method(expectNothing, expectNullable(expectAbsolutePath)),
   'recent:list': method(expectNothing, expectArray(recentProject, MAX_RECENT_PROJECTS)),
   /** Puts a file at the top of the recent list; returns the new list. */
-  'recent:add': method(pathRequest, expectArray(recentProject, MAX_RECENT_PROJECTS))
+  'recent:add': method(pathRequest, expectArray(recentProject, MAX_RECENT_PROJECTS)),
+  /** A portrait image for puppeteering; null when cancelled. */
+  'dialog:openImage': method(expectNothing, expectNullable(expectAbsolutePath)),
+  /** The native save dialog for an export (kind video) or a new project folder (kind project). */
+  'dialog:save': method(saveDialogRequest, expectNullable(expectAbsolutePath)),
+  /** Shows a written file or folder in the system file manager. */
+  'shell:showItem': method(pathRequest, expectNothing),
+  /** Calibration and sizes of one model bundle. */
+  'models:info': method(pathRequest, modelInfo),
+  'video:probe': method(pathRequest, videoInfo),
+  /** A URL for playing a video's audio in the page (only for files the user opened). */
+  'media:url': method(pathRequest, mediaUrl),
+  'project:open': method(pathRequest, projectSummary),
+  /** Saves timeline edits atomically into the project (autosave calls this too). */
+  'project:saveEdits': method(saveEditsRequest, expectNothing),
+  /** Renders one frame of a project with the given parameters (the editor preview). */
+  'render:frame': method(renderFrameRequest, imageResult),
+  /** The aligned source crop of one frame, as the encoder saw it. */
+  'render:source': method(sourceFrameRequest, imageResult),
+  /** Starts an encode (or resumes one); progress comes as job:progress, encode:frame and job:done. */
+  'encode:start': method(encodeRequest, jobStarted),
+  'export:start': method(exportRequest, jobStarted),
+  'puppeteer:start': method(puppeteerRequest, jobStarted),
+  /** One driven frame, rendered without writing anything. */
+  'puppeteer:preview': method(puppeteerPreviewRequest, imageResult),
+  /** Cancels a running job; it ends with a job:done of status cancelled. */
+  'job:cancel': method(jobRef, expectNothing),
+  /** Projects opened and unsaved edits are the renderer's: main asks before quitting while a job runs. */
+  'project:close': method(projectRef, expectNothing)
 } as const;
 
 /** Main -> renderer notifications (webContents.send / ipcRenderer.on). */
 export const eventContract = {
   'job:progress': jobProgress,
+  'encode:frame': encodeFrame,
+  'job:done': jobDone,
   /** An application-menu item the renderer acts on, so menu and UI share one code path. */
   'menu:command': menuCommand
 } as const;

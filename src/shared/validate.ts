@@ -114,3 +114,60 @@ export function expectObject<S extends Shape>(shape: S): Validator<ShapeOf<S>> {
     return out as ShapeOf<S>;
   };
 }
+
+/** An integer in [min, max]. */
+export function expectIntegerIn(min: number, max: number): Validator<number> {
+  return (v, path) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(path, `an integer from ${min} to ${max}`, v);
+    return v;
+  };
+}
+
+/** An array of finite numbers with a length in [minLength, maxLength]. */
+export function expectNumberArray(minLength: number, maxLength: number): Validator<number[]> {
+  return (v, path) => {
+    if (!Array.isArray(v)) fail(path, 'an array of numbers', v);
+    if (v.length < minLength || v.length > maxLength) fail(path, `an array of ${minLength === maxLength ? minLength : `${minLength} to ${maxLength}`} numbers`, `an array of ${v.length}`);
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x !== 'number' || !Number.isFinite(x)) fail(`${path}[${i}]`, 'a finite number', x);
+    }
+    return v as number[];
+  };
+}
+
+/**
+ * Plain JSON data (null, booleans, finite numbers, strings, arrays, plain
+ * objects) of bounded depth and size. The value is checked, not trusted: a
+ * module that owns the shape (for example the timeline) parses it further.
+ */
+export function expectJson(maxDepth = 32, maxNodes = 2_000_000): Validator<unknown> {
+  return (v, path) => {
+    let nodes = 0;
+    const walk = (x: unknown, depth: number, at: string): void => {
+      if (++nodes > maxNodes) fail(path, `JSON data of at most ${maxNodes} values`, 'more');
+      if (depth > maxDepth) fail(at, `JSON data nested at most ${maxDepth} deep`, x);
+      if (x === null || typeof x === 'boolean' || typeof x === 'string') return;
+      if (typeof x === 'number') {
+        if (!Number.isFinite(x)) fail(at, 'a finite number', x);
+        return;
+      }
+      if (Array.isArray(x)) {
+        x.forEach((y, i) => walk(y, depth + 1, `${at}[${i}]`));
+        return;
+      }
+      if (typeof x === 'object') {
+        const proto = Object.getPrototypeOf(x) as unknown;
+        if (proto !== Object.prototype && proto !== null) fail(at, 'a plain object', x);
+        for (const [k, y] of Object.entries(x as Record<string, unknown>)) {
+          if (k === '__proto__' || k === 'constructor' || k === 'prototype') throw new ContractError(`${at} has a forbidden key "${k}"`);
+          walk(y, depth + 1, `${at}.${k}`);
+        }
+        return;
+      }
+      fail(at, 'JSON data', x);
+    };
+    walk(v, 0, path);
+    return v;
+  };
+}

@@ -11,6 +11,7 @@ import { throwIfAborted } from '../util/cancel';
 import { numWs, styleLayers } from './architecture';
 import { ATTRIBUTE_COUNT, AttributeChannel, BasisMeta, EditBasis, REGIONS, Region } from './basis';
 import { ModelBundle } from './bundle';
+import { ATTRIBUTE_VOCABULARY } from '../params';
 import { Generator } from './generator';
 
 /** Regions as boxes [x0, y0, x1, y1] in 0..1 crop coordinates of an FFHQ-aligned face. */
@@ -27,7 +28,7 @@ export const FIXED_REGIONS: Record<Region, [number, number, number, number][]> =
 };
 
 /** How many channels each region gets (METHOD.md: about 12 / 8 / 6 / 6). */
-export const REGION_QUOTA: Record<Region, number> = { mouth: 12, eyes: 8, brows: 6, 'nose-forehead-cheeks': 6 };
+export const REGION_QUOTA: Record<Region, number> = { mouth: ATTRIBUTE_VOCABULARY.mouth.length, eyes: ATTRIBUTE_VOCABULARY.eyes.length, brows: ATTRIBUTE_VOCABULARY.brows.length, 'nose-forehead-cheeks': ATTRIBUTE_VOCABULARY['nose-forehead-cheeks'].length };
 
 export interface CalibrateOptions {
   seed?: number;
@@ -256,7 +257,7 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
       taken.add(i);
       accept(residual);
       n++;
-      attributes.push({ name: `${r} ${n}`, region: r, layer: c.layer, channel: c.channel, sIndex: c.sIndex, sigma: sigma[c.sIndex]!, localisation: score });
+      attributes.push({ name: ATTRIBUTE_VOCABULARY[r][n - 1] ?? `${r} ${n}`, region: r, layer: c.layer, channel: c.channel, sIndex: c.sIndex, sigma: sigma[c.sIndex]!, localisation: score });
     }
   }
   if (attributes.length !== ATTRIBUTE_COUNT) throw new Error(`calibration found only ${attributes.length} usable channels`);
