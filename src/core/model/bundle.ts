@@ -42,23 +42,80 @@ export function tensor(b: ModelBundle, name: string): Float32Array {
   return t;
 }
 
-/** Writes a bundle atomically: everything goes to a temp folder that is renamed into place. */
-export function writeBundle(dir: string, name: string, arch: Architecture, tensors: Map<string, Float32Array>, source?: Record<string, unknown>): Manifest {
-  const specs = tensorSpecs(arch);
+export interface PackedTensors {
+  bytes: Uint8Array;
+  sha256: string;
+  floats: number;
+  entries: TensorEntry[];
+}
+
+/** Lays tensors back to back, in the given order, as little-endian float32 (the weights.bin layout). */
+export function packTensors(list: readonly { name: string; shape: number[]; data: Float32Array }[]): PackedTensors {
   let floats = 0;
-  const entries: TensorEntry[] = specs.map((s) => {
-    const t = tensors.get(s.name);
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    if (!t) throw new ModelError(`cannot write bundle: tensor "${s.name}" is missing`);
-    if (t.length !== n) throw new ModelError(`cannot write bundle: tensor "${s.name}" has ${t.length} values, expected [${s.shape}]`);
-    const e = { name: s.name, shape: s.shape, offset: floats };
+  const entries: TensorEntry[] = list.map((t) => {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (t.data.length !== n) throw new ModelError(`cannot write bundle: tensor "${t.name}" has ${t.data.length} values, expected [${t.shape}]`);
+    const e = { name: t.name, shape: [...t.shape], offset: floats };
     floats += n;
     return e;
   });
   const all = new Float32Array(floats);
-  for (const e of entries) all.set(tensors.get(e.name)!, e.offset);
+  list.forEach((t, i) => all.set(t.data, entries[i]!.offset));
   const bytes = new Uint8Array(all.buffer);
-  const wHash = sha256(bytes);
+  return { bytes, sha256: sha256(bytes), floats, entries };
+}
+
+/** Writes a bundle folder atomically: everything goes to a temp folder that is renamed into place. */
+export function writeFolderAtomic(dir: string, weights: Uint8Array, manifest: object): void {
+  const target = resolve(dir);
+  const tmp = `${target}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  writeFileSync(join(tmp, 'weights.bin'), weights);
+  writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));
+  rmSync(target, { recursive: true, force: true });
+  renameSync(tmp, target);
+}
+
+/** Reads manifest.json of a bundle folder; `missing` is the message when there is none. */
+export function readManifestJson(dir: string, missing: string): unknown {
+  const mPath = join(dir, 'manifest.json');
+  if (!existsSync(mPath)) throw new ModelError(missing);
+  try {
+    return JSON.parse(readFileSync(mPath, 'utf8'));
+  } catch (e) {
+    throw new ModelError(`${mPath} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Reads weights.bin and checks its size and checksum against the manifest. */
+export function readWeightsFile(dir: string, weights: Manifest['weights'] | undefined, what: string): Float32Array {
+  if (!weights || !Number.isInteger(weights.floats) || weights.floats < 0 || typeof weights.sha256 !== 'string') {
+    throw new ModelError(`${what} ${dir}: the manifest does not describe its weights file`);
+  }
+  const wPath = join(dir, weights.file ?? 'weights.bin');
+  if (!existsSync(wPath)) throw new ModelError(`${what} ${dir}: weights file ${wPath} is missing`);
+  const buf = readFileSync(wPath);
+  if (buf.byteLength !== weights.floats * 4) {
+    throw new ModelError(`${what} ${dir}: ${wPath} has ${buf.byteLength} bytes, the manifest expects ${weights.floats * 4}: the bundle is corrupt or truncated`);
+  }
+  if (sha256(buf) !== weights.sha256) {
+    throw new ModelError(`${what} ${dir}: ${wPath} does not match its checksum: the bundle is corrupt; re-create or re-import it`);
+  }
+  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+}
+
+/** Writes a bundle atomically: everything goes to a temp folder that is renamed into place. */
+export function writeBundle(dir: string, name: string, arch: Architecture, tensors: Map<string, Float32Array>, source?: Record<string, unknown>): Manifest {
+  const specs = tensorSpecs(arch);
+  const packed = packTensors(
+    specs.map((s) => {
+      const t = tensors.get(s.name);
+      if (!t) throw new ModelError(`cannot write bundle: tensor "${s.name}" is missing`);
+      return { name: s.name, shape: s.shape, data: t };
+    })
+  );
+  const wHash = packed.sha256;
   const id = createHash('sha256').update(JSON.stringify(arch)).update(wHash).digest('hex').slice(0, 16);
   const manifest: Manifest = {
     format: BUNDLE_FORMAT,
@@ -66,18 +123,11 @@ export function writeBundle(dir: string, name: string, arch: Architecture, tenso
     id,
     name,
     architecture: arch,
-    weights: { file: 'weights.bin', sha256: wHash, floats },
-    tensors: entries,
+    weights: { file: 'weights.bin', sha256: wHash, floats: packed.floats },
+    tensors: packed.entries,
     ...(source ? { source } : {})
   };
-  const target = resolve(dir);
-  const tmp = `${target}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, 'weights.bin'), bytes);
-  writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));
-  rmSync(target, { recursive: true, force: true });
-  renameSync(tmp, target);
+  writeFolderAtomic(dir, packed.bytes, manifest);
   return manifest;
 }
 
@@ -104,39 +154,34 @@ function validateArchitecture(a: unknown, where: string): Architecture {
 
 export function loadBundle(dir: string): ModelBundle {
   const mPath = join(dir, 'manifest.json');
-  if (!existsSync(mPath)) throw new ModelError(`no model bundle at ${dir}: manifest.json is missing (create one with "stylecast model create")`);
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(readFileSync(mPath, 'utf8')) as Manifest;
-  } catch (e) {
-    throw new ModelError(`${mPath} is not valid JSON: ${(e as Error).message}`);
-  }
+  const manifest = readManifestJson(dir, `no model bundle at ${dir}: manifest.json is missing (create one with "stylecast model create")`) as Manifest;
   if (manifest.format !== BUNDLE_FORMAT) throw new ModelError(`${mPath} is not a Stylecast model manifest`);
   if (manifest.version > BUNDLE_VERSION) {
     throw new ModelError(`${mPath} has bundle version ${manifest.version}, newer than this app supports (${BUNDLE_VERSION}): update Stylecast`);
   }
   const arch = validateArchitecture(manifest.architecture, mPath);
-  const wPath = join(dir, manifest.weights?.file ?? 'weights.bin');
-  if (!existsSync(wPath)) throw new ModelError(`model ${dir}: weights file ${wPath} is missing`);
-  const buf = readFileSync(wPath);
-  if (buf.byteLength !== manifest.weights.floats * 4) {
-    throw new ModelError(`model ${dir}: ${wPath} has ${buf.byteLength} bytes, the manifest expects ${manifest.weights.floats * 4}: the bundle is corrupt or truncated`);
-  }
-  if (sha256(buf) !== manifest.weights.sha256) {
-    throw new ModelError(`model ${dir}: ${wPath} does not match its checksum: the bundle is corrupt; re-create or re-import it`);
-  }
-  const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  const all = readWeightsFile(dir, manifest.weights, 'model');
+  const tensors = viewTensors(all, manifest.tensors, tensorSpecs(arch), `model ${dir}`, 'the architecture');
+  return { dir, manifest: { ...manifest, architecture: arch }, tensors };
+}
+
+/**
+ * The tensors `specs` asks for, as views into the weights: each must be listed in the
+ * manifest with exactly the expected shape and lie inside the file. `needs` names who
+ * expects the shape, for the error message.
+ */
+export function viewTensors(all: Float32Array, listed: readonly TensorEntry[] | undefined, specs: readonly { name: string; shape: readonly number[] }[], where: string, needs: string): Map<string, Float32Array> {
   const tensors = new Map<string, Float32Array>();
-  const byName = new Map(manifest.tensors.map((t) => [t.name, t]));
-  for (const spec of tensorSpecs(arch)) {
+  const byName = new Map((Array.isArray(listed) ? listed : []).map((t) => [t.name, t]));
+  for (const spec of specs) {
     const e = byName.get(spec.name);
-    if (!e) throw new ModelError(`model ${dir}: tensor "${spec.name}" is missing from the manifest`);
-    if (e.shape.length !== spec.shape.length || e.shape.some((d, i) => d !== spec.shape[i])) {
-      throw new ModelError(`model ${dir}: tensor "${spec.name}" has shape [${e.shape}], the architecture needs [${spec.shape}]`);
+    if (!e) throw new ModelError(`${where}: tensor "${spec.name}" is missing from the manifest`);
+    if (!Array.isArray(e.shape) || e.shape.length !== spec.shape.length || e.shape.some((d: number, i: number) => d !== spec.shape[i])) {
+      throw new ModelError(`${where}: tensor "${spec.name}" has shape [${e.shape}], ${needs} needs [${spec.shape}]`);
     }
     const n = spec.shape.reduce((a, b) => a * b, 1);
-    if (e.offset < 0 || e.offset + n > all.length) throw new ModelError(`model ${dir}: tensor "${spec.name}" lies outside the weights file`);
+    if (!Number.isInteger(e.offset) || e.offset < 0 || e.offset + n > all.length) throw new ModelError(`${where}: tensor "${spec.name}" lies outside the weights file`);
     tensors.set(spec.name, all.subarray(e.offset, e.offset + n));
   }
-  return { dir, manifest: { ...manifest, architecture: arch }, tensors };
+  return tensors;
 }
