@@ -6,7 +6,7 @@
 import { gradients } from '../graph/autodiff';
 import { Graph, Value } from '../graph/graph';
 import { SerializedModel, serialize } from '../graph/serialize';
-import { ATTRIBUTE_COUNT, EditBasis, PARAM_COUNT } from '../model/basis';
+import { ATTRIBUTE_COUNT, EditBasis, PARAM_COUNT, attributeUnit } from '../model/basis';
 import { StyleGan2 } from '../model/stylegan2';
 import { LossWeights, faceWeightMap, frameLoss } from './losses';
 
@@ -25,7 +25,7 @@ export class ParamDecoder {
   private attributeMatrix(): Float32Array {
     const S = this.net.styleDim;
     const e = new Float32Array(ATTRIBUTE_COUNT * S);
-    this.basis.meta.attributes.forEach((a, k) => (e[k * S + a.sIndex] = a.sigma));
+    this.basis.meta.attributes.forEach((a, k) => (e[k * S + a.sIndex] = attributeUnit(a)));
     return e;
   }
 

@@ -28,7 +28,16 @@ export interface AttributeChannel {
   sigma: number;
   /** Fraction of the image change that falls inside the region (0..1). */
   localisation: number;
+  /**
+   * -1 when +1 unit of the track moves the channel down by sigma (landmark
+   * calibration orients tracks so that + is the named motion: "smile" smiles).
+   * Absent means +1.
+   */
+  sign?: 1 | -1;
 }
+
+/** StyleSpace change of one unit of an attribute track. */
+export const attributeUnit = (a: AttributeChannel): number => a.sigma * (a.sign ?? 1);
 
 export interface BasisMeta {
   version: 1;
@@ -87,7 +96,7 @@ export function loadBasis(bundle: ModelBundle): EditBasis {
   const layers = new Map(styleLayers(a).map((l) => [l.name, l]));
   for (const at of meta.attributes) {
     const l = layers.get(at.layer);
-    if (!l || at.channel < 0 || at.channel >= l.inChannels || at.sIndex !== l.sOffset + at.channel || !(at.sigma > 0)) {
+    if (!l || at.channel < 0 || at.channel >= l.inChannels || at.sIndex !== l.sOffset + at.channel || !(at.sigma > 0) || (at.sign !== undefined && at.sign !== 1 && at.sign !== -1)) {
       throw new ModelError(`model ${bundle.dir}: basis channel "${at.name}" does not fit the architecture`);
     }
   }

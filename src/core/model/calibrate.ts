@@ -41,6 +41,37 @@ export interface CalibrateOptions {
   batch?: number;
   signal?: AbortSignal;
   onProgress?: (stage: string, fraction: number) => void;
+  /** Landmark calibration's steps (calibrate-landmarks.ts); absent = fixed regions and pseudo-degrees. */
+  hooks?: CalibrationHooks;
+}
+
+/** What calibration knows when it calls a hook. */
+export interface CalibrationContext {
+  gen: Generator;
+  /** Mapped samples, each [batch, wDim]. */
+  ws: Float32Array[];
+  /** Mean w and the principal directions of w (unit vectors) with their variances. */
+  mean: Float64Array;
+  directions: Float64Array[];
+  variances: number[];
+  /** W+ rows the pose directions act on. */
+  poseLayers: number[];
+  /** StyleSpace standard deviation per channel. */
+  sigma: Float32Array;
+  signal?: AbortSignal;
+  report: (stage: string, fraction: number) => void;
+}
+
+/** The steps a calibration with a face landmark detector replaces. */
+export interface CalibrationHooks {
+  /** How many principal directions of w the pose step wants. */
+  principalDirections: number;
+  /** Pose directions [3, numWs, wDim] in degrees. */
+  pose(ctx: CalibrationContext): Promise<Float32Array>;
+  /** Region masks (res x res, 0..1) for one base image [1, 3, res, res]. */
+  masks(ctx: CalibrationContext, baseImage: Float32Array): Promise<Record<Region, Float32Array>>;
+  /** Names and orients the chosen channels in place, around the first probe's styles. */
+  name(ctx: CalibrationContext, attributes: AttributeChannel[], baseStyles: Float32Array): Promise<void>;
 }
 
 export function regionMask(res: number, region: Region): Float32Array {
@@ -132,20 +163,27 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
     }
   }
   for (let i = 0; i < D; i++) for (let j = 0; j < i; j++) cov[i * D + j] = cov[j * D + i]!;
-  const { vectors, values } = topEigen(cov, D, 3, rng);
+  const hooks = opts.hooks;
+  const { vectors, values } = topEigen(cov, D, Math.max(3, hooks?.principalDirections ?? 3), rng);
   const poseLayers = Array.from({ length: Math.min(4, L) }, (_, i) => i);
-  const pose = new Float32Array(3 * L * D);
-  vectors.forEach((v, k) => {
-    // One pseudo-degree is 1/30 of the standard deviation along the direction.
-    const scale = Math.sqrt(values[k]!) / 30;
-    for (const l of poseLayers) for (let j = 0; j < D; j++) pose[(k * L + l) * D + j] = v[j]! * scale;
-  });
+  const ctx: CalibrationContext = { gen, ws, mean, directions: vectors, variances: values, poseLayers, sigma, signal: opts.signal, report };
+  let pose: Float32Array = new Float32Array(3 * L * D);
+  if (hooks) {
+    pose = await hooks.pose(ctx);
+  } else {
+    vectors.slice(0, 3).forEach((v, k) => {
+      // One pseudo-degree is 1/30 of the standard deviation along the direction.
+      const scale = Math.sqrt(values[k]!) / 30;
+      for (const l of poseLayers) for (let j = 0; j < D; j++) pose[(k * L + l) * D + j] = v[j]! * scale;
+    });
+  }
 
   // 2. Localisation of every non-ToRGB channel: perturb it and see where the image changes.
   const candidates = styleLayers(a)
     .filter((l) => l.kind === 'conv')
     .flatMap((l) => Array.from({ length: l.inChannels }, (_, c) => ({ layer: l.name, channel: c, sIndex: l.sOffset + c })));
-  const masks = Object.fromEntries(REGIONS.map((r) => [r, regionMask(res, r)])) as Record<Region, Float32Array>;
+  const fixedMasks = Object.fromEntries(REGIONS.map((r) => [r, regionMask(res, r)])) as Record<Region, Float32Array>;
+  let firstStyles: Float32Array | null = null;
   const inside = candidates.map(() => Object.fromEntries(REGIONS.map((r) => [r, 0])) as Record<Region, number>);
   const total = new Float64Array(candidates.length);
   const g = new Graph();
@@ -175,6 +213,8 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
     for (let l = 0; l < L; l++) wp.set(w, l * D);
     const base = await gen.styles(wp, 1);
     const baseImg = await gen.synthesis(base, 1);
+    firstStyles ??= base;
+    const masks = hooks ? await hooks.masks(ctx, baseImg) : fixedMasks;
     if (p === 0) {
       for (let k = 0; k < 3; k++) {
         const moved = Float32Array.from(wp);
@@ -261,13 +301,14 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
     }
   }
   if (attributes.length !== ATTRIBUTE_COUNT) throw new Error(`calibration found only ${attributes.length} usable channels`);
+  if (hooks) await hooks.name(ctx, attributes, firstStyles!);
   const meta: BasisMeta = {
     version: 1,
     modelId: bundle.manifest.id,
-    poseMethod: 'principal-directions',
-    poseUnit: 'pseudo-degree',
+    poseMethod: hooks ? 'landmark-pnp' : 'principal-directions',
+    poseUnit: hooks ? 'degree' : 'pseudo-degree',
     poseLayers,
-    regionMethod: 'fixed-regions',
+    regionMethod: hooks ? 'landmarks' : 'fixed-regions',
     attributes,
     file: 'basis.f32',
     sha256: '',
