@@ -12,6 +12,7 @@ import { registerPuppeteer } from './commands/puppeteer';
 import { registerDemo } from './commands/demo';
 import { registerGradcheck } from './commands/gradcheck';
 import { registerModel } from './commands/model';
+import { registerModels } from './commands/models';
 import { fail } from './errors';
 
 const program = new Command();
@@ -26,6 +27,7 @@ program
   });
 
 registerModel(program);
+registerModels(program);
 registerGradcheck(program);
 registerBench(program);
 registerCalibrate(program);

@@ -1,29 +1,55 @@
 import type { Command } from 'commander';
-import { paramNames, saveBasis } from '../../core/model/basis';
-import { calibrateFixedRegions } from '../../core/model/calibrate';
+import { dirname, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { loadBasis, paramNames, saveBasis } from '../../core/model/basis';
+import { calibrateModel } from '../../core/model/calibrate-landmarks';
+import { FaceNets } from '../../core/face/nets';
+import { buildCalibrationReport, htmlBeside, pngNameOf, writeCalibrationReport } from '../../core/model/report';
 import { Runtime } from '../../core/runtime';
 import { modelFromArg } from '../model-arg';
 import { printJson, progress } from '../errors';
-import { int } from '../options';
+import { int, num } from '../options';
 
 export function registerCalibrate(program: Command): void {
   program
     .command('calibrate')
-    .description('compute the edit basis (3 pose directions, 32 localised StyleSpace channels) and store it in the bundle')
+    .description('compute the edit basis (3 pose directions, 32 localised StyleSpace channels), store it in the bundle and write a report (PNG contact sheet + HTML)')
     .option('--model <dir>', 'model bundle (default: the seeded model)')
     .option('--seed <n>', 'random seed', '1')
     .option('--samples <n>', 'mapped samples for sigma and pose', '512')
+    .option('--report <png>', 'where to write the report PNG (the HTML goes beside it; default: report.png in the bundle)')
+    .option('--no-report', 'do not write a report')
+    .option('--report-only', "write the report from the bundle's stored edit basis, without recalibrating")
+    .option('--units <u>', 'attribute units either side of 0 in the report', '2')
+    .option('--pose-units <u>', 'pose units either side of 0 in the report', '2')
     .option('--json', 'print one JSON object on stdout')
     .action(async (o) => {
       const rt = await Runtime.create({ device: program.opts().device });
       const bundle = await modelFromArg(o.model, rt);
       const t0 = performance.now();
-      const basis = await calibrateFixedRegions(bundle, rt, {
-        seed: int(o.seed, '--seed'),
-        samples: int(o.samples, '--samples', 16),
-        onProgress: (stage, f) => progress(`${stage} ${(f * 100).toFixed(0)}%`)
-      });
-      saveBasis(bundle, basis);
+      const units = num(o.units, '--units');
+      const poseUnits = num(o.poseUnits, '--pose-units');
+      // Landmark calibration when the model draws faces, else fixed regions (calibrateModel decides).
+      const nets = await FaceNets.load(rt);
+      let basis;
+      if (o.reportOnly) basis = loadBasis(bundle);
+      else {
+        basis = await calibrateModel(bundle, rt, nets, {
+          seed: int(o.seed, '--seed'),
+          samples: int(o.samples, '--samples', 16),
+          onProgress: (stage, f) => progress(`${stage} ${(f * 100).toFixed(0)}%`)
+        });
+        saveBasis(bundle, basis);
+      }
+      let report: { png: string; html: string; width: number; height: number; cell: number } | null = null;
+      if (o.report !== false) {
+        const png = typeof o.report === 'string' ? resolve(o.report) : join(bundle.dir, 'report.png');
+        const html = htmlBeside(png);
+        mkdirSync(dirname(png), { recursive: true });
+        const r = await buildCalibrationReport(bundle, basis, rt, { units, poseUnits, nets, pngName: pngNameOf(png), onProgress: (f) => progress(`report ${(f * 100).toFixed(0)}%`) });
+        writeCalibrationReport(r, png, html);
+        report = { png, html, width: r.layout.width, height: r.layout.height, cell: r.layout.cell };
+      }
       const summary = {
         model: bundle.dir,
         modelId: bundle.manifest.id,
@@ -31,9 +57,13 @@ export function registerCalibrate(program: Command): void {
         regionMethod: basis.meta.regionMethod,
         params: paramNames(basis),
         attributes: basis.meta.attributes.map(({ name, region, layer, channel, sigma, localisation }) => ({ name, region, layer, channel, sigma, localisation })),
+        report,
         seconds: (performance.now() - t0) / 1000
       };
       if (o.json) printJson(summary);
-      else progress(`stored the edit basis in ${bundle.dir} (${summary.seconds.toFixed(1)} s)`);
+      else {
+        if (!o.reportOnly) progress(`stored the edit basis in ${bundle.dir} (${summary.seconds.toFixed(1)} s)`);
+        if (report) process.stdout.write(`${report.png}\n${report.html}\n`);
+      }
     });
 }
