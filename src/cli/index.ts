@@ -12,6 +12,8 @@ import { registerPuppeteer } from './commands/puppeteer';
 import { registerDemo } from './commands/demo';
 import { registerGradcheck } from './commands/gradcheck';
 import { registerModel } from './commands/model';
+import { registerImport } from './commands/import';
+import { registerGenerate } from './commands/generate';
 import { registerModels } from './commands/models';
 import { fail } from './errors';
 
@@ -27,6 +29,8 @@ program
   });
 
 registerModel(program);
+registerImport(program);
+registerGenerate(program);
 registerModels(program);
 registerGradcheck(program);
 registerBench(program);
