@@ -44,6 +44,7 @@ export function registerModels(program: Command): void {
       }
       for (const s of l.skipped) out.push(`  unusable: ${s.path}: ${s.reason}`);
       for (const p of l.perceptual) out.push(`  perceptual/${p.path.split(/[\\/]/).pop()!.padEnd(13)} ${p.name.padEnd(16)} ${mb(p.bytes).padStart(10)}`);
+      if (l.perceptualBundle) out.push(`  perceptual/lpips-vgg            LPIPS-VGG bundle (the encoder's perceptual loss)`);
       if (l.available.length > 0) {
         out.push('available to download (stylecast models download NAME):');
         for (const a of l.available) {

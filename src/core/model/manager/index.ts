@@ -3,6 +3,7 @@
 // Layout of a models directory:
 //   <models>/<bundle>/            model bundles (manifest.json + weights.bin [+ basis, report])
 //   <models>/perceptual/<file>    perceptual weights by catalogue file name (vgg16-397923af.pth, lpips-v0.1-vgg.pth)
+//   <models>/perceptual/lpips-vgg/ the LPIPS-VGG bundle built from those two once both are there
 //   <models>/downloads/<file>     generator checkpoints while they download (NAME.part) and until imported
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -60,6 +61,8 @@ export interface ModelListing {
   bundles: InstalledBundle[];
   skipped: SkippedBundle[];
   perceptual: PerceptualFile[];
+  /** The LPIPS-VGG bundle the encoder uses, when built. */
+  perceptualBundle: string | null;
   available: AvailableEntry[];
 }
 
@@ -99,7 +102,8 @@ export async function listModels(modelsDir: string, catalog: Catalog = loadCatal
       ...(partial ? { partial: { received: partial.received, bytes: partial.bytes } } : {})
     });
   }
-  return { modelsDir: root, bundles, skipped, perceptual, available };
+  const lpips = join(perceptualDir(root), 'lpips-vgg'); // DEFAULT_PERCEPTUAL_NAME, where src/core/perceptual/find.ts looks
+  return { modelsDir: root, bundles, skipped, perceptual, perceptualBundle: existsSync(join(lpips, 'manifest.json')) ? lpips : null, available };
 }
 
 export interface DownloadModelOptions {
@@ -132,6 +136,17 @@ export interface DownloadOutcome {
   alreadyInstalled: boolean;
   /** The importer's report, for generators. */
   import?: unknown;
+  /** The LPIPS-VGG bundle's import report, when this download completed the pair. */
+  perceptual?: unknown;
+}
+
+/** buildPerceptualBundle after storing `file`; a failure names the file and keeps it. */
+async function buildPerceptual(root: string, catalog: Catalog, file: string, onLog?: (msg: string) => void): Promise<unknown> {
+  try {
+    return await buildPerceptualBundle(root, catalog, onLog);
+  } catch (err) {
+    throw new ManagerError('IMPORT', `stored ${file}, but building the LPIPS-VGG bundle from it failed: ${(err as Error).message}`);
+  }
 }
 
 const importHint = (e: CatalogEntry) =>
@@ -177,7 +192,8 @@ export async function downloadModel(name: string, o: DownloadModelOptions): Prom
   }
   if (e.kind !== 'generator') {
     o.onLog?.(`stored ${e.name} at ${dest}`);
-    return { ...base, path: dest, bytes: got.bytes, sha256: got.sha256, resumedFrom: got.resumedFrom, alreadyInstalled: false };
+    const perceptual = await buildPerceptual(root, catalog, dest, o.onLog);
+    return { ...base, path: dest, bytes: got.bytes, sha256: got.sha256, resumedFrom: got.resumedFrom, alreadyInstalled: false, ...(perceptual ? { perceptual } : {}) };
   }
   o.onLog?.(`importing ${dest} into ${installed}`);
   let report: unknown;
@@ -194,6 +210,23 @@ export async function downloadModel(name: string, o: DownloadModelOptions): Prom
 async function importCheckpoint(...args: Parameters<typeof import('../import/index').importCheckpoint>): Promise<unknown> {
   const mod = await import('../import/index');
   return mod.importCheckpoint(...args);
+}
+
+/**
+ * Once both the VGG16 backbone and the LPIPS heads are stored, builds the LPIPS-VGG
+ * perceptual bundle from them at perceptual/lpips-vgg, where the encoder looks for it
+ * (src/core/perceptual/find.ts). Returns the importer's report, or null while one is missing.
+ */
+export async function buildPerceptualBundle(modelsDir: string, catalog: Catalog, onLog?: (msg: string) => void): Promise<unknown> {
+  const dir = perceptualDir(resolve(modelsDir));
+  const stored = (kind: CatalogEntry['kind']) => catalog.entries.filter((e) => e.kind === kind).map((e) => join(dir, e.file)).find((f) => existsSync(f));
+  const vgg = stored('perceptual-backbone');
+  const lpips = stored('perceptual-heads');
+  if (!vgg || !lpips) return null;
+  const { importPerceptual, DEFAULT_PERCEPTUAL_NAME } = await import('../../perceptual/index');
+  const out = join(dir, DEFAULT_PERCEPTUAL_NAME);
+  onLog?.(`building the LPIPS-VGG bundle ${out} from ${basename(vgg)} and ${basename(lpips)}`);
+  return importPerceptual({ vgg, lpips, out, name: DEFAULT_PERCEPTUAL_NAME });
 }
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -248,7 +281,8 @@ export async function importModelFile(file: string, o: ImportModelOptions): Prom
       copyFileSync(src, tmp);
       renameSync(tmp, dest);
       o.onLog?.(`recognised ${basename(src)} as ${e.name}; stored it at ${dest}`);
-      return { kind: 'perceptual', path: dest, catalogName: e.name };
+      const report = await buildPerceptual(root, catalog, dest, o.onLog);
+      return { kind: 'perceptual', path: dest, catalogName: e.name, ...(report ? { report } : {}) };
     }
   }
   const known = catalog.entries.find((e) => e.kind === 'generator' && e.file === basename(src));
