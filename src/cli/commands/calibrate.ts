@@ -22,6 +22,7 @@ export function registerCalibrate(program: Command): void {
     .option('--report-only', "write the report from the bundle's stored edit basis, without recalibrating")
     .option('--units <u>', 'attribute units either side of 0 in the report', '2')
     .option('--pose-units <u>', 'pose units either side of 0 in the report', '2')
+    .option('--cell <px>', 'largest cell size of the report (cells render at the largest model size up to it)', '128')
     .option('--json', 'print one JSON object on stdout')
     .action(async (o) => {
       const rt = await Runtime.create({ device: program.opts().device });
@@ -46,7 +47,7 @@ export function registerCalibrate(program: Command): void {
         const png = typeof o.report === 'string' ? resolve(o.report) : join(bundle.dir, 'report.png');
         const html = htmlBeside(png);
         mkdirSync(dirname(png), { recursive: true });
-        const r = await buildCalibrationReport(bundle, basis, rt, { units, poseUnits, nets, pngName: pngNameOf(png), onProgress: (f) => progress(`report ${(f * 100).toFixed(0)}%`) });
+        const r = await buildCalibrationReport(bundle, basis, rt, { units, poseUnits, maxCell: int(o.cell, '--cell', 16), nets, pngName: pngNameOf(png), onProgress: (f) => progress(`report ${(f * 100).toFixed(0)}%`) });
         writeCalibrationReport(r, png, html);
         report = { png, html, width: r.layout.width, height: r.layout.height, cell: r.layout.cell };
       }

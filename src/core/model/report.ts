@@ -10,7 +10,7 @@ import type { FaceNetsLike } from '../face/pipeline';
 import { FrameRenderer, renderSizes } from '../render/render';
 import type { Runtime } from '../runtime';
 import { throwIfAborted } from '../util/cancel';
-import { numWs } from './architecture';
+import { numWs, styleLayers } from './architecture';
 import { EditBasis, PARAM_COUNT, POSE_NAMES, REGIONS, Region } from './basis';
 import { ModelBundle, tensor } from './bundle';
 import { regionMask } from './calibrate';
@@ -85,9 +85,9 @@ class Canvas {
     }
   }
   png(): Buffer {
-    const p = new PNG({ width: this.width, height: this.height });
+    const p = new PNG({ width: this.width, height: this.height, colorType: 2, inputHasAlpha: true });
     p.data = Buffer.from(this.data.buffer, this.data.byteOffset, this.data.byteLength);
-    return PNG.sync.write(p);
+    return PNG.sync.write(p, { colorType: 2, inputHasAlpha: true });
   }
 }
 
@@ -107,6 +107,8 @@ export interface ReportRow {
   units: number;
   /** Largest per-pixel RGB change between -u and +u, in 8-bit levels. */
   maxChange: number;
+  /** Resolution of the channel's layer: channels above the cell size cannot show in it. */
+  layerResolution: number | null;
 }
 
 export interface ReportLayout {
@@ -182,11 +184,12 @@ function fmt(v: number): string {
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-function rowLabels(r: ReportRow, basis: EditBasis): string[] {
+function rowLabels(r: ReportRow, basis: EditBasis, cell: number): string[] {
   if (r.kind === 'pose') {
     return [`P${r.index + 1} ${r.name}`, `pose, W+ rows ${basis.meta.poseLayers.join(',')}`, `unit: ${basis.meta.poseUnit}`, `max change ${r.maxChange}`];
   }
-  return [`A${r.index - POSE_NAMES.length + 1} ${r.name}`, `${r.region} ${r.layer}[${r.channel}]`, `sigma ${fmt(r.sigma!)} loc ${fmt(r.localisation!)}`, `max change ${r.maxChange}`];
+  const shown = r.layerResolution! <= cell ? `max change ${r.maxChange}` : `acts at ${r.layerResolution}px: not shown at ${cell}`;
+  return [`A${r.index - POSE_NAMES.length + 1} ${r.name}`, `${r.region} ${r.layer}[${r.channel}]`, `sigma ${fmt(r.sigma!)} loc ${fmt(r.localisation!)}`, shown];
 }
 
 export async function buildCalibrationReport(bundle: ModelBundle, basis: EditBasis, rt: Runtime, opts: ReportOptions = {}): Promise<CalibrationReport> {
@@ -216,6 +219,7 @@ export async function buildCalibrationReport(bundle: ModelBundle, basis: EditBas
   const zero = images[0]!;
   const outline = await outlineMasks(basis, opts.nets, zero, cell);
 
+  const layerRes = new Map(styleLayers(bundle.manifest.architecture).map((l) => [l.name, l.res]));
   const rows: ReportRow[] = [];
   const diffs: Float32Array[] = [];
   for (let i = 0; i < PARAM_COUNT; i++) {
@@ -242,7 +246,8 @@ export async function buildCalibrationReport(bundle: ModelBundle, basis: EditBas
       sigma: at?.sigma ?? null,
       localisation: at?.localisation ?? null,
       units: pose ? poseUnits : units,
-      maxChange: Math.round(max)
+      maxChange: Math.round(max),
+      layerResolution: at ? (layerRes.get(at.layer) ?? null) : null
     });
   }
 
@@ -255,7 +260,7 @@ export async function buildCalibrationReport(bundle: ModelBundle, basis: EditBas
     `attributes: ${basis.meta.regionMethod}, unit sigma, +-${fmt(units)} units; ${basis.meta.samples} samples, seed ${basis.meta.seed}`,
     `columns: -u | 0 | +u | change from -u to +u (heat), region outlined (${outline.from})`
   ];
-  const labels = rows.map((r) => rowLabels(r, basis));
+  const labels = rows.map((r) => rowLabels(r, basis, cell));
   const labelWidth = Math.max(...labels.flat().map((s) => textWidth(s))) + PAD;
   const rowPitch = Math.max(cell, labels[0]!.length * LINE) + GAP;
   const columns: [number, number, number, number] = [0, 1, 2, 3].map((c) => PAD + labelWidth + c * (cell + GAP)) as [number, number, number, number];
@@ -330,7 +335,7 @@ code { color: #9fe3ff; }
 <h1>Calibration report: ${e(m.name)}</h1>
 <p>Model id <code>${e(m.id)}</code>, ${m.architecture.resolution}x${m.architecture.resolution}. Pose directions: <code>${e(basis.meta.poseMethod)}</code>, one unit is one ${e(basis.meta.poseUnit)}, on W+ rows ${basis.meta.poseLayers.join(', ')}.
 Attribute channels: <code>${e(basis.meta.regionMethod)}</code>; one unit is the channel's standard deviation (sigma) over ${basis.meta.samples} mapped samples (seed ${basis.meta.seed}).</p>
-<p>Each row renders the neutral latent (w_avg in every W+ row) with one parameter at -u, 0 and +u units, then the change from -u to +u as a heat map (normalised per row) with the calibration region outlined (${regionsFrom === 'landmarks' ? 'from the landmarks of the neutral render' : 'the fixed regions of an FFHQ-aligned crop'}). Cells are ${layout.cell}x${layout.cell} pixels.</p>
+<p>Each row renders the neutral latent (w_avg in every W+ row) with one parameter at -u, 0 and +u units, then the change from -u to +u as a heat map (normalised per row) with the calibration region outlined (${regionsFrom === 'landmarks' ? 'from the landmarks of the neutral render' : 'the fixed regions of an FFHQ-aligned crop'}). Cells are ${layout.cell}x${layout.cell} pixels${layout.cell < m.architecture.resolution ? `; channels of layers above ${layout.cell}px act on detail finer than a cell and show no change here` : ''}.</p>
 <img src="${e(pngName)}" width="${layout.width}" height="${layout.height}" alt="Contact sheet of the 35 edit parameters of ${e(m.name)}">
 <table>
 <thead><tr><th>#</th><th>name</th><th>region</th><th>layer</th><th>channel</th><th>sigma</th><th>localisation</th><th>units</th><th>max change (8-bit)</th></tr></thead>

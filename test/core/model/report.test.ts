@@ -120,4 +120,14 @@ describe('calibration report of the seeded model', () => {
     expect(html.match(/<tr><td>/g)).toHaveLength(35);
     for (const a of basis.meta.attributes) expect(html).toContain(`<td>${a.layer}</td><td>${a.channel}</td>`);
   });
+
+  it('renders smaller cells at a smaller model size, where channels of finer layers cannot act', async () => {
+    const small = await buildCalibrationReport(bundle, basis, rt, { maxCell: 32 });
+    expect(small.layout.cell).toBe(32);
+    const attrs = small.rows.slice(3);
+    const fine = attrs.filter((r) => r.layerResolution! > 32);
+    expect(fine.length).toBeGreaterThan(0);
+    for (const r of fine) expect(r.maxChange, r.name).toBe(0);
+    for (const r of attrs.filter((x) => x.layerResolution! <= 32)) expect(r.maxChange, r.name).toBeGreaterThan(0);
+  });
 });
