@@ -122,6 +122,13 @@ async function hashFile(path: string, hash: Hash): Promise<void> {
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
 }
 
+/** SHA-256 of a file, hex, streamed. */
+export async function sha256OfFile(path: string): Promise<string> {
+  const h = createHash('sha256');
+  await hashFile(path, h);
+  return h.digest('hex');
+}
+
 /** Parses "bytes START-END/TOTAL" (TOTAL may be '*'). */
 function contentRange(v: string | undefined): { start: number; total: number | null } | null {
   const m = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(v?.trim() ?? '');

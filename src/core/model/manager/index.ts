@@ -5,18 +5,16 @@
 //   <models>/perceptual/<file>    perceptual weights by catalogue file name (vgg16-397923af.pth, lpips-v0.1-vgg.pth)
 //   <models>/perceptual/lpips-vgg/ the LPIPS-VGG bundle built from those two once both are there
 //   <models>/downloads/<file>     generator checkpoints while they download (NAME.part) and until imported
-import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
-import { createReadStream } from 'node:fs';
 import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { SEEDED_DEFAULT } from '../defaults';
 import { Catalog, CatalogEntry, downloadUrl, downloadsDir, findEntry, loadCatalog, perceptualDir } from './catalog';
-import { DownloadError, DownloadProgress, downloadFile, partialState } from './download';
+import { DownloadError, DownloadProgress, downloadFile, partialState, sha256OfFile } from './download';
 import { BundleSummary, SkippedBundle, scanBundles } from './scan';
 
 export { CatalogError, loadCatalog, downloadUrl, perceptualDir, downloadsDir } from './catalog';
 export type { Catalog, CatalogEntry, CatalogKind } from './catalog';
-export { DownloadError, downloadFile } from './download';
+export { DownloadError, downloadFile, sha256OfFile } from './download';
 export type { DownloadProgress, DownloadResult } from './download';
 export { scanBundles } from './scan';
 export type { BundleSummary, SkippedBundle } from './scan';
@@ -231,12 +229,6 @@ export async function buildPerceptualBundle(modelsDir: string, catalog: Catalog,
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 export interface ImportModelOptions {
   modelsDir: string;
   /** Bundle folder name (default: from the file name, or the catalogue's for a known file). */
@@ -272,7 +264,7 @@ export async function importModelFile(file: string, o: ImportModelOptions): Prom
   const catalog = o.catalog ?? loadCatalog();
   const sized = catalog.entries.filter((e) => e.kind !== 'generator' && e.bytes === st.size && e.sha256);
   if (sized.length > 0) {
-    const digest = await sha256File(src);
+    const digest = await sha256OfFile(src);
     const e = sized.find((x) => x.sha256 === digest);
     if (e) {
       const dest = join(perceptualDir(root), e.file);
