@@ -155,6 +155,8 @@ function half(h: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
+const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 function toFloat32(t: TorchTensor): Float32Array {
   const raw = t.storage.bytes;
   if (!raw) throw new CheckpointError(`tensor data of storage ${t.storage.key} was not loaded`);
@@ -168,6 +170,11 @@ function toFloat32(t: TorchTensor): Float32Array {
   for (let d = 0; d < t.shape.length; d++) maxIdx += (t.shape[d]! - 1) * t.stride[d]!;
   if (t.offset < 0 || maxIdx >= t.storage.numel || t.stride.some((s) => s < 0)) {
     throw new CheckpointError(`tensor of shape [${t.shape}] lies outside its storage ${t.storage.key} (${t.storage.numel} elements): corrupt file`);
+  }
+  const contiguous = t.shape.every((_, d) => t.stride[d] === t.shape.slice(d + 1).reduce((a, b) => a * b, 1) || t.shape[d] === 1);
+  if (t.dtype === 'float32' && contiguous && HOST_LITTLE_ENDIAN) {
+    const start = raw.byteOffset + t.offset * 4;
+    return new Float32Array(raw.buffer.slice(start, start + n * 4));
   }
   const read = (i: number): number => {
     const p = i * es;
