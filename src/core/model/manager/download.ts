@@ -185,8 +185,15 @@ function attempt(o: DownloadOptions, offset: number, meta: PartMeta, hash: Hash,
         const status = res.statusCode ?? 0;
         if (status >= 300 && status < 400 && res.headers.location) {
           res.resume();
+          let next: string;
+          try {
+            next = new URL(res.headers.location, u).toString();
+          } catch {
+            settle(() => rejectAttempt(new DownloadError('HTTP', `${url} redirects to a bad URL`, status)));
+            return;
+          }
           if (redirects >= 5) settle(() => rejectAttempt(new DownloadError('HTTP', `too many redirects fetching ${o.url}`, status)));
-          else request(new URL(res.headers.location, u).toString(), redirects + 1);
+          else request(next, redirects + 1);
           return;
         }
         if (status === 416 && offset > 0) {

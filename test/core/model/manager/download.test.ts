@@ -175,6 +175,18 @@ describe('downloading a catalogue model from a local server', () => {
     expect(readFileSync(dest).equals(fixture)).toBe(true);
   });
 
+  it('follows redirects, as CDNs and GitHub raw URLs use them', async () => {
+    const s = await server(() => fixture, (req, res) => {
+      if (req.url !== '/models/weights.bin') return false;
+      res.writeHead(302, { location: '/cdn/blob/weights.bin' }).end();
+      return true;
+    });
+    const dest = join(tmp, `direct-${++n}.bin`);
+    const r = await downloadFile({ url: `${s.url}/weights.bin`, dest, bytes: fixture.length, sha256: sha });
+    expect(s.requests.map((q) => q.url)).toEqual(['/models/weights.bin', '/cdn/blob/weights.bin']);
+    expect(r.sha256).toBe(sha);
+  });
+
   it('deletes the download and says so when the SHA-256 does not match', async () => {
     const s = await server(() => fixture);
     const modelsDir = freshModelsDir();
