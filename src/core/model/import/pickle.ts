@@ -141,6 +141,11 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions, start = 0): Un
     pos = end + 1;
     return s;
   };
+  const textInt = (s: string): number | bigint => {
+    if (!/^[+-]?\d+$/.test(s.trim())) fail('malformed integer in the pickle');
+    const v = BigInt(s.trim());
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  };
   const push = (v: unknown): void => {
     if (stack.length >= MAX_STACK) fail('the pickle stack is implausibly deep');
     stack.push(v);
@@ -243,10 +248,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions, start = 0): Un
         const s = line();
         if (s === '00') push(false);
         else if (s === '01') push(true);
-        else {
-          const v = BigInt(s);
-          push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
-        }
+        else push(textInt(s));
         break;
       }
       case 0x4a: // BININT
@@ -259,9 +261,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions, start = 0): Un
         push(u16());
         break;
       case 0x4c: { // LONG
-        const s = line().replace(/L$/, '');
-        const v = BigInt(s);
-        push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+        push(textInt(line().replace(/L$/, '')));
         break;
       }
       case 0x8a: // LONG1
