@@ -129,6 +129,17 @@ describe('broken files are refused with a clear reason', () => {
   });
 });
 
+describe('cancellation', () => {
+  it('an aborted import throws the typed cancellation error and writes no bundle', async () => {
+    const out = join(tempDir('abort'), 'model');
+    const ac = new AbortController();
+    ac.abort();
+    const err = await importCheckpoint(join(fixtures, 'rosinality-32.pt'), out, { signal: ac.signal }).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('CANCELLED');
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
 describe('readStateDict', () => {
   it('reads a plain torch state dict by dotted names with shapes and float32 data', async () => {
     const sd = await readStateDict(join(fixtures, 'rosinality-32.pt'));
