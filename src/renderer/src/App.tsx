@@ -1,118 +1,205 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { fileName, isVideoPath, type RecentProject, type StylecastApi } from '../../shared/contract';
+import { PROJECT_EXTENSION, fileName, type ProjectSummary, type RecentProject, type StylecastApi } from '../../shared/contract';
 import { errorMessage } from './api';
-import { DropZone } from './start/DropZone';
-import { LogoMark, ProjectIcon } from './start/icons';
-import { Notice, type NoticeMessage } from './start/Notice';
-import { RecentList } from './start/RecentList';
+import { ExportDialog } from './dialogs/ExportDialog';
+import { PuppeteerDialog } from './dialogs/PuppeteerDialog';
+import { EditorScreen } from './editor/EditorScreen';
+import { EncodeScreen } from './encode/EncodeScreen';
+import { browserStore, recallEncode } from './encode/resumeStore';
+import { ModelManager } from './models/ModelManager';
+import { VIDEO_FORMAT_NAMES, orList } from './start/format';
+import { classifyPath, leaveWarning, projectOpening, resumeRequest, type Screen } from './start/navigation';
+import { StartScreen } from './start/StartScreen';
 import { StatusBar } from './start/StatusBar';
-import { VIDEO_FORMAT_NAMES, orList, shortcutLabel } from './start/format';
+import { TopBar } from './start/TopBar';
 import { useAppStatus } from './start/useAppStatus';
+import { ConfirmDialog } from './ui/ConfirmDialog';
+import { plural } from './ui/format';
+import { Toast, useToast } from './ui/Toast';
+import { useShortcut } from './ui/useShortcut';
 
 const FORMATS_TEXT = orList(VIDEO_FORMAT_NAMES);
 
+type Dialog = { name: 'export'; edits: unknown } | { name: 'puppeteer' } | null;
+type Pending = { title: string; message: string; confirmLabel: string; proceed(): void } | null;
+type ResumeOffer = { project: ProjectSummary; must: boolean } | null;
+
 export function App({ api }: { api: StylecastApi }) {
   const status = useAppStatus(api);
+  const { toast, say, dismiss } = useToast();
+  const [screen, setScreen] = useState<Screen>({ name: 'start' });
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [pending, setPending] = useState<Pending>(null);
+  const [resumeOffer, setResumeOffer] = useState<ResumeOffer>(null);
   const [recent, setRecent] = useState<RecentProject[] | null>(null);
   const [recentError, setRecentError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<NoticeMessage | null>(null);
   const [busy, setBusy] = useState(false);
+  const [encodeJob, setEncodeJob] = useState<string | null>(null);
   // Guards against a second dialog when a shortcut and the menu both fire.
   const inFlight = useRef(false);
-  const noticeId = useRef(0);
+  const encodeKey = useRef(0);
 
-  const say = useCallback((kind: NoticeMessage['kind'], text: string) => setNotice({ kind, text, id: ++noticeId.current }), []);
-  const dismissNotice = useCallback(() => setNotice(null), []);
+  // The screen under the model manager stays mounted (hidden) so an editor or a live encode keeps its state.
+  const base: Screen = screen.name === 'models' ? screen.back : screen;
 
   useEffect(() => {
     api.invoke('recent:list').then(setRecent, (e: unknown) => setRecentError(`Recent projects could not be read: ${errorMessage(e)}`));
   }, [api]);
 
-  /** Runs one open action at a time, reporting its failure in the notice. */
-  const exclusive = useCallback(async (action: () => Promise<void>) => {
-    if (inFlight.current) return;
-    inFlight.current = true;
-    setBusy(true);
-    try {
-      await action();
-    } catch (e) {
-      say('error', errorMessage(e));
-    } finally {
-      inFlight.current = false;
-      setBusy(false);
-    }
-  }, [say]);
+  // A project leaves memory in main when its editor goes away.
+  const editorPath = base.name === 'editor' ? base.project.path : null;
+  useEffect(() => {
+    if (!editorPath) return;
+    return () => void api.invoke('project:close', { project: editorPath }).catch(() => undefined);
+  }, [api, editorPath]);
 
-  const openPath = useCallback(
+  /** Runs one open action at a time, reporting its failure in the toast. */
+  const exclusive = useCallback(
+    async (action: () => Promise<void>) => {
+      if (inFlight.current) return;
+      inFlight.current = true;
+      setBusy(true);
+      try {
+        await action();
+      } catch (e) {
+        say('error', errorMessage(e));
+      } finally {
+        inFlight.current = false;
+        setBusy(false);
+      }
+    },
+    [say]
+  );
+
+  /** Leaves the current screen, asking first when that would stop a running encode. */
+  const leave = useCallback(
+    (proceed: () => void) => {
+      const warning = leaveWarning(base, encodeJob);
+      if (!warning) return proceed();
+      const jobId = encodeJob;
+      setPending({
+        title: 'Stop the running encode?',
+        message: warning,
+        confirmLabel: 'Cancel encode and continue',
+        proceed: () => {
+          if (jobId) void api.invoke('job:cancel', { jobId }).catch((e: unknown) => say('error', `The encode could not be cancelled: ${errorMessage(e)}`));
+          proceed();
+        }
+      });
+    },
+    [api, base, encodeJob, say]
+  );
+
+  const remember = useCallback(
     async (path: string) => {
+      // recent:add also lets main read what the user opened (drops and recent items have no dialog).
       const list = await api.invoke('recent:add', { path });
       setRecent(list);
       setRecentError(null);
-      say('info', `“${fileName(path)}” is now first in Recent projects.`);
     },
-    [api, say]
+    [api]
   );
 
-  const openVideo = useCallback(
-    () =>
+  const startEncodeScreen = useCallback(
+    async (videoPath: string, resume: ProjectSummary | null) => {
+      if (resume) {
+        const store = browserStore();
+        const req = resumeRequest(resume, store ? recallEncode(store, resume.path) : null);
+        if ('error' in req) throw new Error(req.error);
+        const video = await api.invoke('video:probe', { path: req.video });
+        setScreen({ name: 'encode', video, resume: req, priorLoss: resume.loss.slice(0, resume.encodedThrough), key: ++encodeKey.current });
+        return;
+      }
+      const video = await api.invoke('video:probe', { path: videoPath });
+      setScreen({ name: 'encode', video, resume: null, priorLoss: [], key: ++encodeKey.current });
+    },
+    [api]
+  );
+
+  const openProjectPath = useCallback(
+    (path: string) =>
       exclusive(async () => {
-        const path = await api.invoke('dialog:openVideo');
-        if (path) await openPath(path);
+        await remember(path);
+        const project = await api.invoke('project:open', { path });
+        if (project.editsWarning) say('error', project.editsWarning);
+        const next = projectOpening(project);
+        if (next === 'editor') {
+          setDialog(null);
+          setScreen({ name: 'editor', project });
+        } else setResumeOffer({ project, must: next === 'must-resume' });
       }),
-    [api, exclusive, openPath]
+    [api, exclusive, remember, say]
   );
 
-  const openProject = useCallback(
-    () =>
+  const openVideoPath = useCallback(
+    (path: string) =>
       exclusive(async () => {
-        const path = await api.invoke('dialog:openProject');
-        if (path) await openPath(path);
+        await remember(path);
+        await startEncodeScreen(path, null);
       }),
-    [api, exclusive, openPath]
+    [exclusive, remember, startEncodeScreen]
   );
 
-  const openRecent = useCallback((path: string) => exclusive(() => openPath(path)), [exclusive, openPath]);
+  /** Opens whatever a path is, after asking to leave the current screen if needed. */
+  const openPath = useCallback(
+    (raw: string) => {
+      const { kind, path } = classifyPath(raw);
+      if (kind === 'unknown') return say('error', `“${fileName(raw)}” is neither a video (${FORMATS_TEXT}) nor a Stylecast project (a NAME${PROJECT_EXTENSION} folder).`);
+      leave(() => void (kind === 'video' ? openVideoPath(path) : openProjectPath(path)));
+    },
+    [leave, openProjectPath, openVideoPath, say]
+  );
+
+  const openVideo = useCallback(() => {
+    if (inFlight.current) return;
+    void api.invoke('dialog:openVideo').then(
+      (path) => path && openPath(path),
+      (e: unknown) => say('error', errorMessage(e))
+    );
+  }, [api, openPath, say]);
+
+  const openProject = useCallback(() => {
+    if (inFlight.current) return;
+    void api.invoke('dialog:openProject').then(
+      (path) => path && openPath(path),
+      (e: unknown) => say('error', errorMessage(e))
+    );
+  }, [api, openPath, say]);
 
   const onDropFiles = useCallback(
     (files: File[]) => {
+      if (files.length > 1) return say('error', `${files.length} files were dropped: drop one video or project at a time.`);
       const file = files[0]!;
-      if (files.length > 1) {
-        say('error', `${files.length} files were dropped: drop one video at a time.`);
-        return;
-      }
-      if (!isVideoPath(file.name)) {
-        say('error', `“${file.name}” is not a video Stylecast can open. Use an ${FORMATS_TEXT} file.`);
-        return;
-      }
       const path = api.pathForFile(file);
-      if (!path) {
-        say('error', `The location of “${file.name}” is unknown (it may come from another app, not from disk). Save it to a folder first, then open it.`);
-        return;
-      }
-      void exclusive(() => openPath(path));
+      if (!path) return say('error', `The location of “${file.name}” is unknown (it may come from another app, not from disk). Save it to a folder first, then open it.`);
+      openPath(path);
     },
-    [api, exclusive, openPath, say]
+    [api, openPath, say]
   );
 
-  // Shortcuts; the menu shows the same keys and sends the same commands.
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (!(e.ctrlKey || e.metaKey) || e.altKey || e.key.toLowerCase() !== 'o') return;
-      e.preventDefault();
-      void (e.shiftKey ? openProject() : openVideo());
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [openProject, openVideo]);
+  const goBack = useCallback(() => {
+    if (screen.name === 'models') return setScreen(screen.back);
+    if (screen.name === 'start') return;
+    leave(() => {
+      setDialog(null);
+      setScreen({ name: 'start' });
+    });
+  }, [leave, screen]);
+
+  const showModels = useCallback(() => setScreen((s) => (s.name === 'models' ? s : { name: 'models', back: s })), []);
+
+  useShortcut('mod+o', openVideo, { enabled: dialog === null });
+  useShortcut('mod+shift+o', openProject, { enabled: dialog === null });
+  useShortcut('alt+arrowleft', goBack, { enabled: dialog === null && screen.name !== 'start' });
 
   useEffect(
     () =>
       api.on('menu:command', ({ command, path }) => {
-        if (command === 'open-video') void openVideo();
-        else if (command === 'open-project') void openProject();
-        else if (path) void openRecent(path);
+        if (command === 'open-video') openVideo();
+        else if (command === 'open-project') openProject();
+        else if (path) openPath(path);
       }),
-    [api, openProject, openRecent, openVideo]
+    [api, openPath, openProject, openVideo]
   );
 
   // A file dropped outside the drop zone must not be opened by the browser engine.
@@ -126,29 +213,125 @@ export function App({ api }: { api: StylecastApi }) {
     };
   }, []);
 
-  return (
-    <div className="app">
-      <main className="start">
-        <header className="start-header">
-          <LogoMark />
-          <div className="start-title">
-            <h1>Stylecast Studio</h1>
-            <p className="tagline">Edit pose and expression of talking-head video in StyleGAN2 latent space.</p>
-          </div>
-          <button type="button" className="button button-ghost" onClick={() => void openProject()} disabled={busy}>
-            <ProjectIcon />
-            <span>Open project…</span>
-            <kbd aria-hidden="true">{shortcutLabel('O', { shift: true })}</kbd>
-          </button>
-        </header>
+  const editorProject = base.name === 'editor' ? base.project : null;
 
-        <div className="start-grid">
-          <DropZone onOpenVideo={() => void openVideo()} onDropFiles={onDropFiles} busy={busy} />
-          <RecentList projects={recent} error={recentError} onOpen={(p) => void openRecent(p.path)} busy={busy} />
+  const renderBase = () => {
+    switch (base.name) {
+      case 'start':
+        return (
+          <StartScreen
+            recent={recent}
+            recentError={recentError}
+            busy={busy}
+            onOpenVideo={openVideo}
+            onOpenProject={openProject}
+            onOpenRecent={openPath}
+            onDropFiles={onDropFiles}
+            onModels={showModels}
+          />
+        );
+      case 'encode':
+        return (
+          <EncodeScreen
+            key={base.key}
+            api={api}
+            video={base.video}
+            models={status.models.state === 'ready' ? status.models.value : null}
+            modelsError={status.models.state === 'error' ? status.models.message : null}
+            resume={base.resume}
+            priorLoss={base.priorLoss}
+            onOpenProject={(path) => void openProjectPath(path)}
+            onActiveJob={setEncodeJob}
+          />
+        );
+      case 'editor':
+        return (
+          <EditorScreen
+            key={base.project.path}
+            api={api}
+            project={base.project}
+            onClose={goBack}
+            onExport={(edits) => setDialog({ name: 'export', edits })}
+            onPuppeteer={() => setDialog({ name: 'puppeteer' })}
+          />
+        );
+      case 'models':
+        return null;
+    }
+  };
+
+  return (
+    <div className={`app${screen.name === 'start' ? ' app-start' : ''}`}>
+      {screen.name !== 'start' && <TopBar screen={screen} info={status.info} onBack={goBack} backLabel={screen.name === 'models' ? 'Back' : base.name === 'editor' ? 'Close project' : 'Back to start'} onModels={showModels} />}
+      <div className="screen" hidden={screen.name === 'models'}>
+        {renderBase()}
+      </div>
+      {screen.name === 'models' && (
+        <div className="screen">
+          <ModelManager api={api} info={status.info} models={status.models} onRefresh={status.refreshModels} />
         </div>
-      </main>
-      <Notice notice={notice} onDismiss={dismissNotice} />
+      )}
       <StatusBar info={status.info} models={status.models} job={status.job} />
+
+      {dialog?.name === 'export' && editorProject && <ExportDialog api={api} project={editorProject} edits={dialog.edits} onClose={() => setDialog(null)} />}
+      {dialog?.name === 'puppeteer' && editorProject && (
+        <PuppeteerDialog
+          api={api}
+          project={editorProject}
+          onClose={() => setDialog(null)}
+          onOpenProject={(path) => {
+            setDialog(null);
+            void openProjectPath(path);
+          }}
+        />
+      )}
+      {resumeOffer && (
+        <ConfirmDialog
+          title={resumeOffer.must ? 'This project is not encoded yet' : 'This project is partly encoded'}
+          confirmLabel="Resume encode"
+          cancelLabel="Not now"
+          onCancel={() => setResumeOffer(null)}
+          onConfirm={() => {
+            const { project } = resumeOffer;
+            setResumeOffer(null);
+            void exclusive(() => startEncodeScreen(project.source.path ?? '', project));
+          }}
+          extra={
+            resumeOffer.must
+              ? undefined
+              : {
+                  label: 'Open in editor',
+                  onClick: () => {
+                    const { project } = resumeOffer;
+                    setResumeOffer(null);
+                    setScreen({ name: 'editor', project });
+                  }
+                }
+          }
+        >
+          <p>
+            {resumeOffer.project.name}: {plural(resumeOffer.project.encodedThrough, 'frame')} of {resumeOffer.project.frameCount} are encoded.{' '}
+            {resumeOffer.must ? 'Resume the encode to edit it.' : 'Resume the encode to finish it, or edit the frames encoded so far.'}
+          </p>
+        </ConfirmDialog>
+      )}
+      {pending && (
+        <ConfirmDialog
+          title={pending.title}
+          confirmLabel={pending.confirmLabel}
+          cancelLabel="Stay"
+          danger
+          onCancel={() => setPending(null)}
+          onConfirm={() => {
+            const { proceed } = pending;
+            setPending(null);
+            proceed();
+          }}
+        >
+          <p>{pending.message}</p>
+        </ConfirmDialog>
+      )}
+      <Toast toast={toast} onDismiss={dismiss} />
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { useRef, useState, type DragEvent } from 'react';
-import { FolderIcon, UploadIcon } from './icons';
-import { VIDEO_FORMAT_NAMES, shortcutLabel } from './format';
+import { FolderIcon, UploadIcon } from '../ui/icons';
+import { formatShortcut } from '../ui/shortcut';
+import { VIDEO_FORMAT_NAMES } from './format';
 
 interface DropZoneProps {
   onOpenVideo(): void;
@@ -56,17 +57,17 @@ export function DropZone({ onOpenVideo, onDropFiles, busy }: DropZoneProps) {
         {over ? 'Release to open this video' : 'Drop a video here to start'}
       </h2>
       <p id="dropzone-hint" className="dropzone-hint">
-        One speaker facing the camera works best. Stylecast finds and aligns the face for you.
+        One speaker facing the camera works best. Stylecast finds and aligns the face for you. Drop a .stylecast project folder to open it.
       </p>
       <ul className="format-list" aria-label="Supported formats">
         {VIDEO_FORMAT_NAMES.map((f) => (
           <li key={f}>{f}</li>
         ))}
       </ul>
-      <button type="button" className="button button-primary" onClick={onOpenVideo} disabled={busy}>
+      <button type="button" className="button button-primary button-large" onClick={onOpenVideo} disabled={busy} data-testid="open-video">
         <FolderIcon />
         <span>Open video…</span>
-        <kbd aria-hidden="true">{shortcutLabel('O')}</kbd>
+        <kbd aria-hidden="true">{formatShortcut('mod+o')}</kbd>
       </button>
     </section>
   );

@@ -1,6 +1,8 @@
 import type { RecentProject } from '../../../shared/contract';
-import { ClockIcon, FilmIcon, ProjectIcon } from './icons';
-import { folderOf, openedAgo, shortcutLabel } from './format';
+import { ClockIcon, FilmIcon, ProjectIcon } from '../ui/icons';
+import { dirName as folderOf } from '../ui/paths';
+import { formatShortcut } from '../ui/shortcut';
+import { openedAgo } from './format';
 
 interface RecentListProps {
   /** null while loading. */
@@ -33,7 +35,7 @@ export function RecentList({ projects, error, onOpen, busy }: RecentListProps) {
             Videos and projects you open are listed here, newest first, so you can pick up where you left off in one click.
           </p>
           <p className="empty-tip">
-            Press <kbd>{shortcutLabel('O')}</kbd> to choose a video, or drag one onto the drop area.
+            Press <kbd>{formatShortcut('mod+o')}</kbd> to choose a video, or drag one onto the drop area.
           </p>
         </div>
       ) : (

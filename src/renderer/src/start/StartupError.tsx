@@ -1,4 +1,4 @@
-import { LogoMark } from './icons';
+import { LogoMark } from '../ui/icons';
 
 /** Shown instead of the app when the preload API is missing. */
 export function StartupError({ message }: { message: string }) {

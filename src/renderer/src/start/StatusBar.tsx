@@ -1,6 +1,6 @@
 import type { AppInfo, JobProgress, ModelSummary } from '../../../shared/contract';
-import { ChipIcon } from './icons';
-import { formatEta } from './format';
+import { ChipIcon } from '../ui/icons';
+import { formatEta } from '../ui/format';
 import type { Loadable } from './loadable';
 
 interface StatusBarProps {

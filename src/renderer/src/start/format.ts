@@ -1,19 +1,5 @@
 // Small display helpers for the start screen.
-import { VIDEO_EXTENSIONS, fileName } from '../../../shared/contract';
-
-/** macOS shows ⌘ shortcuts, everything else Ctrl. Read from the browser so it is known before app:info returns. */
-export const isMac = /Mac|iPhone|iPad/.test(navigator.userAgent);
-
-export function shortcutLabel(key: string, { shift = false } = {}): string {
-  if (isMac) return `${shift ? '⇧' : ''}⌘${key}`;
-  return `Ctrl+${shift ? 'Shift+' : ''}${key}`;
-}
-
-/** The folder part of a path, as the user would recognise it. */
-export function folderOf(path: string): string {
-  const folder = path.slice(0, path.length - fileName(path).length).replace(/[\\/]$/, '');
-  return folder === '' ? path.slice(0, 1) : folder;
-}
+import { VIDEO_EXTENSIONS } from '../../../shared/contract';
 
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto', style: 'short' });
 
@@ -27,13 +13,6 @@ export function openedAgo(iso: string, now = Date.now()): string {
   if (abs < 86_400) return relative.format(Math.round(seconds / 3600), 'hour');
   if (abs < 7 * 86_400) return relative.format(Math.round(seconds / 86_400), 'day');
   return new Date(then).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
-}
-
-export function formatEta(seconds: number | null): string {
-  if (seconds === null) return '';
-  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s left`;
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min left`;
-  return `${(seconds / 3600).toFixed(1)} h left`;
 }
 
 /** "MP4", "MOV", ... as people write them. */
