@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatBytes, formatDuration, formatEta, formatLoss, formatSeconds, plural } from '../../src/renderer/src/ui/format';
 import { clampToStep, decimalsOf, percentOf } from '../../src/renderer/src/ui/numbers';
 import { dirName, siblingPath, stem } from '../../src/renderer/src/ui/paths';
+import { isModalOpen, isTopModal, pushModal, removeModal } from '../../src/renderer/src/ui/modalStack';
 import { formatShortcut, isTextEntry, matchesCombo, parseCombo } from '../../src/renderer/src/ui/shortcut';
 
 const key = (k: string, mods: Partial<{ ctrlKey: boolean; metaKey: boolean; shiftKey: boolean; altKey: boolean }> = {}) => ({ key: k, ctrlKey: false, metaKey: false, shiftKey: false, altKey: false, ...mods });
@@ -109,5 +110,20 @@ describe('paths', () => {
     expect(siblingPath('/home/a/clip.mp4', 'x.stylecast')).toBe('/home/a/x.stylecast');
     expect(siblingPath('C:\\v\\clip.mp4', 'x.stylecast')).toBe('C:\\v\\x.stylecast');
     expect(siblingPath('/clip.mp4', 'x')).toBe('/x');
+  });
+});
+
+describe('modal stack', () => {
+  it('knows the top dialog and whether any is open', () => {
+    expect(isModalOpen()).toBe(false);
+    const a = pushModal('export');
+    const b = pushModal('confirm');
+    expect(isTopModal(b)).toBe(true);
+    expect(isTopModal(a)).toBe(false);
+    removeModal(b);
+    expect(isTopModal(a)).toBe(true);
+    removeModal(a);
+    removeModal(a);
+    expect(isModalOpen()).toBe(false);
   });
 });

@@ -15,6 +15,7 @@ import { TopBar } from './start/TopBar';
 import { useAppStatus } from './start/useAppStatus';
 import { ConfirmDialog } from './ui/ConfirmDialog';
 import { plural } from './ui/format';
+import { isModalOpen } from './ui/modalStack';
 import { Toast, useToast } from './ui/Toast';
 import { useShortcut } from './ui/useShortcut';
 
@@ -195,11 +196,13 @@ export function App({ api }: { api: StylecastApi }) {
   useEffect(
     () =>
       api.on('menu:command', ({ command, path }) => {
+        // A dialog may hold a running export or unsaved choices: it is closed by the user, not by a menu.
+        if (isModalOpen()) return say('info', 'Close the open dialog first, then choose the menu item again.');
         if (command === 'open-video') openVideo();
         else if (command === 'open-project') openProject();
         else if (path) openPath(path);
       }),
-    [api, openPath, openProject, openVideo]
+    [api, openPath, openProject, openVideo, say]
   );
 
   // A file dropped outside the drop zone must not be opened by the browser engine.

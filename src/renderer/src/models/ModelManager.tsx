@@ -205,10 +205,10 @@ export function ModelManager({ api, info, models, onRefresh }: ModelManagerProps
             <p className="empty-text">Create the small seeded model to try the app, or import a real checkpoint.</p>
           </div>
         )}
-        <ul className="bundle-list" role="listbox" aria-label="Model bundles">
+        <ul className="bundle-list" aria-label="Model bundles">
           {list.map((m) => (
-            <li key={m.path} role="option" aria-selected={m.path === current}>
-              <button type="button" className={`bundle-item${m.path === current ? ' is-selected' : ''}`} onClick={() => setSelected(m.path)} title={m.path}>
+            <li key={m.path}>
+              <button type="button" className={`bundle-item${m.path === current ? ' is-selected' : ''}`} onClick={() => setSelected(m.path)} title={m.path} aria-current={m.path === current ? 'true' : undefined}>
                 <span className="recent-icon">
                   <CubeIcon width={18} height={18} />
                 </span>

@@ -2,6 +2,7 @@ import { useEffect, useId, useRef, type ReactNode, type RefObject } from 'react'
 import { createPortal } from 'react-dom';
 import { CloseIcon } from './icons';
 import { IconButton } from './IconButton';
+import { isModalOpen, isTopModal, pushModal, removeModal } from './modalStack';
 
 export interface ModalProps {
   title: string;
@@ -24,9 +25,6 @@ export interface ModalProps {
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
-// Open dialogs, topmost last: Escape and the focus trap belong to the top one.
-const stack: symbol[] = [];
-
 function setAppInert(inert: boolean) {
   const root = document.getElementById('root');
   if (root) root.inert = inert;
@@ -42,15 +40,14 @@ export function Modal({ title, onClose, children, footer, subtitle, dismissible 
   dismissibleRef.current = dismissible;
 
   useEffect(() => {
-    const token = Symbol(title);
-    stack.push(token);
+    const token = pushModal(title);
     setAppInert(true);
     const returnTo = document.activeElement as HTMLElement | null;
     const first = initialFocus?.current ?? panel.current?.querySelector<HTMLElement>(`.modal-body ${FOCUSABLE}`) ?? panel.current?.querySelector<HTMLElement>(FOCUSABLE);
     (first ?? panel.current)?.focus();
 
     const onKey = (e: KeyboardEvent) => {
-      if (stack[stack.length - 1] !== token) return;
+      if (!isTopModal(token)) return;
       if (e.key === 'Escape') {
         e.preventDefault();
         e.stopPropagation();
@@ -78,8 +75,8 @@ export function Modal({ title, onClose, children, footer, subtitle, dismissible 
     window.addEventListener('keydown', onKey, true);
     return () => {
       window.removeEventListener('keydown', onKey, true);
-      stack.splice(stack.indexOf(token), 1);
-      if (stack.length === 0) setAppInert(false);
+      removeModal(token);
+      if (!isModalOpen()) setAppInert(false);
       if (returnTo && document.contains(returnTo)) returnTo.focus();
     };
     // Runs once per opening; title and initialFocus are read at open time on purpose.

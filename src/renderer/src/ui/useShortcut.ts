@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { isModalOpen } from './modalStack';
 import { isTextEntry, matchesCombo, parseCombo } from './shortcut';
 
 export interface ShortcutOptions {
@@ -8,6 +9,8 @@ export interface ShortcutOptions {
   allowInInputs?: boolean;
   /** Default true. */
   preventDefault?: boolean;
+  /** Fire while a modal dialog is open too (for shortcuts that belong to the dialog). Default false. */
+  inModal?: boolean;
 }
 
 /**
@@ -15,7 +18,7 @@ export interface ShortcutOptions {
  * The handler may change between renders without re-subscribing.
  */
 export function useShortcut(combos: string | readonly string[], handler: (e: KeyboardEvent) => void, options: ShortcutOptions = {}): void {
-  const { enabled = true, allowInInputs, preventDefault = true } = options;
+  const { enabled = true, allowInInputs, preventDefault = true, inModal = false } = options;
   const handlerRef = useRef(handler);
   handlerRef.current = handler;
   const key = typeof combos === 'string' ? combos : combos.join(',');
@@ -24,7 +27,7 @@ export function useShortcut(combos: string | readonly string[], handler: (e: Key
     if (!enabled) return;
     const parsed = key.split(',').map(parseCombo);
     const onKey = (e: KeyboardEvent) => {
-      if (e.defaultPrevented || e.isComposing) return;
+      if (e.defaultPrevented || e.isComposing || (!inModal && isModalOpen())) return;
       const hit = parsed.find((c) => matchesCombo(e, c));
       if (!hit) return;
       const inInputsOk = allowInInputs ?? hit.mod;
@@ -34,5 +37,5 @@ export function useShortcut(combos: string | readonly string[], handler: (e: Key
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [key, enabled, allowInInputs, preventDefault]);
+  }, [key, enabled, allowInInputs, preventDefault, inModal]);
 }
