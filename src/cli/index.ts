@@ -12,6 +12,7 @@ import { registerPuppeteer } from './commands/puppeteer';
 import { registerDemo } from './commands/demo';
 import { registerGradcheck } from './commands/gradcheck';
 import { registerModel } from './commands/model';
+import { registerPerceptual } from './commands/perceptual';
 import { registerImport } from './commands/import';
 import { registerGenerate } from './commands/generate';
 import { registerModels } from './commands/models';
@@ -29,6 +30,7 @@ program
   });
 
 registerModel(program);
+registerPerceptual(program);
 registerImport(program);
 registerGenerate(program);
 registerModels(program);

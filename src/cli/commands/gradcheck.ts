@@ -5,6 +5,7 @@ import { CheckResult, runCheck } from '../../core/graph/gradcheck';
 import { loadBundle } from '../../core/model/bundle';
 import { modelChecks } from '../../core/model/checks';
 import { ensureSeededModel } from '../../core/model/defaults';
+import { perceptualChecks } from '../../core/perceptual/checks';
 import { Runtime } from '../../core/runtime';
 import { defaultModelDir } from '../paths';
 import { printJson, progress } from '../errors';
@@ -19,7 +20,7 @@ export function registerGradcheck(program: Command): void {
       const rt = await Runtime.create({ device: program.opts().device });
       const bundle = o.model ? loadBundle(resolve(o.model)) : await ensureSeededModel(defaultModelDir(), rt, progress);
       // Whole networks get a smaller step: see gradcheck.ts on float32 rounding and kinks.
-      const cases = [...opChecks(), ...modelChecks(bundle).map((c) => ({ ...c, step: 1e-4 }))];
+      const cases = [...opChecks(), ...perceptualChecks(), ...modelChecks(bundle).map((c) => ({ ...c, step: 1e-4 }))];
       const checks: CheckResult[] = [];
       for (const c of cases) {
         const r = await runCheck(rt, c);
