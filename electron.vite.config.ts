@@ -40,7 +40,8 @@ export default defineConfig({
     build: {
       outDir: resolve(root, 'out/main'),
       rollupOptions: {
-        input: { index: resolve(root, 'src/main/index.ts') },
+        // job-worker runs encode, export and puppeteering in Electron utility processes.
+        input: { index: resolve(root, 'src/main/index.ts'), 'job-worker': resolve(root, 'src/main/jobs/worker.ts') },
         external: runtimeExternal
       }
     }

@@ -1,87 +1,78 @@
-// The implementations behind the contract methods. Payloads arrive already
-// validated by registerHandlers.
-import { stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { app, BrowserWindow, dialog, type IpcMainInvokeEvent, type OpenDialogOptions } from 'electron';
-import { PROJECT_EXTENSION, VIDEO_EXTENSIONS, type Device, type RecentProject } from '../shared/contract';
-import type { Handlers } from './ipc';
-import { scanModelsDir } from './models';
-import type { StoredRecent } from './recent';
+// The Electron side of the core API: native dialogs, the shell, settings-backed
+// recent projects, events to the window and job processes in utility
+// processes. Everything else is in core-api.ts, shared with the browser tests.
+import { app, BrowserWindow, dialog, shell, type IpcMainInvokeEvent, type OpenDialogOptions, type SaveDialogOptions } from 'electron';
+import { PROJECT_EXTENSION, VIDEO_EXTENSIONS, type EventName } from '../shared/contract';
+import { createCoreApi, type CoreApi } from './core-api';
+import { electronJobTransport } from './jobs/electron-transport';
+import { MEDIA_SCHEME } from './media';
 import type { Settings } from './settings';
 
 export interface HandlerDeps {
   settings: Settings;
   modelsDir: string;
+  /** The bundled job worker (out/main/job-worker.js). */
+  workerPath: string;
+  /** Where events go: the main window while it is open. */
+  target(): BrowserWindow | null;
   /** Called after the recent list changed (the menu shows it too). */
   onRecentChanged(): void;
+  /** The renderer reported whether it holds unsaved edits. */
+  onUnsavedChanges(window: BrowserWindow | null, unsaved: boolean): void;
 }
 
-let devicePromise: Promise<Device> | undefined;
+const bare = (ext: string): string => ext.slice(1);
+const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp', 'bmp'];
 
-/**
- * The device core will run on. onnxruntime-node is loaded on first use, not at
- * startup, so the window appears without waiting for the native module.
- */
-function detectDevice(): Promise<Device> {
-  devicePromise ??= import('../core/runtime')
-    .then((runtime) => runtime.resolveDevice())
-    .catch((e: unknown) => {
-      console.warn(`Stylecast: device detection failed, using CPU: ${(e as Error).message}`);
-      return 'cpu' as const;
-    });
-  return devicePromise;
-}
-
-function withMissing(list: readonly StoredRecent[]): RecentProject[] {
-  return list.map((r) => ({ ...r, missing: !existsSync(r.path) }));
-}
+const parentOf = (event: IpcMainInvokeEvent): BrowserWindow | null => BrowserWindow.fromWebContents(event.sender);
 
 async function showOpen(event: IpcMainInvokeEvent, options: OpenDialogOptions): Promise<string | null> {
-  const parent = BrowserWindow.fromWebContents(event.sender);
+  const parent = parentOf(event);
   const result = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
   return result.canceled ? null : (result.filePaths[0] ?? null);
 }
 
-const bare = (ext: string): string => ext.slice(1);
+async function showSave(event: IpcMainInvokeEvent, options: SaveDialogOptions): Promise<string | null> {
+  const parent = parentOf(event);
+  const result = parent ? await dialog.showSaveDialog(parent, options) : await dialog.showSaveDialog(options);
+  return result.canceled || !result.filePath ? null : result.filePath;
+}
 
-export function createHandlers({ settings, modelsDir, onRecentChanged }: HandlerDeps): Handlers<IpcMainInvokeEvent> {
-  return {
-    'app:info': async () => ({
-      version: app.getVersion(),
-      modelsDir,
-      device: await detectDevice(),
-      platform: process.platform
-    }),
-
-    'models:list': async () => {
-      const { models, skipped } = await scanModelsDir(modelsDir);
-      for (const s of skipped) console.warn(`Stylecast: skipped model bundle ${s.path}: ${s.reason}`);
-      return models;
+export function createElectronCoreApi(deps: HandlerDeps): CoreApi<IpcMainInvokeEvent> {
+  return createCoreApi<IpcMainInvokeEvent>({
+    version: app.getVersion(),
+    modelsDir: deps.modelsDir,
+    send(name: EventName, payload: unknown) {
+      const win = deps.target();
+      if (win && !win.isDestroyed() && !win.webContents.isDestroyed()) win.webContents.send(name, payload);
     },
-
-    'dialog:openVideo': (_request, event) =>
-      showOpen(event, {
-        title: 'Open Video',
-        properties: ['openFile'],
-        filters: [{ name: 'Video', extensions: VIDEO_EXTENSIONS.map(bare) }]
-      }),
-
-    'dialog:openProject': (_request, event) =>
-      showOpen(event, {
-        title: 'Open Project',
-        properties: ['openFile'],
-        filters: [{ name: 'Stylecast Project', extensions: [bare(PROJECT_EXTENSION)] }]
-      }),
-
-    'recent:list': () => withMissing(settings.recentProjects()),
-
-    'recent:add': async ({ path }) => {
-      const info = await stat(path).catch(() => null);
-      if (!info) throw new Error(`Cannot open ${path}: the file does not exist. It may have been moved, renamed or deleted.`);
-      if (!info.isFile()) throw new Error(`Cannot open ${path}: it is a folder, not a video or project file.`);
-      const list = settings.addRecentProject(path);
-      onRecentChanged();
-      return withMissing(list);
-    }
-  };
+    dialogs: {
+      openVideo: (event) =>
+        showOpen(event, { title: 'Open Video', properties: ['openFile'], filters: [{ name: 'Video', extensions: VIDEO_EXTENSIONS.map(bare) }] }),
+      // A project is a NAME.stylecast folder: pick the folder itself.
+      openProject: (event) =>
+        showOpen(event, { title: 'Open Project', buttonLabel: 'Open Project', message: `Choose a NAME${PROJECT_EXTENSION} project folder`, properties: ['openDirectory', 'treatPackageAsDirectory'] }),
+      openImage: (event) =>
+        showOpen(event, { title: 'Choose a Portrait', properties: ['openFile'], filters: [{ name: 'Image', extensions: IMAGE_EXTENSIONS }] }),
+      save: (event, kind, defaultPath) =>
+        showSave(
+          event,
+          kind === 'video'
+            ? { title: 'Export Video', defaultPath, buttonLabel: 'Export', filters: [{ name: 'MP4 video', extensions: ['mp4'] }, { name: 'QuickTime', extensions: ['mov'] }, { name: 'Matroska', extensions: ['mkv'] }] }
+            : { title: 'New Project', defaultPath, buttonLabel: 'Create', nameFieldLabel: 'Project:', message: `The project is saved as a folder named NAME${PROJECT_EXTENSION}`, filters: [{ name: 'Stylecast Project', extensions: [bare(PROJECT_EXTENSION)] }] }
+        )
+    },
+    showItem: (path) => shell.showItemInFolder(path),
+    mediaUrl: (token) => `${MEDIA_SCHEME}://media/${token}`,
+    recent: {
+      list: () => deps.settings.recentProjects(),
+      add: (path) => {
+        const list = deps.settings.addRecentProject(path);
+        deps.onRecentChanged();
+        return list;
+      }
+    },
+    setUnsavedChanges: (unsaved, event) => deps.onUnsavedChanges(parentOf(event), unsaved),
+    jobTransport: electronJobTransport(deps.workerPath)
+  });
 }

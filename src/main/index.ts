@@ -1,11 +1,14 @@
-// Electron main entry: wires settings, IPC, the menu and the main window.
+// Electron main entry: wires settings, IPC, the media protocol, the menu, the
+// main window, and the guards that keep work from being lost on close or quit.
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell } from 'electron';
 import { contentSecurityPolicy } from '../shared/csp';
 import type { MenuCommand } from '../shared/contract';
-import { createHandlers } from './handlers';
+import { closeWarning, type PendingWork } from './close-guard';
+import { createElectronCoreApi } from './handlers';
 import { appUrlMatcher, registerHandlers, sendEvent } from './ipc';
+import { MEDIA_SCHEME } from './media';
 import { buildMenuTemplate } from './menu';
 import { resolveModelsDir } from './models';
 import { Settings } from './settings';
@@ -18,9 +21,13 @@ const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undef
 const appUrl = devServerUrl ?? pathToFileURL(join(here, '../renderer/index.html')).href;
 // Sandboxed preloads must be CommonJS (see electron.vite.config.ts).
 const preloadPath = join(here, '../preload/index.cjs');
+const workerPath = join(here, 'job-worker.js');
 
 app.setName(APP_NAME);
 app.enableSandbox();
+// Audio of the opened video plays from stylecast-media://media/<token> (media.ts):
+// privileged so <audio> can stream and seek it with Range requests.
+protocol.registerSchemesAsPrivileged([{ scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, stream: true, supportFetchAPI: true } }]);
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -33,9 +40,49 @@ function start(): void {
   const modelsDir = resolveModelsDir({ env: process.env, isPackaged: app.isPackaged, appPath: app.getAppPath(), resourcesPath: process.resourcesPath });
   const isAppUrl = appUrlMatcher(appUrl);
   let mainWindow: BrowserWindow | null = null;
+  const unsaved = new WeakSet<BrowserWindow>();
+  const mayClose = new WeakSet<BrowserWindow>();
+  let quitConfirmed = false;
+
+  const api = createElectronCoreApi({
+    settings,
+    modelsDir,
+    workerPath,
+    target: () => mainWindow,
+    onRecentChanged: () => refreshMenu(),
+    onUnsavedChanges: (win, flag) => {
+      if (!win) return;
+      if (flag) unsaved.add(win);
+      else unsaved.delete(win);
+    }
+  });
+
+  const pending = (win: BrowserWindow | null): PendingWork => ({ unsavedEdits: win !== null && unsaved.has(win), jobs: api.jobs.list() });
+
+  /** Asks whether to discard what closing would lose; true when there is nothing or the user agrees. */
+  const confirmDiscard = async (win: BrowserWindow | null, action: 'close' | 'quit'): Promise<boolean> => {
+    const warning = closeWarning(pending(win), action);
+    if (!warning) return true;
+    const options = { type: 'warning' as const, buttons: [warning.confirm, 'Cancel'], defaultId: 1, cancelId: 1, noLink: true, message: warning.message, detail: warning.detail };
+    const { response } = win ? await dialog.showMessageBox(win, options) : await dialog.showMessageBox(options);
+    if (response !== 0) return false;
+    await api.jobs.cancelAll();
+    return true;
+  };
 
   const openWindow = (): BrowserWindow => {
     const win = createMainWindow({ appUrl, preloadPath, settings });
+    win.on('close', (event) => {
+      if (quitConfirmed || mayClose.has(win)) return;
+      const closesApp = process.platform !== 'darwin' && BrowserWindow.getAllWindows().length === 1;
+      if (!closeWarning(pending(win), closesApp ? 'quit' : 'close')) return;
+      event.preventDefault();
+      void confirmDiscard(win, closesApp ? 'quit' : 'close').then((ok) => {
+        if (!ok || win.isDestroyed()) return;
+        mayClose.add(win);
+        win.close();
+      });
+    });
     win.on('closed', () => {
       if (mainWindow === win) mainWindow = null;
     });
@@ -93,9 +140,34 @@ function start(): void {
     if (process.platform !== 'darwin') app.quit();
   });
 
+  // Quit (menu, Cmd+Q, the last window on Windows and Linux): ask first while a
+  // job runs or edits are unsaved; a cancelled encode keeps its frames to resume.
+  app.on('before-quit', (event) => {
+    if (quitConfirmed) return;
+    if (!closeWarning(pending(mainWindow), 'quit')) {
+      quitConfirmed = true;
+      return;
+    }
+    event.preventDefault();
+    void confirmDiscard(mainWindow, 'quit').then((ok) => {
+      if (!ok) return;
+      quitConfirmed = true;
+      app.quit();
+    });
+  });
+
+  app.on('will-quit', () => {
+    void api.dispose();
+  });
+
   void app.whenReady().then(() => {
     hardenSession(session.defaultSession, isAppUrl, contentSecurityPolicy({ dev: devServerUrl !== undefined }));
-    registerHandlers(ipcMain, createHandlers({ settings, modelsDir, onRecentChanged: refreshMenu }), { isTrustedSender: isAppUrl });
+    protocol.handle(MEDIA_SCHEME, (request) => {
+      const url = new URL(request.url);
+      if (url.host !== 'media') return new Response('Not found', { status: 404 });
+      return api.media.respond(url.pathname.slice(1), request.headers.get('range'), request.method);
+    });
+    registerHandlers(ipcMain, api.handlers, { isTrustedSender: isAppUrl });
     refreshMenu();
     openWindow();
     app.on('activate', () => {

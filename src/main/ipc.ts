@@ -26,7 +26,9 @@ export interface IpcMainLike<E extends InvokeEventLike> {
   removeHandler(channel: string): void;
 }
 
-export type Handler<N extends InvokeName, E> = (request: InvokeRequest<N>, event: E) => InvokeResponse<N> | Promise<InvokeResponse<N>>;
+/** Methods that answer nothing may return void. */
+type HandlerResult<N extends InvokeName> = InvokeResponse<N> extends undefined ? void | undefined : InvokeResponse<N>;
+export type Handler<N extends InvokeName, E> = (request: InvokeRequest<N>, event: E) => HandlerResult<N> | Promise<HandlerResult<N>>;
 export type Handlers<E> = { [N in InvokeName]: Handler<N, E> };
 
 export class UntrustedSenderError extends Error {

@@ -122,6 +122,7 @@ const encodeFrame = expectObject({
 });
 
 export const JOB_STATUSES = ['done', 'cancelled', 'failed'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
 
 const jobDone = expectObject({
   jobId: expectNonEmptyString,
@@ -215,6 +216,8 @@ const projectSummary = expectObject({
   loss: expectNumberArray(0, MAX_FRAMES),
   /** The saved timeline edits (parse with parseTimeline), or null for none. */
   edits: expectNullable(expectJson()),
+  /** Set when saved edits could not be read (the damaged file is kept aside); the project opens without them. */
+  editsWarning: expectNullable(expectString),
   /** Where the project came from when it is a puppeteered one. */
   puppeteeredFrom: expectNullable(expectString)
 });
@@ -380,7 +383,12 @@ export const invokeContract = {
   /** Cancels a running job; it ends with a job:done of status cancelled. */
   'job:cancel': method(jobRef, expectNothing),
   /** Projects opened and unsaved edits are the renderer's: main asks before quitting while a job runs. */
-  'project:close': method(projectRef, expectNothing)
+  'project:close': method(projectRef, expectNothing),
+  /**
+   * The renderer says whether it holds edits not yet saved (autosave pending or failed);
+   * closing the window or quitting then asks before discarding them.
+   */
+  'window:setUnsavedChanges': method(expectObject({ unsaved: expectBoolean }), expectNothing)
 } as const;
 
 /** Main -> renderer notifications (webContents.send / ipcRenderer.on). */

@@ -6,7 +6,8 @@ const PROD_DIRECTIVES: Record<string, string[]> = {
   'script-src': ["'self'"],
   'style-src': ["'self'", "'unsafe-inline'"],
   'img-src': ["'self'", 'data:', 'blob:'],
-  'media-src': ["'self'", 'blob:'],
+  // stylecast-media: serves the audio of videos the user opened (src/main/media.ts).
+  'media-src': ["'self'", 'blob:', 'stylecast-media:'],
   'connect-src': ["'self'"],
   'object-src': ["'none'"],
   'base-uri': ["'none'"],

@@ -25,7 +25,16 @@ const recentEntry: RecentProject = { path: '/videos/talk.mp4', name: 'talk.mp4',
 
 function setup(overrides: Partial<Handlers<InvokeEventLike>> = {}) {
   const calls: { name: string; request: unknown }[] = [];
+  const unused = Object.fromEntries(
+    INVOKE_NAMES.map((n) => [
+      n,
+      () => {
+        throw new Error(`${n} is not used in this test`);
+      }
+    ])
+  ) as unknown as Handlers<InvokeEventLike>;
   const handlers: Handlers<InvokeEventLike> = {
+    ...unused,
     'app:info': () => ({ version: '0.1.0', modelsDir: '/models', device: 'cpu', platform: 'linux' }),
     'models:list': () => [],
     'dialog:openVideo': () => null,
@@ -110,9 +119,10 @@ describe('sendEvent', () => {
   it('sends a valid event and refuses an invalid one', () => {
     const sent: unknown[][] = [];
     const target = { send: (...args: unknown[]) => void sent.push(args), isDestroyed: () => false };
-    sendEvent(target, 'job:progress', { jobId: 'j1', stage: 'Encoding', fraction: 0.25, etaSec: 12, message: 'frame 25 of 100' });
-    expect(sent).toEqual([['job:progress', { jobId: 'j1', stage: 'Encoding', fraction: 0.25, etaSec: 12, message: 'frame 25 of 100' }]]);
-    expect(() => sendEvent(target, 'job:progress', { jobId: 'j1', stage: 'Encoding', fraction: 1.5, etaSec: null, message: '' })).toThrow(
+    const progress = { jobId: 'j1', kind: 'encode', stage: 'frames', fraction: 0.25, etaSec: 12, message: 'frame 25 of 100', frame: 25, of: 100, loss: 0.01 } as const;
+    sendEvent(target, 'job:progress', progress);
+    expect(sent).toEqual([['job:progress', progress]]);
+    expect(() => sendEvent(target, 'job:progress', { ...progress, fraction: 1.5 })).toThrow(
       'job:progress event.fraction must be a number from 0 to 1, got 1.5'
     );
     expect(sent).toHaveLength(1);

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_SETTINGS, EncoderSettings } from '../../core/encode/optimize';
+import type { EncoderSettings } from '../../core/encode/optimize';
 import { runEncodeJob } from '../../core/encode/job';
+import { discardFailedEncode, encoderSettings, isEncodeQuality, resolveAlign } from '../../core/encode/presets';
 import { loadBasis } from '../../core/model/basis';
-import { bytesPerFrame, openProject } from '../../core/project';
+import { bytesPerFrame } from '../../core/project';
 import { Runtime } from '../../core/runtime';
-import { isCancelled } from '../../core/util/cancel';
 import { probeVideo } from '../../core/video';
 import { ensureCalibrated, modelFromArg } from '../model-arg';
 import { parseRange } from '../project-arg';
@@ -36,8 +36,8 @@ export function registerEncode(program: Command): void {
       await ensureCalibrated(bundle, rt);
       const basis = loadBasis(bundle);
       const res = bundle.manifest.architecture.resolution;
-      const align: 'face' | 'none' = o.align === 'auto' ? (info.width === res && info.height === res ? 'none' : 'face') : o.align;
-      if (align !== 'face' && align !== 'none') throw new UsageError(`--align must be face, none or auto, got "${o.align}"`);
+      if (o.align !== 'auto' && o.align !== 'face' && o.align !== 'none') throw new UsageError(`--align must be face, none or auto, got "${o.align}"`);
+      const align = resolveAlign(o.align, info, res);
       const nets = align === 'face' ? await (await import('../../core/face/nets')).FaceNets.load(rt) : undefined;
       const existed = existsSync(out);
       if (existed && !existsSync(resolve(out, 'project.json')) && statSync(out).isDirectory()) {
@@ -92,12 +92,7 @@ export function registerEncode(program: Command): void {
         if (o.json) printJson(summary);
         else progress(`encoded ${out}: ${r.framesEncoded} frames at ${r.secondsPerFrame.toFixed(2)} s/frame, ${bpf.perFrameParams} bytes per frame`);
       } catch (e) {
-        // A fresh project that failed before any frame was saved is removed: no partial output.
-        // A cancelled or partly encoded one stays, to resume.
-        if (!existed && !isCancelled(e)) {
-          const p = await openProject(out).catch(() => null);
-          if (!p || p.doc.encoding.encodedThrough === 0) rmSync(out, { recursive: true, force: true });
-        }
+        await discardFailedEncode(out, existed, e);
         throw e;
       } finally {
         process.off('SIGINT', onSignal);
@@ -107,17 +102,6 @@ export function registerEncode(program: Command): void {
 }
 
 export function qualitySettings(q: string): EncoderSettings {
-  const s: EncoderSettings = structuredClone(DEFAULT_SETTINGS);
-  if (q === 'normal') return s;
-  if (q === 'draft') {
-    s.identity = { ...s.identity, candidates: 2, iterations: 300, refineIterations: 300 };
-    s.frames = { ...s.frames, coarseIterations: 15, fineIterations: 40 };
-    return s;
-  }
-  if (q === 'best') {
-    s.identity = { ...s.identity, iterations: 1000, refineIterations: 2500 };
-    s.frames = { ...s.frames, coarseIterations: 50, fineIterations: 300 };
-    return s;
-  }
-  throw new UsageError(`--quality must be draft, normal or best, got "${q}"`);
+  if (!isEncodeQuality(q)) throw new UsageError(`--quality must be draft, normal or best, got "${q}"`);
+  return encoderSettings(q);
 }

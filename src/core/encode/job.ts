@@ -62,6 +62,21 @@ export interface EncodeJobOptions {
   settings?: EncoderSettings;
   signal?: AbortSignal;
   onProgress?: (p: EncodeProgress) => void;
+  /** Called after each window of frames is saved, with what the encoder saw and found (live previews). */
+  onFrames?: (f: EncodedFrames) => void | Promise<void>;
+}
+
+/** One saved window of encoded frames. */
+export interface EncodedFrames {
+  /** Encoded-frame index of the first frame. */
+  start: number;
+  /** [n, 35] parameters, [n] losses. */
+  params: Float32Array;
+  loss: Float32Array;
+  /** The n aligned source crops, [3, res, res] floats in -1..1 each, as the encoder's targets. */
+  crops: Float32Array[];
+  wid: Float32Array;
+  resolution: number;
 }
 
 export interface EncodeResult {
@@ -258,6 +273,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     const r = await encodeWindow(dec, o.rt, wid, targets, batch, init, prev, s, o.signal);
     const params = r.params.subarray(0, n * PARAM_COUNT);
     await writeFrames(project, windowStart, params, transforms.subarray(windowStart * 6, (windowStart + n) * 6), r.losses.subarray(0, n));
+    await o.onFrames?.({ start: windowStart, params: params.slice(), loss: r.losses.slice(0, n), crops: window, wid, resolution: res });
     prev = params.slice((n - 1) * PARAM_COUNT);
     done += n;
     windowStart += n;

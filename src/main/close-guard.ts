@@ -1,0 +1,36 @@
+// What closing the window or quitting would lose, in words for the dialog that
+// asks first. Pure, so it is tested without Electron.
+import type { JobSummary } from './jobs/manager';
+
+export interface PendingWork {
+  unsavedEdits: boolean;
+  jobs: readonly JobSummary[];
+}
+
+export interface CloseWarning {
+  message: string;
+  detail: string;
+  /** The label of the button that goes ahead. */
+  confirm: string;
+}
+
+const JOB_WORDS = { encode: 'an encode', export: 'an export', puppeteer: 'a puppeteering job' } as const;
+
+export function closeWarning(work: PendingWork, action: 'close' | 'quit'): CloseWarning | null {
+  const { unsavedEdits, jobs } = work;
+  if (!unsavedEdits && jobs.length === 0) return null;
+  const verb = action === 'quit' ? 'Quit' : 'Close';
+  const details: string[] = [];
+  if (jobs.length > 0) {
+    const kinds = [...new Set(jobs.map((j) => j.kind))];
+    const what = jobs.length === 1 ? JOB_WORDS[jobs[0]!.kind] : `${jobs.length} jobs`;
+    details.push(`${what[0]!.toUpperCase()}${what.slice(1)} ${jobs.length === 1 ? 'is' : 'are'} running and will be stopped.`);
+    if (kinds.includes('encode')) details.push('An interrupted encode keeps the frames encoded so far: open the project and encode again to resume.');
+    if (kinds.includes('export')) details.push('An interrupted export leaves no partial file.');
+  }
+  if (unsavedEdits) details.push('Edits made in the last moments have not been saved yet and will be lost.');
+  const jobsWord = jobs.length === 1 ? 'job' : 'jobs';
+  const message =
+    jobs.length === 0 ? `${verb} without saving your latest edits?` : action === 'quit' ? `Quit Stylecast Studio and stop the running ${jobsWord}?` : `Close the window and stop the running ${jobsWord}?`;
+  return { message, detail: details.join(' '), confirm: jobs.length > 0 ? `Stop and ${verb}` : `${verb} Without Saving` };
+}

@@ -1,0 +1,490 @@
+// Every contract method on top of src/core, with no Electron import: Electron
+// main (handlers.ts) and the browser-test bridge (test/e2e) both build their
+// handlers here and inject what differs (dialogs, the shell, where events go,
+// how job processes start, where media is served). Requests arrive validated
+// by the contract; this module checks what only it can: that paths are ones
+// the user opened or chose (grants.ts), and that files are what they claim.
+import { existsSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { dirname, extname, join, resolve } from 'node:path';
+import { warpToCrop } from '../core/face/warp';
+import { drivenParams, lockMask } from '../core/render/puppeteer';
+import { locateModel, openProject, PROJECT_FILE, resolveSourcePath, sourceFrameOf, frameTransform, type Project } from '../core/project';
+import { decodeFrames, probeVideo } from '../core/video';
+import {
+  PARAM_COUNT,
+  PROJECT_EXTENSION,
+  THUMBNAIL_SIZE,
+  validateEvent,
+  isVideoPath,
+  type EventName,
+  type EventPayload,
+  type ModelInfo,
+  type ProjectSummary,
+  type RecentProject
+} from '../shared/contract';
+import { EXPORT_CRF, exportExtensionOk } from './export-settings';
+import { parseEdits, readEdits, timelineFrames, writeEdits } from './edits';
+import { Engine, pickRenderSize } from './engine';
+import { PathGrants, PathNotAllowedError } from './grants';
+import type { Handlers } from './ipc';
+import { JobManager, type JobTransport } from './jobs/manager';
+import { MediaRegistry } from './media';
+import { scanModelsDir } from './models';
+import { pngDataUrl } from './png';
+import { recentKind, type StoredRecent } from './recent';
+import { projectTracks, type Tracks } from './tracks';
+
+export interface DialogHost<E> {
+  openVideo(event: E): Promise<string | null>;
+  /** A folder picker: projects are NAME.stylecast folders. */
+  openProject(event: E): Promise<string | null>;
+  openImage(event: E): Promise<string | null>;
+  save(event: E, kind: 'video' | 'project', defaultPath: string): Promise<string | null>;
+}
+
+export interface RecentStore {
+  list(): StoredRecent[];
+  add(path: string): StoredRecent[];
+}
+
+export interface CoreHost<E> {
+  version: string;
+  modelsDir: string;
+  /** Delivers an event to the page (the payload is validated already). */
+  send(name: EventName, payload: unknown): void;
+  dialogs: DialogHost<E>;
+  showItem(path: string): Promise<void> | void;
+  /** The URL the page loads a granted media file from, by its token (media.ts serves it). */
+  mediaUrl(token: string): string;
+  recent: RecentStore;
+  setUnsavedChanges(unsaved: boolean, event: E): void;
+  jobTransport: JobTransport;
+}
+
+export interface CoreApi<E> {
+  handlers: Handlers<E>;
+  jobs: JobManager;
+  grants: PathGrants;
+  media: MediaRegistry;
+  engine: Engine;
+  /** Cancels the jobs (waiting for them) and frees the engine. */
+  dispose(): Promise<void>;
+}
+
+interface OpenProject {
+  project: Project;
+  tracks: Tracks;
+  /** The bundle folder it was encoded with, when installed here. */
+  modelDir: string | null;
+}
+
+/** Source frames kept decoded for render:source (scrubbing back and forth). */
+const SOURCE_CACHE = 48;
+
+const isDirectory = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
+
+export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
+  const grants = new PathGrants();
+  const media = new MediaRegistry();
+  const engine = new Engine();
+  const emit = <N extends EventName>(name: N, payload: EventPayload<N>): void => {
+    let valid: unknown;
+    try {
+      valid = validateEvent(name, payload);
+    } catch (e) {
+      // A bug on our side: report it rather than send the page something off-contract.
+      console.error(`Stylecast: dropped an invalid ${name} event: ${(e as Error).message}`);
+      return;
+    }
+    host.send(name, valid);
+  };
+  const jobs = new JobManager(host.jobTransport, emit);
+  const projects = new Map<string, Promise<OpenProject>>();
+  const sourceCrops = new Map<string, { data: Uint8Array; n: number }>();
+  const portraits = new Map<string, Float32Array>();
+
+  const modelsDir = resolve(host.modelsDir);
+
+  /** A model folder the app may load: one in the models folder, or the one an opened project uses. */
+  const checkModel = async (path: string): Promise<string> => {
+    const p = resolve(path);
+    const projectModels = await Promise.all([...projects.values()].map((o) => o.then((x) => x.modelDir, () => null)));
+    const known = dirname(p) === modelsDir || projectModels.includes(p);
+    if (!known && !grants.canRead(p)) throw new PathNotAllowedError(`Stylecast loads models from ${modelsDir} only: ${p} is not there. Copy the bundle into that folder.`);
+    if (!existsSync(join(p, 'manifest.json'))) throw new Error(`${p} is not a model bundle (it has no manifest.json).`);
+    return p;
+  };
+
+  const loadOpenProject = async (path: string): Promise<OpenProject> => {
+    const project = await openProject(path);
+    let modelDir: string | null = null;
+    try {
+      modelDir = await locateModel(project, [modelsDir]);
+    } catch {
+      modelDir = null;
+    }
+    const basis = modelDir ? (await engine.model(modelDir).catch(() => null))?.basis ?? null : null;
+    const tracks = projectTracks(project, basis);
+    const source = await resolveSourcePath(project);
+    if (source) grants.allowRead(source);
+    return { project, tracks, modelDir };
+  };
+
+  /** The open project at `path` (opened now when main does not hold it yet). */
+  const opened = (path: string): Promise<OpenProject> => {
+    const p = grants.checkProject(path);
+    let o = projects.get(p);
+    if (!o) {
+      o = loadOpenProject(p);
+      o.catch(() => projects.delete(p));
+      projects.set(p, o);
+    }
+    return o;
+  };
+
+  const rendererFor = async (o: OpenProject) => {
+    if (!o.modelDir) {
+      const m = o.project.doc.model;
+      throw new Error(`The model "${m.name}" (id ${m.id}) that ${o.project.dir} was encoded with is not installed: put its bundle in ${modelsDir}.`);
+    }
+    return engine.renderer(o.modelDir);
+  };
+
+  const checkFrame = (o: OpenProject, frame: number, encoded: boolean): void => {
+    const enc = o.project.doc.encoding;
+    const limit = encoded ? enc.encodedThrough : enc.frames.count;
+    if (frame >= limit) {
+      throw new Error(`Frame ${frame} is outside ${o.project.dir}: it has ${limit} ${encoded ? 'encoded ' : ''}frames (0 to ${limit - 1}).`);
+    }
+  };
+
+  const portraitKey = async (path: string, modelId: string) => {
+    const s = await stat(path);
+    return `${resolve(path)}:${s.size}:${s.mtimeMs}:${modelId}`;
+  };
+
+  /** The W+ identity of a portrait for a model, inverted once in a job process and cached. */
+  const portraitWid = async (path: string, modelDir: string, modelId: string): Promise<Float32Array> => {
+    const key = await portraitKey(path, modelId);
+    const cached = portraits.get(key);
+    if (cached) return cached;
+    const end = await jobs.run({ kind: 'invert-portrait', path, model: modelDir });
+    if (end.status !== 'done' || !end.wid) throw new Error(end.message);
+    portraits.set(key, end.wid);
+    return end.wid;
+  };
+
+  const summary = async (o: OpenProject): Promise<ProjectSummary> => {
+    const { project, tracks } = o;
+    const d = project.doc;
+    const through = d.encoding.encodedThrough;
+    const { edits, warning } = await readEdits(project);
+    const settings = d.encoding.settings as { puppeteer?: { motion?: unknown } };
+    return {
+      path: project.dir,
+      name: project.dir.slice(Math.max(project.dir.lastIndexOf('/'), project.dir.lastIndexOf('\\')) + 1).replace(/\.stylecast$/, ''),
+      fps: d.source.fps,
+      frameCount: d.encoding.frames.count,
+      encodedThrough: through,
+      identityFrame: d.encoding.identityFrame,
+      model: { id: d.model.id, name: d.model.name, resolution: d.model.resolution, path: o.modelDir },
+      source: { path: await resolveSourcePath(project), width: d.source.width, height: d.source.height, hasAudio: d.source.hasAudio },
+      paramNames: tracks.names,
+      paramGroups: tracks.groups,
+      poseUnit: tracks.poseUnit,
+      params: Array.from(project.params.subarray(0, through * PARAM_COUNT)),
+      loss: Array.from(project.loss.subarray(0, through)),
+      edits,
+      editsWarning: warning,
+      puppeteeredFrom: typeof settings.puppeteer?.motion === 'string' ? settings.puppeteer.motion : null
+    };
+  };
+
+  const withMissing = (list: readonly StoredRecent[]): RecentProject[] => list.map((r) => ({ ...r, missing: !existsSync(r.path) }));
+
+  /** Checks what a path the user opened really is, and lets the app read it. */
+  const grantOpened = async (path: string): Promise<void> => {
+    const kind = recentKind(path);
+    const info = await stat(path).catch(() => null);
+    if (!info) throw new Error(`Cannot open ${path}: it does not exist. It may have been moved, renamed or deleted.`);
+    if (kind === 'video') {
+      if (!info.isFile()) throw new Error(`Cannot open ${path}: it is a folder, not a video file.`);
+      grants.allowRead(path);
+    } else if (kind === 'project') {
+      if (!info.isDirectory() || !existsSync(join(path, PROJECT_FILE))) {
+        throw new Error(`Cannot open ${path}: a Stylecast project is a NAME${PROJECT_EXTENSION} folder holding ${PROJECT_FILE}.`);
+      }
+      grants.allowProject(path);
+    } else {
+      throw new Error(`Cannot open ${path}: Stylecast opens videos and ${PROJECT_EXTENSION} projects.`);
+    }
+  };
+
+  const handlers: Handlers<E> = {
+    'app:info': async () => ({ version: host.version, modelsDir, device: await engine.detectDevice(), platform: process.platform }),
+
+    'models:list': async () => {
+      const { models, skipped } = await scanModelsDir(modelsDir);
+      for (const s of skipped) console.warn(`Stylecast: skipped model bundle ${s.path}: ${s.reason}`);
+      return models;
+    },
+
+    'dialog:openVideo': async (_r, event) => {
+      const path = await host.dialogs.openVideo(event);
+      if (path) await grantOpened(path);
+      return path;
+    },
+
+    'dialog:openProject': async (_r, event) => {
+      const path = await host.dialogs.openProject(event);
+      if (!path) return null;
+      if (extname(path).toLowerCase() !== PROJECT_EXTENSION) {
+        // The user may pick the folder that holds projects; name the one they meant if there is exactly one.
+        const inside = (await readdir(path).catch(() => [] as string[])).filter((n) => n.toLowerCase().endsWith(PROJECT_EXTENSION));
+        const hint = inside.length ? ` It holds ${inside.slice(0, 3).join(', ')}${inside.length > 3 ? ', …' : ''}: choose one of those.` : '';
+        throw new Error(`${path} is not a Stylecast project: a project is a folder named NAME${PROJECT_EXTENSION}.${hint}`);
+      }
+      await grantOpened(path);
+      return path;
+    },
+
+    'dialog:openImage': async (_r, event) => {
+      const path = await host.dialogs.openImage(event);
+      if (!path) return null;
+      const info = await stat(path).catch(() => null);
+      if (!info?.isFile()) throw new Error(`Cannot use ${path}: it is not an image file.`);
+      grants.allowRead(path);
+      return path;
+    },
+
+    'dialog:save': async ({ kind, defaultPath }, event) => {
+      const chosen = await host.dialogs.save(event, kind, defaultPath);
+      if (!chosen) return null;
+      let path = resolve(chosen);
+      if (kind === 'project' && extname(path).toLowerCase() !== PROJECT_EXTENSION) path += PROJECT_EXTENSION;
+      if (kind === 'video' && !exportExtensionOk(path)) path += '.mp4';
+      grants.allowOutput(path, kind);
+      return path;
+    },
+
+    'recent:list': () => withMissing(host.recent.list()),
+
+    'recent:add': async ({ path }) => {
+      await grantOpened(path);
+      return withMissing(host.recent.add(path));
+    },
+
+    'shell:showItem': async ({ path }) => {
+      if (!grants.canRead(path) && !grants.isProject(path)) throw new PathNotAllowedError(`Stylecast shows only files it opened or wrote: ${path} is not one.`);
+      await host.showItem(resolve(path));
+    },
+
+    'models:info': async ({ path }): Promise<ModelInfo> => {
+      const dir = await checkModel(path);
+      const m = await engine.model(dir);
+      const man = m.bundle.manifest;
+      const files = await readdir(dir);
+      let bytes = 0;
+      for (const f of files) bytes += await stat(join(dir, f)).then((s) => (s.isFile() ? s.size : 0), () => 0);
+      const res = man.architecture.resolution;
+      return {
+        id: man.id,
+        name: man.name,
+        resolution: res,
+        path: dir,
+        sizes: (await import('../core/render/render')).renderSizes(res),
+        calibrated: m.basis !== null,
+        poseUnit: m.basis?.meta.poseUnit ?? null,
+        poseMethod: m.basis?.meta.poseMethod ?? null,
+        regionMethod: m.basis?.meta.regionMethod ?? null,
+        attributes: (m.basis?.meta.attributes ?? []).map((a) => ({ name: a.name, group: a.region, sigma: a.sigma, localisation: Math.min(1, Math.max(0, a.localisation)) })),
+        bytes
+      };
+    },
+
+    'video:probe': async ({ path }) => {
+      const p = grants.checkRead(path, 'video');
+      const info = await probeVideo(p);
+      const k = Math.max(info.width, info.height) / THUMBNAIL_SIZE;
+      const size = k > 1 ? { width: Math.max(1, Math.round(info.width / k)), height: Math.max(1, Math.round(info.height / k)) } : { width: info.width, height: info.height };
+      let poster: string | null = null;
+      for await (const f of decodeFrames(p, { count: 1, size, info })) {
+        poster = pngDataUrl({ data: f.data, width: f.width, height: f.height });
+        break;
+      }
+      if (!poster) throw new Error(`${p} has no frame that could be decoded.`);
+      return { path: p, width: info.width, height: info.height, fps: info.fps, frames: info.frameCount, durationSec: info.durationSec, hasAudio: info.hasAudio, poster };
+    },
+
+    'media:url': async ({ path }) => {
+      const p = grants.checkRead(path, 'video');
+      if (!isVideoPath(p)) throw new PathNotAllowedError(`Only videos can be played: ${p} is not one.`);
+      return { url: host.mediaUrl(media.tokenFor(p)) };
+    },
+
+    'project:open': async ({ path }) => {
+      const p = grants.checkProject(path);
+      if (!(await isDirectory(p))) throw new Error(`${p} is not a project folder: a Stylecast project is a NAME${PROJECT_EXTENSION} folder.`);
+      // Always from disk: an encode may have added frames since it was last opened.
+      const o = loadOpenProject(p);
+      projects.set(p, o);
+      o.catch(() => projects.delete(p));
+      grants.allowProject(p);
+      return summary(await o);
+    },
+
+    'project:saveEdits': async ({ project, edits }) => {
+      const o = await opened(project);
+      await writeEdits(o.project, edits);
+    },
+
+    'project:close': ({ project }) => {
+      const p = resolve(project);
+      projects.delete(p);
+      for (const key of [...sourceCrops.keys()]) if (key.startsWith(`${p}\0`)) sourceCrops.delete(key);
+    },
+
+    'render:frame': async ({ project, frame, params, size }) => {
+      const t0 = performance.now();
+      const o = await opened(project);
+      checkFrame(o, frame, false);
+      const { renderer } = await rendererFor(o);
+      const n = pickRenderSize(renderer.resolution, size);
+      const [img] = await renderer.render(o.project.wid, Float32Array.from(params), n, 1);
+      const image = pngDataUrl({ data: img!, width: n, height: n });
+      return { image, width: n, height: n, ms: performance.now() - t0 };
+    },
+
+    'render:source': async ({ project, frame, size }) => {
+      const t0 = performance.now();
+      const o = await opened(project);
+      checkFrame(o, frame, true);
+      const n = Math.min(size ?? o.project.doc.model.resolution, 2048);
+      const key = `${o.project.dir}\0${frame}\0${n}`;
+      let crop = sourceCrops.get(key);
+      if (!crop) {
+        const src = await resolveSourcePath(o.project);
+        if (!src) throw new Error(`The source video of ${o.project.dir} is not at ${o.project.doc.source.path}: put it back to see the source.`);
+        const index = sourceFrameOf(o.project, frame);
+        let data: Uint8Array | null = null;
+        for await (const f of decodeFrames(src, { start: index, count: 1 })) data = warpToCrop(f.data, f.width, f.height, frameTransform(o.project, frame), n);
+        if (!data) throw new Error(`Frame ${index} of ${src} could not be decoded.`);
+        crop = { data, n };
+        sourceCrops.set(key, crop);
+        if (sourceCrops.size > SOURCE_CACHE) sourceCrops.delete(sourceCrops.keys().next().value!);
+      }
+      return { image: pngDataUrl({ data: crop.data, width: n, height: n }), width: n, height: n, ms: performance.now() - t0 };
+    },
+
+    'encode:start': async (r) => {
+      const video = grants.checkRead(r.video, 'video');
+      if (!isVideoPath(video)) throw new Error(`${video} is not a video Stylecast encodes (mp4, mov, mkv or webm).`);
+      const model = await checkModel(r.model);
+      const out = grants.checkOutput(r.out, 'project', video);
+      if (extname(out).toLowerCase() !== PROJECT_EXTENSION) throw new Error(`A project folder's name must end in ${PROJECT_EXTENSION}: ${out} does not.`);
+      if (jobs.isWriting(out)) throw new Error(`${out} is being written by another job: wait for it or cancel it.`);
+      projects.delete(out);
+      const jobId = jobs.start({ kind: 'encode', video, model, out, start: r.start, count: r.count, quality: r.quality, align: r.align, identityFrame: r.identityFrame });
+      // The encode may calibrate the model: load it afresh afterwards.
+      void jobs.whenDone(jobId)?.then(() => engine.forget(model));
+      grants.allowProject(out);
+      return { jobId };
+    },
+
+    'export:start': async (r) => {
+      const o = await opened(r.project);
+      const out = grants.checkOutput(r.out, 'video');
+      if (!exportExtensionOk(out)) throw new Error(`Export writes .mp4, .m4v, .mov or .mkv files: ${out} is none of those.`);
+      if (resolve(out) === (await resolveSourcePath(o.project))) throw new Error(`${out} is the project's source video: choose another file name.`);
+      if (jobs.isWriting(out)) throw new Error(`${out} is being written by another job: wait for it or cancel it.`);
+      const { bundle } = await rendererFor(o);
+      const sizes = (await import('../core/render/render')).renderSizes(bundle.manifest.architecture.resolution);
+      if (!sizes.includes(r.size)) throw new Error(`${bundle.manifest.name} renders at ${sizes.join(', ')} pixels, not ${r.size}.`);
+      // Parse once here so a bad timeline fails now, not inside the job.
+      if (r.edits !== null) parseEdits(r.edits, timelineFrames(o.project), o.project.dir);
+      const jobId = jobs.start({
+        kind: 'export',
+        project: o.project.dir,
+        model: o.modelDir!,
+        out,
+        size: r.size,
+        pasteBack: r.pasteBack,
+        audio: r.audio,
+        crf: EXPORT_CRF[r.quality],
+        edits: r.edits,
+        start: r.start,
+        count: r.count
+      });
+      return { jobId };
+    },
+
+    'puppeteer:start': async (r) => {
+      const motion = await opened(r.motion);
+      const { bundle } = await rendererFor(motion);
+      const out = grants.checkOutput(r.out, 'project');
+      if (extname(out).toLowerCase() !== PROJECT_EXTENSION) throw new Error(`A project folder's name must end in ${PROJECT_EXTENSION}: ${out} does not.`);
+      if (existsSync(out)) throw new Error(`${out} already exists: choose a new project name for the puppeteered result.`);
+      if (jobs.isWriting(out)) throw new Error(`${out} is being written by another job.`);
+      let identity: { kind: 'project'; path: string } | { kind: 'portrait'; path: string; wid: Float32Array | null };
+      if (r.identity.kind === 'project') {
+        identity = { kind: 'project', path: (await opened(r.identity.path)).project.dir };
+      } else {
+        const path = grants.checkRead(r.identity.path, 'portrait');
+        identity = { kind: 'portrait', path, wid: portraits.get(await portraitKey(path, bundle.manifest.id)) ?? null };
+      }
+      const jobId = jobs.start({ kind: 'puppeteer', motion: motion.project.dir, model: motion.modelDir!, identity, mode: r.mode, lock: r.lock, strength: r.strength, out });
+      grants.allowProject(out);
+      return { jobId };
+    },
+
+    'puppeteer:preview': async (r) => {
+      const t0 = performance.now();
+      const motion = await opened(r.motion);
+      checkFrame(motion, r.frame, true);
+      const { bundle, basis, renderer } = await rendererFor(motion);
+      let wid: Float32Array;
+      let neutral = new Float32Array(PARAM_COUNT);
+      if (r.identity.kind === 'project') {
+        const id = await opened(r.identity.path);
+        if (id.project.doc.model.id !== bundle.manifest.id) throw new Error(`${id.project.dir} was encoded with another model (${id.project.doc.model.name}): both faces must use the same model.`);
+        wid = id.project.wid;
+        const ref = id.project.doc.encoding.identityFrame ?? 0;
+        if (ref < id.project.doc.encoding.encodedThrough) neutral = id.project.params.slice(ref * PARAM_COUNT, (ref + 1) * PARAM_COUNT);
+      } else {
+        wid = await portraitWid(grants.checkRead(r.identity.path, 'portrait'), motion.modelDir!, bundle.manifest.id);
+      }
+      const mp = motion.project;
+      const ref = mp.doc.encoding.identityFrame ?? 0;
+      // Two rows, the frame and the motion's neutral frame, are all drivenParams reads.
+      const rows = new Float32Array(2 * PARAM_COUNT);
+      rows.set(mp.params.subarray(r.frame * PARAM_COUNT, (r.frame + 1) * PARAM_COUNT), 0);
+      rows.set(mp.params.subarray(ref * PARAM_COUNT, (ref + 1) * PARAM_COUNT), PARAM_COUNT);
+      const params = drivenParams(rows, 1, 1, neutral, lockMask(basis, r.lock), { mode: r.mode, only: r.lock, strength: r.strength });
+      const n = renderer.resolution;
+      const [img] = await renderer.render(wid, params, n, 1);
+      return { image: pngDataUrl({ data: img!, width: n, height: n }), width: n, height: n, ms: performance.now() - t0 };
+    },
+
+    'job:cancel': ({ jobId }) => {
+      if (!jobs.cancel(jobId)) throw new Error(`No job ${jobId} is running: it may have finished already.`);
+    },
+
+    'window:setUnsavedChanges': ({ unsaved }, event) => {
+      host.setUnsavedChanges(unsaved, event);
+    }
+  };
+
+  return {
+    handlers,
+    jobs,
+    grants,
+    media,
+    engine,
+    async dispose() {
+      await jobs.cancelAll();
+      projects.clear();
+      await engine.dispose();
+    }
+  };
+}

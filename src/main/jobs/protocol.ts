@@ -1,0 +1,93 @@
+// Messages between main and a job process (an Electron utility process in the
+// app, a forked Node process under tsx in tests). Both sides use structured
+// clone, so typed arrays travel as they are. Specs are built by main from
+// validated requests; the job process trusts them.
+import type { AlignRequest, EncodeQuality } from '../../core/encode/presets';
+import type { JobStatus } from '../../shared/contract';
+
+export interface EncodeSpec {
+  kind: 'encode';
+  video: string;
+  model: string;
+  out: string;
+  start: number;
+  count: number | null;
+  quality: EncodeQuality;
+  align: AlignRequest;
+  identityFrame: number | null;
+}
+
+export interface ExportSpec {
+  kind: 'export';
+  project: string;
+  /** The bundle folder the project was encoded with (main located it). */
+  model: string;
+  out: string;
+  size: number;
+  pasteBack: boolean;
+  audio: boolean;
+  crf: number;
+  /** Timeline edits JSON (main has parsed it once already); null = the encoded values. */
+  edits: unknown;
+  start: number | null;
+  count: number | null;
+}
+
+export type PortraitIdentity = { kind: 'portrait'; path: string; /** Already inverted (cached by main). */ wid: Float32Array | null };
+export type ProjectIdentity = { kind: 'project'; path: string };
+
+export interface PuppeteerSpec {
+  kind: 'puppeteer';
+  motion: string;
+  model: string;
+  identity: PortraitIdentity | ProjectIdentity;
+  mode: 'relative' | 'absolute';
+  lock: 'pose' | 'expression' | 'mouth' | 'eyes' | null;
+  strength: number;
+  out: string;
+}
+
+/** Inverts a portrait into W+ for puppeteering (the preview caches the result). */
+export interface InvertPortraitSpec {
+  kind: 'invert-portrait';
+  path: string;
+  model: string;
+}
+
+export type JobSpec = EncodeSpec | ExportSpec | PuppeteerSpec | InvertPortraitSpec;
+
+export type ToWorker = { type: 'start'; spec: JobSpec } | { type: 'cancel' };
+
+export interface ProgressMessage {
+  type: 'progress';
+  stage: string;
+  fraction: number;
+  etaSec: number | null;
+  message: string;
+  frame: number | null;
+  of: number | null;
+  loss: number | null;
+}
+
+export interface FrameMessage {
+  type: 'frame';
+  frame: number;
+  loss: number;
+  /** PNG data URLs, at most THUMBNAIL_SIZE square. */
+  source: string;
+  render: string;
+}
+
+export interface ResultMessage {
+  type: 'result';
+  wid: Float32Array;
+}
+
+export interface DoneMessage {
+  type: 'done';
+  status: JobStatus;
+  message: string;
+  path: string | null;
+}
+
+export type FromWorker = ProgressMessage | FrameMessage | ResultMessage | DoneMessage;

@@ -1,0 +1,174 @@
+// The long jobs themselves, on top of core. They run inside a job process
+// (worker.ts) and talk to main only through the JobContext.
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { runEncodeJob } from '../../core/encode/job';
+import { discardFailedEncode, encoderSettings, resolveAlign } from '../../core/encode/presets';
+import { hasBasis, loadBasis, saveBasis, type EditBasis } from '../../core/model/basis';
+import { loadBundle, type ModelBundle } from '../../core/model/bundle';
+import { calibrateFixedRegions } from '../../core/model/calibrate';
+import { openProject, PROJECT_FILE } from '../../core/project';
+import { toRgb8 } from '../../core/render/image';
+import { identityFromPortrait, puppeteerProject } from '../../core/render/puppeteer';
+import { FrameRenderer, exportVideo, renderSizes } from '../../core/render/render';
+import type { Runtime } from '../../core/runtime';
+import { probeVideo } from '../../core/video';
+import { THUMBNAIL_SIZE } from '../../shared/contract';
+import { editedParams } from '../edits';
+import { pngDataUrl, thumbnail } from '../png';
+import { projectTracks } from '../tracks';
+import type { EncodeSpec, ExportSpec, FrameMessage, InvertPortraitSpec, JobSpec, ProgressMessage, PuppeteerSpec } from './protocol';
+
+export interface JobContext {
+  signal: AbortSignal;
+  progress(p: Omit<ProgressMessage, 'type'>): void;
+  frame(f: Omit<FrameMessage, 'type'>): void;
+  result(wid: Float32Array): void;
+}
+
+export interface TaskResult {
+  message: string;
+  path: string | null;
+}
+
+let runtime: Promise<Runtime> | undefined;
+const getRuntime = (): Promise<Runtime> => (runtime ??= import('../../core/runtime').then((m) => m.Runtime.create()));
+
+/** The bundle and its edit basis, calibrating it first (once, stored in the bundle) when it has none. */
+async function modelWithBasis(dir: string, rt: Runtime, ctx: JobContext): Promise<{ bundle: ModelBundle; basis: EditBasis }> {
+  const bundle = loadBundle(dir);
+  if (!hasBasis(bundle)) {
+    const basis = await calibrateFixedRegions(bundle, rt, {
+      signal: ctx.signal,
+      onProgress: (stage, f) => ctx.progress({ stage: 'calibrate', fraction: 0, etaSec: null, message: `calibrating ${bundle.manifest.name} (first use): ${stage} ${Math.round(f * 100)}%`, frame: null, of: null, loss: null })
+    });
+    saveBasis(bundle, basis);
+  }
+  return { bundle, basis: loadBasis(bundle) };
+}
+
+const loadFaceNets = async (rt: Runtime) => (await import('../../core/face/nets')).FaceNets.load(rt);
+
+/** The largest size the model renders that fits a thumbnail. */
+const thumbSize = (resolution: number): number => renderSizes(resolution).filter((s) => s <= THUMBNAIL_SIZE).pop() ?? 16;
+
+async function encode(spec: EncodeSpec, ctx: JobContext): Promise<TaskResult> {
+  const rt = await getRuntime();
+  const info = await probeVideo(spec.video);
+  if (spec.start >= info.frameCount) throw new Error(`${spec.video} has ${info.frameCount} frames: the encode cannot start at frame ${spec.start}.`);
+  const count = Math.min(spec.count ?? info.frameCount - spec.start, info.frameCount - spec.start);
+  const { bundle, basis } = await modelWithBasis(spec.model, rt, ctx);
+  const res = bundle.manifest.architecture.resolution;
+  const align = resolveAlign(spec.align, info, res);
+  const existed = existsSync(spec.out);
+  if (existed && (!statSync(spec.out).isDirectory() || !existsSync(join(spec.out, PROJECT_FILE)))) {
+    throw new Error(`${spec.out} exists and is not a Stylecast project: choose a new project name.`);
+  }
+  const nets = align === 'face' ? await loadFaceNets(rt) : undefined;
+  const renderer = new FrameRenderer(bundle, basis, rt);
+  const size = thumbSize(res);
+  let encoded = 0;
+  try {
+    const r = await runEncodeJob({
+      video: spec.video,
+      bundle,
+      basis,
+      rt,
+      projectDir: spec.out,
+      frames: { start: spec.start, count },
+      align,
+      nets,
+      identityFrame: spec.identityFrame ?? undefined,
+      settings: encoderSettings(spec.quality),
+      signal: ctx.signal,
+      onProgress: (p) =>
+        ctx.progress({ stage: p.stage, fraction: p.fraction, etaSec: p.etaSec, message: p.message, frame: p.frame ?? null, of: p.of ?? null, loss: p.loss ?? null }),
+      onFrames: async (f) => {
+        const renders = await renderer.render(f.wid, f.params, size);
+        f.crops.forEach((crop, k) => {
+          const source = thumbnail({ data: toRgb8(crop, 0, f.resolution, f.resolution), width: f.resolution, height: f.resolution });
+          ctx.frame({
+            frame: f.start + k,
+            loss: f.loss[k]!,
+            source: pngDataUrl(source),
+            render: pngDataUrl({ data: renders[k]!, width: size, height: size })
+          });
+        });
+        encoded = f.start + f.crops.length;
+      }
+    });
+    const perFrame = r.framesEncoded ? `, ${r.secondsPerFrame.toFixed(2)} s per frame` : '';
+    return { message: `${r.resumed ? 'Resumed and finished' : 'Encoded'} ${count} frames into ${spec.out}${perFrame}.`, path: spec.out };
+  } catch (e) {
+    await discardFailedEncode(spec.out, existed, e);
+    if (encoded > 0) (e as Error).message += ` (frames 0 to ${encoded - 1} are saved; start the encode again to resume)`;
+    throw e;
+  }
+}
+
+async function exportTask(spec: ExportSpec, ctx: JobContext): Promise<TaskResult> {
+  const rt = await getRuntime();
+  const project = await openProject(spec.project);
+  const { bundle, basis } = await modelWithBasis(spec.model, rt, ctx);
+  const params = spec.edits === null ? undefined : editedParams(project, projectTracks(project, basis).groups, spec.edits);
+  const total = spec.count ?? project.doc.encoding.encodedThrough - (spec.start ?? 0);
+  const t0 = performance.now();
+  ctx.progress({ stage: 'export', fraction: 0, etaSec: null, message: `rendering ${total} frames`, frame: 0, of: total, loss: null });
+  const r = await exportVideo({
+    project,
+    renderer: new FrameRenderer(bundle, basis, rt),
+    out: spec.out,
+    size: spec.size,
+    pasteBack: spec.pasteBack,
+    audio: spec.audio,
+    crf: spec.crf,
+    frames: spec.start !== null || spec.count !== null ? { start: spec.start ?? 0, count: total } : undefined,
+    params,
+    signal: ctx.signal,
+    onProgress: (done, of) => {
+      const elapsed = (performance.now() - t0) / 1000;
+      ctx.progress({ stage: 'export', fraction: done / of, etaSec: (elapsed / done) * (of - done), message: `rendered frame ${done} of ${of}`, frame: done, of, loss: null });
+    }
+  });
+  return { message: `Exported ${r.frames} frames (${r.width}x${r.height}${r.audio ? ', with audio' : ''}) to ${r.path}.`, path: r.path };
+}
+
+async function portraitIdentity(path: string, bundle: ModelBundle, basis: EditBasis, rt: Runtime, ctx: JobContext): Promise<Float32Array> {
+  ctx.progress({ stage: 'portrait', fraction: 0, etaSec: null, message: `finding the face in ${path}`, frame: null, of: null, loss: null });
+  return identityFromPortrait(path, bundle, basis, rt, await loadFaceNets(rt), undefined, ctx.signal);
+}
+
+async function puppeteer(spec: PuppeteerSpec, ctx: JobContext): Promise<TaskResult> {
+  const rt = await getRuntime();
+  const motion = await openProject(spec.motion);
+  const { bundle, basis } = await modelWithBasis(spec.model, rt, ctx);
+  let identity: { project: Awaited<ReturnType<typeof openProject>> } | { wid: Float32Array; label: string };
+  if (spec.identity.kind === 'project') {
+    identity = { project: await openProject(spec.identity.path) };
+  } else {
+    identity = { wid: spec.identity.wid ?? (await portraitIdentity(spec.identity.path, bundle, basis, rt, ctx)), label: spec.identity.path };
+  }
+  ctx.progress({ stage: 'puppeteer', fraction: 0.9, etaSec: null, message: `writing ${spec.out}`, frame: null, of: null, loss: null });
+  const p = await puppeteerProject({ motion, identity, bundle, basis, out: spec.out, options: { mode: spec.mode, only: spec.lock, strength: spec.strength } });
+  return { message: `Wrote ${p.dir}: ${p.doc.encoding.encodedThrough} frames driven by ${motion.dir}.`, path: p.dir };
+}
+
+async function invertPortrait(spec: InvertPortraitSpec, ctx: JobContext): Promise<TaskResult> {
+  const rt = await getRuntime();
+  const { bundle, basis } = await modelWithBasis(spec.model, rt, ctx);
+  ctx.result(await portraitIdentity(spec.path, bundle, basis, rt, ctx));
+  return { message: `Inverted ${spec.path}.`, path: null };
+}
+
+export function runTask(spec: JobSpec, ctx: JobContext): Promise<TaskResult> {
+  switch (spec.kind) {
+    case 'encode':
+      return encode(spec, ctx);
+    case 'export':
+      return exportTask(spec, ctx);
+    case 'puppeteer':
+      return puppeteer(spec, ctx);
+    case 'invert-portrait':
+      return invertPortrait(spec, ctx);
+  }
+}
