@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ParamDecoder } from '../../core/encode/decoder';
 import { runEncodeJob } from '../../core/encode/job';
 import { makeTruth, truthDocument, writeSynthClip } from '../../core/encode/synth';
 import { PARAM_COUNT, loadBasis, paramNames } from '../../core/model/basis';
 import { Generator } from '../../core/model/generator';
+import { buildCalibrationReport, writeCalibrationReport } from '../../core/model/report';
 import { evalPlotPng, evaluateProject } from '../../core/metrics/evaluate';
 import { FrameRenderer, exportVideo } from '../../core/render/render';
 import { Runtime } from '../../core/runtime';
@@ -31,6 +32,13 @@ export function registerDemo(program: Command): void {
       const bundle = await modelFromArg(o.model, rt);
       await ensureCalibrated(bundle, rt);
       const basis = loadBasis(bundle);
+      // The calibration report of the model (README links the seeded model's): written once.
+      const reportPng = join(bundle.dir, 'report.png');
+      const reportHtml = join(bundle.dir, 'report.html');
+      if (!existsSync(reportHtml) || !existsSync(reportPng)) {
+        progress(`writing the calibration report of ${bundle.manifest.name} -> ${reportHtml}`);
+        writeCalibrationReport(await buildCalibrationReport(bundle, basis, rt), reportPng, reportHtml);
+      }
       const gen = new Generator(bundle, rt);
       const dec = new ParamDecoder(gen.net, basis);
       const frames = int(o.frames, '--frames', 8);
@@ -84,7 +92,7 @@ export function registerDemo(program: Command): void {
         bytesPerFrame: PARAM_COUNT * 4,
         encodeSecondsPerFrame: enc.secondsPerFrame,
         totalSeconds: (performance.now() - t0) / 1000,
-        outputs: { clip, truth: truthPath, project: projectDir, rerender: rendered, plot }
+        outputs: { clip, truth: truthPath, project: projectDir, rerender: rendered, plot, calibration: reportHtml }
       };
       if (o.json) printJson(summary);
       else {
@@ -94,7 +102,7 @@ export function registerDemo(program: Command): void {
         progress(`35 tracks vs truth: correlation min ${summary.paramCorrelation.min.toFixed(3)}, median ${summary.paramCorrelation.median.toFixed(3)}`);
         progress(`encoding: ${summary.bytesPerFrame} bytes per frame, ${summary.encodeSecondsPerFrame.toFixed(2)} s per frame on ${rt.device}`);
         progress(`outputs: ${outDir}`);
-        for (const [k, v] of Object.entries(summary.outputs)) progress(`  ${k.padEnd(9)} ${v}`);
+        for (const [k, v] of Object.entries(summary.outputs)) progress(`  ${k.padEnd(11)} ${v}`);
       }
     });
 }
