@@ -16,8 +16,15 @@ step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.core.json']);
 step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.node.json']);
 step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.web.json']);
 step('unit and integration tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json']);
-if (existsSync('test/e2e')) step('end-to-end tests', 'node', ['test/e2e/run.mjs']);
+if (existsSync('test/e2e/run.mjs')) step('end-to-end tests', 'node', ['test/e2e/run.mjs']);
 
-// One plain closing line for CI: the counts of the vitest run.
-const report = JSON.parse(readFileSync('test-results/vitest.json', 'utf8'));
-process.stdout.write(`\ntests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests} skipped\n`);
+// One plain closing line for CI: the counts of the vitest runs (unit and integration, then end-to-end).
+const counts = { passed: 0, failed: 0, skipped: 0 };
+for (const file of ['test-results/vitest.json', 'test-results/e2e.json']) {
+  if (!existsSync(file)) continue;
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  counts.passed += report.numPassedTests;
+  counts.failed += report.numFailedTests;
+  counts.skipped += report.numPendingTests;
+}
+process.stdout.write(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);

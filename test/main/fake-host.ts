@@ -102,6 +102,7 @@ export class ScriptedHost implements CoreHost<unknown> {
 
 /** What ipcMain.handle registrations receive, and ipcRenderer.invoke from the app page would do. */
 export class FakeIpcMain {
+  constructor(readonly senderUrl = FakeIpcMain.APP_URL) {}
   readonly listeners = new Map<string, (event: { senderFrame: { url: string } | null }, ...args: unknown[]) => unknown>();
   handle(channel: string, listener: (event: { senderFrame: { url: string } | null }, ...args: unknown[]) => unknown): void {
     this.listeners.set(channel, listener);
@@ -112,7 +113,7 @@ export class FakeIpcMain {
   async invoke(channel: string, ...args: unknown[]): Promise<unknown> {
     const listener = this.listeners.get(channel);
     if (!listener) throw new Error(`No handler registered for '${channel}'`);
-    return listener({ senderFrame: { url: FakeIpcMain.APP_URL } }, ...args);
+    return listener({ senderFrame: { url: this.senderUrl } }, ...args);
   }
   static readonly APP_URL = 'file:///opt/stylecast/out/renderer/index.html';
 }
