@@ -1,0 +1,149 @@
+// JobManager against scripted job processes: events, monotone progress with an
+// estimated ETA, cancel with a deadline, a process that dies, and cancelAll.
+import { describe, expect, it } from 'vitest';
+import { JobManager, type JobProcess } from '../../src/main/jobs/manager';
+import type { FromWorker, ToWorker } from '../../src/main/jobs/protocol';
+import { closeWarning } from '../../src/main/close-guard';
+
+class ScriptedProcess implements JobProcess {
+  readonly received: ToWorker[] = [];
+  killed = false;
+  private messageListener: (m: FromWorker) => void = () => {};
+  private exitListener: (code: number | null) => void = () => {};
+  send(m: ToWorker): void {
+    this.received.push(m);
+  }
+  onMessage(l: (m: FromWorker) => void): void {
+    this.messageListener = l;
+  }
+  onExit(l: (code: number | null) => void): void {
+    this.exitListener = l;
+  }
+  kill(): void {
+    this.killed = true;
+    this.exitListener(null);
+  }
+  emit(m: FromWorker): void {
+    this.messageListener(m);
+  }
+  exit(code: number): void {
+    this.exitListener(code);
+  }
+}
+
+function setup(graceMs = 50) {
+  const procs: ScriptedProcess[] = [];
+  const events: { name: string; payload: Record<string, unknown> }[] = [];
+  const jobs = new JobManager(
+    () => {
+      const p = new ScriptedProcess();
+      procs.push(p);
+      return p;
+    },
+    (name, payload) => events.push({ name, payload: payload as unknown as Record<string, unknown> }),
+    graceMs
+  );
+  return { jobs, procs, events };
+}
+
+const exportSpec = { kind: 'export', project: '/p/a.stylecast', model: '/m/seeded', out: '/v/out.mp4', size: 64, pasteBack: false, audio: false, crf: 20, edits: null, start: null, count: null } as const;
+const progress = (stage: string, fraction: number, etaSec: number | null = null): FromWorker => ({ type: 'progress', stage, fraction, etaSec, message: '', frame: null, of: null, loss: null });
+
+describe('JobManager', () => {
+  it('starts a job process, turns its messages into events and ends with job:done', async () => {
+    const { jobs, procs, events } = setup();
+    const id = jobs.start(exportSpec);
+    expect(procs[0]!.received).toEqual([{ type: 'start', spec: exportSpec }]);
+    expect(jobs.list()).toEqual([{ jobId: id, kind: 'export', out: '/v/out.mp4' }]);
+    expect(jobs.isWriting('/v/out.mp4')).toBe(true);
+    procs[0]!.emit(progress('export', 0.5, 3));
+    procs[0]!.emit(progress('export', 0.25, 4)); // a stage restarting its own range: the bar stays
+    procs[0]!.emit({ type: 'done', status: 'done', message: 'Exported.', path: '/v/out.mp4' });
+    expect(events.map((e) => [e.name, e.payload.fraction ?? e.payload.status])).toEqual([
+      ['job:progress', 0.5],
+      ['job:progress', 0.5],
+      ['job:done', 'done']
+    ]);
+    expect(events[2]!.payload).toEqual({ jobId: id, kind: 'export', status: 'done', message: 'Exported.', path: '/v/out.mp4' });
+    expect(procs[0]!.killed).toBe(true);
+    expect(jobs.list()).toEqual([]);
+    // Messages after the end are ignored.
+    procs[0]!.emit(progress('export', 0.9));
+    expect(events).toHaveLength(3);
+  });
+
+  it('estimates an ETA from the overall rate when the stage gives none', async () => {
+    const { jobs, procs, events } = setup();
+    jobs.start(exportSpec);
+    procs[0]!.emit(progress('identity', 0.02));
+    await new Promise((r) => setTimeout(r, 200));
+    procs[0]!.emit(progress('identity', 0.5));
+    expect(events[0]!.payload.etaSec).toBeNull();
+    const eta = events[1]!.payload.etaSec as number;
+    // Half done after about 0.2 s: about 0.2 s left.
+    expect(eta).toBeGreaterThan(0.15);
+    expect(eta).toBeLessThan(1);
+  });
+
+  it('cancels: asks the process, and kills it when it does not stop in time', async () => {
+    const { jobs, procs, events } = setup(50);
+    const polite = jobs.start(exportSpec);
+    const stubborn = jobs.start({ ...exportSpec, out: '/v/two.mp4' });
+    expect(jobs.cancel(polite)).toBe(true);
+    expect(procs[0]!.received.at(-1)).toEqual({ type: 'cancel' });
+    procs[0]!.emit({ type: 'done', status: 'cancelled', message: 'Cancelled by the user.', path: null });
+    jobs.cancel(stubborn);
+    await jobs.whenDone(stubborn);
+    expect(procs[1]!.killed).toBe(true);
+    expect(events.filter((e) => e.name === 'job:done').map((e) => e.payload.status)).toEqual(['cancelled', 'cancelled']);
+    expect(jobs.cancel('no-such-job')).toBe(false);
+  });
+
+  it('reports a process that dies as a failed job', () => {
+    const { jobs, procs, events } = setup();
+    jobs.start(exportSpec);
+    procs[0]!.exit(134);
+    expect(events.at(-1)!.payload).toMatchObject({ status: 'failed', message: expect.stringContaining('exit code 134') });
+  });
+
+  it('runs helper jobs without events and hands back their result', async () => {
+    const { jobs, procs, events } = setup();
+    const end = jobs.run({ kind: 'invert-portrait', path: '/i/face.jpg', model: '/m/seeded' });
+    procs[0]!.emit(progress('portrait', 0.1));
+    procs[0]!.emit({ type: 'result', wid: new Float32Array([1, 2]) });
+    procs[0]!.emit({ type: 'done', status: 'done', message: 'ok', path: null });
+    expect(await end).toEqual({ status: 'done', message: 'ok', path: null, wid: new Float32Array([1, 2]) });
+    expect(events).toEqual([]);
+  });
+
+  it('cancelAll waits for every job to end', async () => {
+    const { jobs, procs } = setup(20);
+    jobs.start(exportSpec);
+    jobs.start({ ...exportSpec, out: '/v/b.mp4' });
+    await jobs.cancelAll();
+    expect(procs.every((p) => p.killed)).toBe(true);
+    expect(jobs.list()).toEqual([]);
+  });
+});
+
+describe('closeWarning', () => {
+  it('says nothing when nothing would be lost', () => {
+    expect(closeWarning({ unsavedEdits: false, jobs: [] }, 'quit')).toBeNull();
+  });
+
+  it('names the running job and what an interrupted encode keeps', () => {
+    expect(closeWarning({ unsavedEdits: false, jobs: [{ jobId: 'a', kind: 'encode', out: '/p.stylecast' }] }, 'quit')).toEqual({
+      message: 'Quit Stylecast Studio and stop the running job?',
+      detail: 'An encode is running and will be stopped. An interrupted encode keeps the frames encoded so far: open the project and encode again to resume.',
+      confirm: 'Stop and Quit'
+    });
+  });
+
+  it('asks before discarding unsaved edits', () => {
+    expect(closeWarning({ unsavedEdits: true, jobs: [] }, 'close')).toEqual({
+      message: 'Close without saving your latest edits?',
+      detail: 'Edits made in the last moments have not been saved yet and will be lost.',
+      confirm: 'Close Without Saving'
+    });
+  });
+});
