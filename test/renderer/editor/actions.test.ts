@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { createIdSource, emptyTimeline, evaluateTrack, layerValue, setKey } from '../../../src/core/timeline';
+import { keysAt, offsetAt, setEditedValueAt } from '../../../src/renderer/src/editor/actions';
+import { makeContext, encodedValue } from '../../core/timeline/fixture';
+
+const ctx = makeContext();
+
+describe('editor actions', () => {
+  it('K adds keys on the curve and reuses keys already at the frame', () => {
+    const doc = setKey(setKey(emptyTimeline(60), 3, 10, 1, 'k1'), 3, 30, 3, 'k2');
+    const { doc: next, ids } = keysAt(doc, [3, 4], 20, createIdSource(doc));
+    expect(ids).toEqual(['k3', 'k4']);
+    expect(layerValue(next.layers[3]!, 20)).toBeCloseTo(layerValue(doc.layers[3]!, 20), 12);
+    expect(next.layers[4]!.map((k) => [k.frame, k.value])).toEqual([[20, 0]]);
+    expect(keysAt(next, [3], 10, createIdSource(next)).ids).toEqual(['k1']);
+  });
+
+  it('a gizmo drag adds its delta to the pose offsets at the playhead through keys', () => {
+    const doc = offsetAt(emptyTimeline(60), 12, [[0, 15], [1, 0], [2, -4]], createIdSource(emptyTimeline(60)));
+    expect(doc.layers[0]!.map((k) => [k.frame, k.value])).toEqual([[12, 15]]);
+    expect(doc.layers[1]).toEqual([]);
+    expect(doc.layers[2]!.map((k) => [k.frame, k.value])).toEqual([[12, -4]]);
+    const again = offsetAt(doc, 12, [[0, 5]], createIdSource(doc));
+    expect(again.layers[0]!.map((k) => [k.id, k.value])).toEqual([['k1', 20]]);
+  });
+
+  it('sets the edited value at a frame exactly', () => {
+    const doc = setEditedValueAt(emptyTimeline(60), ctx, 5, 7, 1.5, () => 'k1');
+    expect(evaluateTrack(doc, ctx, 5, 7, 1)[0]).toBeCloseTo(1.5, 12);
+    expect(doc.layers[5]![0]!.value).toBeCloseTo(1.5 - encodedValue(7, 5), 12);
+  });
+});
