@@ -346,6 +346,8 @@ function withBaked(doc: TimelineDoc, changes: ReadonlyMap<number, BakedSegment |
  * the clip has them (weights are renormalised at the clip's ends). The result is
  * baked as a per-frame correction (smoothed - current) added to the track's
  * baked layer: keys stay as they were, and later edits add on top of it.
+ * Where the range ends inside the clip, the correction fades in and out with a
+ * smoothstep over smoothTaper() frames, so the curve does not step at its edges.
  */
 export function smoothRange(doc: TimelineDoc, ctx: EvalContext, tracks: Iterable<number>, start: number, end: number, sigma: number): TimelineDoc {
   checkContext(ctx);
@@ -370,11 +372,26 @@ export function smoothRange(doc: TimelineDoc, ctx: EvalContext, tracks: Iterable
         sum += w * v[u - lo]!;
         weight += w;
       }
-      delta[t - start] = sum / weight - v[t - lo]!;
+      delta[t - start] = (sum / weight - v[t - lo]!) * smoothTaperWeight(t, start, end, ctx.frames, sigma);
     }
     changes.set(track, writeBaked(doc.baked[track]!, start, delta, 'add'));
   }
   return withBaked(doc, changes);
+}
+
+/** Frames over which smoothing fades in at a range end inside the clip: sigma, at most a quarter of the range. */
+export function smoothTaper(start: number, end: number, sigma: number): number {
+  return Math.min(Math.ceil(sigma), Math.floor((end - start + 1) / 4));
+}
+
+/** The fade of the smoothing correction at frame t (1 away from the range's ends, and at the clip's ends). */
+export function smoothTaperWeight(t: number, start: number, end: number, frames: number, sigma: number): number {
+  const n = smoothTaper(start, end, sigma);
+  const ramp = (d: number) => {
+    const u = Math.min(1, (d + 1) / (n + 1));
+    return u * u * (3 - 2 * u);
+  };
+  return (start > 0 && n > 0 ? ramp(t - start) : 1) * (end < frames - 1 && n > 0 ? ramp(end - t) : 1);
 }
 
 /** Removes every offset of the given tracks: keys, baked corrections and their share of range edits. */

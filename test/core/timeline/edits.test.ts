@@ -132,10 +132,12 @@ describe('keys', () => {
 });
 
 describe('smoothing', () => {
-  it('bakes a Gaussian of the edited values over the range and leaves the rest exact', () => {
+  it('bakes a Gaussian of the edited values over the range, fading in at its ends, and leaves the rest exact', () => {
     const doc = setStrength(sample(), 'mouth', 1.3);
     const sigma = 2;
     const smoothed = smoothRange(doc, ctx, [TRACK.mouth0], 10, 20, sigma);
+    // The fade is 2 frames (sigma, at most a quarter of 11 frames): smoothstep of 1/3 and 2/3 at each end.
+    const fade: Record<number, number> = { 10: 7 / 27, 11: 20 / 27, 19: 20 / 27, 20: 7 / 27 };
     const before = evaluateTrack(doc, ctx, TRACK.mouth0, 0, 60);
     const after = evaluateTrack(smoothed, ctx, TRACK.mouth0, 0, 60);
     for (let t = 0; t < 60; t++) {
@@ -151,7 +153,8 @@ describe('smoothing', () => {
         s += g * before[t + d]!;
         w += g;
       }
-      expect(after[t]).toBeCloseTo(s / w, 10);
+      const k = fade[t] ?? 1;
+      expect(after[t]).toBeCloseTo(before[t]! + k * (s / w - before[t]!), 10);
     }
     expect(smoothed.baked[TRACK.mouth0]!.start).toBe(10);
     expect(smoothed.layers).toBe(doc.layers);

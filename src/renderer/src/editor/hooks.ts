@@ -113,9 +113,10 @@ export function useLatestRequest<K, R>(key: K | null, keyId: (k: K) => string, r
 
   const id = key === null ? null : keyId(key);
   useEffect(() => {
-    if (key === null || id === lastDone.current) return;
+    if (key === null) return;
+    // While one runs, the newest key waits (even one equal to the last result, so a stale wait is dropped).
     if (inFlight.current) pending.current = key;
-    else start(key);
+    else if (id !== lastDone.current) start(key);
     // The id stands for the key.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id, start]);
