@@ -26,7 +26,7 @@ function readTruth(path: string): Truth {
 export function registerEval(program: Command): void {
   program
     .command('eval <project>')
-    .description('compare the re-render with its source: PSNR, SSIM, AKD, identity, jitter; writes eval.json and a per-frame plot eval.png in the project')
+    .description('compare the re-render with its source: PSNR, SSIM, LPIPS (when perceptual weights are imported), AKD, identity, jitter; writes eval.json and a per-frame plot eval.png in the project')
     .option('--truth <json>', 'ground truth from "stylecast synth": adds the correlation of the 35 tracks')
     .option('--model <dir>', 'model bundle (default: found by id under the models folder)')
     .option('--no-faces', 'skip the face networks (AKD, identity, jitter)')
@@ -41,6 +41,7 @@ export function registerEval(program: Command): void {
       const out = {
         psnr: { median: r.psnr.median, min: r.psnr.min, mean: r.psnr.mean },
         ssim: { median: r.ssim.median, min: r.ssim.min, mean: r.ssim.mean },
+        lpips: r.lpips ? { median: r.lpips.median, max: r.lpips.max, mean: r.lpips.mean } : null,
         akd: r.akd ? { median: r.akd.median, max: r.akd.max, mean: r.akd.mean } : null,
         identity: r.identity ? { median: r.identity.median, min: r.identity.min, mean: r.identity.mean } : null,
         jitterPx: r.jitterPx,
@@ -57,6 +58,6 @@ export function registerEval(program: Command): void {
       writeFileSync(`${out.report}.tmp`, JSON.stringify({ ...out, perFrame: r.perFrame }, null, 1));
       renameSync(`${out.report}.tmp`, out.report);
       if (o.json) printJson(out);
-      else progress(`PSNR median ${out.psnr.median.toFixed(2)} dB, SSIM median ${out.ssim.median.toFixed(4)}; plot ${out.plot}`);
+      else progress(`PSNR median ${out.psnr.median.toFixed(2)} dB, SSIM median ${out.ssim.median.toFixed(4)}${out.lpips ? `, LPIPS median ${out.lpips.median.toFixed(4)}` : ''}; plot ${out.plot}`);
     });
 }

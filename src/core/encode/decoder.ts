@@ -8,7 +8,8 @@ import { Graph, Value } from '../graph/graph';
 import { SerializedModel, serialize } from '../graph/serialize';
 import { ATTRIBUTE_COUNT, EditBasis, PARAM_COUNT, attributeUnit } from '../model/basis';
 import { StyleGan2 } from '../model/stylegan2';
-import { LossWeights, faceWeightMap, frameLoss } from './losses';
+import type { LpipsVgg } from '../perceptual/lpips';
+import { LossWeights, faceWeightMap, frameLoss, lossKey } from './losses';
 
 export class ParamDecoder {
   private readonly cache = new Map<string, SerializedModel>();
@@ -16,7 +17,8 @@ export class ParamDecoder {
   readonly wDim: number;
   readonly res: number;
 
-  constructor(readonly net: StyleGan2, readonly basis: EditBasis) {
+  /** `perceptual`: LPIPS-VGG for the losses; null keeps the MS-SSIM proxy. */
+  constructor(readonly net: StyleGan2, readonly basis: EditBasis, readonly perceptual: LpipsVgg | null = null) {
     this.numWs = net.numWs;
     this.wDim = net.arch.wDim;
     this.res = net.arch.resolution;
@@ -67,7 +69,7 @@ export class ParamDecoder {
    * Outputs: loss [B] (per frame) and grad [B, 35].
    */
   paramLossGraph(batch: number, weights: LossWeights, coarse: boolean): SerializedModel {
-    return this.cached(`params:${batch}:${coarse}:${weights.pixel}:${weights.ssim}`, () => {
+    return this.cached(`params:${batch}:${coarse}:${lossKey(weights, this.perceptual)}`, () => {
       const g = new Graph();
       const r = coarse ? this.res / 2 : this.res;
       const wid = g.input('wid', [1, this.numWs, this.wDim]);
@@ -75,7 +77,7 @@ export class ParamDecoder {
       const target = g.input('target', [batch, 3, r, r]);
       const img = this.image(g, wid, params, coarse ? r : undefined);
       const weight = g.constant(faceWeightMap(r), [1, 1, r, r]);
-      const perFrame = frameLoss(g, img, target, weight, weights);
+      const perFrame = frameLoss(g, img, target, weight, weights, this.perceptual);
       const [grad] = gradients(g, g.sumAll(perFrame), [params]);
       return serialize(g, [{ name: 'loss', value: perFrame }, { name: 'grad', value: grad! }], { graphName: 'param-loss' });
     });
@@ -87,14 +89,14 @@ export class ParamDecoder {
    * grad [B, 35] and gradWid [1, L, D] (summed over the frames).
    */
   jointLossGraph(batch: number, weights: LossWeights): SerializedModel {
-    return this.cached(`joint:${batch}:${weights.pixel}:${weights.ssim}`, () => {
+    return this.cached(`joint:${batch}:${lossKey(weights, this.perceptual)}`, () => {
       const g = new Graph();
       const wid = g.input('wid', [1, this.numWs, this.wDim]);
       const params = g.input('params', [batch, PARAM_COUNT]);
       const target = g.input('target', [batch, 3, this.res, this.res]);
       const img = this.image(g, wid, params);
       const weight = g.constant(faceWeightMap(this.res), [1, 1, this.res, this.res]);
-      const perFrame = frameLoss(g, img, target, weight, weights);
+      const perFrame = frameLoss(g, img, target, weight, weights, this.perceptual);
       const [grad, gradWid] = gradients(g, g.sumAll(perFrame), [params, wid]);
       return serialize(
         g,
@@ -110,13 +112,13 @@ export class ParamDecoder {
 
   /** Loss and gradient with respect to W+ directly (identity inversion): inputs wplus [K, L, D], target. */
   inversionGraph(batch: number, weights: LossWeights): SerializedModel {
-    return this.cached(`invert:${batch}:${weights.pixel}:${weights.ssim}`, () => {
+    return this.cached(`invert:${batch}:${lossKey(weights, this.perceptual)}`, () => {
       const g = new Graph();
       const wplus = g.input('wplus', [batch, this.numWs, this.wDim]);
       const target = g.input('target', [batch, 3, this.res, this.res]);
       const img = this.net.render(g, wplus);
       const weight = g.constant(faceWeightMap(this.res), [1, 1, this.res, this.res]);
-      const perFrame = frameLoss(g, img, target, weight, weights);
+      const perFrame = frameLoss(g, img, target, weight, weights, this.perceptual);
       const [grad] = gradients(g, g.sumAll(perFrame), [wplus]);
       return serialize(g, [{ name: 'loss', value: perFrame }, { name: 'grad', value: grad! }], { graphName: 'invert' });
     });

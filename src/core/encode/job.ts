@@ -8,6 +8,8 @@ import type { Affine, Landmarks68 } from '../face/types';
 import { warpToCrop } from '../face/warp';
 import { EditBasis, PARAM_COUNT, paramNames } from '../model/basis';
 import { ModelBundle } from '../model/bundle';
+import { PerceptualBundle } from '../perceptual/bundle';
+import { findPerceptualBundle } from '../perceptual/find';
 import { StyleGan2 } from '../model/stylegan2';
 import { Project, createProject, openProject, saveProject, writeFrames } from '../project';
 import { fromRgb8 } from '../render/image';
@@ -60,6 +62,11 @@ export interface EncodeJobOptions {
   /** Encoded-frame index to take the identity from (default: chosen by the encoder). */
   identityFrame?: number;
   settings?: EncoderSettings;
+  /**
+   * LPIPS-VGG weights for the losses (METHOD.md). Left out: looked up beside the model
+   * (see perceptual/find.ts); null: none, the losses use the MS-SSIM proxy.
+   */
+  perceptual?: PerceptualBundle | null;
   signal?: AbortSignal;
   onProgress?: (p: EncodeProgress) => void;
   /** Called after each window of frames is saved, with what the encoder saw and found (live previews). */
@@ -136,7 +143,8 @@ function stack(frames: Float32Array[]): Float32Array {
 export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
   const s = o.settings ?? DEFAULT_SETTINGS;
   const net = new StyleGan2(o.bundle);
-  const dec = new ParamDecoder(net, o.basis);
+  const perceptual = o.perceptual === undefined ? findPerceptualBundle(o.bundle.dir) : o.perceptual;
+  const dec = new ParamDecoder(net, o.basis, perceptual?.net ?? null);
   const res = dec.res;
   const report = (p: Omit<EncodeProgress, 'etaSec'> & { etaSec?: number | null }) => o.onProgress?.({ etaSec: null, ...p });
 
@@ -212,7 +220,12 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
         wDim: dec.wDim,
         numWs: dec.numWs,
         paramNames: paramNames(o.basis),
-        settings: { align: o.align, smoothingSigma: o.smoothingSigma ?? null, ...s } as unknown as Record<string, unknown>,
+        settings: {
+          align: o.align,
+          smoothingSigma: o.smoothingSigma ?? null,
+          ...s,
+          ...(perceptual ? { perceptual: { kind: perceptual.manifest.kind, id: perceptual.manifest.id, name: perceptual.manifest.name } } : {})
+        } as unknown as Record<string, unknown>,
         identityFrame: null,
         encodedThrough: 0
       },

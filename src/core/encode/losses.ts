@@ -1,6 +1,8 @@
 // Differentiable image losses built on the graph builder: weighted pixel MSE and a
-// multi-scale SSIM loss. Images are [B, 3, H, W] in the generator's range (-1..1).
+// multi-scale SSIM loss, or LPIPS-VGG when perceptual weights exist (METHOD.md).
+// Images are [B, 3, H, W] in the generator's range (-1..1).
 import { Graph, Value } from '../graph/graph';
+import { LpipsVgg, lpipsLoss } from '../perceptual/lpips';
 
 function gaussian1d(size: number, sigma: number): number[] {
   const c = (size - 1) / 2;
@@ -64,18 +66,32 @@ export function msSsimLoss(g: Graph, x: Value, y: Value): Value {
 export interface LossWeights {
   /** Weight of the pixel MSE term (images in -1..1). */
   pixel: number;
-  /** Weight of the multi-scale SSIM term. */
+  /** Weight of the multi-scale SSIM term (used when there are no perceptual weights). */
   ssim: number;
+  /** Weight of the LPIPS-VGG term, which replaces MS-SSIM when perceptual weights are given (default 1). */
+  lpips?: number;
 }
 
 export const DEFAULT_LOSS: LossWeights = { pixel: 10, ssim: 1 };
 
-/** Per-frame loss [B]: ssim * msssimLoss + pixel * weighted MSE, on the rendered image clamped to -1..1. */
-export function frameLoss(g: Graph, rendered: Value, target: Value, weight: Value | null, w: LossWeights = DEFAULT_LOSS): Value {
+/**
+ * Per-frame loss [B] on the rendered image clamped to -1..1: pixel * weighted MSE plus the
+ * perceptual term, lpips * LPIPS-VGG when `perceptual` is given, else ssim * msssimLoss.
+ */
+export function frameLoss(g: Graph, rendered: Value, target: Value, weight: Value | null, w: LossWeights = DEFAULT_LOSS, perceptual: LpipsVgg | null = null): Value {
   const x = g.clip(rendered, -1, 1);
   const pix = g.mulScalar(weightedMse(g, x, target, weight), w.pixel);
+  if (perceptual) {
+    const lw = w.lpips ?? 1;
+    return lw === 0 ? pix : g.add(pix, g.mulScalar(lpipsLoss(g, perceptual, x, target), lw));
+  }
   if (w.ssim === 0) return pix;
   return g.add(pix, g.mulScalar(msSsimLoss(g, x, target), w.ssim));
+}
+
+/** Cache key of the loss a graph was built with: the weights and which perceptual net. */
+export function lossKey(w: LossWeights, perceptual: LpipsVgg | null): string {
+  return perceptual ? `${w.pixel}:lpips=${w.lpips ?? 1}:${perceptual.id}` : `${w.pixel}:${w.ssim}`;
 }
 
 /** A face-weighted map [H*W] with mean 1: 1 outside, rising smoothly to `gain` over the central face ellipse. */

@@ -8,6 +8,10 @@ import { Project, frameTransform, resolveSourcePath } from '../project';
 import type { FrameRenderer } from '../render/render';
 import { throwIfAborted } from '../util/cancel';
 import { decodeFrames } from '../video';
+import { findPerceptualBundle } from '../perceptual/find';
+import type { LpipsVgg } from '../perceptual/lpips';
+import { lpipsDistances } from '../perceptual/metric';
+import { fromRgb8 } from '../render/image';
 import { akd, temporalJitter } from './landmarks';
 import { psnr, ssim } from './image';
 import { summarise, type MetricSummary } from './summary';
@@ -23,6 +27,8 @@ export interface EvalReport {
   frames: number;
   psnr: MetricSummary;
   ssim: MetricSummary;
+  /** LPIPS-VGG; null when no perceptual weights were found for the model. */
+  lpips: MetricSummary | null;
   /** Null when faces could not be found in the crops (e.g. a seeded model's random images). */
   akd: MetricSummary | null;
   identity: MetricSummary | null;
@@ -30,7 +36,7 @@ export interface EvalReport {
   faceMetricsNote?: string;
   bytesPerFrame: number;
   paramCorrelation?: { min: number; median: number; perTrack: Record<string, number> };
-  perFrame: { psnr: number[]; ssim: number[]; akd: (number | null)[] };
+  perFrame: { psnr: number[]; ssim: number[]; akd: (number | null)[]; lpips?: number[] };
 }
 
 export interface Truth {
@@ -72,6 +78,8 @@ export async function evaluateProject(opts: {
   renderer: FrameRenderer;
   nets?: EvalNets;
   truth?: Truth;
+  /** LPIPS-VGG weights; left out: looked up beside the renderer's model (perceptual/find.ts); null: no LPIPS. */
+  perceptual?: LpipsVgg | null;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }): Promise<EvalReport> {
@@ -82,6 +90,8 @@ export async function evaluateProject(opts: {
   const source = await resolveSourcePath(p);
   if (!source) throw new Error(`the source video of ${p.dir} is not at ${p.doc.source.path}: put it back to evaluate`);
   const res = renderer.resolution;
+  const lpipsNet = opts.perceptual === undefined ? (findPerceptualBundle(renderer.bundle.dir)?.net ?? null) : opts.perceptual;
+  const lp: number[] = [];
   const ps: number[] = [];
   const ss: number[] = [];
   const ak: (number | null)[] = [];
@@ -95,6 +105,16 @@ export async function evaluateProject(opts: {
     const k = pending.length;
     if (!k) return;
     const crops = await renderer.render(p.wid, p.params.subarray(i * PARAM_COUNT, (i + k) * PARAM_COUNT), res);
+    if (lpipsNet) {
+      const plane = 3 * res * res;
+      const a = new Float32Array(k * plane);
+      const b = new Float32Array(k * plane);
+      for (let j = 0; j < k; j++) {
+        a.set(fromRgb8(crops[j]!, res, res), j * plane);
+        b.set(fromRgb8(pending[j]!, res, res), j * plane);
+      }
+      lp.push(...(await lpipsDistances(renderer.rt, lpipsNet, a, b, k, res, res)));
+    }
     for (let j = 0; j < k; j++) {
       const src = pending[j]!;
       const out = crops[j]!;
@@ -128,11 +148,12 @@ export async function evaluateProject(opts: {
     frames: count,
     psnr: summarise(ps),
     ssim: summarise(ss),
+    lpips: lpipsNet ? summarise(lp) : null,
     akd: faceOk ? summarise(ak.filter((v): v is number => v !== null)) : null,
     identity: faceOk && ids.length ? summarise(ids) : null,
     jitterPx: faceOk ? temporalJitter(lmSrc, lmOut) : null,
     bytesPerFrame: PARAM_COUNT * 4,
-    perFrame: { psnr: ps, ssim: ss, akd: ak }
+    perFrame: { psnr: ps, ssim: ss, akd: ak, ...(lpipsNet ? { lpips: lp } : {}) }
   };
   if (!faceOk) {
     report.faceMetricsNote = nets
@@ -167,6 +188,7 @@ export function evalPlotPng(r: EvalReport, title: string, subtitle?: string): Bu
     { name: 'PSNR (dB)', values: r.perFrame.psnr },
     { name: 'SSIM', values: r.perFrame.ssim }
   ];
+  if (r.perFrame.lpips) series.push({ name: 'LPIPS-VGG', values: r.perFrame.lpips });
   if (r.akd) series.push({ name: 'AKD (px)', values: r.perFrame.akd.map((v) => (v === null ? Number.NaN : v)) });
   return linePlotPng({ title, subtitle, xLabel: 'encoded frame', series, layout: 'stacked' });
 }
