@@ -23,7 +23,7 @@ import {
   type ProjectSummary,
   type RecentProject
 } from '../shared/contract';
-import { EXPORT_CRF, exportExtensionOk } from './export-settings';
+import { EXPORT_ENCODING, exportExtensionOk } from './export-settings';
 import { parseEdits, readEdits, timelineFrames, writeEdits } from './edits';
 import { Engine, pickRenderSize } from './engine';
 import { PathGrants, PathNotAllowedError } from './grants';
@@ -411,7 +411,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
         size: r.size,
         pasteBack: r.pasteBack,
         audio: r.audio,
-        crf: EXPORT_CRF[r.quality],
+        ...EXPORT_ENCODING[r.quality],
         edits: r.edits,
         start: r.start,
         count: r.count

@@ -269,7 +269,8 @@ const saveEditsRequest = expectObject({
   edits: expectJson()
 });
 
-export const EXPORT_QUALITIES = ['draft', 'normal', 'high'] as const;
+/** draft/normal/high are H.264 at falling crf; lossless is bit-exact RGB H.264 (4:4:4), for further editing. */
+export const EXPORT_QUALITIES = ['draft', 'normal', 'high', 'lossless'] as const;
 
 const exportRequest = expectObject({
   project: expectAbsolutePath,

@@ -15,7 +15,8 @@ import electronViteConfig from '../../electron.vite.config';
 import { createCoreApi, type CoreApi } from '../../src/main/core-api';
 import { appUrlMatcher, registerHandlers, type InvokeEventLike } from '../../src/main/ipc';
 import { FakeIpcMain, ScriptedHost } from '../main/fake-host';
-import { repoRoot } from '../helpers';
+import { Runtime } from '../../src/core/runtime';
+import { calibratedSeededModel, repoRoot } from '../helpers';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** ENVIRONMENT.md, "Browser tests". */
@@ -180,4 +181,12 @@ export async function startStudio({ modelsDir, viewport = { width: 1440, height:
       rmSync(profile, { recursive: true, force: true });
     }
   };
+}
+
+/** The studio over a calibrated seeded model made in `dir`/models. */
+export async function startSeededStudio(dir: string): Promise<Studio> {
+  const rt = await Runtime.create({ device: 'cpu' });
+  await calibratedSeededModel(join(dir, 'models', 'seeded-64'), rt);
+  await rt.release();
+  return startStudio({ modelsDir: join(dir, 'models') });
 }

@@ -272,7 +272,7 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     await expect(call('export:start', { project: projectDir, out: outs[0], size: 48, pasteBack: false, audio: false, quality: 'high', edits: null, start: null, count: null })).rejects.toThrow(/renders at 16, 32, 64 pixels, not 48/);
 
     const run = async (out: string, e: unknown) => {
-      const { jobId } = await call<{ jobId: string }>('export:start', { project: projectDir, out, size: 64, pasteBack: false, audio: false, quality: 'high', edits: e, start: null, count: null });
+      const { jobId } = await call<{ jobId: string }>('export:start', { project: projectDir, out, size: 64, pasteBack: false, audio: false, quality: 'lossless', edits: e, start: null, count: null });
       const done = await host.jobDone(jobId);
       expect(done).toMatchObject({ status: 'done', path: out });
       expect(host.eventsOf<JobProgress>('job:progress', jobId).at(-1)!.fraction).toBe(1);
@@ -284,7 +284,9 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     const withEdits = await readFrames(outs[1]!);
     const diffs = plain.map((f, t) => meanAbsDiff(f.data, withEdits[t]!.data));
     console.log(`export differences per frame: ${diffs.map((d) => d.toFixed(3)).join(', ')}`);
-    expect(diffs.map((d, t) => (d > 0.5 ? t : -1)).filter((t) => t >= 0)).toEqual(changed);
+    // Lossless exports: the frames the edits leave alone are bit for bit the same.
+    expect(diffs.map((d, t) => (d > 0 ? t : -1)).filter((t) => t >= 0)).toEqual(changed);
+    expect(diffs[1]).toBeGreaterThan(1);
   }, 300_000);
 
   it('puppeteers a project by itself: the preview reproduces it, strength 0 freezes the motion', async () => {

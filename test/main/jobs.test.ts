@@ -46,7 +46,7 @@ function setup(graceMs = 50) {
   return { jobs, procs, events };
 }
 
-const exportSpec = { kind: 'export', project: '/p/a.stylecast', model: '/m/seeded', out: '/v/out.mp4', size: 64, pasteBack: false, audio: false, crf: 20, edits: null, start: null, count: null } as const;
+const exportSpec = { kind: 'export', project: '/p/a.stylecast', model: '/m/seeded', out: '/v/out.mp4', size: 64, pasteBack: false, audio: false, crf: 20, lossless: false, edits: null, start: null, count: null } as const;
 const progress = (stage: string, fraction: number, etaSec: number | null = null): FromWorker => ({ type: 'progress', stage, fraction, etaSec, message: '', frame: null, of: null, loss: null });
 
 describe('JobManager', () => {

@@ -91,6 +91,8 @@ export interface ExportOptions {
   /** Keep the source audio (default true). */
   audio?: boolean;
   crf?: number;
+  /** Bit-exact RGB frames (libx264rgb at qp 0) instead of crf: for further editing; few players show it. */
+  lossless?: boolean;
   /** Encoded-frame range (default: all encoded frames). */
   frames?: { start: number; count: number };
   /** Parameters to render instead of the project's (edited or puppeteered), [count, 35]. */
@@ -134,6 +136,7 @@ export async function exportVideo(o: ExportOptions): Promise<ExportResult> {
     height,
     fps: p.doc.source.fpsRational || fps,
     crf: o.crf,
+    lossless: o.lossless,
     audioFrom: withAudio ? source! : undefined,
     signal: o.signal
   });

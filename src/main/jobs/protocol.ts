@@ -27,6 +27,7 @@ export interface ExportSpec {
   pasteBack: boolean;
   audio: boolean;
   crf: number;
+  lossless: boolean;
   /** Timeline edits JSON (main has parsed it once already); null = the encoded values. */
   edits: unknown;
   start: number | null;

@@ -122,6 +122,7 @@ async function exportTask(spec: ExportSpec, ctx: JobContext): Promise<TaskResult
     pasteBack: spec.pasteBack,
     audio: spec.audio,
     crf: spec.crf,
+    lossless: spec.lossless,
     frames: spec.start !== null || spec.count !== null ? { start: spec.start ?? 0, count: total } : undefined,
     params,
     signal: ctx.signal,
