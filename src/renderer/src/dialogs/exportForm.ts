@@ -19,7 +19,8 @@ export interface ExportForm {
 export const EXPORT_QUALITY_INFO: Record<ExportQuality, { label: string; summary: string }> = {
   draft: { label: 'Draft', summary: 'Fast encode and a small file with visible compression: for checking timing.' },
   normal: { label: 'Normal', summary: 'Good quality at a reasonable size: for sharing.' },
-  high: { label: 'High', summary: 'Close to lossless and a large file: for further editing or grading.' }
+  high: { label: 'High', summary: 'Close to lossless and a large file: for further editing or grading.' },
+  lossless: { label: 'Lossless', summary: 'Bit-exact RGB frames (H.264 4:4:4): very large files for compositing or grading tools; many players cannot play them.' }
 };
 
 /** Render sizes offered: the model's own sizes up to MAX_EXPORT_SIZE, smallest first. */

@@ -62,6 +62,10 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer }: E
   const { toast, say, dismiss } = useToast();
   const loaded = useMemo(() => loadDoc(project), [project]);
   const onError = useCallback((m: string) => say('error', m), [say]);
+  // A damaged edits file was moved aside when the project opened: say so once.
+  useEffect(() => {
+    if (project.editsWarning) say('error', project.editsWarning);
+  }, [project.editsWarning, say]);
   const controls = useDocHistory(() => loaded.doc, onError);
   const { doc, history } = controls;
   const ctx = useMemo(() => evalContext(project), [project]);

@@ -164,7 +164,11 @@ export function useAutosave(api: StylecastApi, project: string, doc: TimelineDoc
   }, [api, project]);
 
   useEffect(() => {
-    if (doc === saved.current) return;
+    if (doc === saved.current) {
+      // Undo or redo back to what is on disk: nothing to save.
+      setState((s) => (s === 'saving' ? s : 'saved'));
+      return;
+    }
     setState((s) => (s === 'saving' ? s : 'unsaved'));
     const timer = window.setTimeout(() => void flush(), delayMs);
     return () => window.clearTimeout(timer);
@@ -177,6 +181,13 @@ export function useAutosave(api: StylecastApi, project: string, doc: TimelineDoc
     },
     [api, project]
   );
+
+  // Main's close and quit guard asks before discarding edits that are not on disk.
+  const unsaved = state !== 'saved';
+  useEffect(() => {
+    api.invoke('window:setUnsavedChanges', { unsaved }).catch(() => undefined);
+  }, [api, unsaved]);
+  useEffect(() => () => void api.invoke('window:setUnsavedChanges', { unsaved: false }).catch(() => undefined), [api]);
 
   // The window asks before closing while edits are not on disk.
   useEffect(() => {
