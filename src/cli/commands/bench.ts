@@ -12,7 +12,7 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('time forward and VJP (d/dStyleSpace) passes: config-f at 256 and 1024, and the seeded model, at batch 1 and 4')
     .option('--json', 'print one JSON object on stdout')
-    .option('--runs <n>', 'timed runs per row after one warm-up (median reported)', '5')
+    .option('--runs <n>', 'timed runs per row after two warm-ups (median reported; batch sizes alternate)', '5')
     .option('--quick', 'only config-f 256 and the seeded model')
     .action(async (o) => {
       const rt = await Runtime.create({ device: program.opts().device });
@@ -26,10 +26,9 @@ export function registerBench(program: Command): void {
       const results: BenchRow[] = [];
       for (const p of plan) {
         const net = p.net();
-        for (const batch of [1, 4]) {
-          progress(`bench ${p.name} ${net.arch.resolution}x${net.arch.resolution} batch ${batch}...`);
-          const row = await benchModel(rt, p.name, net, batch, p.runs);
-          progress(`  forward ${row.forwardMsPerFrame.toFixed(1)} ms/frame, vjp ${row.vjpMsPerFrame.toFixed(1)} ms/frame (${row.vjpOverForward.toFixed(2)}x forward)`);
+        progress(`bench ${p.name} ${net.arch.resolution}x${net.arch.resolution}, batch 1 and 4 interleaved...`);
+        for (const row of await benchModel(rt, p.name, net, [1, 4], p.runs)) {
+          progress(`  batch ${row.batch}: forward ${row.forwardMsPerFrame.toFixed(1)} ms/frame, vjp ${row.vjpMsPerFrame.toFixed(1)} ms/frame (${row.vjpOverForward.toFixed(2)}x forward)`);
           results.push(row);
         }
       }

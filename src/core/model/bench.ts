@@ -41,40 +41,55 @@ export function synthesisGraphs(net: StyleGan2, batch: number): { forward: Seria
   return { forward, vjp: vg };
 }
 
-async function timeRuns(rt: Runtime, m: SerializedModel, feeds: Parameters<Runtime['run']>[1], runs: number): Promise<number> {
-  // Two warm-up runs: the first pays for session memory growth, which is slow here.
-  await rt.run(m, feeds);
-  await rt.run(m, feeds);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await rt.run(m, feeds);
-    times.push(performance.now() - t0);
+type Feeds = Parameters<Runtime['run']>[1];
+
+/**
+ * Median milliseconds per run of each model, after two warm-up runs each (the first pays
+ * for session memory growth, which is slow here). Timed runs alternate between the models,
+ * so load from other processes that comes and goes falls on all of them alike and the
+ * ratios between them stay meaningful on a shared machine.
+ */
+async function timeInterleaved(rt: Runtime, jobs: { model: SerializedModel; feeds: Feeds }[], runs: number): Promise<number[]> {
+  for (const j of jobs) {
+    await rt.run(j.model, j.feeds);
+    await rt.run(j.model, j.feeds);
   }
-  return median(times);
+  const times = jobs.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, j] of jobs.entries()) {
+      const t0 = performance.now();
+      await rt.run(j.model, j.feeds);
+      times[k]!.push(performance.now() - t0);
+    }
+  }
+  return times.map(median);
 }
 
-export async function benchModel(rt: Runtime, name: string, net: StyleGan2, batch: number, runs: number): Promise<BenchRow> {
-  const { forward, vjp } = synthesisGraphs(net, batch);
-  const rng = new Rng(7);
-  const sData = rng.normals(batch * net.styleDim, 0.3).map((v) => v + 1);
+/** Forward and VJP timings of one network at each batch size; batch sizes are timed interleaved. */
+export async function benchModel(rt: Runtime, name: string, net: StyleGan2, batches: readonly number[], runs: number): Promise<BenchRow[]> {
   const res = net.arch.resolution;
-  const sFeed = { data: sData, dims: [batch, net.styleDim] };
-  const forwardMs = await timeRuns(rt, forward, { s: sFeed }, runs);
-  const ctDims = [batch, 3, res, res];
-  const vjpMs = await timeRuns(rt, vjp, { s: sFeed, cotangent: { data: rng.normals(numel(ctDims)), dims: ctDims } }, runs);
+  const setups = batches.map((batch) => {
+    const rng = new Rng(7);
+    const s = { data: rng.normals(batch * net.styleDim, 0.3).map((v) => v + 1), dims: [batch, net.styleDim] };
+    const ctDims = [batch, 3, res, res];
+    return { batch, graphs: synthesisGraphs(net, batch), s, ct: { data: rng.normals(numel(ctDims)), dims: ctDims } };
+  });
+  // One kind of graph at a time, so that at most one session per batch size is held.
+  const forwardMs = await timeInterleaved(rt, setups.map((x) => ({ model: x.graphs.forward, feeds: { s: x.s } })), runs);
   await rt.release();
-  return {
+  const vjpMs = await timeInterleaved(rt, setups.map((x) => ({ model: x.graphs.vjp, feeds: { s: x.s, cotangent: x.ct } })), runs);
+  await rt.release();
+  return setups.map(({ batch }, k) => ({
     model: name,
     resolution: res,
     batch,
-    forwardMs,
-    vjpMs,
-    forwardMsPerFrame: forwardMs / batch,
-    vjpMsPerFrame: vjpMs / batch,
-    vjpOverForward: vjpMs / forwardMs,
+    forwardMs: forwardMs[k]!,
+    vjpMs: vjpMs[k]!,
+    forwardMsPerFrame: forwardMs[k]! / batch,
+    vjpMsPerFrame: vjpMs[k]! / batch,
+    vjpOverForward: vjpMs[k]! / forwardMs[k]!,
     runs
-  };
+  }));
 }
 
 export function configFNet(resolution: number): StyleGan2 {

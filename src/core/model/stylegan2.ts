@@ -16,7 +16,24 @@ export interface SynthesisOptions {
   form?: ModConvForm;
   /** Stop after this resolution's block: the skip architecture's image at that size (a cheap coarse render). */
   maxResolution?: number;
+  /**
+   * From this resolution on, run the frames of a batch one at a time (separate branches of
+   * the graph, sharing weights). Default: where a layer's batched activations outgrow the
+   * cache (see splitResolution). Results are the same either way.
+   */
+  splitFrom?: number;
 }
+
+/**
+ * Batched activations above this size run frame by frame. On CPU each frame's conv is its
+ * own GEMM anyway, so a batched layer shares nothing but its weights, while a working set
+ * that outgrows the last-level cache makes every pass over it (conv, modulation, bias,
+ * activation) stream from memory. One frame at a time keeps a layer's output in cache for
+ * the next op, so high-resolution layers cost per frame what they cost at batch 1, and the
+ * low-resolution layers, whose cost is reading the weights, still share them.
+ */
+export const SPLIT_BYTES = 12 * 2 ** 20;
+
 
 const LRELU_GAIN = SQRT2;
 const DEMOD_EPS = 1e-8;
@@ -81,6 +98,33 @@ export class StyleGan2 {
     this.styleDim = styleDim(this.arch);
   }
 
+  /** Weights already placed in a graph, so per-frame branches share them. */
+  private readonly placed = new WeakMap<Graph, Map<string, Value>>();
+
+  /** The graph's initializer for `name`, created once per graph from `data()`. */
+  private w(g: Graph, name: string, data: () => Float32Array, shape: number[]): Value {
+    let m = this.placed.get(g);
+    if (!m) {
+      m = new Map();
+      this.placed.set(g, m);
+    }
+    let v = m.get(name);
+    if (!v) {
+      v = g.weight(name, data(), shape);
+      m.set(name, v);
+    }
+    return v;
+  }
+
+  /** The first resolution whose activations at this batch size exceed SPLIT_BYTES (Infinity: none). */
+  splitResolution(batch: number): number {
+    if (batch <= 1) return Infinity;
+    for (let r = 4; r <= this.arch.resolution; r *= 2) {
+      if (batch * this.arch.channels[r]! * r * r * 4 > SPLIT_BYTES) return r;
+    }
+    return Infinity;
+  }
+
   get wAvg(): Float32Array {
     return tensor(this.bundle, 'mapping.w_avg');
   }
@@ -140,24 +184,35 @@ export class StyleGan2 {
     if (sd !== this.styleDim) throw new ModelError(`styles must be [B, ${this.styleDim}], got [${s.shape}]`);
     const form = opts.form ?? 'input-scaling';
     const trainable = new Set(opts.trainable ?? []);
-    const styleOf = (l: StyleLayer): Value => g.slice(s, [1], [l.sOffset], [l.sOffset + l.inChannels]);
     const c4 = this.arch.channels[4]!;
-    let x: Value = g.weight('synthesis.b4.const', this.t('synthesis.b4.const'), [1, c4, 4, 4]);
+    let x: Value = this.w(g, 'synthesis.b4.const', () => this.t('synthesis.b4.const'), [1, c4, 4, 4]);
     if (form === 'grouped') x = g.expand(x, [b, c4, 4, 4]);
-    let img: Value | null = null;
     const maxRes = opts.maxResolution ?? this.arch.resolution;
+    const splitFrom = opts.splitFrom ?? this.splitResolution(b);
+    // A lane is a group of frames that runs as one batch: the whole batch, then (from
+    // splitFrom on) one lane per frame.
+    type Lane = { s: Value; x: Value; img: Value | null };
+    let lanes: Lane[] = [{ s, x, img: null }];
+    const frame = (v: Value, i: number): Value => (v.shape[0] === 1 ? v : g.slice(v, [0], [i], [i + 1]));
     for (const l of this.layers) {
       if (l.res > maxRes) break;
-      const st = styleOf(l);
-      if (l.kind === 'conv') {
-        x = this.modConv(g, x, st, l, form, trainable.has(`${l.name}.weight`));
-      } else {
-        const y = this.toRgb(g, x, st, l);
-        img = img ? g.add(this.upsampleImage(g, img), y) : y;
+      if (lanes.length === 1 && b > 1 && l.res >= splitFrom) {
+        const whole = lanes[0]!;
+        lanes = Array.from({ length: b }, (_, i) => ({ s: frame(whole.s, i), x: frame(whole.x, i), img: whole.img && frame(whole.img, i) }));
+      }
+      for (const lane of lanes) {
+        const st = g.slice(lane.s, [1], [l.sOffset], [l.sOffset + l.inChannels]);
+        if (l.kind === 'conv') {
+          lane.x = this.modConv(g, lane.x, st, l, form, trainable.has(`${l.name}.weight`));
+        } else {
+          const y = this.toRgb(g, lane.x, st, l);
+          lane.img = lane.img ? g.add(this.upsampleImage(g, lane.img), y) : y;
+        }
       }
     }
-    if (!img) throw new ModelError('synthesis produced no image');
-    return img;
+    const imgs = lanes.map((lane) => lane.img);
+    if (imgs.some((v) => !v)) throw new ModelError('synthesis produced no image');
+    return g.concat(imgs as Value[], 0);
   }
 
   /** W+ -> image in one graph (what the encoder differentiates). */
@@ -167,13 +222,13 @@ export class StyleGan2 {
 
   private fir(g: Graph, x: Value): Value {
     const c = x.shape[1] as number;
-    const k = g.weight(`fir_${g.nodes.length}`, repeatKernel(firKernel(4), c), [c, 1, 4, 4]);
+    const k = this.w(g, `fir_c${c}`, () => repeatKernel(firKernel(4), c), [c, 1, 4, 4]);
     return g.conv(x, k, { pads: [1, 1, 1, 1], group: c });
   }
 
   private upsampleImage(g: Graph, img: Value): Value {
     const c = img.shape[1] as number;
-    const k = g.weight(`upfir_${g.nodes.length}`, repeatKernel(firKernel(4), c), [c, 1, 4, 4]);
+    const k = this.w(g, `upfir_c${c}`, () => repeatKernel(firKernel(4), c), [c, 1, 4, 4]);
     return g.convTranspose(img, k, { strides: [2, 2], pads: [1, 1, 1, 1], group: c });
   }
 
@@ -186,18 +241,18 @@ export class StyleGan2 {
     // and the bias saves a full-size tensor per layer, in the forward and in the gradient.
     let y: Value;
     if (form === 'grouped') {
-      y = g.mulScalar(this.modConvGrouped(g, x, st, l, g.weight(`${l.name}.weight`, raw, [o, i, 3, 3])), LRELU_GAIN);
+      y = g.mulScalar(this.modConvGrouped(g, x, st, l, this.w(g, `${l.name}.weight`, () => raw, [o, i, 3, 3])), LRELU_GAIN);
     } else {
       let kernel: Value;
       let w2t: Value;
       if (trainable) {
-        const w = g.weight(`${l.name}.weight`, raw, [o, i, 3, 3]);
+        const w = this.w(g, `${l.name}.weight`, () => raw, [o, i, 3, 3]);
         kernel = l.up ? g.transpose(w, [1, 0, 2, 3]) : w;
         w2t = g.transpose(g.reduceSum(g.square(w), [2, 3]), [1, 0]);
       } else {
-        kernel = l.up ? g.weight(`${l.name}.weightT`, swapOI(raw, o, i, 9), [i, o, 3, 3]) : g.weight(`${l.name}.weight`, raw, [o, i, 3, 3]);
+        kernel = l.up ? this.w(g, `${l.name}.weightT`, () => swapOI(raw, o, i, 9), [i, o, 3, 3]) : this.w(g, `${l.name}.weight`, () => raw, [o, i, 3, 3]);
         g.markBaked(kernel); // W2 below is derived from it
-        w2t = g.weight(`${l.name}.w2t`, demodMatrixT(raw, o, i, 9), [i, o]);
+        w2t = this.w(g, `${l.name}.w2t`, () => demodMatrixT(raw, o, i, 9), [i, o]);
       }
       const xs = g.mul(x, g.reshape(st, [b, i, 1, 1]));
       y = l.up ? this.fir(g, g.convTranspose(xs, kernel, { strides: [2, 2] })) : g.conv(xs, kernel, { pads: [1, 1, 1, 1] });
@@ -206,9 +261,9 @@ export class StyleGan2 {
     }
     const strength = this.t(`${l.name}.noise_strength`)[0]!;
     if (strength !== 0) {
-      y = g.add(y, g.weight(`${l.name}.noise`, scaled(this.t(`${l.name}.noise_const`), strength * LRELU_GAIN), [1, 1, l.res, l.res]));
+      y = g.add(y, this.w(g, `${l.name}.noise`, () => scaled(this.t(`${l.name}.noise_const`), strength * LRELU_GAIN), [1, 1, l.res, l.res]));
     }
-    y = g.add(y, g.weight(`${l.name}.bias`, scaled(this.t(`${l.name}.bias`), LRELU_GAIN), [1, o, 1, 1]));
+    y = g.add(y, this.w(g, `${l.name}.bias`, () => scaled(this.t(`${l.name}.bias`), LRELU_GAIN), [1, o, 1, 1]));
     y = g.leakyRelu(y, 0.2);
     if (this.arch.convClamp !== null) y = g.clip(y, -this.arch.convClamp, this.arch.convClamp);
     return y;
@@ -235,9 +290,9 @@ export class StyleGan2 {
   private toRgb(g: Graph, x: Value, st: Value, l: StyleLayer): Value {
     const [o, i] = [l.outChannels, l.inChannels];
     const b = st.shape[0] as number;
-    const w = g.weight(`${l.name}.weight`, this.t(`${l.name}.weight`), [o, i, 1, 1]);
+    const w = this.w(g, `${l.name}.weight`, () => this.t(`${l.name}.weight`), [o, i, 1, 1]);
     let y = g.conv(g.mul(x, g.reshape(st, [b, i, 1, 1])), w);
-    y = g.add(y, g.weight(`${l.name}.bias`, this.t(`${l.name}.bias`), [1, o, 1, 1]));
+    y = g.add(y, this.w(g, `${l.name}.bias`, () => this.t(`${l.name}.bias`), [1, o, 1, 1]));
     if (this.arch.convClamp !== null) y = g.clip(y, -this.arch.convClamp, this.arch.convClamp);
     return y;
   }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { gradients } from '../../../src/core/graph/autodiff';
 import { runCheck } from '../../../src/core/graph/gradcheck';
 import { Graph } from '../../../src/core/graph/graph';
 import { serialize } from '../../../src/core/graph/serialize';
@@ -84,6 +85,42 @@ describe('StyleGAN2 generator', () => {
       const r = await runCheck(rt, { ...c, step: 1e-4 }, 5);
       expect(r.relError, c.name).toBeLessThan(1e-2);
     }
+  });
+
+  it('running frames one at a time from some resolution on gives the batched results, forward and VJP', async () => {
+    const B = 3;
+    const rng = new Rng(4);
+    const s = await gen.styles(rng.normals(B * gen.net.numWs * arch.wDim), B);
+    const ct = rng.normals(B * 3 * 32 * 32);
+    const run = async (splitFrom: number): Promise<{ img: Float32Array; ds: Float32Array; nodes: number }> => {
+      const g = new Graph();
+      const sIn = g.input('s', [B, gen.net.styleDim]);
+      const img = gen.net.synthesis(g, sIn, { splitFrom });
+      const ctIn = g.input('ct', img.shape);
+      const [ds] = gradients(g, g.sumAll(g.mul(img, ctIn)), [sIn]);
+      const m = serialize(g, [{ name: 'img', value: img }, { name: 'ds', value: ds! }]);
+      const out = await rt.run(m, { s: { data: s, dims: [B, gen.net.styleDim] }, ct: { data: ct, dims: [B, 3, 32, 32] } });
+      return { img: out.img!.data, ds: out.ds!.data, nodes: g.nodes.length };
+    };
+    const batched = await run(Infinity);
+    const split8 = await run(8);
+    const split32 = await run(32);
+    expect(split8.nodes).toBeGreaterThan(split32.nodes); // more of the network runs per frame
+    expect(split32.nodes).toBeGreaterThan(batched.nodes);
+    const rms = (a: Float32Array): number => Math.sqrt(a.reduce((p, v) => p + v * v, 0) / a.length);
+    expect(rms(batched.img)).toBeGreaterThan(0.05);
+    expect(rms(batched.ds)).toBeGreaterThan(1e-3);
+    for (const other of [split8, split32]) {
+      let di = 0;
+      let dg = 0;
+      batched.img.forEach((v, i) => (di = Math.max(di, Math.abs(v - other.img[i]!))));
+      batched.ds.forEach((v, i) => (dg = Math.max(dg, Math.abs(v - other.ds[i]!))));
+      expect(di).toBeLessThan(1e-5);
+      expect(dg / rms(batched.ds)).toBeLessThan(1e-5);
+    }
+    // The default splits only where a batch's activations outgrow the cache.
+    expect(gen.net.splitResolution(1)).toBe(Infinity);
+    expect(gen.net.splitResolution(B)).toBe(Infinity); // 32 channels at 32x32: 384 KiB
   });
 
   it('refuses latents of the wrong shape', () => {
