@@ -11,8 +11,11 @@ import { warpToCrop } from '../core/face/warp';
 import { drivenParams, lockMask } from '../core/render/puppeteer';
 import { locateModel, openProject, PROJECT_FILE, resolveSourcePath, sourceFrameOf, frameTransform, type Project } from '../core/project';
 import { decodeFrames, probeVideo } from '../core/video';
+import type { Catalog } from '../core/model/manager';
 import {
+  CHECKPOINT_EXTENSIONS,
   PARAM_COUNT,
+  fileExtension,
   PROJECT_EXTENSION,
   THUMBNAIL_SIZE,
   validateEvent,
@@ -30,6 +33,7 @@ import { PathGrants, PathNotAllowedError } from './grants';
 import type { Handlers } from './ipc';
 import { JobManager, type JobTransport } from './jobs/manager';
 import { MediaRegistry } from './media';
+import { ModelJobs } from './model-jobs';
 import { scanModelsDir } from './models';
 import { pngDataUrl } from './png';
 import { recentKind, type StoredRecent } from './recent';
@@ -41,6 +45,8 @@ export interface DialogHost<E> {
   openProject(event: E): Promise<string | null>;
   openImage(event: E): Promise<string | null>;
   save(event: E, kind: 'video' | 'project', defaultPath: string): Promise<string | null>;
+  /** A StyleGAN2 checkpoint (.pkl/.pt/.pth) to import into the models folder. */
+  openCheckpoint(event: E): Promise<string | null>;
 }
 
 export interface RecentStore {
@@ -60,11 +66,15 @@ export interface CoreHost<E> {
   recent: RecentStore;
   setUnsavedChanges(unsaved: boolean, event: E): void;
   jobTransport: JobTransport;
+  /** The model catalogue (default: resources/models.catalog.json; tests pass their own). */
+  catalog?: () => Catalog;
 }
 
 export interface CoreApi<E> {
   handlers: Handlers<E>;
   jobs: JobManager;
+  /** Model imports and downloads (in this process). */
+  modelJobs: ModelJobs;
   grants: PathGrants;
   media: MediaRegistry;
   engine: Engine;
@@ -105,6 +115,8 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
   const portraits = new Map<string, Float32Array>();
 
   const modelsDir = resolve(host.modelsDir);
+  const modelJobs = new ModelJobs(modelsDir, emit, host.catalog);
+  const isCheckpoint = (p: string) => (CHECKPOINT_EXTENSIONS as readonly string[]).includes(fileExtension(p));
 
   /** A model folder the app may load: one in the models folder, or the one an opened project uses. */
   const checkModel = async (path: string): Promise<string> => {
@@ -466,7 +478,33 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       return { image: pngDataUrl({ data: img!, width: n, height: n }), width: n, height: n, ms: performance.now() - t0 };
     },
 
+    'models:catalog': () => modelJobs.listCatalog(),
+
+    'dialog:openCheckpoint': async (_r, event) => {
+      const path = await host.dialogs.openCheckpoint(event);
+      if (!path) return null;
+      const info = await stat(path).catch(() => null);
+      if (!info?.isFile()) throw new Error(`Cannot import ${path}: it is not a file.`);
+      if (!isCheckpoint(path)) throw new Error(`Cannot import ${path}: Stylecast imports StyleGAN2 checkpoints (.pkl, .pt or .pth).`);
+      grants.allowRead(path);
+      return resolve(path);
+    },
+
+    'models:import': ({ path }) => {
+      const file = grants.checkRead(path, 'checkpoint');
+      if (!isCheckpoint(file)) throw new Error(`Cannot import ${file}: Stylecast imports StyleGAN2 checkpoints (.pkl, .pt or .pth).`);
+      return { jobId: modelJobs.startImport(file) };
+    },
+
+    'models:download': ({ name }) => ({ jobId: modelJobs.startDownload(name) }),
+
+    'models:remove': ({ name }) => {
+      const path = modelJobs.remove(name);
+      engine.forget(path);
+    },
+
     'job:cancel': ({ jobId }) => {
+      if (modelJobs.cancel(jobId)) return;
       if (!jobs.cancel(jobId)) throw new Error(`No job ${jobId} is running: it may have finished already.`);
     },
 
@@ -478,11 +516,12 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
   return {
     handlers,
     jobs,
+    modelJobs,
     grants,
     media,
     engine,
     async dispose() {
-      await jobs.cancelAll();
+      await Promise.all([jobs.cancelAll(), modelJobs.cancelAll()]);
       projects.clear();
       await engine.dispose();
     }

@@ -2,7 +2,7 @@
 // recent projects, events to the window and job processes in utility
 // processes. Everything else is in core-api.ts, shared with the browser tests.
 import { app, BrowserWindow, dialog, shell, type IpcMainInvokeEvent, type OpenDialogOptions, type SaveDialogOptions } from 'electron';
-import { PROJECT_EXTENSION, VIDEO_EXTENSIONS, type EventName } from '../shared/contract';
+import { CHECKPOINT_EXTENSIONS, PROJECT_EXTENSION, VIDEO_EXTENSIONS, type EventName } from '../shared/contract';
 import { createCoreApi, type CoreApi } from './core-api';
 import { electronJobTransport } from './jobs/electron-transport';
 import { MEDIA_SCHEME } from './media';
@@ -52,6 +52,8 @@ export function createElectronCoreApi(deps: HandlerDeps): CoreApi<IpcMainInvokeE
       // A project is a NAME.stylecast folder: pick the folder itself.
       openProject: (event) =>
         showOpen(event, { title: 'Open Project', buttonLabel: 'Open Project', message: `Choose a NAME${PROJECT_EXTENSION} project folder`, properties: ['openDirectory', 'treatPackageAsDirectory'] }),
+      openCheckpoint: (event) =>
+        showOpen(event, { title: 'Import a StyleGAN2 Checkpoint', buttonLabel: 'Import', properties: ['openFile'], filters: [{ name: 'StyleGAN2 checkpoint', extensions: CHECKPOINT_EXTENSIONS.map(bare) }] }),
       openImage: (event) =>
         showOpen(event, { title: 'Choose a Portrait', properties: ['openFile'], filters: [{ name: 'Image', extensions: IMAGE_EXTENSIONS }] }),
       save: (event, kind, defaultPath) =>

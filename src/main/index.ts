@@ -57,7 +57,7 @@ function start(): void {
     }
   });
 
-  const pending = (win: BrowserWindow | null): PendingWork => ({ unsavedEdits: win !== null && unsaved.has(win), jobs: api.jobs.list() });
+  const pending = (win: BrowserWindow | null): PendingWork => ({ unsavedEdits: win !== null && unsaved.has(win), jobs: [...api.jobs.list(), ...api.modelJobs.list()] });
 
   /** Asks whether to discard what closing would lose; true when there is nothing or the user agrees. */
   const confirmDiscard = async (win: BrowserWindow | null, action: 'close' | 'quit'): Promise<boolean> => {
@@ -66,7 +66,7 @@ function start(): void {
     const options = { type: 'warning' as const, buttons: [warning.confirm, 'Cancel'], defaultId: 1, cancelId: 1, noLink: true, message: warning.message, detail: warning.detail };
     const { response } = win ? await dialog.showMessageBox(win, options) : await dialog.showMessageBox(options);
     if (response !== 0) return false;
-    await api.jobs.cancelAll();
+    await Promise.all([api.jobs.cancelAll(), api.modelJobs.cancelAll()]);
     return true;
   };
 

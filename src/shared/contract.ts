@@ -93,7 +93,7 @@ const recentProject = expectObject({
 const pathRequest = expectObject({ path: expectAbsolutePath });
 
 /** Long jobs the app runs outside the window's thread, one kind per dialog. */
-export const JOB_KINDS = ['encode', 'export', 'puppeteer'] as const;
+export const JOB_KINDS = ['encode', 'export', 'puppeteer', 'model'] as const;
 const jobKind = expectOneOf(...JOB_KINDS);
 
 const jobProgress = expectObject({
@@ -310,6 +310,34 @@ const mediaUrl = expectObject({
   url: expectNonEmptyString
 });
 
+/** Checkpoint files the model manager imports (lower case, with the dot). */
+export const CHECKPOINT_EXTENSIONS = ['.pkl', '.pt', '.pth'] as const;
+/** A catalogue name or bundle folder name: a plain name, never a path. */
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const expectModelName: Validator<string> = (v, path) => {
+  if (typeof v !== 'string' || !MODEL_NAME.test(v)) throw new ContractError(`${path} must be a model name (letters, digits, '.', '_' and '-', at most 100)`);
+  return v;
+};
+
+const catalogEntry = expectObject({
+  name: expectModelName,
+  kind: expectOneOf('generator', 'perceptual-backbone', 'perceptual-heads'),
+  purpose: expectString,
+  licence: expectString,
+  url: expectString,
+  /** Size in bytes, or null where the publisher gives none. */
+  bytes: expectNullable(expectIntegerIn(0, Number.MAX_SAFE_INTEGER)),
+  installed: expectBoolean,
+  /** A cut download that a new download resumes. */
+  partial: expectNullable(expectObject({ received: expectIntegerIn(0, Number.MAX_SAFE_INTEGER), bytes: expectNullable(expectIntegerIn(0, Number.MAX_SAFE_INTEGER)) }))
+});
+
+const modelCatalog = expectObject({
+  entries: expectArray(catalogEntry, 1000),
+  /** Bundle folders models:remove refuses (the default seeded model). */
+  protectedPaths: expectArray(expectAbsolutePath, 100)
+});
+
 export const MENU_COMMANDS = ['open-video', 'open-project', 'open-recent'] as const;
 
 const menuCommand = expectObject({
@@ -318,6 +346,8 @@ const menuCommand = expectObject({
   path: expectNullable(expectAbsolutePath)
 });
 
+export type ModelCatalog = Infer<typeof modelCatalog>;
+export type CatalogEntryInfo = Infer<typeof catalogEntry>;
 export type Device = Infer<typeof device>;
 export type AppInfo = Infer<typeof appInfo>;
 export type ModelSummary = Infer<typeof modelSummary>;
@@ -381,6 +411,16 @@ export const invokeContract = {
   'puppeteer:start': method(puppeteerRequest, jobStarted),
   /** One driven frame, rendered without writing anything. */
   'puppeteer:preview': method(puppeteerPreviewRequest, imageResult),
+  /** The model catalogue: what can be downloaded, what is installed or partly downloaded. */
+  'models:catalog': method(expectNothing, modelCatalog),
+  /** The native open dialog for a StyleGAN2 checkpoint (.pkl/.pt/.pth); null when cancelled. */
+  'dialog:openCheckpoint': method(expectNothing, expectNullable(expectAbsolutePath)),
+  /** Imports a checkpoint chosen in dialog:openCheckpoint into a new bundle, as a job of kind model. */
+  'models:import': method(pathRequest, jobStarted),
+  /** Downloads (or resumes) a catalogue model, as a job of kind model. */
+  'models:download': method(expectObject({ name: expectModelName }), jobStarted),
+  /** Removes a bundle folder of the models folder (never the default seeded model). */
+  'models:remove': method(expectObject({ name: expectModelName }), expectNothing),
   /** Cancels a running job; it ends with a job:done of status cancelled. */
   'job:cancel': method(jobRef, expectNothing),
   /** Projects opened and unsaved edits are the renderer's: main asks before quitting while a job runs. */

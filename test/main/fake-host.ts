@@ -5,8 +5,9 @@ import { addRecent, type StoredRecent } from '../../src/main/recent';
 import type { CoreHost } from '../../src/main/core-api';
 import { nodeJobTransport } from '../../src/main/jobs/node-transport';
 import type { EventName } from '../../src/shared/contract';
+import type { Catalog } from '../../src/core/model/manager';
 
-export type DialogKind = 'openVideo' | 'openProject' | 'openImage' | 'save';
+export type DialogKind = 'openVideo' | 'openProject' | 'openImage' | 'save' | 'openCheckpoint';
 
 export interface RecordedEvent {
   name: EventName;
@@ -23,6 +24,8 @@ export class ScriptedHost implements CoreHost<unknown> {
   private recentList: StoredRecent[] = [];
   private readonly listeners = new Set<(e: RecordedEvent) => void>();
   readonly jobTransport = nodeJobTransport();
+  /** The model catalogue the core API uses (default: the repository's). */
+  catalog?: () => Catalog;
 
   constructor(
     readonly modelsDir: string,
@@ -44,6 +47,7 @@ export class ScriptedHost implements CoreHost<unknown> {
     openVideo: () => this.next('openVideo'),
     openProject: () => this.next('openProject'),
     openImage: () => this.next('openImage'),
+    openCheckpoint: () => this.next('openCheckpoint'),
     save: (_e: unknown, kind: 'video' | 'project', defaultPath: string) => {
       this.saveRequests.push({ kind, defaultPath });
       return this.next('save');

@@ -1,19 +1,24 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AppInfo, ModelInfo, ModelSummary, StylecastApi } from '../../../shared/contract';
 import { errorMessage } from '../api';
 import type { Loadable } from '../start/loadable';
 import { Button } from '../ui/Button';
 import { formatBytes } from '../ui/format';
-import { ChipIcon, CubeIcon, RefreshIcon, TerminalIcon } from '../ui/icons';
+import { ConfirmDialog } from '../ui/ConfirmDialog';
+import { ChipIcon, CubeIcon, RefreshIcon, TerminalIcon, UploadIcon } from '../ui/icons';
+import { isActive } from '../ui/jobState';
 import { Modal } from '../ui/Modal';
 import { InlineNotice } from '../ui/Toast';
-import { CREATE_COMMAND, DOWNLOAD_COMMAND, IMPORT_COMMAND, POSE_METHOD_TEXT, POSE_UNIT_TEXT, REGION_METHOD_TEXT, groupAttributes, localisationLabel } from './modelView';
+import { useJob } from '../ui/useJob';
+import { CataloguePanel, ModelJobPanel, type ModelJobLabel } from './ModelJobs';
+import { CREATE_COMMAND, DOWNLOAD_COMMAND, IMPORT_COMMAND, POSE_METHOD_TEXT, POSE_UNIT_TEXT, REGION_METHOD_TEXT, bundleFolder, groupAttributes, localisationLabel } from './modelView';
+import './models.css';
 
 export interface ModelManagerProps {
   api: StylecastApi;
   info: Loadable<AppInfo>;
   models: Loadable<ModelSummary[]>;
-  /** Reads the bundle list again (after an import from the CLI). */
+  /** Reads the bundle list again (after an import, a download or a removal). */
   onRefresh(): void;
 }
 
@@ -40,10 +45,10 @@ function CommandLine({ command }: { command: string }) {
 
 function ImportHelp({ modelsDir, onClose }: { modelsDir: string | null; onClose(): void }) {
   return (
-    <Modal title="Import a checkpoint" onClose={onClose} width={620} footer={<Button variant="primary" onClick={onClose}>Close</Button>} data-testid="import-help">
+    <Modal title="Models from the command line" onClose={onClose} width={620} footer={<Button variant="primary" onClick={onClose}>Close</Button>} data-testid="import-help">
       <div className="prose">
         <p>
-          Importing is done from the command line for now: the studio does not have an import command of its own yet. Run one of these in a terminal in the Stylecast Studio folder, then press <strong>Refresh</strong> here.
+          The same import and download as in this view, from a terminal in the Stylecast Studio folder (for scripts, or a machine without the studio). Press <strong>Refresh</strong> here afterwards.
         </p>
         <h3>Import a StyleGAN2 checkpoint you have</h3>
         <p>Official StyleGAN2-ADA pickles (.pkl) and rosinality-style PyTorch files (.pt) are converted into a bundle and calibrated.</p>
@@ -165,6 +170,66 @@ export function ModelManager({ api, info, models, onRefresh }: ModelManagerProps
   const [selected, setSelected] = useState<string | null>(null);
   const [details, setDetails] = useState<Loadable<ModelInfo> | null>(null);
   const [importHelp, setImportHelp] = useState(false);
+  const job = useJob(api, 'model');
+  const [jobLabel, setJobLabel] = useState<ModelJobLabel | null>(null);
+  const [catalogVersion, setCatalogVersion] = useState(0);
+  const [protectedPaths, setProtectedPaths] = useState<string[]>([]);
+  const [removing, setRemoving] = useState<ModelSummary | null>(null);
+  const [removeError, setRemoveError] = useState<string | null>(null);
+  const busy = isActive(job.state);
+
+  // After a model job ends, the bundles and the catalogue are read again.
+  const ended = job.state.phase === 'done' || job.state.phase === 'failed' || job.state.phase === 'cancelled';
+  const refreshedFor = useRef<string | null>(null);
+  useEffect(() => {
+    if (!ended || !job.state.jobId || refreshedFor.current === job.state.jobId) return;
+    refreshedFor.current = job.state.jobId;
+    onRefresh();
+    setCatalogVersion((v) => v + 1);
+  }, [ended, job.state.jobId, onRefresh]);
+
+  useEffect(() => {
+    let live = true;
+    api.invoke('models:catalog').then(
+      (c) => live && setProtectedPaths(c.protectedPaths),
+      () => live && setProtectedPaths([])
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, catalogVersion]);
+
+  const startImport = async () => {
+    let path: string | null;
+    try {
+      path = await api.invoke('dialog:openCheckpoint');
+    } catch (e) {
+      setJobLabel({ kind: 'import', file: 'checkpoint' });
+      await job.start(() => Promise.reject(e));
+      return;
+    }
+    if (!path) return;
+    setJobLabel({ kind: 'import', file: path });
+    await job.start(() => api.invoke('models:import', { path: path! }));
+  };
+
+  const startDownload = (name: string) => {
+    setJobLabel({ kind: 'download', name });
+    void job.start(() => api.invoke('models:download', { name }));
+  };
+
+  const confirmRemove = async (m: ModelSummary) => {
+    setRemoving(null);
+    setRemoveError(null);
+    try {
+      await api.invoke('models:remove', { name: bundleFolder(m.path) });
+      if (selected === m.path) setSelected(null);
+    } catch (e) {
+      setRemoveError(errorMessage(e));
+    }
+    onRefresh();
+    setCatalogVersion((v) => v + 1);
+  };
   const list = models.state === 'ready' ? models.value : [];
   const current = selected && list.some((m) => m.path === selected) ? selected : (list[0]?.path ?? null);
 
@@ -223,11 +288,14 @@ export function ModelManager({ api, info, models, onRefresh }: ModelManagerProps
           ))}
         </ul>
         <footer className="models-list-footer">
-          <Button variant="secondary" icon={<TerminalIcon width={16} height={16} />} onClick={() => setImportHelp(true)} data-testid="models-import">
+          <Button variant="primary" icon={<UploadIcon width={16} height={16} />} onClick={() => void startImport()} disabled={busy} data-testid="models-import" title="Import a StyleGAN2 checkpoint (.pkl, .pt or .pth) into a new bundle">
             Import checkpoint…
           </Button>
           <Button variant="ghost" icon={<RefreshIcon width={16} height={16} />} onClick={onRefresh} data-testid="models-refresh">
             Refresh
+          </Button>
+          <Button variant="ghost" icon={<TerminalIcon width={16} height={16} />} onClick={() => setImportHelp(true)} data-testid="models-cli-help">
+            Command line…
           </Button>
         </footer>
       </aside>
@@ -249,6 +317,22 @@ export function ModelManager({ api, info, models, onRefresh }: ModelManagerProps
             </p>
           </div>
         </div>
+        {jobLabel && job.state.phase !== 'idle' && (
+          <ModelJobPanel
+            job={job}
+            label={jobLabel}
+            onDismiss={() => {
+              job.reset();
+              setJobLabel(null);
+            }}
+          />
+        )}
+        {removeError && (
+          <InlineNotice kind="error" data-testid="models-remove-error">
+            {removeError}
+          </InlineNotice>
+        )}
+        <CataloguePanel api={api} busy={busy} version={catalogVersion} onDownload={startDownload} />
         <div className="panel model-panel">
           {details === null ? (
             <p className="panel-message">Select a bundle to see its calibration.</p>
@@ -263,12 +347,28 @@ export function ModelManager({ api, info, models, onRefresh }: ModelManagerProps
               <header className="panel-header">
                 <h2>{details.value.name}</h2>
                 <span className="panel-header-detail mono">{details.value.id}</span>
+                {(() => {
+                  const m = list.find((x) => x.path === details.value.path);
+                  if (!m || protectedPaths.includes(m.path)) return null;
+                  return (
+                    <Button size="small" variant="ghost" className="model-remove" disabled={busy} onClick={() => setRemoving(m)} data-testid={`models-remove-${bundleFolder(m.path)}`}>
+                      Remove…
+                    </Button>
+                  );
+                })()}
               </header>
               <ModelDetails info={details.value} />
             </>
           )}
         </div>
       </section>
+      {removing && (
+        <ConfirmDialog title={`Remove ${removing.name}?`} confirmLabel="Remove" danger onConfirm={() => void confirmRemove(removing)} onCancel={() => setRemoving(null)}>
+          <p>
+            The bundle folder <code>{removing.path}</code> is deleted from the disk. Projects encoded with it cannot be edited or exported until it is imported again.
+          </p>
+        </ConfirmDialog>
+      )}
       {importHelp && <ImportHelp modelsDir={app?.modelsDir ?? null} onClose={() => setImportHelp(false)} />}
     </div>
   );

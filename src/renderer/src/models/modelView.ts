@@ -1,5 +1,6 @@
 // How the model manager groups and scales a bundle's calibrated channels.
-import { PARAM_GROUPS, type ModelInfo, type ParamGroup } from '../../../shared/contract';
+import { PARAM_GROUPS, fileName, type CatalogEntryInfo, type ModelInfo, type ParamGroup } from '../../../shared/contract';
+import { formatBytes } from '../ui/format';
 
 export const GROUP_LABELS: Record<ParamGroup, string> = {
   pose: 'Head pose',
@@ -58,3 +59,25 @@ export const REGION_METHOD_TEXT: Record<NonNullable<ModelInfo['regionMethod']>, 
 export const IMPORT_COMMAND = 'npx stylecast models import <checkpoint.pkl | checkpoint.pt>';
 export const DOWNLOAD_COMMAND = 'npx stylecast models download';
 export const CREATE_COMMAND = 'npx stylecast model create';
+
+/** What the catalogue says beside an entry's size: nothing, or how far a cut download got. */
+export function catalogStatus(e: Pick<CatalogEntryInfo, 'installed' | 'partial'>): string | null {
+  if (e.installed || !e.partial) return null;
+  const of = e.partial.bytes ? ` of ${formatBytes(e.partial.bytes)}` : '';
+  return `${formatBytes(e.partial.received)}${of} downloaded: Resume continues from there`;
+}
+
+export function jobTitle(label: { kind: 'import'; file: string } | { kind: 'download'; name: string }): string {
+  return label.kind === 'import' ? `Importing ${fileName(label.file)}` : `Downloading ${label.name}`;
+}
+
+/**
+ * A failed download's message names the file to fetch by other means and the CLI import;
+ * the studio adds how to do that here.
+ */
+export function offlineHint(message: string): string | null {
+  return /stylecast models import FILE/.test(message) ? 'In the studio: fetch the file by other means, then use Import checkpoint… and choose it.' : null;
+}
+
+/** The bundle folder name of a bundle path (what models:remove takes). */
+export const bundleFolder = (path: string): string => fileName(path);
