@@ -1,19 +1,12 @@
 // Import of LPIPS-VGG from the files users have: a torchvision VGG16 state dict (.pth)
 // and the LPIPS linear heads (.pth). The .pth files are read by the checkpoint reader
 // (a parser: nothing in the file is executed).
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { readStateDict } from '../model/import';
+import { sha256OfFile } from '../util/hash';
 import { PerceptualManifest, writePerceptualBundle } from './bundle';
 import { lpipsFromStateDicts } from './statedict';
 import { TAP_CONVS } from './vgg';
-
-async function fileSha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 export interface PerceptualImportReport {
   out: string;
@@ -31,8 +24,8 @@ export interface PerceptualImportReport {
 export async function importPerceptual(o: { vgg: string; lpips: string; out: string; name?: string }): Promise<PerceptualImportReport> {
   const [vsd, hsd] = [await readStateDict(o.vgg), await readStateDict(o.lpips)];
   const w = lpipsFromStateDicts(vsd, hsd, { vgg: o.vgg, lpips: o.lpips });
-  const vgg = { file: basename(o.vgg), sha256: await fileSha256(o.vgg) };
-  const lpips = { file: basename(o.lpips), sha256: await fileSha256(o.lpips) };
+  const vgg = { file: basename(o.vgg), sha256: await sha256OfFile(o.vgg) };
+  const lpips = { file: basename(o.lpips), sha256: await sha256OfFile(o.lpips) };
   const m: PerceptualManifest = writePerceptualBundle(o.out, w, o.name ?? 'lpips-vgg', { vgg, lpips, lpipsVersion: '0.1' });
   return { out: o.out, id: m.id, name: m.name, convChannels: m.convChannels, tapChannels: TAP_CONVS.map((i) => m.convChannels[i]!), parameters: m.weights.floats, vgg, lpips };
 }

@@ -1,19 +1,16 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { cancelledFrom } from '../util/cancel';
+import { isCancelled } from '../util/cancel';
+import { sha256OfFile } from '../util/hash';
 import { fsError } from './errors';
 
 /**
- * sha256 of a file as lowercase hex, streamed in 1 MiB chunks so a multi-gigabyte video
- * never sits in memory. An aborted `signal` stops it with a CancelledError.
+ * sha256 of a file as lowercase hex, streamed so a multi-gigabyte video never sits in
+ * memory. An aborted `signal` stops it with a CancelledError; read errors are ProjectErrors.
  */
 export async function hashFile(path: string, signal?: AbortSignal): Promise<string> {
-  const hash = createHash('sha256');
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) hash.update(chunk as Buffer);
+    return await sha256OfFile(path, signal);
   } catch (err) {
-    if (signal?.aborted) throw cancelledFrom(signal);
+    if (isCancelled(err)) throw err;
     throw fsError(err, path, 'hash');
   }
-  return hash.digest('hex');
 }

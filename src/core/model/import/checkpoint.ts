@@ -1,14 +1,14 @@
 // importCheckpoint: reads a StyleGAN2 checkpoint (NVlabs .pkl, rosinality .pt, or a state dict
 // with official names), checks every tensor against the architecture read from the file, and
 // writes a model bundle atomically.
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { Architecture, numWs, styleDim, tensorSpecs } from '../architecture';
 import { ModelBundle, writeBundle } from '../bundle';
 import { measureWAvg } from '../create';
 import type { Runtime } from '../../runtime';
 import { throwIfAborted } from '../../util/cancel';
+import { sha256OfFile } from '../../util/hash';
 import { mapAdaPickle } from './ada';
 import { CheckpointError } from './errors';
 import type { MappedModel } from './mapped';
@@ -48,19 +48,6 @@ export interface ImportReport {
   name: string;
   path: string;
   sourceSha256: string;
-}
-
-function sha256File(file: string, signal?: AbortSignal): Promise<string> {
-  return new Promise((res, rej) => {
-    const h = createHash('sha256');
-    const s = createReadStream(file);
-    s.on('data', (c) => {
-      if (signal?.aborted) s.destroy(new Error('aborted'));
-      else h.update(c);
-    });
-    s.on('error', (e) => (signal?.aborted ? rej(signal.reason ?? e) : rej(e)));
-    s.on('end', () => res(h.digest('hex')));
-  });
 }
 
 function detect(root: unknown, where: string, convClamp: number | null): MappedModel {
@@ -133,7 +120,7 @@ export async function importCheckpoint(file: string, outDir: string, opts: Impor
       tensors.set('mapping.w_avg', await measureWAvg(draft, rt, 1, 4096));
       throwIfAborted(opts.signal);
     }
-    const sourceSha256 = await sha256File(src, opts.signal);
+    const sourceSha256 = await sha256OfFile(src, opts.signal);
     throwIfAborted(opts.signal);
     const source = {
       kind: 'import',

@@ -3,12 +3,15 @@
 // so a cut (dropped connection, killed process) resumes with a Range request from where
 // it stopped. The finished file is checked against its size and SHA-256 and only then
 // renamed to DEST, so DEST never holds a partial or unverified file.
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { createWriteStream, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { basename } from 'node:path';
+
+export { sha256OfFile };
 import { cancelledFrom, throwIfAborted } from '../../util/cancel';
+import { sha256OfFile, updateHashFromFile } from '../../util/hash';
 
 export type DownloadErrorCode = 'OFFLINE' | 'HTTP' | 'CUT' | 'CHECKSUM' | 'SIZE' | 'BUSY';
 
@@ -116,18 +119,6 @@ function takeLock(dest: string): () => void {
   return () => rmSync(p, { force: true });
 }
 
-type Hash = ReturnType<typeof createHash>;
-
-async function hashFile(path: string, hash: Hash): Promise<void> {
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-}
-
-/** SHA-256 of a file, hex, streamed. */
-export async function sha256OfFile(path: string): Promise<string> {
-  const h = createHash('sha256');
-  await hashFile(path, h);
-  return h.digest('hex');
-}
 
 /** Parses "bytes START-END/TOTAL" (TOTAL may be '*'). */
 function contentRange(v: string | undefined): { start: number; total: number | null } | null {
@@ -320,7 +311,7 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
       attempts++;
       const offset = existsSync(part) ? statSync(part).size : 0;
       const hash = createHash('sha256');
-      if (offset > 0) await hashFile(part, hash);
+      if (offset > 0) await updateHashFromFile(hash, part);
       const m = readMeta(o.dest);
       let r: Attempt;
       try {
