@@ -151,7 +151,7 @@ describe('model manager over IPC', () => {
   }, 180_000);
 
   it('cancels a running download, keeps the part and lists it as partial', async () => {
-    rmSync(join(modelsDir, 'downloaded-32'), { recursive: true });
+    rmSync(join(modelsDir, 'downloaded-32'), { recursive: true, force: true });
     process.env.STYLECAST_MODEL_MIRROR = mirror.replace(/models$/, 'stall');
     const { jobId } = await call<{ jobId: string }>('models:download', { name: 'tiny-generator' });
     await new Promise<void>((resolve) => {

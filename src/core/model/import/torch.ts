@@ -334,6 +334,22 @@ class NumpyArray implements NumpyValue {
   }
 }
 
+/**
+ * The globals a checkpoint pickle may name, resolved through the allow-list, for a pickle
+ * that embeds no legacy torch.save bytes (exported for tests of the interpreter).
+ */
+export function checkpointGlobals(source: string): (module: string, name: string) => unknown {
+  return findGlobalIn(
+    allowList({
+      source,
+      loadFromBytes: () => {
+        throw new CheckpointError(`${source}: embedded torch.save bytes are not expected here`);
+      }
+    }),
+    source
+  );
+}
+
 function findGlobalIn(allowed: Map<string, unknown>, source: string): (module: string, name: string) => unknown {
   return (module, name) => {
     const key = `${module}.${name}`;

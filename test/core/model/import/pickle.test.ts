@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CheckpointError } from '../../../../src/core/model/import';
 import { unpickle } from '../../../../src/core/model/import/pickle';
+import { checkpointGlobals } from '../../../../src/core/model/import/torch';
 
 // pickle.dumps({'a': [1, 2.5, 'xé', -7, 2**70], 'b': (True, None, b'\x00\xff'), 'c': {3, 4}}, protocol=P)
 const PICKLES: Record<number, string> = {
@@ -11,12 +12,8 @@ const PICKLES: Record<number, string> = {
   5: '80059547000000000000007d94288c0161945d94284b014740040000000000008c0378c3a9944af9ffffff8a09000000000000000040658c016294884e430200ff9487948c0163948f94284b034b0490752e'
 };
 
-// The allow-list entries this value needs, as the torch reader defines them.
-const findGlobal = (module: string, name: string): unknown => {
-  if (module === '_codecs' && name === 'encode') return { pyName: '_codecs.encode', call: (a: readonly unknown[]) => Uint8Array.from(a[0] as string, (c) => c.charCodeAt(0)) };
-  if ((module === '__builtin__' || module === 'builtins') && name === 'set') return { pyName: 'set', call: (a: readonly unknown[]) => new Set(a[0] as unknown[]) };
-  throw new CheckpointError(`refused ${module}.${name}`);
-};
+// The torch reader's own allow-list (_codecs.encode for protocol-2 bytes, builtins.set).
+const findGlobal = checkpointGlobals('test');
 
 describe('unpickle', () => {
   for (const [proto, hex] of Object.entries(PICKLES)) {
@@ -35,6 +32,13 @@ describe('unpickle', () => {
       expect([...(m.get('c') as Set<number>)].sort()).toEqual([3, 4]);
     });
   }
+
+  it("refuses _codecs.encode with any codec but latin1", () => {
+    // pickle.dumps(codecs.encode('x', 'utf8')) by hand: GLOBAL _codecs encode, ('x', 'utf8'), REDUCE
+    // PROTO 2, GLOBAL '_codecs\nencode\n', BINUNICODE 'x', BINUNICODE 'utf8', TUPLE2, REDUCE, STOP
+    const hex = '8002' + '635f636f646563730a656e636f64650a' + '580100000078' + '580400000075746638' + '8652' + '2e';
+    expect(() => unpickle(Buffer.from(hex, 'hex'), { findGlobal, source: 't' })).toThrow(/only allowed for latin1/);
+  });
 
   it('refuses corrupt input with a reason and an offset', () => {
     expect(() => unpickle(Buffer.from('80027d', 'hex'), { findGlobal, source: 't' })).toThrow(/ends early.*offset 3/);
