@@ -8,6 +8,7 @@ import { broadcastW, truncate } from '../../core/model/stylegan2';
 import { Runtime } from '../../core/runtime';
 import { printJson, progress, UsageError } from '../errors';
 import { num } from '../options';
+import { writeFileAtomicSync } from '../../core/util/fs';
 
 /** A JSON file holding an array of numbers (nested arrays are flattened). */
 function readVector(file: string, flag: string): Float32Array {
@@ -22,12 +23,6 @@ function readVector(file: string, flag: string): Float32Array {
     throw new UsageError(`${flag} ${file}: expected a JSON array of finite numbers`);
   }
   return Float32Array.from(flat as number[]);
-}
-
-function writeAtomic(path: string, data: Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
 }
 
 /** 8-bit RGB as the official generate.py converts: x * 127.5 + 128, clamped to 0..255, truncated. */
@@ -74,13 +69,13 @@ export function registerGenerate(program: Command): void {
       if (psi !== 1) wplus = truncate(wplus, gen.net.wAvg, psi);
       const img = await gen.render(wplus, 1);
       const out = resolve(o.out);
-      writeAtomic(out, toPng(img, a.resolution));
+      writeFileAtomicSync(out, toPng(img, a.resolution));
       let raw: string | undefined;
       if (o.raw) {
         raw = resolve(o.raw);
         const le = Buffer.alloc(img.length * 4);
         for (let i = 0; i < img.length; i++) le.writeFloatLE(img[i]!, i * 4);
-        writeAtomic(raw, le);
+        writeFileAtomicSync(raw, le);
       }
       const summary = { model: bundle.manifest.name, id: bundle.manifest.id, resolution: a.resolution, numWs: nWs, truncation: psi, input: o.z ? 'z' : 'w', png: out, raw: raw ?? null, shape: [1, 3, a.resolution, a.resolution] };
       if (o.json) printJson(summary);

@@ -9,6 +9,7 @@ import { ModelError, numWs, styleLayers } from './architecture';
 import { ModelBundle, updateManifest } from './bundle';
 
 import { ATTRIBUTE_COUNT, POSE_NAMES } from '../params';
+import { writeFileAtomicSync } from '../util/fs';
 
 export { ATTRIBUTE_COUNT, PARAM_COUNT, POSE_NAMES } from '../params';
 
@@ -67,9 +68,7 @@ export const paramNames = (b: EditBasis): string[] => [...POSE_NAMES, ...b.meta.
 export function saveBasis(bundle: ModelBundle, basis: EditBasis): void {
   const bytes = new Uint8Array(basis.pose.buffer, basis.pose.byteOffset, basis.pose.byteLength);
   const file = 'basis.f32';
-  const tmp = join(bundle.dir, `${file}.tmp-${process.pid}`);
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, join(bundle.dir, file));
+  writeFileAtomicSync(join(bundle.dir, file), bytes);
   const meta: BasisMeta = { ...basis.meta, file, sha256: createHash('sha256').update(bytes).digest('hex') };
   updateManifest(bundle, { basis: meta });
 }

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Architecture, ModelError, tensorSpecs } from './architecture';
+import { writeFileAtomicSync } from '../util/fs';
 
 export const BUNDLE_FORMAT = 'stylecast-model';
 export const BUNDLE_VERSION = 1;
@@ -135,8 +136,7 @@ export function writeBundle(dir: string, name: string, arch: Architecture, tenso
 export function updateManifest(b: ModelBundle, patch: Partial<Manifest>): void {
   const m = { ...b.manifest, ...patch };
   const p = join(b.dir, 'manifest.json');
-  writeFileSync(`${p}.tmp`, JSON.stringify(m, null, 1));
-  renameSync(`${p}.tmp`, p);
+  writeFileAtomicSync(p, JSON.stringify(m, null, 1));
   b.manifest = m;
 }
 

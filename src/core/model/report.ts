@@ -15,6 +15,7 @@ import { EditBasis, PARAM_COUNT, POSE_NAMES, REGIONS, Region } from './basis';
 import { ModelBundle, tensor } from './bundle';
 import { regionMask } from './calibrate';
 import { landmarkRegionMasks } from './calibrate-landmarks';
+import { writeFileAtomicSync } from '../util/fs';
 
 // A 5x7 bitmap font: each glyph is 7 rows of 5 bits (bit 4 = leftmost pixel). Lower case draws as upper case.
 const GLYPHS: Record<string, number[]> = {
@@ -350,11 +351,8 @@ ${body}
 
 /** Writes the report's PNG and HTML atomically. */
 export function writeCalibrationReport(report: CalibrationReport, pngPath: string, htmlPath: string): void {
-  for (const [path, data] of [[pngPath, report.png], [htmlPath, report.html]] as const) {
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  }
+  writeFileAtomicSync(pngPath, report.png);
+  writeFileAtomicSync(htmlPath, report.html);
 }
 
 /** The HTML path beside a PNG path: report.png -> report.html. */

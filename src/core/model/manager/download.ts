@@ -12,6 +12,7 @@ import { basename } from 'node:path';
 export { sha256OfFile };
 import { cancelledFrom, throwIfAborted } from '../../util/cancel';
 import { sha256OfFile, updateHashFromFile } from '../../util/hash';
+import { writeFileAtomicSync } from '../../util/fs';
 
 export type DownloadErrorCode = 'OFFLINE' | 'HTTP' | 'CUT' | 'CHECKSUM' | 'SIZE' | 'BUSY';
 
@@ -82,8 +83,7 @@ function readMeta(dest: string): PartMeta | null {
 
 function writeMeta(dest: string, m: PartMeta): void {
   const p = metaPath(dest);
-  writeFileSync(`${p}.tmp`, JSON.stringify(m));
-  renameSync(`${p}.tmp`, p);
+  writeFileAtomicSync(p, JSON.stringify(m));
 }
 
 export function removePartial(dest: string): void {
