@@ -239,7 +239,9 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer }: E
     setSelectedKeys(new Set());
     setRange(null);
   }, { enabled: on, preventDefault: false });
-  useShortcut('mod+e', () => onExport(serializeTimeline(doc)), { enabled: on });
+  // The button and the shortcut both put the latest edits on disk before the dialog opens.
+  const exportNow = () => void save.flush().finally(() => onExport(serializeTimeline(doc)));
+  useShortcut('mod+e', exportNow, { enabled: on });
 
   const onTrackClick = (track: number, how: 'only' | 'toggle' | 'extend') =>
     setSelectedTracks((sel) => {
@@ -321,7 +323,7 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer }: E
           <Button variant="secondary" size="small" icon={<PuppetIcon />} onClick={onPuppeteer} data-testid="open-puppeteer">
             Puppeteer…
           </Button>
-          <Button variant="primary" size="small" icon={<ExportIcon />} shortcut="mod+e" onClick={() => void save.flush().finally(() => onExport(serializeTimeline(doc)))} data-testid="open-export">
+          <Button variant="primary" size="small" icon={<ExportIcon />} shortcut="mod+e" onClick={exportNow} data-testid="open-export">
             Export…
           </Button>
         </div>

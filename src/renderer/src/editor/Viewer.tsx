@@ -21,14 +21,15 @@ interface RenderKey {
 
 export function Viewer({ api, project, frame, params, mode, onMode }: { api: StylecastApi; project: ProjectSummary; frame: number; params: Float32Array | null; mode: ViewerMode; onMode(m: ViewerMode): void }) {
   const size = Math.min(project.model.resolution, 512);
-  const renderKey: RenderKey | null = params ? { frame, params: Array.from(params) } : null;
+  // Only what the mode shows is requested: no decoding of hidden source frames during playback.
+  const renderKey: RenderKey | null = params && mode !== 'source' ? { frame, params: Array.from(params) } : null;
   const render = useLatestRequest<RenderKey, ImageResult>(
     renderKey,
     useCallback((k: RenderKey) => `${k.frame}:${k.params.join(',')}`, []),
     useCallback((k: RenderKey) => api.invoke('render:frame', { project: project.path, frame: k.frame, params: k.params, size }), [api, project.path, size])
   );
   const source = useLatestRequest<number, ImageResult>(
-    params ? frame : null,
+    params && mode !== 'render' ? frame : null,
     useCallback((f: number) => String(f), []),
     useCallback((f: number) => api.invoke('render:source', { project: project.path, frame: f, size }), [api, project.path, size])
   );
