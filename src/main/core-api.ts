@@ -283,8 +283,19 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
     'recent:list': () => withMissing(host.recent.list()),
 
     'recent:add': async ({ path }) => {
+      // Only what the user already showed main: opened or written here, or on the stored list
+      // (the start screen and the Open Recent menu offer those). A drop comes through
+      // file:openDropped first. Any other path the page names is refused, not granted.
+      const p = resolve(path);
+      const known = grants.canRead(p) || grants.isProject(p) || host.recent.list().some((r) => resolve(r.path) === p);
+      if (!known) throw new PathNotAllowedError(`Stylecast opens only files you chose: open ${p} with File > Open or drop it on the window.`);
+      await grantOpened(p);
+      return withMissing(host.recent.add(p));
+    },
+
+    'file:openDropped': async ({ path }) => {
       await grantOpened(path);
-      return withMissing(host.recent.add(path));
+      return resolve(path);
     },
 
     'shell:showItem': async ({ path }) => {

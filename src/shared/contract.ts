@@ -385,8 +385,16 @@ export const invokeContract = {
   'dialog:openVideo': method(expectNothing, expectNullable(expectAbsolutePath)),
   'dialog:openProject': method(expectNothing, expectNullable(expectAbsolutePath)),
   'recent:list': method(expectNothing, expectArray(recentProject, MAX_RECENT_PROJECTS)),
-  /** Puts a file at the top of the recent list; returns the new list. */
+  /**
+   * Puts a file the user opened (through a dialog, a drop or the recent list) at the top of
+   * the recent list; returns the new list. Main refuses a path it was not shown by the user.
+   */
   'recent:add': method(pathRequest, expectArray(recentProject, MAX_RECENT_PROJECTS)),
+  /**
+   * A file dropped on the window: lets main read it and answers its path. Only preload calls
+   * this, with the path Electron gives for the dropped File, so the page cannot name one.
+   */
+  'file:openDropped': method(pathRequest, expectAbsolutePath),
   /** A portrait image for puppeteering; null when cancelled. */
   'dialog:openImage': method(expectNothing, expectNullable(expectAbsolutePath)),
   /** The native save dialog for an export (kind video) or a new project folder (kind project). */
@@ -456,6 +464,12 @@ export const INVOKE_NAMES = Object.keys(invokeContract) as InvokeName[];
 export const EVENT_NAMES = Object.keys(eventContract) as EventName[];
 
 export const isInvokeName = (name: unknown): name is InvokeName => typeof name === 'string' && Object.hasOwn(invokeContract, name);
+
+/** Methods only preload calls, each behind its own function; `invoke` refuses them. */
+export const PRELOAD_ONLY_METHODS = ['file:openDropped'] as const satisfies readonly InvokeName[];
+export type PageInvokeName = Exclude<InvokeName, (typeof PRELOAD_ONLY_METHODS)[number]>;
+export const isPageInvokeName = (name: unknown): name is PageInvokeName =>
+  isInvokeName(name) && !(PRELOAD_ONLY_METHODS as readonly string[]).includes(name);
 export const isEventName = (name: unknown): name is EventName => typeof name === 'string' && Object.hasOwn(eventContract, name);
 
 export function validateRequest<N extends InvokeName>(name: N, payload: unknown): InvokeRequest<N> {
@@ -472,9 +486,13 @@ export function validateEvent<E extends EventName>(name: E, payload: unknown): E
 
 /** What preload exposes on `window.stylecast`. */
 export interface StylecastApi {
-  invoke<N extends InvokeName>(name: N, ...args: InvokeArgs<N>): Promise<InvokeResponse<N>>;
+  invoke<N extends PageInvokeName>(name: N, ...args: InvokeArgs<N>): Promise<InvokeResponse<N>>;
   /** Subscribes to a main-process event; returns the unsubscribe function. */
   on<E extends EventName>(name: E, listener: (payload: EventPayload<E>) => void): () => void;
-  /** The file-system path of a dropped File (File.path is gone in sandboxed renderers). */
-  pathForFile(file: File): string;
+  /**
+   * Opens a File dropped on the window: main may read it from then on. Answers its path, or
+   * null when the File has no place on disk (dragged from another app). File.path is gone in
+   * sandboxed renderers, and the page cannot name a path here: preload asks Electron for it.
+   */
+  openDroppedFile(file: File): Promise<string | null>;
 }

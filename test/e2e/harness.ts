@@ -40,7 +40,7 @@ export interface Studio {
   close(): Promise<void>;
 }
 
-/** The shim the preload script is in the app: window.stylecast, exactly the contract's three functions. */
+/** The shim the preload script is in the app: window.stylecast, exactly the contract's three functions (invoke, on, openDroppedFile). */
 function preloadShim(): void {
   type Listener = (payload: unknown) => void;
   // globalThis is the page's window (this file is type-checked without the DOM library).
@@ -57,7 +57,9 @@ function preloadShim(): void {
     }
   };
   const api = {
-    invoke: (name: string, ...args: unknown[]) => invokeBinding(name, args),
+    invoke: (name: string, ...args: unknown[]) =>
+      // As preload: the preload-only method is reached through openDroppedFile alone.
+      name === 'file:openDropped' ? Promise.reject(new Error(`"${name}" is not a Stylecast API method`)) : invokeBinding(name, args),
     on(name: string, listener: Listener) {
       if (typeof listener !== 'function') throw new Error(`stylecast.on("${name}"): the listener must be a function`);
       const set = listeners.get(name) ?? new Set<Listener>();
@@ -65,7 +67,11 @@ function preloadShim(): void {
       listeners.set(name, set);
       return () => void set.delete(listener);
     },
-    pathForFile: (file: File) => (w.__stylecastFilePaths as Record<string, string> | undefined)?.[file.name] ?? ''
+    // Electron's webUtils.getPathForFile stands in as the paths the test dropped, by name.
+    openDroppedFile: async (file: File) => {
+      const path = (w.__stylecastFilePaths as Record<string, string> | undefined)?.[file.name] ?? '';
+      return path ? invokeBinding('file:openDropped', [{ path }]) : null;
+    }
   };
   Object.defineProperty(globalThis, 'stylecast', { value: Object.freeze(api), enumerable: true });
 }

@@ -316,8 +316,27 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     expect(await call('dialog:openProject')).toBe(projectDir);
     await call('window:setUnsavedChanges', { unsaved: true });
     expect(host.unsaved).toBe(true);
-    await expect(call('recent:add', { path: notProject })).rejects.toThrow(/Stylecast opens videos and \.stylecast projects/);
+    await expect(call('recent:add', { path: notProject })).rejects.toThrow(/opens only files you chose/);
     const recent = await call<{ path: string; kind: string }[]>('recent:add', { path: projectDir });
     expect(recent[0]).toMatchObject({ path: projectDir, kind: 'project' });
+  });
+
+  it('grants reads only for what the user showed: a dialog, a drop, or the stored recent list', async () => {
+    const dropped = clip('lp_d10.mp4');
+    const stored = clip('lp_d3.mp4');
+    // The page naming a path is not the user opening it: refused, and still unreadable.
+    await expect(call('recent:add', { path: dropped })).rejects.toThrow(/opens only files you chose: open .*lp_d10\.mp4 with File > Open or drop it/);
+    await expect(call('video:probe', { path: dropped })).rejects.toThrow(/cannot read .*lp_d10\.mp4/);
+    // Preload's drop call (its path comes from Electron's webUtils, not the page) grants it.
+    expect(await call('file:openDropped', { path: dropped })).toBe(dropped);
+    expect((await call<{ frames: number }>('video:probe', { path: dropped })).frames).toBeGreaterThan(0);
+    expect((await call<{ path: string }[]>('recent:add', { path: dropped }))[0]!.path).toBe(dropped);
+    await expect(call('file:openDropped', { path: join(tmp, 'no-such.mp4') })).rejects.toThrow(/does not exist/);
+    // An entry saved on the recent list in an earlier session opens from the list.
+    await expect(call('video:probe', { path: stored })).rejects.toThrow(/cannot read/);
+    host.recent.add(stored);
+    host.recent.add(dropped);
+    expect((await call<{ path: string }[]>('recent:add', { path: stored }))[0]!.path).toBe(stored);
+    expect((await call<{ frames: number }>('video:probe', { path: stored })).frames).toBeGreaterThan(0);
   });
 });

@@ -23,7 +23,7 @@ vi.mock('electron', () => ({
       ipc.listeners.set(channel, (ipc.listeners.get(channel) ?? []).filter((l) => l !== listener));
     }
   },
-  webUtils: { getPathForFile: (file: { name: string }) => `/dropped/${file.name}` }
+  webUtils: { getPathForFile: (file: { name: string }) => (file.name ? `/dropped/${file.name}` : '') }
 }));
 
 let api: StylecastApi;
@@ -33,9 +33,9 @@ beforeAll(async () => {
 });
 
 describe('preload', () => {
-  it('exposes one object with invoke, on and pathForFile, nothing else', () => {
+  it('exposes one object with invoke, on and openDroppedFile, nothing else', () => {
     expect([...ipc.exposed.keys()]).toEqual(['stylecast']);
-    expect(Object.keys(api).sort()).toEqual(['invoke', 'on', 'pathForFile']);
+    expect(Object.keys(api).sort()).toEqual(['invoke', 'on', 'openDroppedFile']);
   });
 
   it('forwards a contract method to its channel', async () => {
@@ -63,7 +63,13 @@ describe('preload', () => {
     expect(ipc.listeners.get('job:progress')).toEqual([]);
   });
 
-  it('resolves dropped files through webUtils', () => {
-    expect(api.pathForFile({ name: 'talk.mov' } as File)).toBe('/dropped/talk.mov');
+  it('opens a dropped file with the path Electron gives, and the page cannot name one', async () => {
+    ipc.invoked.length = 0;
+    await expect(api.openDroppedFile({ name: 'talk.mov' } as File)).resolves.toBe('answer');
+    // A File the page made itself has no path: nothing is sent.
+    await expect(api.openDroppedFile({ name: '' } as File)).resolves.toBeNull();
+    const raw = api as unknown as { invoke(name: string, ...args: unknown[]): Promise<unknown> };
+    await expect(raw.invoke('file:openDropped', { path: '/etc/passwd' })).rejects.toThrow('"file:openDropped" is not a Stylecast API method');
+    expect(ipc.invoked).toEqual([['file:openDropped', { path: '/dropped/talk.mov' }]]);
   });
 });

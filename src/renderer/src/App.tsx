@@ -93,7 +93,7 @@ export function App({ api }: { api: StylecastApi }) {
 
   const remember = useCallback(
     async (path: string) => {
-      // recent:add also lets main read what the user opened (drops and recent items have no dialog).
+      // Main accepts only paths the user showed it (a dialog, a drop, the stored recent list).
       const list = await api.invoke('recent:add', { path });
       setRecent(list);
       setRecentError(null);
@@ -171,9 +171,13 @@ export function App({ api }: { api: StylecastApi }) {
     (files: File[]) => {
       if (files.length > 1) return say('error', `${files.length} files were dropped: drop one video or project at a time.`);
       const file = files[0]!;
-      const path = api.pathForFile(file);
-      if (!path) return say('error', `The location of “${file.name}” is unknown (it may come from another app, not from disk). Save it to a folder first, then open it.`);
-      openPath(path);
+      void api.openDroppedFile(file).then(
+        (path) => {
+          if (!path) return say('error', `The location of “${file.name}” is unknown (it may come from another app, not from disk). Save it to a folder first, then open it.`);
+          openPath(path);
+        },
+        (e: unknown) => say('error', errorMessage(e))
+      );
     },
     [api, openPath, say]
   );
