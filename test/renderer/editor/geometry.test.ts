@@ -3,6 +3,7 @@ import type { ParamGroup } from '../../../src/shared/contract';
 import {
   GROUP_HEIGHT,
   ROW_HEIGHT,
+  backingStoreResize,
   fitValueRange,
   formatTimecode,
   frameToX,
@@ -117,5 +118,22 @@ describe('rows and hit-testing', () => {
     expect(nearestWithin(pts, 12, 11, 8)!.id).toBe('a');
     expect(nearestWithin(pts, 40, 40, 8)).toBeNull();
     expect(rectBetween({ x: 30, y: 5 }, { x: 10, y: 25 })).toEqual({ x: 10, y: 5, w: 20, h: 20 });
+  });
+});
+
+describe('canvas backing store', () => {
+  it('sizes the store in whole device pixels for the CSS size and pixel ratio', () => {
+    expect(backingStoreResize({ width: 300, height: 150 }, 800, 240, 1)).toEqual({ width: 800, height: 240 });
+    expect(backingStoreResize({ width: 800, height: 240 }, 800, 240, 2)).toEqual({ width: 1600, height: 480 });
+    // Fractional CSS sizes and ratios round to the nearest device pixel.
+    expect(backingStoreResize({ width: 0, height: 0 }, 640.4, 200.5, 1.25)).toEqual({ width: 801, height: 251 });
+  });
+
+  it('keeps a store that already has that size (a redraw that would only clear and reallocate it)', () => {
+    expect(backingStoreResize({ width: 1600, height: 480 }, 800, 240, 2)).toBeNull();
+    expect(backingStoreResize({ width: 801, height: 251 }, 640.4, 200.5, 1.25)).toBeNull();
+    // A CSS size change under a pixel still rounds to the same store.
+    expect(backingStoreResize({ width: 800, height: 240 }, 800.3, 239.8, 1)).toBeNull();
+    expect(backingStoreResize({ width: 800, height: 240 }, 800, 241, 1)).toEqual({ width: 800, height: 241 });
   });
 });

@@ -17,6 +17,7 @@ import {
   type TimelineDoc
 } from '../../../core/timeline';
 import {
+  backingStoreResize,
   fitValueRange,
   frameToX,
   layoutRows,
@@ -39,7 +40,7 @@ import {
   type ValueView
 } from './geometry';
 import type { DocControls } from './hooks';
-import { useElementSize } from './hooks';
+import { useDevicePixelRatio, useElementSize } from './hooks';
 import { GROUP_LABELS, GROUP_ORDER, formatValue, trackColor, type TrackInfo } from './tracks';
 
 export type TimelineMode = 'dope' | 'graph';
@@ -54,6 +55,23 @@ const HIT_RADIUS = 8;
 const DRAG_THRESHOLD = 3;
 
 const css = (name: string, fallback: string) => (typeof document === 'undefined' ? fallback : getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback);
+
+type Colors = Record<'bg' | 'panel' | 'raised' | 'border' | 'text' | 'faint' | 'accent' | 'warning', string>;
+let colorCache: Colors | null = null;
+/** The theme colours the canvas draws with, read from the stylesheet once: getComputedStyle forces a style recalculation, and the variables are fixed in :root. */
+function timelineColors(): Colors {
+  colorCache ??= {
+    bg: css('--bg-deep', '#0f1012'),
+    panel: css('--panel', '#1a1c20'),
+    raised: css('--panel-raised', '#202227'),
+    border: css('--border', '#2a2d33'),
+    text: css('--text-muted', '#a0a6b0'),
+    faint: css('--text-faint', '#6f7580'),
+    accent: css('--accent', '#4d8dff'),
+    warning: css('--warning', '#e8b04b')
+  };
+  return colorCache;
+}
 
 export interface TimelineProps {
   doc: TimelineDoc;
@@ -98,6 +116,7 @@ export function Timeline(p: TimelineProps) {
   const frames = ctx.frames;
   const [collapsed, setCollapsed] = useState<ReadonlySet<ParamGroup>>(new Set());
   const [wrapRef, size] = useElementSize<HTMLDivElement>();
+  const dpr = useDevicePixelRatio();
   const canvas = useRef<HTMLCanvasElement>(null);
   const list = useRef<HTMLDivElement>(null);
   const [scrollY, setScrollY] = useState(0);
@@ -107,7 +126,8 @@ export function Timeline(p: TimelineProps) {
 
   const groups = useMemo(() => tracks.map((t) => t.group), [tracks]);
   const rows = useMemo(() => layoutRows(groups, GROUP_ORDER, collapsed), [groups, collapsed]);
-  const time: TimeView = { start: span.start, end: span.end, x0: 12, width: Math.max(10, size.width - 24) };
+  // Views are memoised so that the drawing effect below sees a new one only when it changed.
+  const time: TimeView = useMemo(() => ({ start: span.start, end: span.end, x0: 12, width: Math.max(10, size.width - 24) }), [span.start, span.end, size.width]);
   const shown = mode === 'graph' ? (selectedTracks.length ? selectedTracks : [0]) : [];
 
   // Edited and encoded values of the graph's tracks over the visible frames.
@@ -124,7 +144,7 @@ export function Timeline(p: TimelineProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [mode, doc, ctx, f0, f1, selectedTracks.join(','), tracks.length]);
   const fitted = useMemo(() => fitValueRange(series.flatMap((s) => [s.edited, s.encoded]), 0.12), [series]);
-  const liveValues: ValueView = { ...fitted, y0: RULER_HEIGHT + 10, height: Math.max(10, size.height - RULER_HEIGHT - 20) };
+  const liveValues: ValueView = useMemo(() => ({ ...fitted, y0: RULER_HEIGHT + 10, height: Math.max(10, size.height - RULER_HEIGHT - 20) }), [fitted, size.height]);
   const d = drag.current;
   const values = d && (d.kind === 'move' || d.kind === 'handle') && d.values ? d.values : liveValues;
 
@@ -178,35 +198,38 @@ export function Timeline(p: TimelineProps) {
   useEffect(() => {
     const el = canvas.current;
     if (!el || size.width === 0) return;
-    const dpr = window.devicePixelRatio || 1;
-    el.width = Math.round(size.width * dpr);
-    el.height = Math.round(size.height * dpr);
+    const resize = backingStoreResize(el, size.width, size.height, dpr);
+    if (resize) {
+      el.width = resize.width;
+      el.height = resize.height;
+    }
     const g = el.getContext('2d');
     if (!g) return;
+    // A kept backing store keeps its pixels and context state: clear it, and draw inside
+    // save/restore so every redraw starts from the defaults a fresh canvas has.
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const colors = {
-      bg: css('--bg-deep', '#0f1012'),
-      panel: css('--panel', '#1a1c20'),
-      raised: css('--panel-raised', '#202227'),
-      border: css('--border', '#2a2d33'),
-      text: css('--text-muted', '#a0a6b0'),
-      faint: css('--text-faint', '#6f7580'),
-      accent: css('--accent', '#4d8dff'),
-      warning: css('--warning', '#e8b04b')
-    };
-    g.fillStyle = colors.bg;
-    g.fillRect(0, 0, size.width, size.height);
-    g.font = '11px system-ui, sans-serif';
+    g.clearRect(0, 0, size.width, size.height);
+    g.save();
+    try {
+      const colors = timelineColors();
+      g.fillStyle = colors.bg;
+      g.fillRect(0, 0, size.width, size.height);
+      g.font = '11px system-ui, sans-serif';
 
-    if (mode === 'dope') drawDope(g, colors);
-    else drawGraph(g, colors);
-    drawOverlay(g, colors);
+      if (mode === 'dope') drawDope(g, colors);
+      else drawGraph(g, colors);
+      drawOverlay(g, colors);
+    } finally {
+      g.restore();
+    }
 
     const sel = keyPoints().find((k) => selectedKeys.has(k.id));
     el.dataset.selectedKey = sel ? `${sel.x.toFixed(1)},${sel.y.toFixed(1)}` : '';
-  });
-
-  type Colors = Record<'bg' | 'panel' | 'raised' | 'border' | 'text' | 'faint' | 'accent' | 'warning', string>;
+    // Everything the draw functions below read: time, values and rows are memoised views of
+    // span, size, series and collapsed groups; the graph's tracks come from mode and selectedTracks;
+    // dragTick stands for the box being dragged (drag.current).
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [size.width, size.height, dpr, mode, doc, ctx, tracks, fps, time, values, rows, scrollY, series, selectedKeys, selectedTracks, p.editable, range, playhead, dragTick]);
 
   function drawDope(g: CanvasRenderingContext2D, c: Colors) {
     for (const r of rows) {

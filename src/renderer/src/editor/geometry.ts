@@ -211,3 +211,21 @@ export interface Rect {
 export function rectBetween(a: Point, b: Point): Rect {
   return { x: Math.min(a.x, b.x), y: Math.min(a.y, b.y), w: Math.abs(a.x - b.x), h: Math.abs(a.y - b.y) };
 }
+
+// ---- canvas backing store ---------------------------------------------------
+
+export interface PixelSize {
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * The backing store a canvas needs to show `width` x `height` CSS pixels sharply at `dpr`
+ * device pixels per CSS pixel, or null when `current` already is that size. Assigning a
+ * canvas's width or height clears and reallocates it even to the same value, so a redraw
+ * resizes only when this says so.
+ */
+export function backingStoreResize(current: PixelSize, width: number, height: number, dpr: number): PixelSize | null {
+  const next = { width: Math.round(width * dpr), height: Math.round(height * dpr) };
+  return next.width === current.width && next.height === current.height ? null : next;
+}

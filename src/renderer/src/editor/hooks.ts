@@ -219,3 +219,22 @@ export function useElementSize<T extends HTMLElement>(): [RefCallback<T>, { widt
   }, []);
   return [ref, size];
 }
+
+/** window.devicePixelRatio, kept current when the window moves to a screen of another density or the page zoom changes. */
+export function useDevicePixelRatio(): number {
+  const [dpr, setDpr] = useState(() => window.devicePixelRatio || 1);
+  useEffect(() => {
+    // A resolution query matches only the current ratio, so it fires once on a change and is then replaced.
+    let query: MediaQueryList | null = null;
+    const watch = () => {
+      const now = window.devicePixelRatio || 1;
+      setDpr(now);
+      query?.removeEventListener('change', watch);
+      query = window.matchMedia(`(resolution: ${now}dppx)`);
+      query.addEventListener('change', watch);
+    };
+    watch();
+    return () => query?.removeEventListener('change', watch);
+  }, []);
+  return dpr;
+}
