@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { bundleFolder, catalogStatus, jobTitle, offlineHint } from '../../src/renderer/src/models/modelView';
+import { bundleFolder, catalogStatus, jobTitle, loadCatalog, offlineHint } from '../../src/renderer/src/models/modelView';
+import type { Loadable } from '../../src/renderer/src/start/loadable';
 import { idleJob, jobReducer } from '../../src/renderer/src/ui/jobState';
-import { validateEvent, validateRequest } from '../../src/shared/contract';
+import { validateEvent, validateRequest, type ModelCatalog, type StylecastApi } from '../../src/shared/contract';
+
+/** An api whose every invoke answers `answer` (or fails with it), recording the method names asked for. */
+function countingApi(answer: () => Promise<unknown>): { api: Pick<StylecastApi, 'invoke'>; calls: string[] } {
+  const calls: string[] = [];
+  const api = { invoke: (name: string) => (calls.push(name), answer()) } as unknown as Pick<StylecastApi, 'invoke'>;
+  return { api, calls };
+}
 
 describe('model manager jobs in the view', () => {
   it('says how far a cut download got, and nothing for installed or untouched entries', () => {
@@ -30,6 +38,31 @@ describe('model manager jobs in the view', () => {
     expect(s).toMatchObject({ phase: 'done', path: '/m/x' });
     // Another kind's events do not move it.
     expect(jobReducer(idleJob('export'), { type: 'progress', progress }).progress).toBeNull();
+  });
+
+  it('reads the catalogue with one models:catalog call per refresh, shared by the panel and the protected paths', async () => {
+    const catalog: ModelCatalog = {
+      entries: [{ name: 'lpips-vgg.v0.1', kind: 'perceptual-heads', purpose: 'p', licence: 'BSD', url: 'https://x/y.pth', bytes: 6000, installed: false, partial: null }],
+      protectedPaths: ['/m/models/seeded-64']
+    };
+    const { api, calls } = countingApi(() => Promise.resolve(catalog));
+    const seen: Loadable<ModelCatalog>[] = [];
+    loadCatalog(api, (c) => seen.push(c), String);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls).toEqual(['models:catalog']);
+    expect(seen).toEqual([{ state: 'ready', value: catalog }]);
+
+    // A failure is the panel's error, worded by the caller; a cancelled read delivers nothing.
+    const failing = countingApi(() => Promise.reject(new Error('catalogue.json is damaged')));
+    const errors: Loadable<ModelCatalog>[] = [];
+    loadCatalog(failing.api, (c) => errors.push(c), (e) => `read failed: ${(e as Error).message}`);
+    const late: Loadable<ModelCatalog>[] = [];
+    loadCatalog(api, (c) => late.push(c), String)();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(failing.calls).toEqual(['models:catalog']);
+    expect(errors).toEqual([{ state: 'error', message: 'read failed: catalogue.json is damaged' }]);
+    expect(late).toEqual([]);
+    expect(calls).toEqual(['models:catalog', 'models:catalog']);
   });
 
   it('accepts only plain model names in requests', () => {

@@ -1,8 +1,7 @@
 // Import, download and the catalogue in the model manager: one model job at a time,
 // tracked through job:progress / job:done of kind 'model' (useJob).
-import { useCallback, useEffect, useState } from 'react';
-import type { ModelCatalog, StylecastApi } from '../../../shared/contract';
-import { errorMessage } from '../api';
+import type { ModelCatalog } from '../../../shared/contract';
+import type { Loadable } from '../start/loadable';
 import { Button } from '../ui/Button';
 import { formatBytes } from '../ui/format';
 import { CancelJobButton, JobProgressBar } from '../ui/JobStatus';
@@ -49,31 +48,16 @@ export function ModelJobPanel({ job, label, onDismiss }: { job: JobControls; lab
 
 /** The catalogue: what can be downloaded, with its size, licence and whether it is here. */
 export function CataloguePanel({
-  api,
+  catalog,
   busy,
-  version,
   onDownload
 }: {
-  api: StylecastApi;
+  /** Read by the model manager (loadCatalog), which also needs its protected paths. */
+  catalog: Loadable<ModelCatalog>;
   /** A model job runs: downloads wait for it. */
   busy: boolean;
-  /** Changes when the models folder may have changed (reloads the catalogue). */
-  version: number;
   onDownload(name: string): void;
 }) {
-  const [catalog, setCatalog] = useState<{ state: 'loading' } | { state: 'ready'; value: ModelCatalog } | { state: 'error'; message: string }>({ state: 'loading' });
-  const load = useCallback(() => {
-    let live = true;
-    api.invoke('models:catalog').then(
-      (value) => live && setCatalog({ state: 'ready', value }),
-      (e: unknown) => live && setCatalog({ state: 'error', message: errorMessage(e) })
-    );
-    return () => {
-      live = false;
-    };
-  }, [api]);
-  useEffect(() => load(), [load, version]);
-
   return (
     <div className="panel model-catalogue" aria-labelledby="catalogue-title">
       <header className="panel-header">

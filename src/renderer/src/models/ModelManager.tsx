@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { AppInfo, ModelInfo, ModelSummary, StylecastApi } from '../../../shared/contract';
+import type { AppInfo, ModelCatalog, ModelInfo, ModelSummary, StylecastApi } from '../../../shared/contract';
 import { errorMessage } from '../api';
 import type { Loadable } from '../start/loadable';
 import { Button } from '../ui/Button';
@@ -11,7 +11,7 @@ import { Modal } from '../ui/Modal';
 import { InlineNotice } from '../ui/Toast';
 import { useJob } from '../ui/useJob';
 import { CataloguePanel, ModelJobPanel, type ModelJobLabel } from './ModelJobs';
-import { CREATE_COMMAND, DOWNLOAD_COMMAND, IMPORT_COMMAND, POSE_METHOD_TEXT, POSE_UNIT_TEXT, REGION_METHOD_TEXT, bundleFolder, groupAttributes, localisationLabel } from './modelView';
+import { CREATE_COMMAND, DOWNLOAD_COMMAND, IMPORT_COMMAND, POSE_METHOD_TEXT, POSE_UNIT_TEXT, REGION_METHOD_TEXT, bundleFolder, groupAttributes, loadCatalog, localisationLabel } from './modelView';
 import './models.css';
 
 export interface ModelManagerProps {
@@ -173,7 +173,8 @@ export function ModelManager({ api, info, models, onRefresh }: ModelManagerProps
   const job = useJob(api, 'model');
   const [jobLabel, setJobLabel] = useState<ModelJobLabel | null>(null);
   const [catalogVersion, setCatalogVersion] = useState(0);
-  const [protectedPaths, setProtectedPaths] = useState<string[]>([]);
+  const [catalog, setCatalog] = useState<Loadable<ModelCatalog>>({ state: 'loading' });
+  const protectedPaths = catalog.state === 'ready' ? catalog.value.protectedPaths : [];
   const [removing, setRemoving] = useState<ModelSummary | null>(null);
   const [removeError, setRemoveError] = useState<string | null>(null);
   const busy = isActive(job.state);
@@ -188,16 +189,8 @@ export function ModelManager({ api, info, models, onRefresh }: ModelManagerProps
     setCatalogVersion((v) => v + 1);
   }, [ended, job.state.jobId, onRefresh]);
 
-  useEffect(() => {
-    let live = true;
-    api.invoke('models:catalog').then(
-      (c) => live && setProtectedPaths(c.protectedPaths),
-      () => live && setProtectedPaths([])
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, catalogVersion]);
+  // One read per refresh serves both the catalogue panel and the Remove buttons.
+  useEffect(() => loadCatalog(api, setCatalog, errorMessage), [api, catalogVersion]);
 
   const startImport = async () => {
     let path: string | null;
@@ -332,7 +325,7 @@ export function ModelManager({ api, info, models, onRefresh }: ModelManagerProps
             {removeError}
           </InlineNotice>
         )}
-        <CataloguePanel api={api} busy={busy} version={catalogVersion} onDownload={startDownload} />
+        <CataloguePanel catalog={catalog} busy={busy} onDownload={startDownload} />
         <div className="panel model-panel">
           {details === null ? (
             <p className="panel-message">Select a bundle to see its calibration.</p>

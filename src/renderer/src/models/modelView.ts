@@ -1,5 +1,6 @@
 // How the model manager groups and scales a bundle's calibrated channels.
-import { PARAM_GROUPS, fileName, type CatalogEntryInfo, type ModelInfo, type ParamGroup } from '../../../shared/contract';
+import { PARAM_GROUPS, fileName, type CatalogEntryInfo, type ModelCatalog, type ModelInfo, type ParamGroup, type StylecastApi } from '../../../shared/contract';
+import type { Loadable } from '../start/loadable';
 import { formatBytes } from '../ui/format';
 
 export const GROUP_LABELS: Record<ParamGroup, string> = {
@@ -81,3 +82,21 @@ export function offlineHint(message: string): string | null {
 
 /** The bundle folder name of a bundle path (what models:remove takes). */
 export const bundleFolder = (path: string): string => fileName(path);
+
+/**
+ * Reads the catalogue with one models:catalog call and hands the result to `set`: the
+ * catalogue panel's entries and the bundles Remove is hidden for both come from it.
+ * `describe` words a failure (the view passes errorMessage; this module stays free of the
+ * window API so that tests type-check it). Returns the effect cleanup, after which a late
+ * answer is dropped.
+ */
+export function loadCatalog(api: Pick<StylecastApi, 'invoke'>, set: (catalog: Loadable<ModelCatalog>) => void, describe: (error: unknown) => string): () => void {
+  let live = true;
+  api.invoke('models:catalog').then(
+    (value) => live && set({ state: 'ready', value }),
+    (e: unknown) => live && set({ state: 'error', message: describe(e) })
+  );
+  return () => {
+    live = false;
+  };
+}
