@@ -82,6 +82,7 @@ export class Graph {
   readonly initializers: Initializer[] = [];
   private readonly values: Value[] = [];
   private readonly initById = new Map<number, Initializer>();
+  private readonly sharedWeights = new WeakMap<object, Map<string, Value>>();
   private readonly names = new Set<string>();
   private readonly scalarCache = new Map<number, Value>();
   /** Initializers whose data was baked into derived constants: they must stay constant. */
@@ -140,6 +141,28 @@ export class Graph {
     const init: Initializer = { value: v, name: this.uniqueName(name), data };
     this.initializers.push(init);
     this.initById.set(v.id, init);
+    return v;
+  }
+
+  /**
+   * The initializer `name` of `owner` (a network whose weights this graph uses), created from
+   * `data()` the first time it is asked for in this graph and shared after that, so that
+   * several uses of one network (per-frame branches, two images through one loss network)
+   * read one copy of its weights.
+   */
+  sharedWeight(owner: object, name: string, data: () => Float32Array, shape: Shape): Value {
+    let m = this.sharedWeights.get(owner);
+    if (!m) {
+      m = new Map();
+      this.sharedWeights.set(owner, m);
+    }
+    let v = m.get(name);
+    if (!v) {
+      v = this.weight(name, data(), shape);
+      m.set(name, v);
+    } else if (v.shape.length !== shape.length || v.shape.some((d, i) => d !== shape[i])) {
+      throw new GraphError(`shared weight "${name}" is ${shapeStr(v.shape)}, asked for as ${shapeStr(shape)}`);
+    }
     return v;
   }
 

@@ -98,22 +98,9 @@ export class StyleGan2 {
     this.styleDim = styleDim(this.arch);
   }
 
-  /** Weights already placed in a graph, so per-frame branches share them. */
-  private readonly placed = new WeakMap<Graph, Map<string, Value>>();
-
-  /** The graph's initializer for `name`, created once per graph from `data()`. */
+  /** The graph's initializer for `name`, created once per graph from `data()` (per-frame branches share it). */
   private w(g: Graph, name: string, data: () => Float32Array, shape: number[]): Value {
-    let m = this.placed.get(g);
-    if (!m) {
-      m = new Map();
-      this.placed.set(g, m);
-    }
-    let v = m.get(name);
-    if (!v) {
-      v = g.weight(name, data(), shape);
-      m.set(name, v);
-    }
-    return v;
+    return g.sharedWeight(this, name, data, shape);
   }
 
   /** The first resolution whose activations at this batch size exceed SPLIT_BYTES (Infinity: none). */

@@ -16,15 +16,7 @@ export const LPIPS_MAX_SIDE = 256;
  */
 const NORM_FLOOR = 1e-20;
 
-interface GraphWeights {
-  convs: { w: Value; b: Value }[];
-  lins: Value[];
-  shift: Value;
-  scale: Value;
-}
-
 export class LpipsVgg {
-  private readonly perGraph = new WeakMap<Graph, GraphWeights>();
   readonly widths: number[];
 
   /** `id` identifies the weights (the bundle id): it keys the graph caches of callers. */
@@ -34,21 +26,17 @@ export class LpipsVgg {
   }
 
   /** The weights as initializers of `g`, created once per graph. */
-  private on(g: Graph): GraphWeights {
-    let gw = this.perGraph.get(g);
-    if (!gw) {
-      gw = {
-        convs: this.weights.convs.map((c, i) => ({
-          w: g.weight(`lpips.features.${VGG16_CONVS[i]!.index}.weight`, c.weight, c.shape),
-          b: g.weight(`lpips.features.${VGG16_CONVS[i]!.index}.bias`, c.bias, [1, c.shape[0], 1, 1])
-        })),
-        lins: this.weights.lins.map((l, k) => g.weight(`lpips.lin${k}.weight`, l, [1, l.length, 1, 1])),
-        shift: g.weight('lpips.shift', Float32Array.from(LPIPS_SHIFT), [1, 3, 1, 1]),
-        scale: g.weight('lpips.scale', Float32Array.from(LPIPS_SCALE), [1, 3, 1, 1])
-      };
-      this.perGraph.set(g, gw);
-    }
-    return gw;
+  private on(g: Graph): { convs: { w: Value; b: Value }[]; lins: Value[]; shift: Value; scale: Value } {
+    const w = (name: string, data: () => Float32Array, shape: number[]): Value => g.sharedWeight(this, name, data, shape);
+    return {
+      convs: this.weights.convs.map((c, i) => ({
+        w: w(`lpips.features.${VGG16_CONVS[i]!.index}.weight`, () => c.weight, c.shape),
+        b: w(`lpips.features.${VGG16_CONVS[i]!.index}.bias`, () => c.bias, [1, c.shape[0], 1, 1])
+      })),
+      lins: this.weights.lins.map((l, k) => w(`lpips.lin${k}.weight`, () => l, [1, l.length, 1, 1])),
+      shift: w('lpips.shift', () => Float32Array.from(LPIPS_SHIFT), [1, 3, 1, 1]),
+      scale: w('lpips.scale', () => Float32Array.from(LPIPS_SCALE), [1, 3, 1, 1])
+    };
   }
 
   /** The five taps relu1_2 .. relu5_3 of x (already scaled). */

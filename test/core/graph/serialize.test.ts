@@ -22,6 +22,24 @@ describe('ONNX serialisation', () => {
     expect(m.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('shares a network\'s weight within one graph: one initializer however often it is asked for', () => {
+    const g = new Graph();
+    const net = {};
+    let made = 0;
+    const data = () => (made++, Float32Array.from([1, 2, 3, 4]));
+    const x = g.input('x', [1, 2]);
+    const a = g.matmul(x, g.sharedWeight(net, 'w', data, [2, 2]));
+    const b = g.matmul(a, g.sharedWeight(net, 'w', data, [2, 2]));
+    expect(made).toBe(1);
+    expect(() => g.sharedWeight(net, 'w', data, [4, 1])).toThrow('shared weight "w" is [2, 2], asked for as [4, 1]');
+    // Another graph gets its own copy.
+    const h = new Graph();
+    h.sharedWeight(net, 'w', data, [2, 2]);
+    expect(made).toBe(2);
+    const model = onnx.ModelProto.decode(serialize(g, [{ name: 'y', value: b }]).bytes);
+    expect(model.graph!.initializer!.map((i) => i.name)).toEqual(['w']);
+  });
+
   it('can expose a weight as an input for fine-tuning', async () => {
     const g = new Graph();
     const x = g.input('x', [1, 2]);
