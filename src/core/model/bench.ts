@@ -20,7 +20,22 @@ export interface BenchRow {
   forwardMsPerFrame: number;
   vjpMsPerFrame: number;
   vjpOverForward: number;
+  /**
+   * Median processor time (user + system, all threads of this process) of one run, per
+   * frame. Unlike wall time it does not count time the process waited for the machine,
+   * so on a shared machine it is the steadier measure of what a batch costs.
+   */
+  forwardCpuMsPerFrame: number;
+  vjpCpuMsPerFrame: number;
+  /** Per-frame wall time of this batch size over batch 1's, from the same interleaved runs (batch 1: 1). */
+  forwardVsBatch1: number | null;
+  vjpVsBatch1: number | null;
   runs: number;
+}
+
+interface Timing {
+  wallMs: number;
+  cpuMs: number;
 }
 
 function median(xs: number[]): number {
@@ -49,20 +64,24 @@ type Feeds = Parameters<Runtime['run']>[1];
  * so load from other processes that comes and goes falls on all of them alike and the
  * ratios between them stay meaningful on a shared machine.
  */
-async function timeInterleaved(rt: Runtime, jobs: { model: SerializedModel; feeds: Feeds }[], runs: number): Promise<number[]> {
+async function timeInterleaved(rt: Runtime, jobs: { model: SerializedModel; feeds: Feeds }[], runs: number): Promise<Timing[]> {
   for (const j of jobs) {
     await rt.run(j.model, j.feeds);
     await rt.run(j.model, j.feeds);
   }
-  const times = jobs.map(() => [] as number[]);
+  const wall = jobs.map(() => [] as number[]);
+  const cpu = jobs.map(() => [] as number[]);
   for (let i = 0; i < runs; i++) {
     for (const [k, j] of jobs.entries()) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await rt.run(j.model, j.feeds);
-      times[k]!.push(performance.now() - t0);
+      wall[k]!.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu[k]!.push((c.user + c.system) / 1000);
     }
   }
-  return times.map(median);
+  return jobs.map((_, k) => ({ wallMs: median(wall[k]!), cpuMs: median(cpu[k]!) }));
 }
 
 /** Forward and VJP timings of one network at each batch size; batch sizes are timed interleaved. */
@@ -75,19 +94,25 @@ export async function benchModel(rt: Runtime, name: string, net: StyleGan2, batc
     return { batch, graphs: synthesisGraphs(net, batch), s, ct: { data: rng.normals(numel(ctDims)), dims: ctDims } };
   });
   // One kind of graph at a time, so that at most one session per batch size is held.
-  const forwardMs = await timeInterleaved(rt, setups.map((x) => ({ model: x.graphs.forward, feeds: { s: x.s } })), runs);
+  const fwd = await timeInterleaved(rt, setups.map((x) => ({ model: x.graphs.forward, feeds: { s: x.s } })), runs);
   await rt.release();
-  const vjpMs = await timeInterleaved(rt, setups.map((x) => ({ model: x.graphs.vjp, feeds: { s: x.s, cotangent: x.ct } })), runs);
+  const vjp = await timeInterleaved(rt, setups.map((x) => ({ model: x.graphs.vjp, feeds: { s: x.s, cotangent: x.ct } })), runs);
   await rt.release();
+  const one = batches.indexOf(1);
+  const vsBatch1 = (t: Timing[], k: number): number | null => (one < 0 ? null : t[k]!.wallMs / batches[k]! / t[one]!.wallMs);
   return setups.map(({ batch }, k) => ({
     model: name,
     resolution: res,
     batch,
-    forwardMs: forwardMs[k]!,
-    vjpMs: vjpMs[k]!,
-    forwardMsPerFrame: forwardMs[k]! / batch,
-    vjpMsPerFrame: vjpMs[k]! / batch,
-    vjpOverForward: vjpMs[k]! / forwardMs[k]!,
+    forwardMs: fwd[k]!.wallMs,
+    vjpMs: vjp[k]!.wallMs,
+    forwardMsPerFrame: fwd[k]!.wallMs / batch,
+    vjpMsPerFrame: vjp[k]!.wallMs / batch,
+    vjpOverForward: vjp[k]!.wallMs / fwd[k]!.wallMs,
+    forwardCpuMsPerFrame: fwd[k]!.cpuMs / batch,
+    vjpCpuMsPerFrame: vjp[k]!.cpuMs / batch,
+    forwardVsBatch1: vsBatch1(fwd, k),
+    vjpVsBatch1: vsBatch1(vjp, k),
     runs
   }));
 }
