@@ -3,6 +3,6 @@ export { LPIPS_MAX_SIDE, LPIPS_MIN_SIDE, LpipsVgg, lpipsInput, lpipsInputSide, l
 export { PERCEPTUAL_FORMAT, PERCEPTUAL_VERSION, loadPerceptualBundle, writePerceptualBundle, type PerceptualBundle, type PerceptualManifest } from './bundle';
 export { DEFAULT_PERCEPTUAL_NAME, findPerceptualBundle, perceptualCandidates } from './find';
 export { PerceptualError, TAP_CONVS, VGG16_CONVS, tapWidths, validateWeights, type LpipsVggWeights } from './vgg';
-export { importPerceptual, type PerceptualImportReport } from './import';
+export { importPerceptual, type PerceptualImportOptions, type PerceptualImportReport } from './import';
 export { lpipsFromStateDicts, type StateDict } from './statedict';
 export { lpipsDistances } from './metric';

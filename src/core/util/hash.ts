@@ -19,3 +19,15 @@ export async function sha256OfFile(path: string, signal?: AbortSignal): Promise<
   await updateHashFromFile(hash, path, signal);
   return hash.digest('hex');
 }
+
+/**
+ * The SHA-256 of a file whose digest the caller may already hold: `known` when given (the
+ * caller computed it from these very bytes, as a download does while writing them), else
+ * the file is read and hashed. A `known` that is not in sha256OfFile's form (64 lowercase
+ * hex digits: not empty, not a prefix) is refused rather than recorded.
+ */
+export async function sha256OfFileUnlessKnown(path: string, known: string | undefined, signal?: AbortSignal): Promise<string> {
+  if (known === undefined) return sha256OfFile(path, signal);
+  if (!/^[0-9a-f]{64}$/.test(known)) throw new Error(`the SHA-256 given for ${path} ("${known}") is not 64 lowercase hex digits; leave it out to hash the file`);
+  return known;
+}

@@ -8,7 +8,7 @@ import { ModelBundle, writeBundle } from '../bundle';
 import { measureWAvg } from '../create';
 import type { Runtime } from '../../runtime';
 import { throwIfAborted } from '../../util/cancel';
-import { sha256OfFile } from '../../util/hash';
+import { sha256OfFileUnlessKnown } from '../../util/hash';
 import { mapAdaPickle } from './ada';
 import { CheckpointError } from './errors';
 import type { MappedModel } from './mapped';
@@ -24,6 +24,13 @@ export interface ImportOptions {
   runtime?: Runtime;
   /** conv_clamp for plain state dicts with official names, which do not record it (default none). */
   convClamp?: number | null;
+  /**
+   * The file's SHA-256, only where the caller computed it from these same bytes just before
+   * (downloadModel: the download hashed the bytes as it wrote them): recorded as the
+   * source digest instead of reading the whole checkpoint again. Never a digest taken from a
+   * catalogue, a manifest or the user. One not in sha256OfFile's form is refused.
+   */
+  knownSha256?: string;
 }
 
 export interface ImportReport {
@@ -120,7 +127,7 @@ export async function importCheckpoint(file: string, outDir: string, opts: Impor
       tensors.set('mapping.w_avg', await measureWAvg(draft, rt, 1, 4096));
       throwIfAborted(opts.signal);
     }
-    const sourceSha256 = await sha256OfFile(src, opts.signal);
+    const sourceSha256 = await sha256OfFileUnlessKnown(src, opts.knownSha256, opts.signal);
     throwIfAborted(opts.signal);
     const source = {
       kind: 'import',

@@ -138,10 +138,10 @@ export interface DownloadOutcome {
   perceptual?: unknown;
 }
 
-/** buildPerceptualBundle after storing `file`; a failure names the file and keeps it. */
-async function buildPerceptual(root: string, catalog: Catalog, file: string, onLog?: (msg: string) => void): Promise<unknown> {
+/** buildPerceptualBundle after storing `file` (whose digest is `sha256` where just computed); a failure names the file and keeps it. */
+async function buildPerceptual(root: string, catalog: Catalog, file: string, onLog?: (msg: string) => void, sha256?: string): Promise<unknown> {
   try {
-    return await buildPerceptualBundle(root, catalog, onLog);
+    return await buildPerceptualBundle(root, catalog, onLog, sha256 === undefined ? undefined : { file, sha256 });
   } catch (err) {
     throw new ManagerError('IMPORT', `stored ${file}, but building the LPIPS-VGG bundle from it failed: ${(err as Error).message}`);
   }
@@ -190,13 +190,15 @@ export async function downloadModel(name: string, o: DownloadModelOptions): Prom
   }
   if (e.kind !== 'generator') {
     o.onLog?.(`stored ${e.name} at ${dest}`);
-    const perceptual = await buildPerceptual(root, catalog, dest, o.onLog);
+    // The download hashed the bytes as it wrote them (and checked the catalogue's digest where
+    // there is one): the import records that digest instead of reading the file again.
+    const perceptual = await buildPerceptual(root, catalog, dest, o.onLog, got.sha256);
     return { ...base, path: dest, bytes: got.bytes, sha256: got.sha256, resumedFrom: got.resumedFrom, alreadyInstalled: false, ...(perceptual ? { perceptual } : {}) };
   }
   o.onLog?.(`importing ${dest} into ${installed}`);
   let report: unknown;
   try {
-    report = await importCheckpoint(dest, installed, { name: e.bundle!, ...(o.signal ? { signal: o.signal } : {}), ...(o.onLog ? { onProgress: o.onLog } : {}) });
+    report = await importCheckpoint(dest, installed, { name: e.bundle!, knownSha256: got.sha256, ...(o.signal ? { signal: o.signal } : {}), ...(o.onLog ? { onProgress: o.onLog } : {}) });
   } catch (err) {
     throw new ManagerError('IMPORT', `downloaded ${e.name} to ${dest}, but importing it failed: ${(err as Error).message}`);
   }
@@ -214,8 +216,9 @@ async function importCheckpoint(...args: Parameters<typeof import('../import/ind
  * Once both the VGG16 backbone and the LPIPS heads are stored, builds the LPIPS-VGG
  * perceptual bundle from them at perceptual/lpips-vgg, where the encoder looks for it
  * (src/core/perceptual/find.ts). Returns the importer's report, or null while one is missing.
+ * `known`: the digest of a file the caller just hashed (importPerceptual's option).
  */
-export async function buildPerceptualBundle(modelsDir: string, catalog: Catalog, onLog?: (msg: string) => void): Promise<unknown> {
+export async function buildPerceptualBundle(modelsDir: string, catalog: Catalog, onLog?: (msg: string) => void, known?: { file: string; sha256: string }): Promise<unknown> {
   const dir = perceptualDir(resolve(modelsDir));
   const stored = (kind: CatalogEntry['kind']) => catalog.entries.filter((e) => e.kind === kind).map((e) => join(dir, e.file)).find((f) => existsSync(f));
   const vgg = stored('perceptual-backbone');
@@ -224,7 +227,7 @@ export async function buildPerceptualBundle(modelsDir: string, catalog: Catalog,
   const { importPerceptual, DEFAULT_PERCEPTUAL_NAME } = await import('../../perceptual/index');
   const out = join(dir, DEFAULT_PERCEPTUAL_NAME);
   onLog?.(`building the LPIPS-VGG bundle ${out} from ${basename(vgg)} and ${basename(lpips)}`);
-  return importPerceptual({ vgg, lpips, out, name: DEFAULT_PERCEPTUAL_NAME });
+  return importPerceptual({ vgg, lpips, out, name: DEFAULT_PERCEPTUAL_NAME, ...(known ? { known } : {}) });
 }
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;

@@ -2,14 +2,23 @@
 // local server and imported into a bundle, files imported by hand, and the perceptual pair
 // (VGG16 + LPIPS heads) turned into the LPIPS-VGG bundle once both are stored.
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadBundle } from '../../../../src/core/model/bundle';
+import { importCheckpoint } from '../../../../src/core/model/import';
 import { type Catalog, type CatalogEntry, ManagerError, downloadModel, downloadsDir, importModelFile, listModels, perceptualDir } from '../../../../src/core/model/manager';
+import { importPerceptual } from '../../../../src/core/perceptual';
 import { repoRoot, tempDir } from '../../../helpers';
+
+// Hashing a file streams it (core/util/hash); counting those streams shows which files an import reads again.
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  return { ...actual, createReadStream: vi.fn(actual.createReadStream) };
+});
+const streamsOf = (file: string) => vi.mocked(createReadStream).mock.calls.filter(([p]) => p === file).length;
 
 const tmp = tempDir('install');
 const fixtures = join(repoRoot, 'test', 'fixtures');
@@ -79,6 +88,38 @@ describe('installing generators', () => {
     expect(again.alreadyInstalled).toBe(true);
   });
 
+  it('records the digest its download computed and does not read the checkpoint again to import it', async () => {
+    const modelsDir = join(tmp, 'gen-digest');
+    const dest = join(downloadsDir(modelsDir), 'ffhq.pkl');
+    vi.mocked(createReadStream).mockClear();
+    const r = await downloadModel('ada-test', { modelsDir, catalog, mirror: base, keepFile: true });
+    expect(readFileSync(dest)).toEqual(files['ffhq.pkl']);
+    expect(streamsOf(dest)).toBe(0);
+    expect(r.import).toMatchObject({ sourceSha256: sha(ada) });
+    expect(loadBundle(r.path).manifest.source).toMatchObject({ file: 'ffhq.pkl', sha256: sha(ada) });
+  });
+
+  it('imports with a digest the caller computed as given, and refuses one that is not a SHA-256', async () => {
+    const out = join(tmp, 'given', 'ada');
+    // Taken as given, so callers pass only a digest they computed from these bytes themselves.
+    const given = createHash('sha256').update('computed by the caller').digest('hex');
+    vi.mocked(createReadStream).mockClear();
+    const r = await importCheckpoint(ada, out, { knownSha256: given });
+    expect(streamsOf(ada)).toBe(0);
+    expect(r.sourceSha256).toBe(given);
+    expect(loadBundle(out).manifest.source).toMatchObject({ sha256: given });
+    // Empty (an already-installed outcome's digest) or a catalogue prefix is never recorded.
+    for (const bad of ['', sha(ada).slice(0, 16)]) {
+      const dir = join(tmp, 'given', `bad-${bad.length}`);
+      await expect(importCheckpoint(ada, dir, { knownSha256: bad })).rejects.toThrow(`the SHA-256 given for ${ada} ("${bad}") is not 64 lowercase hex digits`);
+      expect(existsSync(dir)).toBe(false);
+    }
+    // Without it the file is hashed, as before.
+    const hashed = await importCheckpoint(ada, join(tmp, 'given', 'hashed'));
+    expect(hashed.sourceSha256).toBe(sha(ada));
+    expect(streamsOf(ada)).toBe(1);
+  });
+
   it('keeps the download and says how to retry when the checkpoint does not import', async () => {
     const err = await downloadModel('broken-test', { modelsDir, catalog, mirror: base }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ManagerError);
@@ -125,5 +166,31 @@ describe('installing the perceptual weights', () => {
     expect(l.perceptualBundle).toBe(join(perceptualDir(modelsDir), 'lpips-vgg'));
     expect(existsSync(join(l.perceptualBundle!, 'manifest.json'))).toBe(true);
     expect(l.perceptual.map((p) => p.name)).toEqual(['vgg-test', 'heads-test']);
+  });
+
+  it('builds the bundle from a download without reading the downloaded file again; the other file is hashed', async () => {
+    const modelsDir = join(tmp, 'perc-digest');
+    await importModelFile(headsTiny, { modelsDir, catalog });
+    const heads = join(perceptualDir(modelsDir), 'lpips-heads-tiny.pth');
+    const vgg = join(perceptualDir(modelsDir), 'vgg16-tiny.pth');
+    vi.mocked(createReadStream).mockClear();
+    const r = await downloadModel('vgg-test', { modelsDir, catalog, mirror: base });
+    expect(r.path).toBe(vgg);
+    expect(streamsOf(vgg)).toBe(0);
+    expect(streamsOf(heads)).toBe(1);
+    expect(r.perceptual).toMatchObject({ vgg: { file: 'vgg16-tiny.pth', sha256: sha(vggTiny) }, lpips: { file: 'lpips-heads-tiny.pth', sha256: sha(headsTiny) } });
+  });
+
+  it('uses a known digest only for the file at that path', async () => {
+    const out = join(tmp, 'perc-known');
+    // Same file name in another folder: not the file the digest was computed from.
+    const elsewhere = { file: join(tmp, 'elsewhere', 'vgg16-tiny.pth'), sha256: '0'.repeat(64) };
+    vi.mocked(createReadStream).mockClear();
+    const r = await importPerceptual({ vgg: vggTiny, lpips: headsTiny, out: join(out, 'a'), known: elsewhere });
+    expect([r.vgg.sha256, r.lpips.sha256]).toEqual([sha(vggTiny), sha(headsTiny)]);
+    expect([streamsOf(vggTiny), streamsOf(headsTiny)]).toEqual([1, 1]);
+    const k = await importPerceptual({ vgg: vggTiny, lpips: headsTiny, out: join(out, 'b'), known: { file: headsTiny, sha256: sha(headsTiny) } });
+    expect([k.vgg.sha256, k.lpips.sha256]).toEqual([sha(vggTiny), sha(headsTiny)]);
+    expect([streamsOf(vggTiny), streamsOf(headsTiny)]).toEqual([2, 1]);
   });
 });
