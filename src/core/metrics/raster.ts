@@ -82,6 +82,19 @@ export class Raster {
     for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) this.blend(xx, yy, color, alpha);
   }
 
+  /** Copy a w x h image of interleaved 8-bit RGB with its top-left corner at (x, y), clipped to the raster. */
+  putRgb(rgb: Uint8Array, w: number, h: number, x: number, y: number): void {
+    if (rgb.length !== w * h * 3) throw new RangeError(`Raster.putRgb: ${rgb.length} bytes for a ${w}x${h} RGB image`);
+    const ax = Math.round(x);
+    const ay = Math.round(y);
+    const u0 = Math.max(0, -ax);
+    const u1 = Math.min(w, this.width - ax);
+    if (u1 <= u0) return;
+    for (let v = Math.max(0, -ay); v < Math.min(h, this.height - ay); v++) {
+      this.data.set(rgb.subarray((v * w + u0) * 3, (v * w + u1) * 3), ((ay + v) * this.width + ax + u0) * 3);
+    }
+  }
+
   /** A crisp 1-pixel horizontal line on pixel row y from column x0 to x1 inclusive. */
   hline(x0: number, x1: number, y: number, color: Rgb, alpha = 1): void {
     this.fillRect(Math.min(x0, x1), y, Math.abs(x1 - x0) + 1, 1, color, alpha);
