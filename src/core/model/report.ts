@@ -3,10 +3,10 @@
 // renders of the neutral latent (w_avg in every W+ row) with that parameter at -u, 0 and +u
 // units, then a heat map of the change between -u and +u with the calibration region
 // outlined. Renders go through FrameRenderer, so the units are exactly the editor's.
-import { renameSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { PNG } from 'pngjs';
 import type { FaceNetsLike } from '../face/pipeline';
+import { FONT_LINE_HEIGHT } from '../metrics/font';
+import { Raster, measureText, type Rgb } from '../metrics/raster';
 import { FrameRenderer, renderSizes } from '../render/render';
 import type { Runtime } from '../runtime';
 import { throwIfAborted } from '../util/cancel';
@@ -17,82 +17,10 @@ import { regionMask } from './calibrate';
 import { landmarkRegionMasks } from './calibrate-landmarks';
 import { writeFileAtomicSync } from '../util/fs';
 
-// A 5x7 bitmap font: each glyph is 7 rows of 5 bits (bit 4 = leftmost pixel). Lower case draws as upper case.
-const GLYPHS: Record<string, number[]> = {
-  '0': [0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e], '1': [0x04, 0x0c, 0x04, 0x04, 0x04, 0x04, 0x0e],
-  '2': [0x0e, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1f], '3': [0x1f, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0e],
-  '4': [0x02, 0x06, 0x0a, 0x12, 0x1f, 0x02, 0x02], '5': [0x1f, 0x10, 0x1e, 0x01, 0x01, 0x11, 0x0e],
-  '6': [0x06, 0x08, 0x10, 0x1e, 0x11, 0x11, 0x0e], '7': [0x1f, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08],
-  '8': [0x0e, 0x11, 0x11, 0x0e, 0x11, 0x11, 0x0e], '9': [0x0e, 0x11, 0x11, 0x0f, 0x01, 0x02, 0x0c],
-  A: [0x0e, 0x11, 0x11, 0x11, 0x1f, 0x11, 0x11], B: [0x1e, 0x11, 0x11, 0x1e, 0x11, 0x11, 0x1e],
-  C: [0x0e, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0e], D: [0x1c, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1c],
-  E: [0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x1f], F: [0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x10],
-  G: [0x0e, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0f], H: [0x11, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11],
-  I: [0x0e, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e], J: [0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0c],
-  K: [0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11], L: [0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1f],
-  M: [0x11, 0x1b, 0x15, 0x15, 0x11, 0x11, 0x11], N: [0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11],
-  O: [0x0e, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e], P: [0x1e, 0x11, 0x11, 0x1e, 0x10, 0x10, 0x10],
-  Q: [0x0e, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0d], R: [0x1e, 0x11, 0x11, 0x1e, 0x14, 0x12, 0x11],
-  S: [0x0f, 0x10, 0x10, 0x0e, 0x01, 0x01, 0x1e], T: [0x1f, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04],
-  U: [0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e], V: [0x11, 0x11, 0x11, 0x11, 0x11, 0x0a, 0x04],
-  W: [0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0a], X: [0x11, 0x11, 0x0a, 0x04, 0x0a, 0x11, 0x11],
-  Y: [0x11, 0x11, 0x11, 0x0a, 0x04, 0x04, 0x04], Z: [0x1f, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1f],
-  ' ': [0, 0, 0, 0, 0, 0, 0], '.': [0, 0, 0, 0, 0, 0x0c, 0x0c], ',': [0, 0, 0, 0, 0x0c, 0x04, 0x08],
-  ':': [0, 0x0c, 0x0c, 0, 0x0c, 0x0c, 0], '-': [0, 0, 0, 0x1f, 0, 0, 0], '+': [0, 0x04, 0x04, 0x1f, 0x04, 0x04, 0],
-  '/': [0, 0x01, 0x02, 0x04, 0x08, 0x10, 0], '(': [0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02],
-  ')': [0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08], '[': [0x0e, 0x08, 0x08, 0x08, 0x08, 0x08, 0x0e],
-  ']': [0x0e, 0x02, 0x02, 0x02, 0x02, 0x02, 0x0e], '#': [0x0a, 0x0a, 0x1f, 0x0a, 0x1f, 0x0a, 0x0a],
-  '%': [0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03], '=': [0, 0, 0x1f, 0, 0x1f, 0, 0], _: [0, 0, 0, 0, 0, 0, 0x1f],
-  '|': [0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04], "'": [0x0c, 0x04, 0x08, 0, 0, 0, 0],
-  '<': [0x02, 0x04, 0x08, 0x10, 0x08, 0x04, 0x02], '>': [0x08, 0x04, 0x02, 0x01, 0x02, 0x04, 0x08],
-  ';': [0, 0x0c, 0x0c, 0, 0x0c, 0x04, 0x08], '?': [0x0e, 0x11, 0x01, 0x02, 0x04, 0, 0x04], '!': [0x04, 0x04, 0x04, 0x04, 0, 0, 0x04], '*': [0, 0x04, 0x15, 0x0e, 0x15, 0x04, 0]
-};
-export const GLYPH_W = 5;
-export const GLYPH_H = 7;
-const ADVANCE = 6;
-const LINE = 9;
-
-type Rgb = readonly [number, number, number];
-
-class Canvas {
-  readonly data: Uint8Array;
-  constructor(
-    readonly width: number,
-    readonly height: number,
-    bg: Rgb
-  ) {
-    this.data = new Uint8Array(width * height * 4);
-    for (let i = 0; i < width * height; i++) this.data.set([bg[0], bg[1], bg[2], 255], i * 4);
-  }
-  set(x: number, y: number, c: Rgb): void {
-    if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
-    this.data.set(c, (y * this.width + x) * 4);
-  }
-  /** Interleaved RGB bytes of a size x size image at (x0, y0). */
-  blit(rgb: Uint8Array, size: number, x0: number, y0: number): void {
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) this.set(x0 + x, y0 + y, [rgb[(y * size + x) * 3]!, rgb[(y * size + x) * 3 + 1]!, rgb[(y * size + x) * 3 + 2]!]);
-  }
-  text(s: string, x0: number, y0: number, c: Rgb, scale = 1): void {
-    let x = x0;
-    for (const ch of s.toUpperCase()) {
-      const g = GLYPHS[ch] ?? GLYPHS['?']!;
-      for (let r = 0; r < GLYPH_H; r++) {
-        for (let b = 0; b < GLYPH_W; b++) {
-          if (!((g[r]! >> (GLYPH_W - 1 - b)) & 1)) continue;
-          for (let sy = 0; sy < scale; sy++) for (let sx = 0; sx < scale; sx++) this.set(x + b * scale + sx, y0 + r * scale + sy, c);
-        }
-      }
-      x += ADVANCE * scale;
-    }
-  }
-  png(): Buffer {
-    const p = new PNG({ width: this.width, height: this.height, colorType: 2, inputHasAlpha: true });
-    p.data = Buffer.from(this.data.buffer, this.data.byteOffset, this.data.byteLength);
-    return PNG.sync.write(p, { colorType: 2, inputHasAlpha: true });
-  }
-}
-
-export const textWidth = (s: string, scale = 1): number => s.length * ADVANCE * scale;
+// Text is the plot font at scale 1; a line leaves one blank row under the descenders.
+const LINE = FONT_LINE_HEIGHT + 1;
+const TEXT_SCALE = 1;
+const measureLabel = (s: string): number => measureText(s, TEXT_SCALE);
 
 export interface ReportRow {
   /** Parameter index in p_t (0..34). */
@@ -193,6 +121,27 @@ function rowLabels(r: ReportRow, basis: EditBasis, cell: number): string[] {
   return [`A${r.index - POSE_NAMES.length + 1} ${r.name}`, `${r.region} ${r.layer}[${r.channel}]`, `sigma ${fmt(r.sigma!)} loc ${fmt(r.localisation!)}`, shown];
 }
 
+/** The change as heat over a dimmed neutral render, normalised to the row's largest change, with the region's boundary outlined. */
+function changeImage(zero: Uint8Array, d: Float32Array, maxChange: number, mask: Float32Array | null, cell: number): Uint8Array {
+  const out = new Uint8Array(cell * cell * 3);
+  const max = Math.max(maxChange, 1);
+  for (let p = 0; p < cell * cell; p++) {
+    const t = Math.min(1, d[p]! / max);
+    const g = ((zero[p * 3]! + zero[p * 3 + 1]! + zero[p * 3 + 2]!) / 3) * 0.3;
+    out.set([Math.round(g + (255 - g) * Math.min(1, 2 * t)), Math.round(g + (230 - g) * Math.max(0, 2 * t - 1)), Math.round(g * (1 - t))], p * 3);
+  }
+  if (mask) {
+    // The mask's boundary: pixels inside with a 4-neighbour outside (or at the edge).
+    const at = (x: number, y: number) => (x >= 0 && y >= 0 && x < cell && y < cell ? mask[y * cell + x]! : 0);
+    for (let y = 0; y < cell; y++) {
+      for (let x = 0; x < cell; x++) {
+        if (at(x, y) && (!at(x - 1, y) || !at(x + 1, y) || !at(x, y - 1) || !at(x, y + 1))) out.set(OUTLINE, (y * cell + x) * 3);
+      }
+    }
+  }
+  return out;
+}
+
 export async function buildCalibrationReport(bundle: ModelBundle, basis: EditBasis, rt: Runtime, opts: ReportOptions = {}): Promise<CalibrationReport> {
   const units = opts.units ?? 2;
   const poseUnits = opts.poseUnits ?? 2;
@@ -262,47 +211,30 @@ export async function buildCalibrationReport(bundle: ModelBundle, basis: EditBas
     `columns: -u | 0 | +u | change from -u to +u (heat), region outlined (${outline.from})`
   ];
   const labels = rows.map((r) => rowLabels(r, basis, cell));
-  const labelWidth = Math.max(...labels.flat().map((s) => textWidth(s))) + PAD;
+  const labelColumn = Math.max(...labels.flat().map(measureLabel)) + PAD;
   const rowPitch = Math.max(cell, labels[0]!.length * LINE) + GAP;
-  const columns: [number, number, number, number] = [0, 1, 2, 3].map((c) => PAD + labelWidth + c * (cell + GAP)) as [number, number, number, number];
-  const width = Math.max(columns[3] + cell + PAD, PAD + Math.max(...header.map((s) => textWidth(s))) + PAD);
+  const columns: [number, number, number, number] = [0, 1, 2, 3].map((c) => PAD + labelColumn + c * (cell + GAP)) as [number, number, number, number];
+  const width = Math.max(columns[3] + cell + PAD, PAD + Math.max(...header.map(measureLabel)) + PAD);
   const titlesY = PAD + header.length * LINE + GAP;
   const top = titlesY + LINE + GAP;
   const height = top + PARAM_COUNT * rowPitch + PAD;
-  const cv = new Canvas(width, height, BG);
-  header.forEach((s, i) => cv.text(s, PAD, PAD + i * LINE, i === 0 ? FG : DIM));
+  const sheet = new Raster(width, height, BG);
+  const text = (s: string, x: number, y: number, color: Rgb) => sheet.text(s, x, y, { scale: TEXT_SCALE, color });
+  header.forEach((s, i) => text(s, PAD, PAD + i * LINE, i === 0 ? FG : DIM));
   const titles = [`-${fmt(units)}`, '0', `+${fmt(units)}`, 'change'];
-  titles.forEach((s, c) => cv.text(s, columns[c]!, titlesY, DIM));
+  titles.forEach((s, c) => text(s, columns[c]!, titlesY, DIM));
 
   rows.forEach((r, i) => {
     const y = top + i * rowPitch;
-    labels[i]!.forEach((s, l) => cv.text(s, PAD, y + l * LINE, l === 0 ? FG : DIM));
-    cv.blit(images[1 + 2 * i]!, cell, columns[0], y);
-    cv.blit(zero, cell, columns[1], y);
-    cv.blit(images[2 + 2 * i]!, cell, columns[2], y);
-    // The change as heat over a dimmed neutral render, normalised per row.
-    const d = diffs[i]!;
-    const max = Math.max(r.maxChange, 1);
-    for (let p = 0; p < cell * cell; p++) {
-      const t = Math.min(1, d[p]! / max);
-      const g = (zero[p * 3]! + zero[p * 3 + 1]! + zero[p * 3 + 2]!) / 3 * 0.3;
-      const heat: Rgb = [Math.round(g + (255 - g) * Math.min(1, 2 * t)), Math.round(g + (230 - g) * Math.max(0, 2 * t - 1)), Math.round(g * (1 - t))];
-      cv.set(columns[3] + (p % cell), y + Math.floor(p / cell), heat);
-    }
-    if (r.region) {
-      // The mask's boundary: pixels inside with a 4-neighbour outside (or at the edge).
-      const mk = outline.masks[r.region];
-      const at = (x: number, yy: number) => (x >= 0 && yy >= 0 && x < cell && yy < cell ? mk[yy * cell + x]! : 0);
-      for (let py = 0; py < cell; py++) {
-        for (let px = 0; px < cell; px++) {
-          if (at(px, py) && (!at(px - 1, py) || !at(px + 1, py) || !at(px, py - 1) || !at(px, py + 1))) cv.set(columns[3] + px, y + py, OUTLINE);
-        }
-      }
-    }
+    labels[i]!.forEach((s, l) => text(s, PAD, y + l * LINE, l === 0 ? FG : DIM));
+    sheet.putRgb(images[1 + 2 * i]!, cell, cell, columns[0], y);
+    sheet.putRgb(zero, cell, cell, columns[1], y);
+    sheet.putRgb(images[2 + 2 * i]!, cell, cell, columns[2], y);
+    sheet.putRgb(changeImage(zero, diffs[i]!, r.maxChange, r.region ? outline.masks[r.region] : null, cell), cell, cell, columns[3], y);
   });
 
   const layout: ReportLayout = { width, height, cell, top, rowPitch, columns };
-  const png = cv.png();
+  const png = sheet.toPng();
   const html = reportHtml(bundle, basis, rows, opts.pngName ?? 'report.png', layout, outline.from);
   return { png, html, layout, rows, regionsFrom: outline.from };
 }

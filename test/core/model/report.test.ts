@@ -1,5 +1,6 @@
-// The calibration report of the seeded model: its size, the neutral column against a plain
-// render of w_avg, and where the -2/+2 renders of a channel differ from it.
+// The calibration report of the seeded model: its size, its labels in the plot font, the
+// neutral column against a plain render of w_avg, and where the -2/+2 renders of a channel
+// differ from it.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -7,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBasis, type EditBasis } from '../../../src/core/model/basis';
 import type { ModelBundle } from '../../../src/core/model/bundle';
 import { regionMask } from '../../../src/core/model/calibrate';
+import { FONT_LINE_HEIGHT } from '../../../src/core/metrics/font';
+import { Raster, measureText } from '../../../src/core/metrics/raster';
 import { Generator } from '../../../src/core/model/generator';
 import { type CalibrationReport, buildCalibrationReport, neutralLatent, writeCalibrationReport } from '../../../src/core/model/report';
 import { toRgb8 } from '../../../src/core/render/image';
@@ -44,20 +47,71 @@ function cell(row: number, col: number): Uint8Array {
   return out;
 }
 
+const OUTLINE = [64, 224, 255];
+
+function pixel(x: number, y: number): number[] {
+  const i = (y * png.width + x) * 4;
+  return [png.data[i]!, png.data[i + 1]!, png.data[i + 2]!];
+}
+
+/** Rows of '#' (not the sheet's background) and '.' over w x h pixels at (x, y). */
+function inkOfSheet(x: number, y: number, w: number, h: number): string[] {
+  const bg = pixel(0, 0).join();
+  return Array.from({ length: h }, (_, v) => Array.from({ length: w }, (_, u) => (pixel(x + u, y + v).join() === bg ? '.' : '#')).join(''));
+}
+
+/** The same for `text` drawn alone by Raster at scale 1, with one blank column after it. */
+function inkOfText(text: string): string[] {
+  const r = new Raster(measureText(text, 1) + 1, FONT_LINE_HEIGHT, [0, 0, 0]);
+  r.text(text, 0, 0, { scale: 1, color: [255, 255, 255] });
+  return Array.from({ length: r.height }, (_, v) => Array.from({ length: r.width }, (_, u) => (r.data[(v * r.width + u) * 3] ? '#' : '.')).join(''));
+}
+
+function expectText(text: string, x: number, y: number): void {
+  const want = inkOfText(text);
+  expect(want.join('').includes('#'), text).toBe(true);
+  expect(inkOfSheet(x, y, want[0]!.length, want.length), `"${text}" at (${x}, ${y})`).toEqual(want);
+}
+
 describe('calibration report of the seeded model', () => {
   it('has one 64-pixel row per parameter under a five-line header', () => {
     expect(report.layout.cell).toBe(64);
     expect(report.rows).toHaveLength(35);
     expect(png.width).toBe(report.layout.width);
-    // 8 px margin + 5 header lines of 9 px + 4 + a 9 px title line + 4 = 70; 35 rows of 64 + 4 px; 8 px margin.
-    expect(report.layout.top).toBe(70);
+    // 8 px margin + 5 header lines of 10 px (9-pixel font lines and a blank row) + 4 + a 10 px
+    // title line + 4 = 76; 35 rows of max(64, 4 label lines of 10) + 4 px; 8 px margin.
+    expect(report.layout.top).toBe(76);
     expect(report.layout.rowPitch).toBe(68);
-    expect(png.height).toBe(70 + 35 * 68 + 8);
+    expect(png.height).toBe(76 + 35 * 68 + 8);
     const [c0, c1, c2, c3] = report.layout.columns;
     expect([c1 - c0, c2 - c1, c3 - c2]).toEqual([68, 68, 68]);
     expect(png.width).toBe(c3 + 64 + 8);
     expect(report.rows.map((r) => r.name).slice(0, 3)).toEqual(['yaw', 'pitch', 'roll']);
     expect(report.rows.slice(3).map((r) => r.name)).toEqual(basis.meta.attributes.map((a) => a.name));
+  });
+
+  it('draws the header, column titles and row labels in the plot font where the layout puts them', () => {
+    const { top, rowPitch, columns } = report.layout;
+    expectText('Stylecast calibration report', 8, 8);
+    expectText(`model ${bundle.manifest.name}  id ${bundle.manifest.id}  64x64`, 8, 18);
+    // Titles sit one 10 px line and a 4 px gap above the first row.
+    ['-2', '0', '+2', 'change'].forEach((t, c) => expectText(t, columns[c]!, top - 14));
+    const yaw = report.rows[0]!;
+    expectText('P1 yaw', 8, top);
+    expectText(`pose, W+ rows ${basis.meta.poseLayers.join(',')}`, 8, top + 10);
+    expectText(`unit: ${basis.meta.poseUnit}`, 8, top + 20);
+    expectText(`max change ${yaw.maxChange}`, 8, top + 30);
+    for (const r of report.rows.slice(3, 6)) {
+      const y = top + r.index * rowPitch;
+      expectText(`A${r.index - 2} ${r.name}`, 8, y);
+      expectText(`${r.region} ${r.layer}[${r.channel}]`, 8, y + 10);
+    }
+    // Labels end at least 8 px left of the first picture column, and the widest reaches to
+    // within its last glyph's right edge of that (no wasted label column).
+    let right = -1;
+    for (let y = top; y < top + 35 * rowPitch; y++) for (let x = 0; x < columns[0]; x++) if (pixel(x, y).join() !== pixel(0, 0).join()) right = Math.max(right, x);
+    expect(right).toBeLessThan(columns[0] - 8);
+    expect(right).toBeGreaterThanOrEqual(columns[0] - 8 - 3);
   });
 
   it('shows a plain render of the neutral latent in the 0-unit column of every row', async () => {
@@ -109,10 +163,16 @@ describe('calibration report of the seeded model', () => {
     mask.forEach((v, p) => v && (xs.push(p % 64), ys.push(Math.floor(p / 64))));
     const [x0, y0, x1, y1] = [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
     expect([x0, y0, x1, y1]).toEqual([21, 42, 42, 52]);
-    for (const [x, y] of [[x0, y0], [x1, y1], [x0, y1], [x1, y0]] as const) {
-      const i = ((report.layout.top + row.index * report.layout.rowPitch + y) * png.width + report.layout.columns[3] + x) * 4;
-      expect([png.data[i], png.data[i + 1], png.data[i + 2]]).toEqual([64, 224, 255]);
-    }
+    const at = (r: number, x: number, y: number) => pixel(report.layout.columns[3] + x, report.layout.top + r * report.layout.rowPitch + y);
+    for (const [x, y] of [[x0, y0], [x1, y1], [x0, y1], [x1, y0]] as const) expect(at(row.index, x, y)).toEqual(OUTLINE);
+    // Only the box's boundary is outlined: 2 x 22 columns + 2 x 9 rows between them; a pose row has no region.
+    const outlined = (r: number) => {
+      let n = 0;
+      for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) n += at(r, x, y).join() === OUTLINE.join() ? 1 : 0;
+      return n;
+    };
+    expect(outlined(row.index)).toBe(2 * 22 + 2 * 9);
+    expect(outlined(0)).toBe(0);
     const html = readFileSync(join(tmp, 'report.html'), 'utf8');
     expect(report.regionsFrom).toBe('fixed-regions');
     expect(html).toContain('<img src="report.png"');
