@@ -286,15 +286,39 @@ async function faceLandmarks(nets: FaceNetsLike, rgb: Uint8Array, res: number): 
   return box ? nets.landmarks(rgb, res, res, box) : null;
 }
 
+/** Renders per batch: the W+ renders share the face check's graph, the style renders calibration's. */
+const RENDER_BATCH = 8;
+
+/**
+ * Renders every latent in `items` (W+ for 'render', StyleSpace for 'synthesis') in batches of
+ * `batch`, the last one filled up with copies of its first latent so that one graph serves
+ * all, and answers the landmarks of each render (null: no face found).
+ */
+async function landmarksOfRenders(
+  nets: FaceNetsLike,
+  gen: Generator,
+  entry: 'render' | 'synthesis',
+  items: readonly Float32Array[],
+  batch: number,
+  signal?: AbortSignal,
+  onBatch?: (done: number) => void
+): Promise<(Landmarks68 | null)[]> {
+  const res = gen.net.arch.resolution;
+  const out: (Landmarks68 | null)[] = [];
+  for (let i0 = 0; i0 < items.length; i0 += batch) {
+    throwIfAborted(signal);
+    const size = items[i0]!.length;
+    const x = new Float32Array(batch * size);
+    for (let k = 0; k < batch; k++) x.set(items[Math.min(i0 + k, items.length - 1)] ?? items[i0]!, k * size);
+    const img = entry === 'render' ? await gen.render(x, batch) : await gen.synthesis(x, batch);
+    for (let k = 0; k < batch && i0 + k < items.length; k++) out.push(await faceLandmarks(nets, toRgb8(img, k, res, res), res));
+    onBatch?.(out.length);
+  }
+  return out;
+}
+
 export function landmarkHooks(nets: FaceNetsLike, opts: LandmarkCalibrateOptions = {}): CalibrationHooks {
   const K = opts.poseDirections ?? 16;
-  const render = async (gen: Generator, wplus: Float32Array, n: number): Promise<(Landmarks68 | null)[]> => {
-    const res = gen.net.arch.resolution;
-    const img = await gen.render(wplus, n);
-    const out: (Landmarks68 | null)[] = [];
-    for (let i = 0; i < n; i++) out.push(await faceLandmarks(nets, toRgb8(img, i, res, res), res));
-    return out;
-  };
   const broadcast = (gen: Generator, w: ArrayLike<number>, poseLayers: number[] | null, dir?: Float64Array, t = 0): Float32Array => {
     const L = numWs(gen.net.arch);
     const D = gen.net.arch.wDim;
@@ -314,37 +338,45 @@ export function landmarkHooks(nets: FaceNetsLike, opts: LandmarkCalibrateOptions
       for (const batch of ctx.ws) for (let i = 0; i * D < batch.length && all.length < wanted; i++) all.push(batch.subarray(i * D, (i + 1) * D));
       const z: Float64Array[] = [];
       const angles: [number, number, number][] = [];
-      const poses: (HeadPose | null)[] = [];
-      for (let i = 0; i < all.length; i++) {
-        throwIfAborted(ctx.signal);
-        const [lm] = await render(gen, broadcast(gen, all[i]!, null), 1);
-        const p = lm ? headPose(lm) : null;
-        poses.push(p);
-        if (p) {
-          z.push(Float64Array.from(ctx.directions.slice(0, K), (dir) => dir.reduce((s, v, j) => s + v * (all[i]![j]! - ctx.mean[j]!), 0)));
-          angles.push([p.yaw, p.pitch, p.roll]);
-        }
-        ctx.report('pose', (i + 1) / all.length);
-      }
+      const sampled = await landmarksOfRenders(nets, gen, 'render', all.map((w) => broadcast(gen, w, null)), RENDER_BATCH, ctx.signal, (n) => ctx.report('pose', n / all.length));
+      const poses: (HeadPose | null)[] = sampled.map((lm) => (lm ? headPose(lm) : null));
+      poses.forEach((p, i) => {
+        if (!p) return;
+        z.push(Float64Array.from(ctx.directions.slice(0, K), (dir) => dir.reduce((s, v, j) => s + v * (all[i]![j]! - ctx.mean[j]!), 0)));
+        angles.push([p.yaw, p.pitch, p.roll]);
+      });
       if (z.length < Math.max(K + 2, all.length / 2)) {
         throw new CalibrationError(`a face was found in only ${z.length} of ${all.length} sampled renders: this model does not draw faces the landmark detector reads; calibrate it with fixed regions`);
       }
       const steps = fitPoseDirections(z, angles);
       const pose = new Float32Array(3 * L * D);
       const probes = all.filter((_, i) => poses[i] !== null).slice(0, 4);
-      for (let a = 0; a < 3; a++) {
+      const dirs = [0, 1, 2].map((a) => {
         const dir = new Float64Array(D);
         steps[a]!.forEach((c, j) => ctx.directions[j]!.forEach((v, i) => (dir[i]! += c * v)));
-        // The regression moved all rows; the basis moves the coarse rows only. Rescale
-        // by the measured turn on those rows: +-5 units around each probe.
+        return dir;
+      });
+      // The regression moved all rows; the basis moves the coarse rows only. Rescale by the
+      // measured turn on those rows: +-5 units around each probe, all rendered together,
+      // in the order (axis, probe, +5 then -5).
+      const turned = await landmarksOfRenders(
+        nets,
+        gen,
+        'render',
+        dirs.flatMap((dir) => probes.flatMap((w) => [broadcast(gen, w, ctx.poseLayers, dir, 5), broadcast(gen, w, ctx.poseLayers, dir, -5)])),
+        RENDER_BATCH,
+        ctx.signal
+      );
+      for (let a = 0; a < 3; a++) {
+        const dir = dirs[a]!;
         const ratios: number[] = [];
-        for (const w of probes) {
-          const [plus, minus] = [await render(gen, broadcast(gen, w, ctx.poseLayers, dir, 5), 1), await render(gen, broadcast(gen, w, ctx.poseLayers, dir, -5), 1)];
-          if (plus[0] && minus[0]) {
+        probes.forEach((_, k) => {
+          const [plus, minus] = [turned[(a * probes.length + k) * 2], turned[(a * probes.length + k) * 2 + 1]];
+          if (plus && minus) {
             const key = (['yaw', 'pitch', 'roll'] as const)[a];
-            ratios.push((headPose(plus[0])[key] - headPose(minus[0])[key]) / 10);
+            ratios.push((headPose(plus)[key] - headPose(minus)[key]) / 10);
           }
-        }
+        });
         ratios.sort((x, y) => x - y);
         const ratio = ratios[Math.floor(ratios.length / 2)];
         if (ratio === undefined || !(Math.abs(ratio) > 0.05)) throw new CalibrationError(`the ${['yaw', 'pitch', 'roll'][a]} direction does not turn the rendered head measurably`);
@@ -359,32 +391,32 @@ export function landmarkHooks(nets: FaceNetsLike, opts: LandmarkCalibrateOptions
       return lm ? landmarkRegionMasks(lm, res) : (Object.fromEntries(REGIONS.map((r) => [r, regionMask(res, r)])) as Record<Region, Float32Array>);
     },
 
-    async name(ctx: CalibrationContext, attributes: AttributeChannel[], baseStyles: Float32Array): Promise<void> {
+    async name(ctx: CalibrationContext, attributes: AttributeChannel[], baseStyles: Float32Array, baseImage: Float32Array): Promise<void> {
       const gen = ctx.gen;
       const res = gen.net.arch.resolution;
-      const baseImg = await gen.synthesis(baseStyles, 1);
-      const base = await faceLandmarks(nets, toRgb8(baseImg, 0, res, res), res);
+      const base = await faceLandmarks(nets, toRgb8(baseImage, 0, res, res), res);
       if (!base) return; // the names stay in rank order, as with fixed regions
       const delta = opts.perturbation ?? 2;
+      // Every channel at +delta and -delta sigma, rendered together in calibration's batches.
+      const moved = (a: AttributeChannel, t: number): Float32Array => {
+        const s = Float32Array.from(baseStyles);
+        s[a.sIndex]! += t * ctx.sigma[a.sIndex]!;
+        return s;
+      };
+      const lms = await landmarksOfRenders(nets, gen, 'synthesis', attributes.flatMap((a) => [moved(a, delta), moved(a, -delta)]), opts.batch ?? 16, ctx.signal, (n) =>
+        ctx.report('naming', n / (2 * attributes.length))
+      );
       for (const region of REGIONS) {
         const chosen = attributes.filter((a) => a.region === region);
-        const motions: ChannelMotion[] = [];
-        for (const a of chosen) {
-          throwIfAborted(ctx.signal);
-          const moved = async (t: number) => {
-            const s = Float32Array.from(baseStyles);
-            s[a.sIndex]! += t * ctx.sigma[a.sIndex]!;
-            const img = await gen.synthesis(s, 1);
-            return (await faceLandmarks(nets, toRgb8(img, 0, res, res), res)) ?? base;
-          };
-          motions.push({ region, plus: await moved(delta), minus: await moved(-delta), base });
-        }
+        const motions: ChannelMotion[] = chosen.map((a) => {
+          const k = attributes.indexOf(a);
+          return { region, plus: lms[2 * k] ?? base, minus: lms[2 * k + 1] ?? base, base };
+        });
         nameByMotion(region, motions).forEach((n, i) => {
           chosen[i]!.name = n.name;
           if (n.sign === -1) chosen[i]!.sign = -1;
           else delete chosen[i]!.sign;
         });
-        ctx.report('naming', (REGIONS.indexOf(region) + 1) / REGIONS.length);
       }
     }
   };
@@ -401,11 +433,11 @@ export async function calibrateModel(bundle: ModelBundle, rt: Runtime, nets: Fac
   const rng = new Rng((opts.seed ?? 1) + 7919);
   const w = await gen.mapping(rng.normals(8 * a.zDim), 8);
   const L = numWs(a);
-  const wp = new Float32Array(8 * L * a.wDim);
-  for (let b = 0; b < 8; b++) for (let l = 0; l < L; l++) wp.set(w.subarray(b * a.wDim, (b + 1) * a.wDim), (b * L + l) * a.wDim);
-  const img = await gen.render(wp, 8);
+  const wp = new Float32Array(RENDER_BATCH * L * a.wDim);
+  for (let b = 0; b < RENDER_BATCH; b++) for (let l = 0; l < L; l++) wp.set(w.subarray(b * a.wDim, (b + 1) * a.wDim), (b * L + l) * a.wDim);
+  const img = await gen.render(wp, RENDER_BATCH);
   let faces = 0;
   for (let i = 0; i < 8; i++) if (await faceLandmarks(nets, toRgb8(img, i, a.resolution, a.resolution), a.resolution)) faces++;
   opts.onProgress?.(`faces in ${faces} of 8 sampled renders`, 1);
-  return calibrateFixedRegions(bundle, rt, faces >= 6 ? { ...opts, hooks: landmarkHooks(nets, opts) } : opts);
+  return calibrateFixedRegions(bundle, rt, { ...opts, generator: gen, ...(faces >= 6 ? { hooks: landmarkHooks(nets, opts) } : {}) });
 }

@@ -43,6 +43,8 @@ export interface CalibrateOptions {
   onProgress?: (stage: string, fraction: number) => void;
   /** Landmark calibration's steps (calibrate-landmarks.ts); absent = fixed regions and pseudo-degrees. */
   hooks?: CalibrationHooks;
+  /** A generator of this bundle already built (its graphs are kept), instead of a new one. */
+  generator?: Generator;
 }
 
 /** What calibration knows when it calls a hook. */
@@ -70,8 +72,8 @@ export interface CalibrationHooks {
   pose(ctx: CalibrationContext): Promise<Float32Array>;
   /** Region masks (res x res, 0..1) for one base image [1, 3, res, res]. */
   masks(ctx: CalibrationContext, baseImage: Float32Array): Promise<Record<Region, Float32Array>>;
-  /** Names and orients the chosen channels in place, around the first probe's styles. */
-  name(ctx: CalibrationContext, attributes: AttributeChannel[], baseStyles: Float32Array): Promise<void>;
+  /** Names and orients the chosen channels in place, around the first probe's styles and its render [1, 3, res, res]. */
+  name(ctx: CalibrationContext, attributes: AttributeChannel[], baseStyles: Float32Array, baseImage: Float32Array): Promise<void>;
 }
 
 export function regionMask(res: number, region: Region): Float32Array {
@@ -121,7 +123,8 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
   const delta = opts.perturbation ?? 2;
   const batch = opts.batch ?? 16;
   const report = opts.onProgress ?? (() => {});
-  const gen = new Generator(bundle, rt);
+  if (opts.generator && opts.generator.bundle !== bundle) throw new Error('calibrate: the generator given is for another bundle');
+  const gen = opts.generator ?? new Generator(bundle, rt);
   const a = gen.net.arch;
   const L = numWs(a);
   const D = a.wDim;
@@ -184,6 +187,7 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
     .flatMap((l) => Array.from({ length: l.inChannels }, (_, c) => ({ layer: l.name, channel: c, sIndex: l.sOffset + c })));
   const fixedMasks = Object.fromEntries(REGIONS.map((r) => [r, regionMask(res, r)])) as Record<Region, Float32Array>;
   let firstStyles: Float32Array | null = null;
+  let firstImage: Float32Array | null = null;
   const inside = candidates.map(() => Object.fromEntries(REGIONS.map((r) => [r, 0])) as Record<Region, number>);
   const total = new Float64Array(candidates.length);
   const g = new Graph();
@@ -214,6 +218,7 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
     const base = await gen.styles(wp, 1);
     const baseImg = await gen.synthesis(base, 1);
     firstStyles ??= base;
+    firstImage ??= baseImg;
     const masks = hooks ? await hooks.masks(ctx, baseImg) : fixedMasks;
     if (p === 0) {
       for (let k = 0; k < 3; k++) {
@@ -301,7 +306,7 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
     }
   }
   if (attributes.length !== ATTRIBUTE_COUNT) throw new Error(`calibration found only ${attributes.length} usable channels`);
-  if (hooks) await hooks.name(ctx, attributes, firstStyles!);
+  if (hooks) await hooks.name(ctx, attributes, firstStyles!, firstImage!);
   const meta: BasisMeta = {
     version: 1,
     modelId: bundle.manifest.id,
