@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PNG } from 'pngjs';
 import { loadBundle } from '../../core/model/bundle';
 import { Generator } from '../../core/model/generator';
 import { broadcastW, truncate } from '../../core/model/stylegan2';
@@ -9,6 +8,7 @@ import { Runtime } from '../../core/runtime';
 import { printJson, progress, UsageError } from '../errors';
 import { num } from '../options';
 import { writeFileAtomicSync } from '../../core/util/fs';
+import { encodeRgbPng } from '../../core/util/png';
 
 /** A JSON file holding an array of numbers (nested arrays are flattened). */
 function readVector(file: string, flag: string): Float32Array {
@@ -27,13 +27,10 @@ function readVector(file: string, flag: string): Float32Array {
 
 /** 8-bit RGB as the official generate.py converts: x * 127.5 + 128, clamped to 0..255, truncated. */
 function toPng(img: Float32Array, res: number): Buffer {
-  const png = new PNG({ width: res, height: res });
   const plane = res * res;
-  for (let p = 0; p < plane; p++) {
-    for (let c = 0; c < 3; c++) png.data[p * 4 + c] = Math.trunc(Math.min(255, Math.max(0, img[c * plane + p]! * 127.5 + 128)));
-    png.data[p * 4 + 3] = 255;
-  }
-  return PNG.sync.write(png, { colorType: 2 });
+  const rgb = new Uint8Array(plane * 3);
+  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.trunc(Math.min(255, Math.max(0, img[c * plane + p]! * 127.5 + 128)));
+  return encodeRgbPng({ data: rgb, width: res, height: res });
 }
 
 export function registerGenerate(program: Command): void {

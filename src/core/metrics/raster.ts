@@ -1,6 +1,6 @@
 // A minimal RGB rasteriser for charts: rectangles, anti-aliased polylines and
 // dots, and bitmap text (font.ts) at integer scales, horizontal or rotated.
-import { PNG } from 'pngjs';
+import { encodeRgbPng } from '../util/png';
 import { FONT_CAP_HEIGHT, FONT_LINE_HEIGHT, FONT_SPACING, glyph, textWidth } from './font';
 
 export type Rgb = readonly [number, number, number];
@@ -201,15 +201,7 @@ export class Raster {
 
   /** Encode as an 8-bit RGB PNG. */
   toPng(): Buffer {
-    const png = new PNG({ width: this.width, height: this.height });
-    const out = png.data;
-    for (let i = 0, j = 0; i < this.data.length; i += 3, j += 4) {
-      out[j] = this.data[i]!;
-      out[j + 1] = this.data[i + 1]!;
-      out[j + 2] = this.data[i + 2]!;
-      out[j + 3] = 255;
-    }
-    return PNG.sync.write(png, { colorType: 2 });
+    return encodeRgbPng(this);
   }
 }
 
