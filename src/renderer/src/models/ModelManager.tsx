@@ -223,6 +223,11 @@ export function ModelManager({ api, info, models, onRefresh }: ModelManagerProps
     onRefresh();
     setCatalogVersion((v) => v + 1);
   };
+  /** Refresh reads the catalogue again too: a command-line download changes its Installed badges. */
+  const refreshAll = useCallback(() => {
+    onRefresh();
+    setCatalogVersion((v) => v + 1);
+  }, [onRefresh]);
   const list = models.state === 'ready' ? models.value : [];
   const current = selected && list.some((m) => m.path === selected) ? selected : (list[0]?.path ?? null);
 
@@ -284,7 +289,7 @@ export function ModelManager({ api, info, models, onRefresh }: ModelManagerProps
           <Button variant="primary" icon={<UploadIcon width={16} height={16} />} onClick={() => void startImport()} disabled={busy} data-testid="models-import" title="Import a StyleGAN2 checkpoint (.pkl, .pt or .pth) into a new bundle">
             Import checkpoint…
           </Button>
-          <Button variant="ghost" icon={<RefreshIcon width={16} height={16} />} onClick={onRefresh} data-testid="models-refresh">
+          <Button variant="ghost" icon={<RefreshIcon width={16} height={16} />} onClick={refreshAll} data-testid="models-refresh">
             Refresh
           </Button>
           <Button variant="ghost" icon={<TerminalIcon width={16} height={16} />} onClick={() => setImportHelp(true)} data-testid="models-cli-help">
