@@ -16,8 +16,10 @@ import {
   CHECKPOINT_EXTENSIONS,
   PARAM_COUNT,
   fileExtension,
+  fileName,
   PROJECT_EXTENSION,
   THUMBNAIL_SIZE,
+  VIDEO_EXTENSIONS,
   validateEvent,
   isVideoPath,
   type EventName,
@@ -26,6 +28,7 @@ import {
   type ProjectSummary,
   type RecentProject
 } from '../shared/contract';
+import { classifyPath } from '../shared/paths';
 import { EXPORT_ENCODING, exportExtensionOk } from './export-settings';
 import { parseEdits, readEdits, timelineFrames, writeEdits } from './edits';
 import { Engine, pickRenderSize } from './engine';
@@ -294,8 +297,13 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
     },
 
     'file:openDropped': async ({ path }) => {
-      await grantOpened(path);
-      return resolve(path);
+      // A project's project.json opens the project, as it does when chosen in a dialog.
+      const target = classifyPath(path);
+      if (target.kind === 'unknown') {
+        throw new Error(`“${fileName(path)}” is neither a video (${VIDEO_EXTENSIONS.join(', ')}) nor a Stylecast project (a NAME${PROJECT_EXTENSION} folder).`);
+      }
+      await grantOpened(target.path);
+      return resolve(target.path);
     },
 
     'shell:showItem': async ({ path }) => {

@@ -332,6 +332,9 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     expect((await call<{ frames: number }>('video:probe', { path: dropped })).frames).toBeGreaterThan(0);
     expect((await call<{ path: string }[]>('recent:add', { path: dropped }))[0]!.path).toBe(dropped);
     await expect(call('file:openDropped', { path: join(tmp, 'no-such.mp4') })).rejects.toThrow(/does not exist/);
+    // A project's project.json opens the project; anything else is refused by name.
+    expect(await call('file:openDropped', { path: join(projectDir, 'project.json') })).toBe(projectDir);
+    await expect(call('file:openDropped', { path: join(tmp, 'notes.txt') })).rejects.toThrow(/“notes\.txt” is neither a video \(\.mp4, \.mov, \.mkv, \.webm\) nor a Stylecast project/);
     // An entry saved on the recent list in an earlier session opens from the list.
     await expect(call('video:probe', { path: stored })).rejects.toThrow(/cannot read/);
     host.recent.add(stored);

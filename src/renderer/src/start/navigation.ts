@@ -1,25 +1,12 @@
 // Where the app is and where a path leads: pure, so the rules are tested without a DOM.
-import { PROJECT_EXTENSION, fileName, isVideoPath, type EncodeRequest, type ProjectSummary, type VideoInfo } from '../../../shared/contract';
+import { fileName, type EncodeRequest, type ProjectSummary, type VideoInfo } from '../../../shared/contract';
+export { classifyPath, type PathKind } from '../../../shared/paths';
 
 export type Screen =
   | { name: 'start' }
   | { name: 'encode'; video: VideoInfo; resume: EncodeRequest | null; priorLoss: readonly number[]; key: number }
   | { name: 'editor'; project: ProjectSummary }
   | { name: 'models'; back: Screen };
-
-export type PathKind = 'video' | 'project' | 'unknown';
-
-/** What a dropped, chosen or recent path is. A project's project.json counts as the project. */
-export function classifyPath(path: string): { kind: PathKind; path: string } {
-  const trimmed = path.replace(/[\\/]+$/, '');
-  if (isVideoPath(trimmed)) return { kind: 'video', path: trimmed };
-  if (trimmed.toLowerCase().endsWith(PROJECT_EXTENSION)) return { kind: 'project', path: trimmed };
-  if (fileName(trimmed).toLowerCase() === 'project.json') {
-    const folder = trimmed.slice(0, trimmed.length - 'project.json'.length).replace(/[\\/]+$/, '');
-    if (folder.toLowerCase().endsWith(PROJECT_EXTENSION)) return { kind: 'project', path: folder };
-  }
-  return { kind: 'unknown', path: trimmed };
-}
 
 /** What opening a project leads to: the editor, or first a choice to resume its encode. */
 export function projectOpening(p: Pick<ProjectSummary, 'encodedThrough' | 'frameCount'>): 'editor' | 'offer-resume' | 'must-resume' {
