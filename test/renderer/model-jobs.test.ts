@@ -40,7 +40,7 @@ describe('model manager jobs in the view', () => {
     expect(jobReducer(idleJob('export'), { type: 'progress', progress }).progress).toBeNull();
   });
 
-  it('reads the catalogue with one models:catalog call per refresh, shared by the panel and the protected paths', async () => {
+  it('loadCatalog reads the catalogue with exactly one models:catalog call, delivering entries and protected paths together', async () => {
     const catalog: ModelCatalog = {
       entries: [{ name: 'lpips-vgg.v0.1', kind: 'perceptual-heads', purpose: 'p', licence: 'BSD', url: 'https://x/y.pth', bytes: 6000, installed: false, partial: null }],
       protectedPaths: ['/m/models/seeded-64']

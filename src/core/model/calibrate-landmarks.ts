@@ -291,7 +291,7 @@ const RENDER_BATCH = 8;
 
 /**
  * Renders every latent in `items` (W+ for 'render', StyleSpace for 'synthesis') in batches of
- * `batch`, the last one filled up with copies of its first latent so that one graph serves
+ * `batch`, the last one filled up with copies of the last latent so that one graph serves
  * all, and answers the landmarks of each render (null: no face found).
  */
 async function landmarksOfRenders(
@@ -309,7 +309,7 @@ async function landmarksOfRenders(
     throwIfAborted(signal);
     const size = items[i0]!.length;
     const x = new Float32Array(batch * size);
-    for (let k = 0; k < batch; k++) x.set(items[Math.min(i0 + k, items.length - 1)] ?? items[i0]!, k * size);
+    for (let k = 0; k < batch; k++) x.set(items[Math.min(i0 + k, items.length - 1)]!, k * size);
     const img = entry === 'render' ? await gen.render(x, batch) : await gen.synthesis(x, batch);
     for (let k = 0; k < batch && i0 + k < items.length; k++) out.push(await faceLandmarks(nets, toRgb8(img, k, res, res), res));
     onBatch?.(out.length);
@@ -431,13 +431,13 @@ export async function calibrateModel(bundle: ModelBundle, rt: Runtime, nets: Fac
   const gen = new Generator(bundle, rt);
   const a = gen.net.arch;
   const rng = new Rng((opts.seed ?? 1) + 7919);
-  const w = await gen.mapping(rng.normals(8 * a.zDim), 8);
+  const w = await gen.mapping(rng.normals(RENDER_BATCH * a.zDim), RENDER_BATCH);
   const L = numWs(a);
   const wp = new Float32Array(RENDER_BATCH * L * a.wDim);
   for (let b = 0; b < RENDER_BATCH; b++) for (let l = 0; l < L; l++) wp.set(w.subarray(b * a.wDim, (b + 1) * a.wDim), (b * L + l) * a.wDim);
   const img = await gen.render(wp, RENDER_BATCH);
   let faces = 0;
-  for (let i = 0; i < 8; i++) if (await faceLandmarks(nets, toRgb8(img, i, a.resolution, a.resolution), a.resolution)) faces++;
-  opts.onProgress?.(`faces in ${faces} of 8 sampled renders`, 1);
+  for (let i = 0; i < RENDER_BATCH; i++) if (await faceLandmarks(nets, toRgb8(img, i, a.resolution, a.resolution), a.resolution)) faces++;
+  opts.onProgress?.(`faces in ${faces} of ${RENDER_BATCH} sampled renders`, 1);
   return calibrateFixedRegions(bundle, rt, { ...opts, generator: gen, ...(faces >= 6 ? { hooks: landmarkHooks(nets, opts) } : {}) });
 }
