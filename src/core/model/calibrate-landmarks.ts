@@ -397,7 +397,8 @@ export function landmarkHooks(nets: FaceNetsLike, opts: LandmarkCalibrateOptions
       const base = await faceLandmarks(nets, toRgb8(baseImage, 0, res, res), res);
       if (!base) return; // the names stay in rank order, as with fixed regions
       const delta = opts.perturbation ?? 2;
-      // Every channel at +delta and -delta sigma, rendered together in calibration's batches.
+      // Every channel at +delta and -delta sigma, rendered in calibration's batches through the
+      // generator's synthesis graph the localising step already compiled.
       const moved = (a: AttributeChannel, t: number): Float32Array => {
         const s = Float32Array.from(baseStyles);
         s[a.sIndex]! += t * ctx.sigma[a.sIndex]!;

@@ -190,9 +190,6 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
   let firstImage: Float32Array | null = null;
   const inside = candidates.map(() => Object.fromEntries(REGIONS.map((r) => [r, 0])) as Record<Region, number>);
   const total = new Float64Array(candidates.length);
-  const g = new Graph();
-  const sIn = g.input('s', [batch, S]);
-  const synth = serialize(g, [{ name: 'img', value: gen.net.synthesis(g, sIn) }], { graphName: 'calibrate-synthesis' });
   const plane = res * res;
   // The first probe's change of each channel, at most 32x32 grey: to keep tracks distinct.
   const er = Math.min(res, 32);
@@ -235,7 +232,8 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
         const cand = candidates[c0 + k];
         if (cand) sb[k * S + cand.sIndex]! += delta * sigma[cand.sIndex]!;
       }
-      const img = (await rt.run(synth, { s: { data: sb, dims: [batch, S] } })).img!.data;
+      // The generator's own synthesis graph: landmark naming renders through the same session.
+      const img = await gen.synthesis(sb, batch);
       for (let k = 0; k < batch && c0 + k < candidates.length; k++) {
         const energy = new Float64Array(plane);
         for (let ch = 0; ch < 3; ch++) {
