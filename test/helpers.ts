@@ -1,4 +1,5 @@
 // Shared test helpers: the shared media folder and a calibrated seeded model in a temp folder.
+import { type EncodeSchedule, qualitySchedule } from '../src/core/encode/schedule';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -24,4 +25,17 @@ export async function calibratedSeededModel(dir: string, rt: Runtime): Promise<M
   const bundle = await ensureSeededModel(dir, rt);
   if (!hasBasis(bundle)) saveBasis(bundle, await calibrateFixedRegions(bundle, rt));
   return bundle;
+}
+
+/**
+ * A schedule of the 'draft' kind with every stage's budget cut to `evaluations` (per stage
+ * id; others keep theirs) and the given identity sizes: quick encodes for tests of the job
+ * machinery, not of quality.
+ */
+export function smallSchedule(evaluations: Record<string, number>, identity: Partial<EncodeSchedule['identity']> = {}): EncodeSchedule {
+  const s = qualitySchedule('draft');
+  s.identity = { ...s.identity, ...identity };
+  for (const st of s.stages) if (evaluations[st.id] !== undefined) st.stop = { ...st.stop, maxEvaluations: evaluations[st.id]! };
+  s.stages = s.stages.filter((st) => st.stop.maxEvaluations > 0);
+  return s;
 }

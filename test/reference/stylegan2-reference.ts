@@ -528,7 +528,7 @@ export function referenceSynthesis(
   arch: Architecture,
   wplus: Float64Array | Float32Array,
   batch: number,
-  opts: { trace?: ReferenceTrace; generic?: boolean; fusedModconv?: boolean } = {}
+  opts: { trace?: ReferenceTrace; generic?: boolean; fusedModconv?: boolean; skipImages?: Map<number, Float64Array> } = {}
 ): Float64Array {
   const log2 = Math.log2(arch.resolution);
   const numWs = 2 * log2 - 2;
@@ -563,6 +563,7 @@ export function referenceSynthesis(
     if (img) {
       for (let i = 0; i < img.data.length; i++) img.data[i] += y.data[i];
     } else img = y;
+    opts.skipImages?.set(res, Float64Array.from(img.data));
   }
   if (wIdx + 1 !== numWs) throw new Error(`reference: used ${wIdx + 1} of ${numWs} ws`);
   return img!.data;

@@ -14,7 +14,7 @@ import { ensureCalibrated, modelFromArg } from '../model-arg';
 import { repoRoot } from '../paths';
 import { printJson, progress } from '../errors';
 import { int } from '../options';
-import { qualitySettings } from './encode';
+import { qualitySchedule } from './encode';
 
 export function registerDemo(program: Command): void {
   program
@@ -66,7 +66,7 @@ export function registerDemo(program: Command): void {
         rt,
         projectDir,
         align: 'none',
-        settings: qualitySettings(o.quality),
+        schedule: qualitySchedule(o.quality),
         onProgress: (p) => {
           const line = `    [${p.stage}] ${(p.fraction * 100).toFixed(0)}%${p.etaSec ? `, ETA ${Math.ceil(p.etaSec)} s` : ''}`;
           if (line !== last && (p.stage !== 'identity' && p.stage !== 'refine' ? true : Math.round(p.fraction * 100) % 5 === 0)) progress(line);

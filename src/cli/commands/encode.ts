@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { EncoderSettings } from '../../core/encode/optimize';
+import type { EncodeSchedule } from '../../core/encode/schedule';
 import { runEncodeJob } from '../../core/encode/job';
-import { discardFailedEncode, encoderSettings, isEncodeQuality, resolveAlign } from '../../core/encode/presets';
+import { discardFailedEncode, encoderSchedule, isEncodeQuality, resolveAlign } from '../../core/encode/presets';
 import { loadBasis } from '../../core/model/basis';
 import { bytesPerFrame } from '../../core/project';
 import { Runtime } from '../../core/runtime';
@@ -23,13 +23,15 @@ export function registerEncode(program: Command): void {
     .option('--align <mode>', 'face: detect and align the face; none: frames are aligned crops; auto: none when the video is square at the model resolution', 'auto')
     .option('--smoothing <frames>', 'crop smoothing strength, in frames (0 = off)', '10')
     .option('--identity-frame <n>', 'take the identity from this encoded frame instead of choosing one')
-    .option('--quality <q>', 'draft, normal or best (iterations of the optimiser)', 'normal')
+    .option('--quality <q>', 'draft, normal or best: the encode schedule (stages, resolutions, optimisers, stopping rules)', 'normal')
+    .option('--max-batch <n>', 'most frames in one loss-and-gradient run (default: what fits in half the free memory; env STYLECAST_MAX_BATCH)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (videoArg: string, o) => {
       const video = resolve(videoArg);
       const out = resolve(o.out);
       const frames = o.frames ? parseRange(o.frames, '--frames') : undefined;
-      const settings = qualitySettings(o.quality);
+      const schedule = qualitySchedule(o.quality);
+      const maxBatch = o.maxBatch !== undefined ? int(o.maxBatch, '--max-batch', 1) : undefined;
       const rt = await Runtime.create({ device: program.opts().device });
       const info = await probeVideo(video); // bad input fails here, before anything is written
       const bundle = await modelFromArg(o.model, rt);
@@ -63,7 +65,8 @@ export function registerEncode(program: Command): void {
           nets,
           smoothingSigma: num(o.smoothing, '--smoothing'),
           identityFrame: o.identityFrame !== undefined ? int(o.identityFrame, '--identity-frame', 0) : undefined,
-          settings,
+          schedule,
+          maxBatch,
           signal: controller.signal,
           onProgress: (p) => {
             const eta = p.etaSec !== null && p.etaSec !== undefined ? `, ETA ${Math.ceil(p.etaSec)} s` : '';
@@ -101,7 +104,7 @@ export function registerEncode(program: Command): void {
     });
 }
 
-export function qualitySettings(q: string): EncoderSettings {
+export function qualitySchedule(q: string): EncodeSchedule {
   if (!isEncodeQuality(q)) throw new UsageError(`--quality must be draft, normal or best, got "${q}"`);
-  return encoderSettings(q);
+  return encoderSchedule(q);
 }

@@ -53,29 +53,36 @@ export class ParamDecoder {
     return m;
   }
 
-  /** Forward render: inputs wid [1, L, D], params [B, 35]; output image [B, 3, R, R]. */
-  renderGraph(batch: number): SerializedModel {
-    return this.cached(`render:${batch}`, () => {
+  /** Forward render: inputs wid [1, L, D], params [B, 35]; output image [B, 3, r, r] (r = size, the skip image of that block). */
+  renderGraph(batch: number, size = this.res): SerializedModel {
+    return this.cached(`render:${batch}:${size}`, () => {
       const g = new Graph();
       const wid = g.input('wid', [1, this.numWs, this.wDim]);
       const params = g.input('params', [batch, PARAM_COUNT]);
-      return serialize(g, [{ name: 'image', value: this.image(g, wid, params) }], { graphName: 'decode' });
+      return serialize(g, [{ name: 'image', value: this.image(g, wid, params, this.truncation(size)) }], { graphName: 'decode' });
     });
+  }
+
+  /** maxResolution for a render of side `size` (undefined: the full synthesis). */
+  private truncation(size: number): number | undefined {
+    if (size === this.res) return undefined;
+    if (!(size >= 4 && size < this.res) || (size & (size - 1)) !== 0) throw new Error(`render size ${size} is not a power of two below ${this.res}`);
+    return size;
   }
 
   /**
    * Loss and gradient with respect to the 35 parameters of each frame.
-   * Inputs: wid, params [B, 35], target [B, 3, r, r] (r = resolution, or half of it when coarse).
-   * Outputs: loss [B] (per frame) and grad [B, 35].
+   * Inputs: wid, params [B, 35], target [B, 3, r, r] (r = size: the resolution, or a smaller
+   * power of two for a truncated synthesis). Outputs: loss [B] (per frame) and grad [B, 35].
    */
-  paramLossGraph(batch: number, weights: LossWeights, coarse: boolean): SerializedModel {
-    return this.cached(`params:${batch}:${coarse}:${lossKey(weights, this.perceptual)}`, () => {
+  paramLossGraph(batch: number, weights: LossWeights, size = this.res): SerializedModel {
+    return this.cached(`params:${batch}:${size}:${lossKey(weights, this.perceptual)}`, () => {
       const g = new Graph();
-      const r = coarse ? this.res / 2 : this.res;
+      const r = size;
       const wid = g.input('wid', [1, this.numWs, this.wDim]);
       const params = g.input('params', [batch, PARAM_COUNT]);
       const target = g.input('target', [batch, 3, r, r]);
-      const img = this.image(g, wid, params, coarse ? r : undefined);
+      const img = this.image(g, wid, params, this.truncation(r));
       const weight = g.constant(faceWeightMap(r), [1, 1, r, r]);
       const perFrame = frameLoss(g, img, target, weight, weights, this.perceptual);
       const [grad] = gradients(g, g.sumAll(perFrame), [params]);
@@ -86,16 +93,16 @@ export class ParamDecoder {
   /**
    * Loss and gradients with respect to both the identity latent and each frame's
    * parameters (identity refinement over several frames). Outputs loss [B],
-   * grad [B, 35] and gradWid [1, L, D] (summed over the frames).
+   * grad [B, 35] and gradWid [1, L, D] (summed over the frames). Renders at `size`.
    */
-  jointLossGraph(batch: number, weights: LossWeights): SerializedModel {
-    return this.cached(`joint:${batch}:${lossKey(weights, this.perceptual)}`, () => {
+  jointLossGraph(batch: number, weights: LossWeights, size = this.res): SerializedModel {
+    return this.cached(`joint:${batch}:${size}:${lossKey(weights, this.perceptual)}`, () => {
       const g = new Graph();
       const wid = g.input('wid', [1, this.numWs, this.wDim]);
       const params = g.input('params', [batch, PARAM_COUNT]);
-      const target = g.input('target', [batch, 3, this.res, this.res]);
-      const img = this.image(g, wid, params);
-      const weight = g.constant(faceWeightMap(this.res), [1, 1, this.res, this.res]);
+      const target = g.input('target', [batch, 3, size, size]);
+      const img = this.image(g, wid, params, this.truncation(size));
+      const weight = g.constant(faceWeightMap(size), [1, 1, size, size]);
       const perFrame = frameLoss(g, img, target, weight, weights, this.perceptual);
       const [grad, gradWid] = gradients(g, g.sumAll(perFrame), [params, wid]);
       return serialize(
@@ -110,14 +117,15 @@ export class ParamDecoder {
     });
   }
 
-  /** Loss and gradient with respect to W+ directly (identity inversion): inputs wplus [K, L, D], target. */
-  inversionGraph(batch: number, weights: LossWeights): SerializedModel {
-    return this.cached(`invert:${batch}:${lossKey(weights, this.perceptual)}`, () => {
+  /** Loss and gradient with respect to W+ directly (identity inversion): inputs wplus [K, L, D], target [K, 3, size, size]. */
+  inversionGraph(batch: number, weights: LossWeights, size = this.res): SerializedModel {
+    return this.cached(`invert:${batch}:${size}:${lossKey(weights, this.perceptual)}`, () => {
       const g = new Graph();
       const wplus = g.input('wplus', [batch, this.numWs, this.wDim]);
-      const target = g.input('target', [batch, 3, this.res, this.res]);
-      const img = this.net.render(g, wplus);
-      const weight = g.constant(faceWeightMap(this.res), [1, 1, this.res, this.res]);
+      const target = g.input('target', [batch, 3, size, size]);
+      const t = this.truncation(size);
+      const img = this.net.render(g, wplus, t ? { maxResolution: t } : {});
+      const weight = g.constant(faceWeightMap(size), [1, 1, size, size]);
       const perFrame = frameLoss(g, img, target, weight, weights, this.perceptual);
       const [grad] = gradients(g, g.sumAll(perFrame), [wplus]);
       return serialize(g, [{ name: 'loss', value: perFrame }, { name: 'grad', value: grad! }], { graphName: 'invert' });

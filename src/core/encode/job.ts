@@ -15,11 +15,14 @@ import { Project, createProject, openProject, saveProject, writeFrames } from '.
 import { fromRgb8 } from '../render/image';
 import type { Runtime } from '../runtime';
 import { throwIfAborted } from '../util/cancel';
+import { defaultMaxBatch } from './memory';
 import { VideoInfo, decodeFrames, probeVideo } from '../video';
+import type { AlignVideoResult } from '../face/pipeline';
 import { ParamDecoder } from './decoder';
-import { DEFAULT_SETTINGS, EncoderSettings, encodeWindow, invertFrames, refineIdentity } from './optimize';
+import { Evaluator, NewtonSolver, StageCost, invertFrames, runFrameStages, runRefineStage, warmStart } from './optimize';
+import { EncodePhase, EncodeSchedule, planFractions, qualitySchedule, scheduleProblem } from './schedule';
 
-export type EncodeStage = 'probe' | 'hash' | 'align' | 'identity' | 'refine' | 'frames' | 'done';
+export type EncodeStage = EncodePhase | 'done';
 
 export interface EncodeProgress {
   stage: EncodeStage;
@@ -35,7 +38,7 @@ export interface EncodeProgress {
 
 export class EncodeError extends Error {
   constructor(
-    readonly code: 'BAD_RANGE' | 'MISMATCH' | 'NO_NETS',
+    readonly code: 'BAD_RANGE' | 'MISMATCH' | 'NO_NETS' | 'BAD_SCHEDULE',
     message: string
   ) {
     super(message);
@@ -61,7 +64,12 @@ export interface EncodeJobOptions {
   smoothingSigma?: number;
   /** Encoded-frame index to take the identity from (default: chosen by the encoder). */
   identityFrame?: number;
-  settings?: EncoderSettings;
+  /** The stages to run (default: the 'normal' quality). */
+  schedule?: EncodeSchedule;
+  /** Most frames in one loss-and-gradient run (default: what fits in free memory, see memory.ts). */
+  maxBatch?: number;
+  /** Face alignment already computed for these frames (the benchmark aligns once for two schedules). */
+  aligned?: Pick<AlignVideoResult, 'affines' | 'frames' | 'faceFoundFraction' | 'jitterPx'>;
   /**
    * LPIPS-VGG weights for the losses (METHOD.md). Left out: looked up beside the model
    * (see perceptual/find.ts); null: none, the losses use the MS-SSIM proxy.
@@ -93,6 +101,12 @@ export interface EncodeResult {
   secondsPerFrame: number;
   identityFrame: number;
   align: { faceFoundFraction: number; jitterPx: { smoothed: number; raw: number } } | null;
+  /** What each stage of the schedule cost in this run (resumed stages absent). */
+  stageCosts: StageCost[];
+  /** Processor and wall time of the identity phases (0 when resumed past them) and of the frames phase, in ms. */
+  time: { identityCpuMs: number; identityWallMs: number; framesCpuMs: number; framesWallMs: number };
+  /** Frames per loss-and-gradient run that this encode used. */
+  maxBatch: number;
 }
 
 /** The crop -> source map that scales the centred square of a frame to n x n. */
@@ -141,11 +155,15 @@ function stack(frames: Float32Array[]): Float32Array {
 }
 
 export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
-  const s = o.settings ?? DEFAULT_SETTINGS;
+  const s = o.schedule ?? qualitySchedule('normal');
+  const problem = scheduleProblem(s);
+  if (problem) throw new EncodeError('BAD_SCHEDULE', `encode schedule "${s.name}": ${problem}`);
   const net = new StyleGan2(o.bundle);
   const perceptual = o.perceptual === undefined ? findPerceptualBundle(o.bundle.dir) : o.perceptual;
   const dec = new ParamDecoder(net, o.basis, perceptual?.net ?? null);
   const res = dec.res;
+  const maxBatch = Math.max(1, Math.floor(o.maxBatch ?? defaultMaxBatch(res)));
+  const ev = new Evaluator(dec, o.rt, s.loss, maxBatch, o.signal);
   const report = (p: Omit<EncodeProgress, 'etaSec'> & { etaSec?: number | null }) => o.onProgress?.({ etaSec: null, ...p });
 
   report({ stage: 'probe', fraction: 0, message: `reading ${o.video}` });
@@ -155,26 +173,34 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
   if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > info.frameCount) {
     throw new EncodeError('BAD_RANGE', `frames ${start}:${start + count} are outside ${o.video}, which has ${info.frameCount} frames (0:${info.frameCount})`);
   }
+  // Progress fractions come from the schedule's own table of costs.
+  const plan = planFractions(s, { frames: count, align: o.align === 'face' && !o.aligned });
+  const at = (id: string, f: number) => {
+    const r = plan.get(id)!;
+    return r.start + (r.end - r.start) * Math.min(1, Math.max(0, f));
+  };
 
   // Crop transforms: from face alignment, or the centred square.
   let affines: Affine[];
   let alignInfo: EncodeResult['align'] = null;
   let candidates: number[];
   if (o.align === 'face') {
-    if (!o.nets) throw new EncodeError('NO_NETS', 'face alignment needs the face networks');
-    const aligned = await alignVideo({
-      path: o.video,
-      nets: o.nets,
-      size: res,
-      info,
-      frames: { start, count },
-      smoothing: o.smoothingSigma !== undefined ? { sigmaFrames: o.smoothingSigma } : undefined,
-      signal: o.signal,
-      onProgress: (done, total) => report({ stage: 'align', fraction: 0.02 + 0.13 * (done / total), frame: done, of: total, message: `aligning frame ${done} of ${total}` })
-    });
+    if (!o.nets && !o.aligned) throw new EncodeError('NO_NETS', 'face alignment needs the face networks');
+    const aligned =
+      o.aligned ??
+      (await alignVideo({
+        path: o.video,
+        nets: o.nets!,
+        size: res,
+        info,
+        frames: { start, count },
+        smoothing: o.smoothingSigma !== undefined ? { sigmaFrames: o.smoothingSigma } : undefined,
+        signal: o.signal,
+        onProgress: (done, total) => report({ stage: 'align', fraction: at('align', done / total), frame: done, of: total, message: `aligning frame ${done} of ${total}` })
+      }));
     affines = aligned.affines;
     alignInfo = { faceFoundFraction: aligned.faceFoundFraction, jitterPx: aligned.jitterPx };
-    // Identity candidates: the most frontal frame in each of four stretches of the clip.
+    // Identity candidates: the most frontal frame in each stretch of the clip.
     const k = Math.min(s.identity.candidates, count);
     candidates = [];
     for (let j = 0; j < k; j++) {
@@ -211,7 +237,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     }
     resumed = true;
   } else {
-    report({ stage: 'hash', fraction: 0.01, message: 'hashing the source video' });
+    report({ stage: 'hash', fraction: at('hash', 0), message: 'hashing the source video' });
     project = await createProject(o.projectDir, {
       source: { ...info, path: o.video },
       model: { id: o.bundle.manifest.id, name: o.bundle.manifest.name, resolution: res, path: o.bundle.dir },
@@ -223,7 +249,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
         settings: {
           align: o.align,
           smoothingSigma: o.smoothingSigma ?? null,
-          ...s,
+          schedule: s,
           ...(perceptual ? { perceptual: { kind: perceptual.manifest.kind, id: perceptual.manifest.id, name: perceptual.manifest.name } } : {})
         } as unknown as Record<string, unknown>,
         identityFrame: null,
@@ -242,61 +268,95 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
   }
   const transforms = new Float32Array(count * 6);
   affines.forEach((a, i) => transforms.set(a, i * 6));
+  const identityStages = s.stages.filter((st) => st.phase === 'identity');
+  const refineStages = s.stages.filter((st) => st.phase === 'refine');
+  const frameStages = s.stages.filter((st) => st.phase === 'frames');
+  const P = PARAM_COUNT;
+  const time = { identityCpuMs: 0, identityWallMs: 0, framesCpuMs: 0, framesWallMs: 0 };
+  // The numbers the refinement found for its frames, with the final identity: their warm start.
+  const refined = new Map<number, Float32Array>();
 
   // Identity: inversion of the candidates, then refinement over frames spread across the clip.
   if (project.doc.encoding.identityFrame === null) {
-    const refineIdx = spread(count, Math.min(s.identity.refineFrames, count));
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const refineIdx = refineStages.length ? spread(count, Math.min(s.identity.refineFrames, count)) : [];
     const crops = await cropsAt(o.video, start, affines, [...candidates, ...refineIdx], res, o.signal);
-    const inv = await invertFrames(dec, o.rt, stack(candidates.map((i) => crops.get(i)!)), candidates.length, s, o.signal, (p) =>
-      report({ stage: 'identity', fraction: 0.15 + 0.15 * (p.iteration / p.of), loss: p.loss, message: `inverting ${candidates.length} candidate frames (${p.iteration}/${p.of})` })
+    const inv = await invertFrames(ev, identityStages, stack(candidates.map((i) => crops.get(i)!)), candidates.length, (st, p) =>
+      report({ stage: 'identity', fraction: at(st.id, p.iteration / p.of), loss: p.loss, message: `${st.label}: ${candidates.length} frame${candidates.length > 1 ? 's' : ''} (${p.iteration}/${p.of})` })
     );
     let bestJ = 0;
     inv.losses.forEach((l, j) => (l < inv.losses[bestJ]! ? (bestJ = j) : 0));
     const L = dec.numWs * dec.wDim;
-    let wid: Float32Array = inv.wplus.slice(bestJ * L, (bestJ + 1) * L);
-    if (s.identity.refineIterations > 0 && refineIdx.length > 1) {
-      const ref = await refineIdentity(dec, o.rt, wid, stack(refineIdx.map((i) => crops.get(i)!)), refineIdx.length, s, o.signal, (p) =>
-        report({ stage: 'refine', fraction: 0.3 + 0.1 * (p.iteration / p.of), loss: p.loss, message: `refining the identity over ${refineIdx.length} frames (${p.iteration}/${p.of})` })
-      );
-      wid = ref.wid;
+    const wid: Float32Array = inv.wplus.slice(bestJ * L, (bestJ + 1) * L);
+    if (refineIdx.length > 1) {
+      // The frames' numbers first, with the identity fixed; then both together.
+      const targets = stack(refineIdx.map((i) => crops.get(i)!));
+      const k = refineIdx.length;
+      const params = new Float32Array(k * P);
+      const solvers = new Map<string, NewtonSolver>();
+      const plane = 3 * res * res;
+      const window = Math.max(1, s.frames.window);
+      for (let a = 0; a < k; a += window) {
+        const b = Math.min(k, a + window);
+        await runFrameStages(ev, frameStages, wid, params.subarray(a * P, b * P), targets.subarray(a * plane, b * plane), b - a, null, 0, solvers);
+      }
+      for (const st of refineStages) {
+        await runRefineStage(ev, st, wid, params, targets, k, (p) =>
+          report({ stage: 'refine', fraction: at(st.id, p.iteration / p.of), loss: p.loss, message: `${st.label} (${p.iteration}/${p.of})` })
+        );
+      }
+      refineIdx.forEach((f, j) => refined.set(f, params.slice(j * P, (j + 1) * P)));
     }
     project.wid.set(wid);
     project.doc.encoding.identityFrame = candidates[bestJ]!;
     await saveProject(project);
+    const c = process.cpuUsage(c0);
+    time.identityCpuMs = (c.user + c.system) / 1000;
+    time.identityWallMs = performance.now() - t0;
   }
   const wid = project.wid;
 
-  // Per frame, window by window, warm-started from the last saved frame.
+  // Per frame, window by window, warm-started from the last saved frames.
   const from = project.doc.encoding.encodedThrough;
-  const W = s.frames.window;
-  let prev: Float32Array | null = from > 0 ? project.params.slice((from - 1) * PARAM_COUNT, from * PARAM_COUNT) : null;
+  const W = Math.max(1, s.frames.window);
+  let prev: Float32Array | null = from > 0 ? project.params.slice((from - 1) * P, from * P) : null;
+  let prev2: Float32Array | null = from > 1 ? project.params.slice((from - 2) * P, (from - 1) * P) : null;
+  const solvers = new Map<string, NewtonSolver>();
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   let done = 0;
   let window: Float32Array[] = [];
   let windowStart = from;
+  const lastFrames = plan.get(frameStages[frameStages.length - 1]!.id)!;
+  const framesRange = { start: plan.get(frameStages[0]!.id)!.start, end: lastFrames.end };
   const flush = async () => {
     if (window.length === 0) return;
     const n = window.length;
-    const batch = W;
+    // Adam windows keep the batch they were built for (a short last window is padded);
+    // Gauss-Newton solves frame by frame, so it takes the window as it is.
+    const batch = frameStages.some((st) => st.optimiser.kind === 'adam') ? W : n;
     const targets = new Float32Array(batch * 3 * res * res);
     window.forEach((c, k) => targets.set(c, k * c.length));
     for (let k = n; k < batch; k++) targets.set(window[n - 1]!, k * window[0]!.length); // pad a short last window
-    const init = new Float32Array(batch * PARAM_COUNT);
-    if (prev) for (let k = 0; k < batch; k++) init.set(prev, k * PARAM_COUNT);
-    const r = await encodeWindow(dec, o.rt, wid, targets, batch, init, prev, s, o.signal);
-    const params = r.params.subarray(0, n * PARAM_COUNT);
-    await writeFrames(project, windowStart, params, transforms.subarray(windowStart * 6, (windowStart + n) * 6), r.losses.subarray(0, n));
-    await o.onFrames?.({ start: windowStart, params: params.slice(), loss: r.losses.slice(0, n), crops: window, wid, resolution: res });
-    prev = params.slice((n - 1) * PARAM_COUNT);
+    const init = new Float32Array(batch * P);
+    const start0 = warmStart(s.frames.warmStart, prev, prev2);
+    for (let k = 0; k < batch; k++) init.set(refined.get(windowStart + k) ?? start0, k * P);
+    const losses = await runFrameStages(ev, frameStages, wid, init, targets, batch, prev, s.frames.smoothness, solvers);
+    const params = init.subarray(0, n * P);
+    await writeFrames(project, windowStart, params, transforms.subarray(windowStart * 6, (windowStart + n) * 6), losses.subarray(0, n));
+    await o.onFrames?.({ start: windowStart, params: params.slice(), loss: losses.slice(0, n), crops: window, wid, resolution: res });
+    prev2 = n > 1 ? params.slice((n - 2) * P, (n - 1) * P) : prev;
+    prev = params.slice((n - 1) * P);
     done += n;
     windowStart += n;
     window = [];
     const elapsed = (performance.now() - t0) / 1000;
     const left = count - windowStart;
-    const meanLoss = r.losses.subarray(0, n).reduce((a, b) => a + b, 0) / n;
+    const meanLoss = losses.subarray(0, n).reduce((a, b) => a + b, 0) / n;
     report({
       stage: 'frames',
-      fraction: 0.4 + 0.6 * (windowStart / count),
+      fraction: framesRange.start + (framesRange.end - framesRange.start) * (windowStart / count),
       frame: windowStart,
       of: count,
       loss: meanLoss,
@@ -313,6 +373,9 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     }
     await flush();
   }
+  const c = process.cpuUsage(c0);
+  time.framesCpuMs = (c.user + c.system) / 1000;
+  time.framesWallMs = performance.now() - t0;
   report({ stage: 'done', fraction: 1, etaSec: 0, message: `encoded ${count} frames` });
   return {
     project,
@@ -320,7 +383,9 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     framesEncoded: done,
     secondsPerFrame: done ? (performance.now() - t0) / 1000 / done : 0,
     identityFrame: project.doc.encoding.identityFrame ?? 0,
-    align: alignInfo
+    align: alignInfo,
+    stageCosts: [...ev.costs.values()],
+    time,
+    maxBatch
   };
 }
-

@@ -3,6 +3,7 @@
 // Images are [B, 3, H, W] in the generator's range (-1..1).
 import { Graph, Value } from '../graph/graph';
 import { LpipsVgg, lpipsLoss } from '../perceptual/lpips';
+import { DEFAULT_LOSS, type LossWeights } from './schedule';
 
 function gaussian1d(size: number, sigma: number): number[] {
   const c = (size - 1) / 2;
@@ -63,16 +64,7 @@ export function msSsimLoss(g: Graph, x: Value, y: Value): Value {
   return terms.map((t) => g.mulScalar(t.v, t.w / total)).reduce((a, b) => g.add(a, b));
 }
 
-export interface LossWeights {
-  /** Weight of the pixel MSE term (images in -1..1). */
-  pixel: number;
-  /** Weight of the multi-scale SSIM term (used when there are no perceptual weights). */
-  ssim: number;
-  /** Weight of the LPIPS-VGG term, which replaces MS-SSIM when perceptual weights are given (default 1). */
-  lpips?: number;
-}
-
-export const DEFAULT_LOSS: LossWeights = { pixel: 10, ssim: 1 };
+export { DEFAULT_LOSS, type LossWeights } from './schedule';
 
 /**
  * Per-frame loss [B] on the rendered image clamped to -1..1: pixel * weighted MSE plus the

@@ -1,48 +1,16 @@
-// The two optimisations of the encoder: identity inversion into W+, and the 35
-// per-frame parameters with warm start, coarse-to-fine and temporal smoothness.
+// The optimisers of the encoder, one per kind of stage of a schedule (schedule.ts):
+// identity inversion into W+, joint refinement of the identity with the numbers of a few
+// frames, and the 35 numbers of each frame (Adam, or damped Gauss-Newton with BFGS).
+// Every loss-and-gradient run goes through one Evaluator, which splits a batch into the
+// sizes that fit in memory and books the processor time of each stage.
 import type { Runtime } from '../runtime';
 import { PARAM_COUNT } from '../model/basis';
 import { throwIfAborted } from '../util/cancel';
 import { Adam, cosineSchedule } from './adam';
 import { ParamDecoder } from './decoder';
-import { DEFAULT_LOSS, LossWeights } from './losses';
-
-export interface IdentitySettings {
-  /** Candidate frames inverted into W+ (the best one seeds the identity). */
-  candidates: number;
-  iterations: number;
-  lr: number;
-  /** Frames spread over the clip on which the identity is then refined jointly with their parameters. */
-  refineFrames: number;
-  refineIterations: number;
-  refineLr: number;
-}
-
-export interface FrameSettings {
-  /** Frames optimised together in one batch. */
-  window: number;
-  /** Pose-only iterations on the half-resolution render. */
-  coarseIterations: number;
-  /** All-parameter iterations at full resolution. */
-  fineIterations: number;
-  /** Adam step sizes: pose in its units (degrees), attributes in sigma units. */
-  poseLr: number;
-  attributeLr: number;
-  /** Weight of the squared frame-to-frame difference of the parameters. */
-  smoothness: number;
-}
-
-export interface EncoderSettings {
-  loss: LossWeights;
-  identity: IdentitySettings;
-  frames: FrameSettings;
-}
-
-export const DEFAULT_SETTINGS: EncoderSettings = {
-  loss: DEFAULT_LOSS,
-  identity: { candidates: 4, iterations: 600, lr: 0.05, refineFrames: 16, refineIterations: 1200, refineLr: 0.03 },
-  frames: { window: 8, coarseIterations: 30, fineIterations: 150, poseLr: 0.5, attributeLr: 0.08, smoothness: 1e-5 }
-};
+import { faceWeightMap } from './losses';
+import { bfgsUpdate, choleskySolve, gaussNewtonMatrix, quadForm } from './newton';
+import { type AdamOptimiser, type EncodeSchedule, type LossWeights, type NewtonOptimiser, type Stage, stageResolution } from './schedule';
 
 export interface Progress {
   iteration: number;
@@ -50,166 +18,443 @@ export interface Progress {
   loss: number;
 }
 
-/** 2x2 average pooling of [B, 3, R, R] images. */
-export function halve(img: Float32Array, batch: number, res: number): Float32Array {
-  const h = res / 2;
+/** What one stage of a schedule cost. */
+export interface StageCost {
+  id: string;
+  /** Loss-and-gradient runs, counted per frame (a batch of 4 is 4). */
+  evaluations: number;
+  /** Extra forward renders per frame (the Gauss-Newton Jacobians). */
+  renders: number;
+  /** Processor time of all threads in its runs (ms). */
+  cpuMs: number;
+  wallMs: number;
+}
+
+/** Area-average a [B, 3, R, R] batch down by an integer factor. */
+export function downsample(img: Float32Array, batch: number, res: number, factor: number): Float32Array {
+  if (factor === 1) return img;
+  const h = res / factor;
   const out = new Float32Array(batch * 3 * h * h);
+  const norm = 1 / (factor * factor);
   for (let p = 0; p < batch * 3; p++) {
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < h; x++) {
-        const i = p * res * res + 2 * y * res + 2 * x;
-        out[p * h * h + y * h + x] = (img[i]! + img[i + 1]! + img[i + res]! + img[i + res + 1]!) / 4;
+        let s = 0;
+        for (let dy = 0; dy < factor; dy++) {
+          const row = p * res * res + (y * factor + dy) * res + x * factor;
+          for (let dx = 0; dx < factor; dx++) s += img[row + dx]!;
+        }
+        out[p * h * h + y * h + x] = s * norm;
       }
     }
   }
   return out;
 }
 
+/** 2x2 average pooling of [B, 3, R, R] images. */
+export const halve = (img: Float32Array, batch: number, res: number): Float32Array => downsample(img, batch, res, 2);
+
+const sum = (xs: Float32Array) => xs.reduce((a, b) => a + b, 0);
+
 /**
- * Inverts K target frames into W+ jointly (one batch), starting from w_avg.
- * Returns the latents [K, L, D] and each frame's final loss.
+ * Runs the decoder's loss graphs for the encoder: batches larger than `maxBatch` go in
+ * chunks (per-frame outputs concatenated, identity gradients summed), and the processor
+ * time of every run is booked to the stage in `current`.
  */
-export async function invertFrames(
-  dec: ParamDecoder,
-  rt: Runtime,
-  targets: Float32Array,
-  k: number,
-  s: EncoderSettings = DEFAULT_SETTINGS,
-  signal?: AbortSignal,
-  onProgress?: (p: Progress) => void
-): Promise<{ wplus: Float32Array; losses: Float32Array }> {
-  const L = dec.numWs;
-  const D = dec.wDim;
-  const wAvg = dec.net.wAvg;
-  const wplus = new Float32Array(k * L * D);
-  for (let i = 0; i < wplus.length; i++) wplus[i] = wAvg[i % D]!;
-  const graph = dec.inversionGraph(k, s.loss);
-  const adam = new Adam(wplus.length, () => s.identity.lr);
-  const n = s.identity.iterations;
-  let losses: Float32Array = new Float32Array(k);
+export class Evaluator {
+  readonly costs = new Map<string, StageCost>();
+  current = 'other';
+  constructor(
+    readonly dec: ParamDecoder,
+    readonly rt: Runtime,
+    readonly loss: LossWeights,
+    /** Most frames in one loss-and-gradient run (memory). */
+    readonly maxBatch = Infinity,
+    readonly signal?: AbortSignal
+  ) {}
+
+  private book(evaluations: number, renders: number, t0: number, c0: NodeJS.CpuUsage): void {
+    const c = process.cpuUsage(c0);
+    const e = this.costs.get(this.current) ?? { id: this.current, evaluations: 0, renders: 0, cpuMs: 0, wallMs: 0 };
+    e.evaluations += evaluations;
+    e.renders += renders;
+    e.cpuMs += (c.user + c.system) / 1000;
+    e.wallMs += performance.now() - t0;
+    this.costs.set(this.current, e);
+  }
+
+  private chunks(batch: number): [number, number][] {
+    const size = Math.max(1, Math.min(batch, this.maxBatch));
+    const out: [number, number][] = [];
+    for (let a = 0; a < batch; a += size) out.push([a, Math.min(batch, a + size)]);
+    return out;
+  }
+
+  /** W+ inversion: wplus [K, L, D], targets [K, 3, r, r] -> loss [K], grad [K, L, D]. */
+  async invert(wplus: Float32Array, targets: Float32Array, k: number, size: number): Promise<{ loss: Float32Array; grad: Float32Array }> {
+    throwIfAborted(this.signal);
+    const { dec } = this;
+    const LD = dec.numWs * dec.wDim;
+    const px = 3 * size * size;
+    const loss = new Float32Array(k);
+    const grad = new Float32Array(k * LD);
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    for (const [a, b] of this.chunks(k)) {
+      const n = b - a;
+      const out = await this.rt.run(dec.inversionGraph(n, this.loss, size), {
+        wplus: { data: wplus.subarray(a * LD, b * LD), dims: [n, dec.numWs, dec.wDim] },
+        target: { data: targets.subarray(a * px, b * px), dims: [n, 3, size, size] }
+      });
+      loss.set(out.loss!.data, a);
+      grad.set(out.grad!.data, a * LD);
+    }
+    this.book(k, 0, t0, c0);
+    return { loss, grad };
+  }
+
+  /** Per-frame numbers: params [B, 35], targets [B, 3, r, r] -> loss [B], grad [B, 35] (and gradWid summed, when joint). */
+  async params(wid: Float32Array, params: Float32Array, targets: Float32Array, batch: number, size: number, joint: boolean): Promise<{ loss: Float32Array; grad: Float32Array; gradWid: Float32Array | null }> {
+    throwIfAborted(this.signal);
+    const { dec } = this;
+    const P = PARAM_COUNT;
+    const px = 3 * size * size;
+    const loss = new Float32Array(batch);
+    const grad = new Float32Array(batch * P);
+    const gradWid = joint ? new Float32Array(wid.length) : null;
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    for (const [a, b] of this.chunks(batch)) {
+      const n = b - a;
+      const graph = joint ? dec.jointLossGraph(n, this.loss, size) : dec.paramLossGraph(n, this.loss, size);
+      const out = await this.rt.run(graph, {
+        wid: { data: wid, dims: [1, dec.numWs, dec.wDim] },
+        params: { data: params.subarray(a * P, b * P), dims: [n, P] },
+        target: { data: targets.subarray(a * px, b * px), dims: [n, 3, size, size] }
+      });
+      loss.set(out.loss!.data, a);
+      grad.set(out.grad!.data, a * P);
+      if (gradWid) {
+        const gw = out.gradWid!.data;
+        for (let i = 0; i < gw.length; i++) gradWid[i]! += gw[i]!;
+      }
+    }
+    this.book(batch, 0, t0, c0);
+    return { loss, grad, gradWid };
+  }
+
+  /** Renders params [B, 35] at `size` (forward only), in chunks: [B, 3, size, size]. */
+  async render(wid: Float32Array, params: Float32Array, batch: number, size: number): Promise<Float32Array> {
+    throwIfAborted(this.signal);
+    const { dec } = this;
+    const px = 3 * size * size;
+    const out = new Float32Array(batch * px);
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    // A forward holds far less than a loss-and-gradient run: 8 times the memory batch.
+    const step = Math.max(1, Math.min(batch, this.maxBatch * 8));
+    for (let a = 0; a < batch; a += step) {
+      const n = Math.min(step, batch - a);
+      const r = await this.rt.run(dec.renderGraph(n, size), { wid: { data: wid, dims: [1, dec.numWs, dec.wDim] }, params: { data: params.subarray(a * PARAM_COUNT, (a + n) * PARAM_COUNT), dims: [n, PARAM_COUNT] } });
+      out.set(r.image!.data, a * px);
+    }
+    this.book(0, batch, t0, c0);
+    return out;
+  }
+}
+
+/**
+ * An identity stage: Adam on W+ of K candidate frames from where `wplus` stands (in place).
+ * `targets` are full-resolution; returns each candidate's best loss, whose W+ is left in `wplus`.
+ */
+export async function runInversionStage(ev: Evaluator, stage: Stage, wplus: Float32Array, targets: Float32Array, k: number, onProgress?: (p: Progress) => void): Promise<Float32Array> {
+  const { dec } = ev;
+  const opt = stage.optimiser as AdamOptimiser;
+  const size = stageResolution(stage, dec.res);
+  const tgt = downsample(targets, k, dec.res, dec.res / size);
+  const LD = dec.numWs * dec.wDim;
+  const adam = new Adam(wplus.length, () => opt.wLr ?? 0.05);
+  const n = stage.stop.maxEvaluations - 1;
   const best = Float32Array.from(wplus);
   const bestLoss = new Float32Array(k).fill(Infinity);
+  ev.current = stage.id;
   for (let it = 0; it <= n; it++) {
-    throwIfAborted(signal);
-    const out = await rt.run(graph, { wplus: { data: wplus, dims: [k, L, D] }, target: { data: targets, dims: [k, 3, dec.res, dec.res] } });
-    losses = out.loss!.data;
+    const out = await ev.invert(wplus, tgt, k, size);
     for (let j = 0; j < k; j++) {
-      if (losses[j]! < bestLoss[j]!) {
-        bestLoss[j] = losses[j]!;
-        best.set(wplus.subarray(j * L * D, (j + 1) * L * D), j * L * D);
+      if (out.loss[j]! < bestLoss[j]!) {
+        bestLoss[j] = out.loss[j]!;
+        best.set(wplus.subarray(j * LD, (j + 1) * LD), j * LD);
       }
     }
-    onProgress?.({ iteration: it, of: n, loss: losses.reduce((a, b) => a + b, 0) / k });
+    onProgress?.({ iteration: it, of: n, loss: sum(out.loss) / k });
     if (it === n) break;
-    adam.step(wplus, out.grad!.data, cosineSchedule(it, n));
+    adam.step(wplus, out.grad, cosineSchedule(it, n));
   }
-  return { wplus: best, losses: bestLoss };
-}
-
-export interface WindowResult {
-  params: Float32Array; // [B, 35]
-  losses: Float32Array; // [B]
+  wplus.set(best);
+  return bestLoss;
 }
 
 /**
- * Optimises the parameters of a window of consecutive frames, warm-started from
- * `init` ([B, 35]) and tied to `prev` (the previous window's last frame) by the
- * smoothness term. Pose first on half-resolution renders, then everything at full.
+ * A refine stage: Adam on w_ID and the numbers of `batch` frames together (in place).
+ * Returns the frames' final losses.
  */
-export async function encodeWindow(
-  dec: ParamDecoder,
-  rt: Runtime,
-  wid: Float32Array,
-  targets: Float32Array,
-  batch: number,
-  init: Float32Array,
-  prev: Float32Array | null,
-  s: EncoderSettings = DEFAULT_SETTINGS,
-  signal?: AbortSignal
-): Promise<WindowResult> {
+export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Array, params: Float32Array, targets: Float32Array, batch: number, onProgress?: (p: Progress) => void): Promise<Float32Array> {
+  const { dec } = ev;
   const P = PARAM_COUNT;
-  const res = dec.res;
-  const params = Float32Array.from(init);
-  const f = s.frames;
-  const lambda = f.smoothness;
-  const smoothGrad = (grad: Float32Array) => {
-    for (let b = 0; b < batch; b++) {
-      for (let i = 0; i < P; i++) {
-        const x = params[b * P + i]!;
-        const before = b > 0 ? params[(b - 1) * P + i]! : prev ? prev[i]! : null;
-        const after = b + 1 < batch ? params[(b + 1) * P + i]! : null;
-        if (before !== null) grad[b * P + i]! += 2 * lambda * (x - before);
-        if (after !== null) grad[b * P + i]! += 2 * lambda * (x - after);
-      }
-    }
-  };
-  const widFeed = { data: wid, dims: [1, dec.numWs, dec.wDim] };
-  const coarseTargets = halve(targets, batch, res);
-  const stages = [
-    { coarse: true, iterations: f.coarseIterations, poseOnly: true },
-    { coarse: false, iterations: f.fineIterations, poseOnly: false }
-  ];
+  const opt = stage.optimiser as AdamOptimiser;
+  const size = stageResolution(stage, dec.res);
+  const tgt = downsample(targets, batch, dec.res, dec.res / size);
+  const n = stage.stop.maxEvaluations - 1;
+  const adamP = new Adam(params.length, (i) => (i % P < 3 ? (opt.poseLr ?? 0.25) : (opt.attributeLr ?? 0.04)));
+  const adamW = new Adam(wid.length, () => opt.wLr ?? 0.03);
   let losses: Float32Array = new Float32Array(batch);
-  for (const stage of stages) {
-    if (stage.iterations <= 0) continue;
-    const graph = dec.paramLossGraph(batch, s.loss, stage.coarse);
-    const r = stage.coarse ? res / 2 : res;
-    const adam = new Adam(params.length, (i) => (i % P < 3 ? f.poseLr : stage.poseOnly ? 0 : f.attributeLr));
-    for (let it = 0; it <= stage.iterations; it++) {
-      throwIfAborted(signal);
-      const out = await rt.run(graph, {
-        wid: widFeed,
-        params: { data: params, dims: [batch, P] },
-        target: { data: stage.coarse ? coarseTargets : targets, dims: [batch, 3, r, r] }
-      });
-      losses = out.loss!.data;
-      if (it === stage.iterations) break;
-      const grad = Float32Array.from(out.grad!.data);
-      smoothGrad(grad);
-      adam.step(params, grad, cosineSchedule(it, stage.iterations));
-    }
-  }
-  return { params, losses };
-}
-
-/**
- * Refines the identity latent over several frames at once: each frame's parameters are
- * first fitted with the identity fixed, then identity and parameters are optimised
- * together. A single inverted frame leaves directions of W+ that it does not show
- * unconstrained; frames with other poses and expressions pin them down.
- */
-export async function refineIdentity(
-  dec: ParamDecoder,
-  rt: Runtime,
-  wid: Float32Array,
-  targets: Float32Array,
-  batch: number,
-  s: EncoderSettings = DEFAULT_SETTINGS,
-  signal?: AbortSignal,
-  onProgress?: (p: Progress) => void
-): Promise<{ wid: Float32Array; params: Float32Array; losses: Float32Array }> {
-  const P = PARAM_COUNT;
-  const first = await encodeWindow(dec, rt, wid, targets, batch, new Float32Array(batch * P), null, { ...s, frames: { ...s.frames, smoothness: 0 } }, signal);
-  const params = Float32Array.from(first.params);
-  const w = Float32Array.from(wid);
-  const graph = dec.jointLossGraph(batch, s.loss);
-  const n = s.identity.refineIterations;
-  const adamP = new Adam(params.length, (i) => (i % P < 3 ? s.frames.poseLr : s.frames.attributeLr) * 0.5);
-  const adamW = new Adam(w.length, () => s.identity.refineLr);
-  let losses: Float32Array = first.losses;
+  ev.current = stage.id;
   for (let it = 0; it <= n; it++) {
-    throwIfAborted(signal);
-    const out = await rt.run(graph, {
-      wid: { data: w, dims: [1, dec.numWs, dec.wDim] },
-      params: { data: params, dims: [batch, P] },
-      target: { data: targets, dims: [batch, 3, dec.res, dec.res] }
-    });
-    losses = out.loss!.data;
-    onProgress?.({ iteration: it, of: n, loss: losses.reduce((a, b) => a + b, 0) / batch });
+    const out = await ev.params(wid, params, tgt, batch, size, true);
+    losses = out.loss;
+    onProgress?.({ iteration: it, of: n, loss: sum(losses) / batch });
     if (it === n) break;
     const scale = cosineSchedule(it, n);
-    adamP.step(params, out.grad!.data, scale);
-    adamW.step(w, out.gradWid!.data, scale);
+    adamP.step(params, out.grad, scale);
+    adamW.step(wid, out.gradWid!, scale);
   }
-  return { wid: w, params, losses };
+  return losses;
+}
+
+/** The smoothness term's neighbours of frame b in a window: the frame before (or `prev`) and after. */
+function smoothGradient(params: Float32Array, grad: Float32Array, batch: number, prev: Float32Array | null, lambda: number): void {
+  const P = PARAM_COUNT;
+  if (lambda === 0) return;
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < P; i++) {
+      const x = params[b * P + i]!;
+      const before = b > 0 ? params[(b - 1) * P + i]! : prev ? prev[i]! : null;
+      const after = b + 1 < batch ? params[(b + 1) * P + i]! : null;
+      if (before !== null) grad[b * P + i]! += 2 * lambda * (x - before);
+      if (after !== null) grad[b * P + i]! += 2 * lambda * (x - after);
+    }
+  }
+}
+
+/** A frames stage with Adam over a window of `batch` frames (in place); returns their losses. */
+async function adamFrames(ev: Evaluator, stage: Stage, wid: Float32Array, params: Float32Array, targets: Float32Array, batch: number, prev: Float32Array | null, lambda: number): Promise<Float32Array> {
+  const P = PARAM_COUNT;
+  const opt = stage.optimiser as AdamOptimiser;
+  const size = stageResolution(stage, ev.dec.res);
+  const tgt = downsample(targets, batch, ev.dec.res, ev.dec.res / size);
+  const n = stage.stop.maxEvaluations - 1;
+  const adam = new Adam(params.length, (i) => (i % P < 3 ? (opt.poseLr ?? 0.5) : stage.optimise === 'pose' ? 0 : (opt.attributeLr ?? 0.08)));
+  let losses: Float32Array = new Float32Array(batch);
+  for (let it = 0; it <= n; it++) {
+    const out = await ev.params(wid, params, tgt, batch, size, false);
+    losses = out.loss;
+    if (it === n) break;
+    const grad = Float32Array.from(out.grad);
+    smoothGradient(params, grad, batch, prev, lambda);
+    adam.step(params, grad, cosineSchedule(it, n));
+  }
+  return losses;
+}
+
+/** Finite-difference steps of the Jacobian: pose in its units, attributes in sigma units. */
+const JACOBIAN_STEP = { pose: 0.5, attribute: 0.05 };
+
+/**
+ * Damped Gauss-Newton with BFGS for one frame at a time. The curvature estimate lives across
+ * frames: consecutive frames of a clip have nearly the same, so each frame starts from what
+ * the last one learnt, and the Jacobian is recomputed only every `jacobianEvery` frames.
+ */
+export class NewtonSolver {
+  private h: Float64Array | null = null;
+  private gn: Float64Array | null = null;
+  private sinceJacobian = Infinity;
+  private mu: number;
+  private nu = 2;
+  constructor(
+    readonly ev: Evaluator,
+    readonly stage: Stage
+  ) {
+    this.mu = (stage.optimiser as NewtonOptimiser).damping;
+  }
+
+  private get active(): number[] {
+    return this.stage.optimise === 'pose' ? [0, 1, 2] : Array.from({ length: PARAM_COUNT }, (_, i) => i);
+  }
+
+  /** Pixel-term curvature at `p` from one batched render of p and p + h e_k. */
+  private async jacobian(wid: Float32Array, p: Float32Array): Promise<Float64Array> {
+    const opt = this.stage.optimiser as NewtonOptimiser;
+    const { dec } = this.ev;
+    const act = this.active;
+    const n = act.length;
+    const size = stageResolution({ downscale: this.stage.downscale * opt.jacobianDownscale }, dec.res);
+    const batch = n + 1;
+    const ps = new Float32Array(batch * PARAM_COUNT);
+    const steps = act.map((i) => (i < 3 ? JACOBIAN_STEP.pose : JACOBIAN_STEP.attribute));
+    for (let b = 0; b < batch; b++) ps.set(p, b * PARAM_COUNT);
+    act.forEach((i, k) => (ps[(k + 1) * PARAM_COUNT + i]! += steps[k]!));
+    const img = await this.ev.render(wid, ps, batch, size);
+    const m = 3 * size * size;
+    const cols = new Float32Array(n * m);
+    for (let k = 0; k < n; k++) {
+      const inv = 1 / steps[k]!;
+      for (let i = 0; i < m; i++) cols[k * m + i] = (img[(k + 1) * m + i]! - img[i]!) * inv;
+    }
+    const h = gaussNewtonMatrix(cols, n, m, faceWeightMap(size), (2 * this.ev.loss.pixel) / m);
+    let tr = 0;
+    for (let i = 0; i < n; i++) tr += h[i * n + i]!;
+    for (let i = 0; i < n; i++) h[i * n + i]! += (1e-6 * tr) / n;
+    return h;
+  }
+
+  /**
+   * Solves one frame from `init` (in place in `p`), tied to `prev` by the smoothness term.
+   * `target` is the full-resolution crop. Returns the frame's loss (without the smoothness term).
+   */
+  async solve(wid: Float32Array, p: Float32Array, target: Float32Array, prev: Float32Array | null, lambda: number): Promise<number> {
+    const { ev, stage } = this;
+    const opt = stage.optimiser as NewtonOptimiser;
+    const size = stageResolution(stage, ev.dec.res);
+    const tgt = downsample(target, 1, ev.dec.res, ev.dec.res / size);
+    const act = this.active;
+    const n = act.length;
+    // A curvature estimate gone bad (not positive definite even when damped) starts afresh.
+    const healthy = this.h !== null && this.h.every(Number.isFinite) && choleskySolve(this.h, new Float64Array(n), n) !== null;
+    if (!healthy) this.gn = null;
+    if (!healthy || this.sinceJacobian >= opt.jacobianEvery) {
+      // A fresh pixel-term curvature; what BFGS learnt beyond the last one (the perceptual
+      // term's curvature) is kept: H = H_learnt + (GN_new - GN_old).
+      const gn = await this.jacobian(wid, p);
+      if (this.h && this.gn) for (let i = 0; i < gn.length; i++) this.h[i]! += gn[i]! - this.gn[i]!;
+      else this.h = Float64Array.from(gn);
+      this.gn = gn;
+      this.sinceJacobian = 0;
+    }
+    this.sinceJacobian++;
+    // Each frame starts with the initial damping: one hard frame must not leave the next ones stuck.
+    this.mu = opt.damping;
+    this.nu = 2;
+    const h = this.h!;
+    const evaluate = async (q: Float32Array) => {
+      const out = await ev.params(wid, q, tgt, 1, size, false);
+      const g = new Float64Array(n);
+      let f = out.loss[0]!;
+      act.forEach((i, k) => {
+        g[k] = out.grad[i]!;
+        if (prev && lambda > 0) {
+          g[k]! += 2 * lambda * (q[i]! - prev[i]!);
+          f += lambda * (q[i]! - prev[i]!) ** 2;
+        }
+      });
+      return { f, image: out.loss[0]!, g };
+    };
+    let cur = await evaluate(p);
+    let evals = 1;
+    const smoothH = prev ? 2 * lambda : 0;
+    while (evals < stage.stop.maxEvaluations) {
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n * n; i++) a[i] = h[i]!;
+      for (let i = 0; i < n; i++) a[i * n + i]! += this.mu * h[i * n + i]! + smoothH;
+      const rhs = cur.g.map((v) => -v);
+      const step = choleskySolve(a, rhs, n);
+      if (!step) {
+        // Not positive definite (a non-finite gradient, say): damp harder, and give up on the frame if that cannot help.
+        if (!cur.g.every(Number.isFinite) || this.mu > 1e8) break;
+        this.mu = Math.max(this.mu, 1e-4) * 10;
+        continue;
+      }
+      let gs = 0;
+      for (let i = 0; i < n; i++) gs += cur.g[i]! * step[i]!;
+      const predicted = -(gs + 0.5 * quadForm(h, step, n));
+      // The step is too small to matter, or the model promises too little: the frame is done.
+      let biggest = 0;
+      for (let i = 0; i < n; i++) biggest = Math.max(biggest, Math.abs(step[i]!));
+      if (biggest < (stage.stop.xTol ?? 0) && this.mu < 1) break;
+      if (predicted <= 0) break;
+      const q = Float32Array.from(p);
+      act.forEach((i, k) => (q[i]! += step[k]!));
+      const next = await evaluate(q);
+      evals++;
+      (this as any).trace?.push(`${next.f < cur.f ? '+' : '-'}${next.f.toExponential(2)}/mu${this.mu.toExponential(0)}`);
+      // Every trial teaches the curvature along its step, accepted or not (the pixel term's
+      // Gauss-Newton matrix misses the perceptual term's curvature, which BFGS supplies).
+      const y = new Float64Array(n);
+      for (let i = 0; i < n; i++) y[i] = next.g[i]! - cur.g[i]!;
+      bfgsUpdate(h, step, y, n);
+      const rho = (cur.f - next.f) / predicted;
+      if (next.f < cur.f) {
+        const gain = (cur.f - next.f) / cur.f;
+        p.set(q);
+        cur = next;
+        // Nielsen's rule: a step the model predicted well loosens the damping, a poor one tightens it.
+        this.mu = Math.max(this.mu * Math.max(1 / 3, 1 - (2 * rho - 1) ** 3), 1e-7);
+        this.nu = 2;
+        if (gain < (stage.stop.relTol ?? 0)) break;
+      } else {
+        this.mu = Math.max(this.mu, 1e-6) * this.nu;
+        this.nu *= 2;
+      }
+    }
+    return cur.image;
+  }
+}
+
+/**
+ * The frames stages of a schedule over one window of `batch` consecutive frames, from
+ * `params` (the warm start, [B, 35], optimised in place). `prev` is the frame before the
+ * window (for the smoothness term); `solvers` keeps Gauss-Newton state across windows.
+ */
+export async function runFrameStages(
+  ev: Evaluator,
+  stages: readonly Stage[],
+  wid: Float32Array,
+  params: Float32Array,
+  targets: Float32Array,
+  batch: number,
+  prev: Float32Array | null,
+  lambda: number,
+  solvers: Map<string, NewtonSolver>
+): Promise<Float32Array> {
+  const P = PARAM_COUNT;
+  const plane = 3 * ev.dec.res * ev.dec.res;
+  let losses: Float32Array = new Float32Array(batch);
+  for (const stage of stages) {
+    ev.current = stage.id;
+    if (stage.optimiser.kind === 'adam') {
+      losses = await adamFrames(ev, stage, wid, params, targets, batch, prev, lambda);
+      continue;
+    }
+    let solver = solvers.get(stage.id);
+    if (!solver) solvers.set(stage.id, (solver = new NewtonSolver(ev, stage)));
+    for (let b = 0; b < batch; b++) {
+      const p = params.subarray(b * P, (b + 1) * P);
+      const before = b > 0 ? params.slice((b - 1) * P, b * P) : prev;
+      losses[b] = await solver.solve(wid, p, targets.subarray(b * plane, (b + 1) * plane), before, lambda);
+    }
+  }
+  return losses;
+}
+
+/** Where frame t starts: the previous frame's numbers, or their extrapolation from the two before. */
+export function warmStart(mode: EncodeSchedule['frames']['warmStart'], prev: Float32Array | null, prev2: Float32Array | null): Float32Array {
+  const out = new Float32Array(PARAM_COUNT);
+  if (!prev) return out;
+  out.set(prev);
+  if (mode === 'extrapolate' && prev2) for (let i = 0; i < PARAM_COUNT; i++) out[i] = 2 * prev[i]! - prev2[i]!;
+  return out;
+}
+
+/**
+ * Inverts K target frames into W+ with the identity stages of a schedule, starting from w_avg.
+ * Returns the latents [K, L, D] and each frame's final loss.
+ */
+export async function invertFrames(ev: Evaluator, stages: readonly Stage[], targets: Float32Array, k: number, onProgress?: (stage: Stage, p: Progress) => void): Promise<{ wplus: Float32Array; losses: Float32Array }> {
+  const { dec } = ev;
+  const D = dec.wDim;
+  const wAvg = dec.net.wAvg;
+  const wplus = new Float32Array(k * dec.numWs * D);
+  for (let i = 0; i < wplus.length; i++) wplus[i] = wAvg[i % D]!;
+  let losses: Float32Array = new Float32Array(k).fill(Infinity);
+  for (const st of stages) losses = await runInversionStage(ev, st, wplus, targets, k, (p) => onProgress?.(st, p));
+  return { wplus, losses };
 }

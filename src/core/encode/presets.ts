@@ -1,27 +1,17 @@
-// What the CLI and the studio share when they start an encode: the quality presets,
-// what --align auto means, and cleaning up after an encode that failed before it saved a frame.
+// What the CLI and the studio share when they start an encode: the quality presets (each a
+// schedule, see schedule.ts), what --align auto means, and cleaning up after an encode that
+// failed before it saved a frame.
 import { rmSync } from 'node:fs';
 import { isCancelled } from '../util/cancel';
 import { openProject } from '../project';
-import { DEFAULT_SETTINGS, type EncoderSettings } from './optimize';
+import { type EncodeQuality, type EncodeSchedule, ENCODE_QUALITIES, isEncodeQuality, qualitySchedule } from './schedule';
 
-export const ENCODE_QUALITIES = ['draft', 'normal', 'best'] as const;
-export type EncodeQuality = (typeof ENCODE_QUALITIES)[number];
+export { ENCODE_QUALITIES, isEncodeQuality, type EncodeQuality };
 export type AlignRequest = 'auto' | 'face' | 'none';
 
-export const isEncodeQuality = (q: unknown): q is EncodeQuality => typeof q === 'string' && (ENCODE_QUALITIES as readonly string[]).includes(q);
-
-/** Optimiser iterations per quality: draft for previews and tests, best for final work. */
-export function encoderSettings(quality: EncodeQuality): EncoderSettings {
-  const s: EncoderSettings = structuredClone(DEFAULT_SETTINGS);
-  if (quality === 'draft') {
-    s.identity = { ...s.identity, candidates: 2, iterations: 300, refineIterations: 300 };
-    s.frames = { ...s.frames, coarseIterations: 15, fineIterations: 40 };
-  } else if (quality === 'best') {
-    s.identity = { ...s.identity, iterations: 1000, refineIterations: 2500 };
-    s.frames = { ...s.frames, coarseIterations: 50, fineIterations: 300 };
-  }
-  return s;
+/** The schedule of a quality: draft for previews and tests, best for final work. */
+export function encoderSchedule(quality: EncodeQuality): EncodeSchedule {
+  return qualitySchedule(quality);
 }
 
 /**

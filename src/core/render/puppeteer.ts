@@ -5,7 +5,8 @@ import { alignAffine } from '../face/align';
 import type { FaceNetsLike } from '../face/pipeline';
 import { warpToCrop } from '../face/warp';
 import { ParamDecoder } from '../encode/decoder';
-import { DEFAULT_SETTINGS, EncoderSettings, invertFrames } from '../encode/optimize';
+import { Evaluator, invertFrames } from '../encode/optimize';
+import { type EncodeSchedule, qualitySchedule } from '../encode/schedule';
 import { AttributeChannel, EditBasis, PARAM_COUNT } from '../model/basis';
 import { ModelBundle } from '../model/bundle';
 import { StyleGan2 } from '../model/stylegan2';
@@ -71,7 +72,7 @@ export function drivenParams(motion: Float32Array, frames: number, motionNeutral
 }
 
 /** Inverts a still portrait into W+: detect, align as FFHQ, invert. */
-export async function identityFromPortrait(path: string, bundle: ModelBundle, basis: EditBasis, rt: Runtime, nets: FaceNetsLike, settings: EncoderSettings = DEFAULT_SETTINGS, signal?: AbortSignal): Promise<Float32Array> {
+export async function identityFromPortrait(path: string, bundle: ModelBundle, basis: EditBasis, rt: Runtime, nets: FaceNetsLike, schedule: EncodeSchedule = qualitySchedule('normal'), signal?: AbortSignal): Promise<Float32Array> {
   const [frame] = await readFrames(path, { count: 1 });
   if (!frame) throw new PuppeteerError('NO_FACE', `could not read an image from ${path}`);
   const boxes = await nets.detect(frame.data, frame.width, frame.height);
@@ -81,7 +82,8 @@ export async function identityFromPortrait(path: string, bundle: ModelBundle, ba
   const dec = new ParamDecoder(new StyleGan2(bundle), basis);
   const res = dec.res;
   const crop = fromRgb8(warpToCrop(frame.data, frame.width, frame.height, alignAffine(lm, res), res), res, res);
-  const inv = await invertFrames(dec, rt, crop, 1, settings, signal);
+  const ev = new Evaluator(dec, rt, schedule.loss, 1, signal);
+  const inv = await invertFrames(ev, schedule.stages.filter((st) => st.phase === 'identity'), crop, 1);
   return inv.wplus;
 }
 

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runEncodeJob } from '../../core/encode/job';
-import { discardFailedEncode, encoderSettings, resolveAlign } from '../../core/encode/presets';
+import { discardFailedEncode, encoderSchedule, resolveAlign } from '../../core/encode/presets';
 import { hasBasis, loadBasis, saveBasis, type EditBasis } from '../../core/model/basis';
 import { loadBundle, type ModelBundle } from '../../core/model/bundle';
 import { calibrateFixedRegions } from '../../core/model/calibrate';
@@ -79,7 +79,7 @@ async function encode(spec: EncodeSpec, ctx: JobContext): Promise<TaskResult> {
       align,
       nets,
       identityFrame: spec.identityFrame ?? undefined,
-      settings: encoderSettings(spec.quality),
+      schedule: encoderSchedule(spec.quality),
       signal: ctx.signal,
       onProgress: (p) =>
         ctx.progress({ stage: p.stage, fraction: p.fraction, etaSec: p.etaSec, message: p.message, frame: p.frame ?? null, of: p.of ?? null, loss: p.loss ?? null }),

@@ -15,7 +15,7 @@ import { openProject } from '../../../src/core/project';
 import { FrameRenderer } from '../../../src/core/render/render';
 import { Runtime } from '../../../src/core/runtime';
 import { CancelledError } from '../../../src/core/util/cancel';
-import { calibratedSeededModel, tempDir } from '../../helpers';
+import { calibratedSeededModel, smallSchedule, tempDir } from '../../helpers';
 
 const tmp = tempDir('synthetic');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -73,13 +73,11 @@ describe('encoding synthetic ground truth (seeded 64x64 model, 48 frames)', () =
     const truth = await makeTruth(gen, { seed: 5, frames: 16 });
     const video = join(tmp, 'short.mp4');
     await writeSynthClip(dec, rt, truth, video, 25);
-    const settings = structuredClone((await import('../../../src/core/encode/optimize')).DEFAULT_SETTINGS);
-    settings.identity = { ...settings.identity, candidates: 2, iterations: 60, refineIterations: 20, refineFrames: 4 };
-    settings.frames = { ...settings.frames, coarseIterations: 5, fineIterations: 10 };
+    const schedule = smallSchedule({ 'invert-coarse': 30, invert: 10, 'refine-coarse': 10, refine: 5, params: 6 }, { candidates: 2, refineFrames: 4 });
     const dir = join(tmp, 'resume.stylecast');
     const ctl = new AbortController();
     const job = runEncodeJob({
-      video, bundle, basis, rt, projectDir: dir, align: 'none', settings, signal: ctl.signal,
+      video, bundle, basis, rt, projectDir: dir, align: 'none', schedule, signal: ctl.signal,
       onProgress: (p) => {
         if (p.stage === 'frames' && (p.frame ?? 0) >= 8) ctl.abort();
       }
@@ -89,7 +87,7 @@ describe('encoding synthetic ground truth (seeded 64x64 model, 48 frames)', () =
     expect(partial.doc.encoding.encodedThrough).toBe(8);
     expect(partial.doc.encoding.identityFrame).not.toBeNull();
     const saved = partial.params.slice(0, 8 * PARAM_COUNT);
-    const r = await runEncodeJob({ video, bundle, basis, rt, projectDir: dir, align: 'none', settings });
+    const r = await runEncodeJob({ video, bundle, basis, rt, projectDir: dir, align: 'none', schedule });
     expect(r.resumed).toBe(true);
     expect(r.framesEncoded).toBe(8);
     const done = await openProject(dir);

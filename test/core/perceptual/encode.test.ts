@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
 import { runEncodeJob } from '../../../src/core/encode/job';
 import { faceWeightMap } from '../../../src/core/encode/losses';
-import { DEFAULT_SETTINGS, invertFrames } from '../../../src/core/encode/optimize';
+import { Evaluator, invertFrames } from '../../../src/core/encode/optimize';
+import { DEFAULT_LOSS, qualitySchedule } from '../../../src/core/encode/schedule';
 import { makeTruth, writeSynthClip } from '../../../src/core/encode/synth';
 import { evaluateProject } from '../../../src/core/metrics/evaluate';
 import { EditBasis, loadBasis } from '../../../src/core/model/basis';
@@ -21,7 +22,7 @@ import { lpipsDistances } from '../../../src/core/perceptual/metric';
 import { openProject } from '../../../src/core/project';
 import { FrameRenderer } from '../../../src/core/render/render';
 import { Runtime } from '../../../src/core/runtime';
-import { calibratedSeededModel, repoRoot, tempDir } from '../../helpers';
+import { calibratedSeededModel, repoRoot, smallSchedule, tempDir } from '../../helpers';
 
 const fx = join(repoRoot, 'test', 'fixtures', 'perceptual');
 const tmp = tempDir('lpips-encode');
@@ -65,17 +66,18 @@ describe('encoder with LPIPS-VGG', () => {
     // The loss sees the render clamped to -1..1.
     const startImg = (await gen.render(start, 1)).map((v) => Math.max(-1, Math.min(1, v)));
     const lp0 = (await lpipsDistances(rt, perceptual.net, startImg, target, 1, res, res))[0]!;
-    const graphLoss = (await rt.run(dec.inversionGraph(1, DEFAULT_SETTINGS.loss), { wplus: { data: start, dims: [1, L, D] }, target: { data: target, dims: [1, 3, res, res] } })).loss!.data[0]!;
-    const expected = lp0 + DEFAULT_SETTINGS.loss.pixel * weightedMse(startImg, target, res);
+    const graphLoss = (await rt.run(dec.inversionGraph(1, DEFAULT_LOSS), { wplus: { data: start, dims: [1, L, D] }, target: { data: target, dims: [1, 3, res, res] } })).loss!.data[0]!;
+    const expected = lp0 + DEFAULT_LOSS.pixel * weightedMse(startImg, target, res);
     expect(Math.abs(graphLoss - expected) / expected).toBeLessThan(1e-4);
     // Without the perceptual weights the same decoder settings build the MS-SSIM graph.
     const plain = new ParamDecoder(gen.net, basis);
-    expect(plain.inversionGraph(1, DEFAULT_SETTINGS.loss).hash).not.toBe(dec.inversionGraph(1, DEFAULT_SETTINGS.loss).hash);
+    expect(plain.inversionGraph(1, DEFAULT_LOSS).hash).not.toBe(dec.inversionGraph(1, DEFAULT_LOSS).hash);
 
-    const settings = structuredClone(DEFAULT_SETTINGS);
-    settings.identity = { ...settings.identity, iterations: 20 };
+    const invert = qualitySchedule('normal').stages.find((st) => st.id === 'invert')!;
+    invert.stop = { maxEvaluations: 21 };
+    invert.optimiser = { kind: 'adam', wLr: 0.05 };
     const losses: number[] = [];
-    const inv = await invertFrames(dec, rt, target, 1, settings, undefined, (p) => losses.push(p.loss));
+    const inv = await invertFrames(new Evaluator(dec, rt, DEFAULT_LOSS), [invert], target, 1, (_, p) => losses.push(p.loss));
     const endImg = (await gen.render(inv.wplus, 1)).map((v) => Math.max(-1, Math.min(1, v)));
     const lp1 = (await lpipsDistances(rt, perceptual.net, endImg, target, 1, res, res))[0]!;
     console.log(`LPIPS inversion (seeded-64, fixture VGG): loss ${losses[0]!.toFixed(4)} -> ${inv.losses[0]!.toFixed(4)}, LPIPS ${lp0.toFixed(4)} -> ${lp1.toFixed(4)} in 20 steps`);
@@ -87,11 +89,9 @@ describe('encoder with LPIPS-VGG', () => {
     const truth = await makeTruth(gen, { seed: 4, frames: 4 });
     const video = join(tmp, 'clip.mp4');
     await writeSynthClip(new ParamDecoder(gen.net, basis), rt, truth, video, 25);
-    const settings = structuredClone(DEFAULT_SETTINGS);
-    settings.identity = { ...settings.identity, candidates: 1, iterations: 10, refineIterations: 0 };
-    settings.frames = { ...settings.frames, window: 4, coarseIterations: 3, fineIterations: 5 };
+    const schedule = smallSchedule({ 'invert-coarse': 0, invert: 10, 'refine-coarse': 0, refine: 0, params: 4 }, { candidates: 1 });
     const dir = join(tmp, 'p.stylecast');
-    const r = await runEncodeJob({ video, bundle, basis, rt, projectDir: dir, align: 'none', settings });
+    const r = await runEncodeJob({ video, bundle, basis, rt, projectDir: dir, align: 'none', schedule });
     expect(r.framesEncoded).toBe(4);
     const project = await openProject(dir);
     expect((project.doc.encoding.settings as { perceptual?: { id: string } }).perceptual?.id).toBe(perceptual.manifest.id);
@@ -105,7 +105,7 @@ describe('encoder with LPIPS-VGG', () => {
 
     // perceptual: null keeps the MS-SSIM proxy and records nothing.
     const dir2 = join(tmp, 'q.stylecast');
-    await runEncodeJob({ video, bundle, basis, rt, projectDir: dir2, align: 'none', settings, perceptual: null });
+    await runEncodeJob({ video, bundle, basis, rt, projectDir: dir2, align: 'none', schedule, perceptual: null });
     expect('perceptual' in (await openProject(dir2)).doc.encoding.settings).toBe(false);
   }, 600_000);
 });

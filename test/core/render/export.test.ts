@@ -4,7 +4,6 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runEncodeJob } from '../../../src/core/encode/job';
-import { DEFAULT_SETTINGS } from '../../../src/core/encode/optimize';
 import { FaceNets } from '../../../src/core/face/nets';
 import type { Affine } from '../../../src/core/face/types';
 import { warpToCrop } from '../../../src/core/face/warp';
@@ -12,7 +11,7 @@ import { loadBasis } from '../../../src/core/model/basis';
 import { FrameRenderer, exportVideo } from '../../../src/core/render/render';
 import { Runtime } from '../../../src/core/runtime';
 import { probeVideo, readFrames } from '../../../src/core/video';
-import { calibratedSeededModel, clip, hasSharedData, tempDir } from '../../helpers';
+import { calibratedSeededModel, clip, hasSharedData, smallSchedule, tempDir } from '../../helpers';
 
 const tmp = tempDir('export');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -22,13 +21,11 @@ describe.skipIf(!hasSharedData)('exporting an encoded real clip (needs ../shared
     const rt = await Runtime.create({ device: 'cpu' });
     const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
     const basis = loadBasis(bundle);
-    const settings = structuredClone(DEFAULT_SETTINGS);
-    settings.identity = { ...settings.identity, candidates: 2, iterations: 80, refineFrames: 4, refineIterations: 20 };
-    settings.frames = { ...settings.frames, coarseIterations: 5, fineIterations: 15 };
+    const schedule = smallSchedule({ 'invert-coarse': 40, invert: 20, 'refine-coarse': 10, refine: 10, params: 8 }, { candidates: 2, refineFrames: 4 });
     const video = clip('lp_d11.mp4');
     const { project } = await runEncodeJob({
       video, bundle, basis, rt, projectDir: join(tmp, 'd11.stylecast'), align: 'face', nets: await FaceNets.load(rt),
-      frames: { start: 0, count: 24 }, settings
+      frames: { start: 0, count: 24 }, schedule
     });
     const renderer = new FrameRenderer(bundle, basis, rt);
     const pasted = await exportVideo({ project, renderer, out: join(tmp, 'pasted.mp4'), pasteBack: true });

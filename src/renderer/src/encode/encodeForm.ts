@@ -2,6 +2,7 @@
 // with messages that say what to change, and the request sent to encode:start.
 import { ALIGN_MODES, MAX_FRAMES, PROJECT_EXTENSION, QUALITIES, fileName, type EncodeRequest, type ModelSummary, type VideoInfo } from '../../../shared/contract';
 import { siblingPath, stem } from '../ui/paths';
+import { planCosts, qualitySchedule, scheduleSummary } from '../../../core/encode/schedule';
 
 export type Quality = (typeof QUALITIES)[number];
 export type AlignMode = (typeof ALIGN_MODES)[number];
@@ -23,10 +24,16 @@ export interface EncodeForm {
 export type FormErrors = Partial<Record<'model' | 'start' | 'count' | 'identity' | 'out', string>>;
 
 /** What each quality does, in the words shown beside the choice (from src/core/encode/presets.ts). */
+/** Each quality is an encode schedule (src/core/encode/schedule.ts): the hint says what it runs, from the same table. */
+const costOf = (q: Quality) => planCosts(qualitySchedule(q), { frames: 250, align: true }).reduce((a, c) => a + c.cost, 0);
+const relative = (q: Quality) => {
+  const r = costOf(q) / costOf('normal');
+  return r < 1 ? `About ${(1 / r).toFixed(1)}× faster than Normal` : `About ${r.toFixed(1)}× slower than Normal`;
+};
 export const QUALITY_INFO: Record<Quality, { label: string; summary: string }> = {
-  draft: { label: 'Draft', summary: 'About 3× faster than Normal: 2 identity candidates, 40 refinement steps per frame. For previews and trying settings; faces are softer.' },
-  normal: { label: 'Normal', summary: '4 identity candidates, 150 refinement steps per frame. The right choice for most clips.' },
-  best: { label: 'Best', summary: 'About 2× slower than Normal: longer identity search and 300 steps per frame, for final work where fine detail (teeth, eyelids) matters.' }
+  draft: { label: 'Draft', summary: `${relative('draft')}: ${scheduleSummary(qualitySchedule('draft'))}. For previews and trying settings.` },
+  normal: { label: 'Normal', summary: `${scheduleSummary(qualitySchedule('normal'))}. The right choice for most clips.` },
+  best: { label: 'Best', summary: `${relative('best')}: ${scheduleSummary(qualitySchedule('best'))}, for final work where fine detail matters.` }
 };
 
 export const ALIGN_INFO: Record<AlignMode, { label: string; summary: string }> = {

@@ -1,17 +1,11 @@
 // State of a running encode as the live view shows it: the job itself (ui/jobState),
 // the loss of every encoded frame, the loss of the identity search, and the latest thumbnails.
 import type { EncodeFrameEvent, JobProgress } from '../../../shared/contract';
+import { ENCODE_PHASES } from '../../../core/encode/schedule';
 import { idleJob, jobReducer, type JobAction, type JobState } from '../ui/jobState';
 
-/** The encoder's stages in order (src/core/encode/job.ts), with what the user reads. */
-export const ENCODE_STAGES = [
-  { id: 'probe', label: 'Read video' },
-  { id: 'hash', label: 'Hash source' },
-  { id: 'align', label: 'Align faces' },
-  { id: 'identity', label: 'Find identity' },
-  { id: 'refine', label: 'Refine identity' },
-  { id: 'frames', label: 'Encode frames' }
-] as const;
+/** The encoder's phases in order, with what the user reads: the schedule's own table. */
+export const ENCODE_STAGES = ENCODE_PHASES;
 
 export type StageState = 'done' | 'active' | 'pending';
 

@@ -1,0 +1,230 @@
+// The encoder's work as data (STYLE.md, "Long computations as data"): an encode is a list of
+// stages, each saying what it optimises, at what resolution, with which optimiser and with
+// which stopping rule. One loop (encode/run-stages.ts) runs any list, so the quality presets,
+// the benchmark's reference schedule and later GPU schedules are values of one type.
+// Pure TypeScript: the studio imports it to show the stages and their share of the work.
+
+export interface LossWeights {
+  /** Weight of the pixel MSE term (images in -1..1). */
+  pixel: number;
+  /** Weight of the multi-scale SSIM term (used when there are no perceptual weights). */
+  ssim: number;
+  /** Weight of the LPIPS-VGG term, which replaces MS-SSIM when perceptual weights are given (default 1). */
+  lpips?: number;
+}
+
+export const DEFAULT_LOSS: LossWeights = { pixel: 10, ssim: 1 };
+
+/** Adam with a cosine decay of every learning rate over the stage's step budget. */
+export interface AdamOptimiser {
+  kind: 'adam';
+  /** Step size of W+ rows (identity stages). */
+  wLr?: number;
+  /** Step sizes of the per-frame numbers: pose in its units (degrees), attributes in sigma units. */
+  poseLr?: number;
+  attributeLr?: number;
+}
+
+/**
+ * Damped Gauss-Newton on the 35 numbers of one frame: the curvature of the pixel term comes
+ * from the image Jacobian (finite differences, one batched render), the rest of the loss's
+ * curvature is learnt from the gradients by BFGS updates, and a Levenberg-Marquardt damping
+ * keeps every accepted step a descent. The Jacobian is recomputed every `jacobianEvery`
+ * frames (the curvature changes slowly along a clip) at resolution/`jacobianDownscale`.
+ */
+export interface NewtonOptimiser {
+  kind: 'newton';
+  /** Initial Levenberg-Marquardt damping, relative to the diagonal of the curvature. */
+  damping: number;
+  jacobianEvery: number;
+  jacobianDownscale: number;
+}
+
+export type Optimiser = AdamOptimiser | NewtonOptimiser;
+
+export interface StopRule {
+  /** Loss-and-gradient evaluations at most (Adam: steps + 1; Newton: trial points, rejected ones included). */
+  maxEvaluations: number;
+  /** Stop once an accepted step improves the loss by less than this fraction (Newton only). */
+  relTol?: number;
+  /**
+   * Stop once the next step would move no number by more than this, in its units (Newton only).
+   * The step is preconditioned by the curvature, so weak tracks converge as well as strong ones.
+   */
+  xTol?: number;
+}
+
+/** What the encoder's phases are, in order, as the studio lists them. */
+export const ENCODE_PHASES = [
+  { id: 'probe', label: 'Read video' },
+  { id: 'hash', label: 'Hash source' },
+  { id: 'align', label: 'Align faces' },
+  { id: 'identity', label: 'Find identity' },
+  { id: 'refine', label: 'Refine identity' },
+  { id: 'frames', label: 'Encode frames' }
+] as const;
+
+export type EncodePhase = (typeof ENCODE_PHASES)[number]['id'];
+
+export interface Stage {
+  /** Unique within a schedule. */
+  id: string;
+  /** What the user reads while it runs. */
+  label: string;
+  /**
+   * identity: candidate frames inverted into W+ (the best seeds w_ID);
+   * refine: w_ID and the numbers of frames spread over the clip, jointly;
+   * frames: the numbers of each frame, w_ID fixed.
+   */
+  phase: 'identity' | 'refine' | 'frames';
+  /** What moves: all of W+, w_ID with the frames' numbers, the 3 pose numbers, or all 35. */
+  optimise: 'wplus' | 'identity+params' | 'pose' | 'params';
+  /** Render at resolution / downscale: the skip architecture's image after that block (a truncated synthesis). */
+  downscale: number;
+  optimiser: Optimiser;
+  stop: StopRule;
+}
+
+export interface EncodeSchedule {
+  name: string;
+  loss: LossWeights;
+  identity: {
+    /** Candidate frames inverted into W+ (the most frontal per stretch of the clip). */
+    candidates: number;
+    /** Frames spread over the clip that refine stages optimise with the identity. */
+    refineFrames: number;
+  };
+  frames: {
+    /** Frames optimised together in one batch (CPU: 1; frames run one after another). */
+    window: number;
+    /** Weight of the squared frame-to-frame difference of the numbers. */
+    smoothness: number;
+    /** Warm start of a frame: the previous frame's numbers, or their linear extrapolation from the two before. */
+    warmStart: 'previous' | 'extrapolate';
+  };
+  stages: Stage[];
+}
+
+const adam = (o: Omit<AdamOptimiser, 'kind'>): AdamOptimiser => ({ kind: 'adam', ...o });
+
+/**
+ * The encoder as it was before schedules existed, kept unchanged as data: the benchmark's
+ * reference ("normal" quality then). About 500 forward-equivalents per frame.
+ */
+export const REFERENCE_SCHEDULE: EncodeSchedule = {
+  name: 'reference',
+  loss: DEFAULT_LOSS,
+  identity: { candidates: 4, refineFrames: 16 },
+  frames: { window: 8, smoothness: 1e-5, warmStart: 'previous' },
+  stages: [
+    { id: 'invert', label: 'Invert candidate frames', phase: 'identity', optimise: 'wplus', downscale: 1, optimiser: adam({ wLr: 0.05 }), stop: { maxEvaluations: 601 } },
+    { id: 'refine', label: 'Refine identity with 16 frames', phase: 'refine', optimise: 'identity+params', downscale: 1, optimiser: adam({ wLr: 0.03, poseLr: 0.25, attributeLr: 0.04 }), stop: { maxEvaluations: 1201 } },
+    { id: 'pose', label: 'Pose at half resolution', phase: 'frames', optimise: 'pose', downscale: 2, optimiser: adam({ poseLr: 0.5 }), stop: { maxEvaluations: 31 } },
+    { id: 'params', label: 'All 35 numbers', phase: 'frames', optimise: 'params', downscale: 1, optimiser: adam({ poseLr: 0.5, attributeLr: 0.08 }), stop: { maxEvaluations: 151 } }
+  ]
+};
+
+export const ENCODE_QUALITIES = ['draft', 'normal', 'best'] as const;
+export type EncodeQuality = (typeof ENCODE_QUALITIES)[number];
+export const isEncodeQuality = (q: unknown): q is EncodeQuality => typeof q === 'string' && (ENCODE_QUALITIES as readonly string[]).includes(q);
+
+const newton = (o: Partial<Omit<NewtonOptimiser, 'kind'>> = {}): NewtonOptimiser => ({ kind: 'newton', damping: 1e-3, jacobianEvery: 16, jacobianDownscale: 1, ...o });
+
+/**
+ * The schedule of each quality. Identity: candidates inverted at a quarter of the resolution
+ * and finished at full, then a joint refinement that starts at half resolution; per frame: a
+ * damped Gauss-Newton solve of all 35 numbers, warm-started by extrapolation.
+ */
+export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
+  const k = { draft: 0.5, normal: 1, best: 2 }[quality];
+  const steps = (n: number) => Math.max(2, Math.round(n * k));
+  const refineFrames = quality === 'draft' ? 6 : 8;
+  return {
+    name: quality,
+    loss: DEFAULT_LOSS,
+    identity: { candidates: quality === 'draft' ? 1 : 2, refineFrames },
+    frames: { window: 1, smoothness: 1e-5, warmStart: 'extrapolate' },
+    stages: [
+      { id: 'invert-coarse', label: 'Invert candidates at 1/4 resolution', phase: 'identity', optimise: 'wplus', downscale: 4, optimiser: adam({ wLr: 0.05 }), stop: { maxEvaluations: steps(200) } },
+      { id: 'invert', label: 'Invert candidates', phase: 'identity', optimise: 'wplus', downscale: 1, optimiser: adam({ wLr: 0.02 }), stop: { maxEvaluations: steps(60) } },
+      { id: 'refine-coarse', label: `Refine identity with ${refineFrames} frames at 1/2 resolution`, phase: 'refine', optimise: 'identity+params', downscale: 2, optimiser: adam({ wLr: 0.03, poseLr: 0.25, attributeLr: 0.04 }), stop: { maxEvaluations: steps(200) } },
+      { id: 'refine', label: `Refine identity with ${refineFrames} frames`, phase: 'refine', optimise: 'identity+params', downscale: 1, optimiser: adam({ wLr: 0.01, poseLr: 0.1, attributeLr: 0.02 }), stop: { maxEvaluations: steps(100) } },
+      { id: 'params', label: 'All 35 numbers (Gauss-Newton)', phase: 'frames', optimise: 'params', downscale: 1, optimiser: newton(), stop: { maxEvaluations: steps(14), xTol: 0.02 } }
+    ]
+  };
+}
+
+/** Rendered side of a stage at a model resolution (the skip architecture draws from 4 px up; we stop at 16). */
+export function stageResolution(stage: Pick<Stage, 'downscale'>, resolution: number): number {
+  return Math.max(Math.min(16, resolution), Math.floor(resolution / stage.downscale));
+}
+
+/** Checks a schedule before any work starts; returns what is wrong, or null. */
+export function scheduleProblem(s: EncodeSchedule): string | null {
+  const ids = new Set<string>();
+  for (const st of s.stages) {
+    if (ids.has(st.id)) return `stage id "${st.id}" appears twice`;
+    ids.add(st.id);
+    if (!(st.downscale >= 1) || (st.downscale & (st.downscale - 1)) !== 0) return `stage ${st.id}: downscale must be a power of two, got ${st.downscale}`;
+    if (!Number.isInteger(st.stop.maxEvaluations) || st.stop.maxEvaluations < 1) return `stage ${st.id}: maxEvaluations must be a positive integer`;
+    const okOptimise = { identity: ['wplus'], refine: ['identity+params'], frames: ['pose', 'params'] }[st.phase];
+    if (!okOptimise.includes(st.optimise)) return `stage ${st.id}: a ${st.phase} stage cannot optimise ${st.optimise}`;
+    if (st.optimiser.kind === 'newton' && st.phase !== 'frames') return `stage ${st.id}: Gauss-Newton only solves per-frame numbers`;
+  }
+  const phases = s.stages.map((st) => ENCODE_PHASES.findIndex((p) => p.id === st.phase));
+  if (phases.some((p, i) => i > 0 && p < phases[i - 1]!)) return 'stages must run identity, then refine, then frames';
+  if (!s.stages.some((st) => st.phase === 'identity')) return 'a schedule needs at least one identity stage';
+  if (!s.stages.some((st) => st.phase === 'frames')) return 'a schedule needs at least one frames stage';
+  if (!(s.frames.window >= 1) || !Number.isInteger(s.frames.window)) return 'frames.window must be a positive integer';
+  if (!(s.identity.candidates >= 1)) return 'identity.candidates must be at least 1';
+  return null;
+}
+
+/**
+ * Relative cost of each phase and stage of an encode, in forward-equivalents per frame of
+ * the model: what progress fractions are made of. A loss-and-gradient evaluation costs about
+ * 2.2 forwards, and a render at 1/d of the resolution about 1/d^1.6 of one (the low-resolution
+ * layers cost less than their pixel count suggests); face alignment about 3 per frame.
+ */
+export function planCosts(s: EncodeSchedule, o: { frames: number; align: boolean }): { id: string; phase: EncodePhase; cost: number }[] {
+  const vjp = 2.2;
+  const out: { id: string; phase: EncodePhase; cost: number }[] = [
+    { id: 'probe', phase: 'probe', cost: 0.5 },
+    { id: 'hash', phase: 'hash', cost: 0.5 },
+    { id: 'align', phase: 'align', cost: o.align ? 3 * o.frames : 0 }
+  ];
+  const frames = o.frames;
+  for (const st of s.stages) {
+    const scale = 1 / st.downscale ** 1.6;
+    const batch = st.phase === 'identity' ? Math.min(s.identity.candidates, frames) : st.phase === 'refine' ? Math.min(s.identity.refineFrames, frames) : frames;
+    const perEval = st.phase === 'frames' && st.optimiser.kind === 'newton' ? vjp * 0.7 : vjp; // Newton usually stops early
+    out.push({ id: st.id, phase: st.phase, cost: batch * st.stop.maxEvaluations * perEval * scale });
+  }
+  return out;
+}
+
+/** Progress through an encode: the fraction at the start and end of each entry of planCosts. */
+export function planFractions(s: EncodeSchedule, o: { frames: number; align: boolean }): Map<string, { start: number; end: number }> {
+  const costs = planCosts(s, o);
+  const total = costs.reduce((a, c) => a + c.cost, 0);
+  const out = new Map<string, { start: number; end: number }>();
+  let at = 0;
+  for (const c of costs) {
+    out.set(c.id, { start: at / total, end: (at + c.cost) / total });
+    at += c.cost;
+  }
+  return out;
+}
+
+/** What a schedule does, in a sentence a user reads (the studio's quality hints). */
+export function scheduleSummary(s: EncodeSchedule): string {
+  const id = s.stages.filter((st) => st.phase === 'identity');
+  const refine = s.stages.filter((st) => st.phase === 'refine');
+  const frames = s.stages.filter((st) => st.phase === 'frames');
+  const steps = (sts: Stage[]) => sts.reduce((a, st) => a + st.stop.maxEvaluations, 0);
+  const parts = [`${s.identity.candidates} identity candidate${s.identity.candidates > 1 ? 's' : ''} (${steps(id)} steps)`];
+  if (refine.length) parts.push(`identity refined on ${s.identity.refineFrames} frames (${steps(refine)} steps)`);
+  const newton = frames.some((st) => st.optimiser.kind === 'newton');
+  parts.push(`${newton ? 'at most ' : ''}${steps(frames)} ${newton ? 'Gauss-Newton evaluations' : 'steps'} per frame`);
+  return parts.join(', ');
+}
