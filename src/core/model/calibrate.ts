@@ -45,6 +45,11 @@ export interface CalibrateOptions {
   hooks?: CalibrationHooks;
   /** A generator of this bundle already built (its graphs are kept), instead of a new one. */
   generator?: Generator;
+  /**
+   * Localise only this many conv channels, drawn with the seed (default: all). For benchmark
+   * models whose full calibration would take hours on a CPU; the basis is then chosen from fewer.
+   */
+  maxCandidates?: number;
 }
 
 /** What calibration knows when it calls a hook. */
@@ -182,9 +187,18 @@ export async function calibrateFixedRegions(bundle: ModelBundle, rt: Runtime, op
   }
 
   // 2. Localisation of every non-ToRGB channel: perturb it and see where the image changes.
-  const candidates = styleLayers(a)
+  let candidates = styleLayers(a)
     .filter((l) => l.kind === 'conv')
     .flatMap((l) => Array.from({ length: l.inChannels }, (_, c) => ({ layer: l.name, channel: c, sIndex: l.sOffset + c })));
+  if (opts.maxCandidates !== undefined && opts.maxCandidates < candidates.length) {
+    // A seeded partial Fisher-Yates draw, kept in StyleSpace order.
+    const pool = [...candidates];
+    for (let i = 0; i < opts.maxCandidates; i++) {
+      const j = i + Math.floor(rng.uniform() * (pool.length - i));
+      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+    }
+    candidates = pool.slice(0, opts.maxCandidates).sort((x, y) => x.sIndex - y.sIndex);
+  }
   const fixedMasks = Object.fromEntries(REGIONS.map((r) => [r, regionMask(res, r)])) as Record<Region, Float32Array>;
   let firstStyles: Float32Array | null = null;
   let firstImage: Float32Array | null = null;

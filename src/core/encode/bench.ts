@@ -1,0 +1,210 @@
+// `stylecast bench encode`: the same input encoded with two schedules in one run, costs in
+// forward-equivalents (processor time of a stage over the processor time of one
+// full-resolution forward of one frame of the same model, measured in the same run).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { alignVideo, type AlignVideoResult, type FaceNetsLike } from '../face/pipeline';
+import { evaluateProject } from '../metrics/evaluate';
+import { EditBasis, PARAM_COUNT } from '../model/basis';
+import type { ModelBundle } from '../model/bundle';
+import { Generator } from '../model/generator';
+import { FrameRenderer } from '../render/render';
+import type { Runtime } from '../runtime';
+import { probeVideo } from '../video';
+import { ParamDecoder } from './decoder';
+import { runEncodeJob } from './job';
+import { resolveAlign } from './presets';
+import type { EncodeSchedule } from './schedule';
+import { makeTruth, writeSynthClip } from './synth';
+
+export interface EncodeBenchResult {
+  schedule: string;
+  model: string;
+  resolution: number;
+  frames: number;
+  identityForwardEquivalents: number;
+  forwardEquivalentsPerFrame: number;
+  identitySeconds: number;
+  secondsPerFrame: number;
+  psnr: { median: number; min: number };
+  paramCorrelation: { min: number; median: number } | null;
+  meanLoss: number;
+  /** Each stage's share: forward-equivalents per frame of the clip (identity stages: in total). */
+  stages: { id: string; evaluations: number; forwardEquivalents: number }[];
+  maxBatch: number;
+}
+
+export interface EncodeBenchReport {
+  machine: string;
+  forwardMsPerFrame: number;
+  /** Processor time of that forward, which the forward-equivalents divide by. */
+  forwardCpuMsPerFrame: number;
+  input: { kind: 'synthetic'; seed: number } | { kind: 'video'; path: string; start: number; count: number; align: 'face' | 'none' };
+  results: EncodeBenchResult[];
+  /** The reference's cost over the default's; null when only one schedule ran. */
+  speedup: { perFrame: number; identity: number } | null;
+  /** Peak resident memory of the whole run (MB). */
+  peakRssMB: number;
+}
+
+export interface MeasuredEncode {
+  schedule: string;
+  frames: number;
+  identityCpuMs: number;
+  identityWallMs: number;
+  framesCpuMs: number;
+  framesWallMs: number;
+  stages: { id: string; evaluations: number; cpuMs: number; phase: 'identity' | 'refine' | 'frames' }[];
+  psnr: { median: number; min: number };
+  paramCorrelation: { min: number; median: number } | null;
+  meanLoss: number;
+  maxBatch: number;
+}
+
+/** The bench's arithmetic: measured processor times -> forward-equivalents, and the speedups of the first result over the last. */
+export function encodeBenchFigures(forwardCpuMs: number, model: { name: string; resolution: number }, runs: MeasuredEncode[]): { results: EncodeBenchResult[]; speedup: { perFrame: number; identity: number } | null } {
+  if (!(forwardCpuMs > 0)) throw new Error(`a forward's processor time must be positive, got ${forwardCpuMs}`);
+  const results = runs.map((r) => ({
+    schedule: r.schedule,
+    model: model.name,
+    resolution: model.resolution,
+    frames: r.frames,
+    identityForwardEquivalents: r.identityCpuMs / forwardCpuMs,
+    forwardEquivalentsPerFrame: r.framesCpuMs / r.frames / forwardCpuMs,
+    identitySeconds: r.identityWallMs / 1000,
+    secondsPerFrame: r.framesWallMs / r.frames / 1000,
+    psnr: r.psnr,
+    paramCorrelation: r.paramCorrelation,
+    meanLoss: r.meanLoss,
+    stages: r.stages.map((s) => ({ id: s.id, evaluations: s.evaluations, forwardEquivalents: s.cpuMs / forwardCpuMs / (s.phase === 'frames' ? r.frames : 1) })),
+    maxBatch: r.maxBatch
+  }));
+  const first = results[0]!;
+  const last = results[results.length - 1]!;
+  return {
+    results,
+    speedup: results.length < 2 ? null : { perFrame: last.forwardEquivalentsPerFrame / first.forwardEquivalentsPerFrame, identity: last.identityForwardEquivalents / first.identityForwardEquivalents }
+  };
+}
+
+/** Median processor and wall time of one forward of one frame at full resolution (after two warm-ups). */
+export async function forwardCost(dec: ParamDecoder, rt: Runtime, wid: Float32Array, runs = 15): Promise<{ cpuMs: number; wallMs: number }> {
+  const graph = dec.renderGraph(1);
+  const feeds = { wid: { data: wid, dims: [1, dec.numWs, dec.wDim] }, params: { data: new Float32Array(PARAM_COUNT), dims: [1, PARAM_COUNT] } };
+  await rt.run(graph, feeds);
+  await rt.run(graph, feeds);
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await rt.run(graph, feeds);
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  return { cpuMs: med(cpu), wallMs: med(wall) };
+}
+
+export interface EncodeBenchOptions {
+  rt: Runtime;
+  bundle: ModelBundle;
+  basis: EditBasis;
+  /** Schedules in order: the one under test first, the reference last. */
+  schedules: EncodeSchedule[];
+  frames: number;
+  /** Synthetic clip seed (ignored with `video`). */
+  seed: number;
+  video?: { path: string; start: number; count: number };
+  nets?: FaceNetsLike;
+  maxBatch?: number;
+  machine: string;
+  log?: (line: string) => void;
+}
+
+export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchReport> {
+  const dir = mkdtempSync(join(tmpdir(), 'stylecast-bench-'));
+  const log = o.log ?? (() => {});
+  try {
+    const gen = new Generator(o.bundle, o.rt);
+    const dec = new ParamDecoder(gen.net, o.basis);
+    const res = dec.res;
+    let video: string;
+    let start = 0;
+    let count = o.frames;
+    let truth: number[][] | undefined;
+    let align: 'face' | 'none' = 'none';
+    let aligned: AlignVideoResult | undefined;
+    let input: EncodeBenchReport['input'];
+    if (o.video) {
+      video = o.video.path;
+      ({ start, count } = o.video);
+      const info = await probeVideo(video);
+      align = resolveAlign('auto', info, res);
+      if (align === 'face') {
+        if (!o.nets) throw new Error('a video that is not aligned at the model resolution needs the face networks');
+        log(`aligning frames ${start}:${start + count} of ${video} once for every schedule`);
+        aligned = await alignVideo({ path: video, nets: o.nets, size: res, info, frames: { start, count } });
+      }
+      input = { kind: 'video', path: video, start, count, align };
+    } else {
+      const t = await makeTruth(gen, { seed: o.seed, frames: o.frames });
+      video = join(dir, 'synthetic.mp4');
+      log(`synthesising ${o.frames} frames (seed ${o.seed})`);
+      await writeSynthClip(dec, o.rt, t, video, 25);
+      truth = Array.from({ length: o.frames }, (_, i) => Array.from(t.params.subarray(i * PARAM_COUNT, (i + 1) * PARAM_COUNT)));
+      input = { kind: 'synthetic', seed: o.seed };
+    }
+    const fwd = await forwardCost(dec, o.rt, new Float32Array(dec.numWs * dec.wDim).map((_, i) => gen.net.wAvg[i % dec.wDim]!));
+    log(`one ${res}x${res} forward: ${fwd.wallMs.toFixed(1)} ms (processor ${fwd.cpuMs.toFixed(1)} ms)`);
+    const renderer = new FrameRenderer(o.bundle, o.basis, o.rt);
+    const runs: MeasuredEncode[] = [];
+    for (const [k, schedule] of o.schedules.entries()) {
+      log(`encoding with the ${schedule.name} schedule`);
+      let last = '';
+      const r = await runEncodeJob({
+        video,
+        bundle: o.bundle,
+        basis: o.basis,
+        rt: o.rt,
+        projectDir: join(dir, `run${k}.stylecast`),
+        frames: { start, count },
+        align,
+        aligned,
+        schedule,
+        maxBatch: o.maxBatch,
+        onProgress: (p) => {
+          const line = `  [${p.stage}] ${Math.floor(p.fraction * 20) * 5}%`;
+          if (line !== last) log(line);
+          last = line;
+        }
+      });
+      const ev = await evaluateProject({ project: r.project, renderer, truth: truth ? { params: truth } : undefined });
+      const loss = r.project.loss.subarray(0, count);
+      const phaseOf = new Map(schedule.stages.map((s) => [s.id, s.phase]));
+      runs.push({
+        schedule: schedule.name,
+        frames: count,
+        ...r.time,
+        stages: r.stageCosts.filter((c) => phaseOf.has(c.id)).map((c) => ({ id: c.id, evaluations: c.evaluations, cpuMs: c.cpuMs, phase: phaseOf.get(c.id)! })),
+        psnr: { median: ev.psnr.median, min: ev.psnr.min },
+        paramCorrelation: ev.paramCorrelation ? { min: ev.paramCorrelation.min, median: ev.paramCorrelation.median } : null,
+        meanLoss: loss.reduce((a, b) => a + b, 0) / count,
+        maxBatch: r.maxBatch
+      });
+    }
+    const figures = encodeBenchFigures(fwd.cpuMs, { name: o.bundle.manifest.name, resolution: res }, runs);
+    return {
+      machine: o.machine,
+      forwardMsPerFrame: fwd.wallMs,
+      forwardCpuMsPerFrame: fwd.cpuMs,
+      input,
+      ...figures,
+      peakRssMB: process.resourceUsage().maxRSS / 1024
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
