@@ -1,9 +1,10 @@
 // The viewer: the aligned source crop, the engine's re-render of the edited
 // parameters at the playhead, a wipe between them, or both side by side.
-import { useCallback, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import type { ImageResult, ProjectSummary, StylecastApi } from '../../../shared/contract';
 import { SegmentedControl } from '../ui';
 import { useLatestRequest } from './hooks';
+import { SETTLE_MS, adaptPreviewSize, initialPreviewSize, viewerRenderSize } from './preview';
 
 export type ViewerMode = 'source' | 'render' | 'wipe' | 'side';
 
@@ -17,16 +18,35 @@ const MODES = [
 interface RenderKey {
   frame: number;
   params: number[];
+  size: number;
 }
 
 export function Viewer({ api, project, frame, params, mode, onMode }: { api: StylecastApi; project: ProjectSummary; frame: number; params: Float32Array | null; mode: ViewerMode; onMode(m: ViewerMode): void }) {
-  const size = Math.min(project.model.resolution, 512);
+  const resolution = project.model.resolution;
+  const size = Math.min(resolution, 512);
+  // A small preview while the playhead or the parameters move; the full resolution once they rest.
+  const paramsId = params ? Array.from(params).join(',') : '';
+  const [settled, setSettled] = useState(true);
+  const [previewSize, setPreviewSize] = useState(() => initialPreviewSize(resolution));
+  useEffect(() => {
+    setSettled(false);
+    const t = setTimeout(() => setSettled(true), SETTLE_MS);
+    return () => clearTimeout(t);
+  }, [frame, paramsId]);
+  const renderSize = viewerRenderSize(resolution, settled, previewSize);
   // Only what the mode shows is requested: no decoding of hidden source frames during playback.
-  const renderKey: RenderKey | null = params && mode !== 'source' ? { frame, params: Array.from(params) } : null;
+  const renderKey: RenderKey | null = params && mode !== 'source' ? { frame, params: Array.from(params), size: renderSize } : null;
   const render = useLatestRequest<RenderKey, ImageResult>(
     renderKey,
-    useCallback((k: RenderKey) => `${k.frame}:${k.params.join(',')}`, []),
-    useCallback((k: RenderKey) => api.invoke('render:frame', { project: project.path, frame: k.frame, params: k.params, size }), [api, project.path, size])
+    useCallback((k: RenderKey) => `${k.frame}:${k.size}:${k.params.join(',')}`, []),
+    useCallback(
+      (k: RenderKey) =>
+        api.invoke('render:frame', { project: project.path, frame: k.frame, params: k.params, size: k.size }).then((r) => {
+          if (k.size < resolution) setPreviewSize((s) => (s === k.size ? adaptPreviewSize(resolution, s, r.ms) : s));
+          return r;
+        }),
+      [api, project.path, resolution]
+    )
   );
   const source = useLatestRequest<number, ImageResult>(
     params && mode !== 'render' ? frame : null,
