@@ -1,0 +1,253 @@
+// The encoder's schedule machinery on small inputs with real computation: truncated renders,
+// the Gauss-Newton solver and its linear algebra, batching that fits memory, progress fractions
+// from the schedule's table, warm starts, and the encode bench's arithmetic.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { encodeBenchFigures } from '../../../src/core/encode/bench';
+import { ParamDecoder } from '../../../src/core/encode/decoder';
+import { bytesPerFrame, defaultMaxBatch } from '../../../src/core/encode/memory';
+import { bfgsUpdate, choleskySolve, gaussNewtonMatrix } from '../../../src/core/encode/newton';
+import { Evaluator, NewtonSolver, downsample, warmStart } from '../../../src/core/encode/optimize';
+import { DEFAULT_LOSS, REFERENCE_SCHEDULE, type Stage, planFractions, qualitySchedule, scheduleProblem, stageResolution } from '../../../src/core/encode/schedule';
+import { makeTruth } from '../../../src/core/encode/synth';
+import { Graph } from '../../../src/core/graph/graph';
+import { serialize } from '../../../src/core/graph/serialize';
+import { makeArchitecture, numWs } from '../../../src/core/model/architecture';
+import { PARAM_COUNT, loadBasis } from '../../../src/core/model/basis';
+import type { ModelBundle } from '../../../src/core/model/bundle';
+import { seededTensors } from '../../../src/core/model/create';
+import { Generator } from '../../../src/core/model/generator';
+import { StyleGan2 } from '../../../src/core/model/stylegan2';
+import { Runtime } from '../../../src/core/runtime';
+import { Rng } from '../../../src/core/util/random';
+import { referenceSynthesis } from '../../reference/stylegan2-reference';
+import { calibratedSeededModel, tempDir } from '../../helpers';
+
+const tmp = tempDir('schedule');
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('truncated synthesis (the coarse stages and the preview)', () => {
+  it('equals the skip image of a full render after that block (independent float64 reference)', async () => {
+    const arch = makeArchitecture({ resolution: 64, channelBase: 256, channelMax: 32, zDim: 32, wDim: 32, mappingLayers: 2 });
+    const tensors = seededTensors(arch, 5);
+    const bundle: ModelBundle = {
+      dir: '',
+      manifest: { format: 'stylecast-model', version: 1, id: 'trunc', name: 'trunc', architecture: arch, weights: { file: '', sha256: '', floats: 0 }, tensors: [] },
+      tensors
+    };
+    const net = new StyleGan2(bundle);
+    const rt = await Runtime.create({ device: 'cpu' });
+    const L = numWs(arch);
+    const wplus = new Rng(3).normals(2 * L * arch.wDim, 0.7);
+    const skips = new Map<number, Float64Array>();
+    referenceSynthesis(tensors, arch, wplus, 2, { skipImages: skips });
+    for (const r of [16, 32]) {
+      const g = new Graph();
+      const w = g.input('wplus', [2, L, arch.wDim]);
+      const model = serialize(g, [{ name: 'image', value: net.render(g, w, { maxResolution: r }) }]);
+      const img = (await rt.run(model, { wplus: { data: wplus, dims: [2, L, arch.wDim] } })).image!;
+      expect(img.dims).toEqual([2, 3, r, r]);
+      const ref = skips.get(r)!;
+      let worst = 0;
+      let scale = 0;
+      for (let i = 0; i < ref.length; i++) {
+        worst = Math.max(worst, Math.abs(img.data[i]! - ref[i]!));
+        scale = Math.max(scale, Math.abs(ref[i]!));
+      }
+      expect(scale).toBeGreaterThan(0.05);
+      expect(worst / scale).toBeLessThan(1e-4);
+    }
+  });
+
+  it('area-averages targets to the stage resolution', () => {
+    // One channel plane of 4x4 (times 3 channels), values 0..15: 2x2 means by hand.
+    const img = new Float32Array(3 * 16).map((_, i) => i % 16);
+    const out = downsample(img, 1, 4, 2);
+    expect(Array.from(out.subarray(0, 4))).toEqual([2.5, 4.5, 10.5, 12.5]);
+    expect(Array.from(downsample(img, 1, 4, 4).subarray(0, 1))).toEqual([7.5]);
+    expect(downsample(img, 1, 4, 1)).toBe(img);
+    expect(stageResolution({ downscale: 4 }, 1024)).toBe(256);
+    expect(stageResolution({ downscale: 8 }, 64)).toBe(16);
+  });
+});
+
+describe('Gauss-Newton linear algebra', () => {
+  it('solves a symmetric positive definite system and refuses an indefinite one', () => {
+    const a = Float64Array.from([4, 2, 0, 2, 5, 1, 0, 1, 3]);
+    const x = choleskySolve(a, Float64Array.from([2, 1, 4]), 3)!;
+    // Checked by substitution: A x = b.
+    const b = [0, 1, 2].map((i) => a[i * 3]! * x[0]! + a[i * 3 + 1]! * x[1]! + a[i * 3 + 2]! * x[2]!);
+    expect(b[0]).toBeCloseTo(2, 12);
+    expect(b[1]).toBeCloseTo(1, 12);
+    expect(b[2]).toBeCloseTo(4, 12);
+    expect(choleskySolve(Float64Array.from([1, 2, 2, 1]), Float64Array.from([1, 1]), 2)).toBeNull();
+  });
+
+  it('builds scale * J^T W J and a BFGS update that satisfies the secant condition', () => {
+    // J has columns (1, 2, 0) and (0, 1, 1); weights (1, 2, 3): J^T W J = [[9, 4], [4, 5]].
+    const h = gaussNewtonMatrix(Float32Array.from([1, 2, 0, 0, 1, 1]), 2, 3, Float32Array.from([1, 2, 3]), 2);
+    expect(Array.from(h)).toEqual([18, 8, 8, 10]);
+    const s = Float64Array.from([1, -0.5]);
+    const y = Float64Array.from([3, 1]);
+    bfgsUpdate(h, s, y, 2);
+    // s.y = 2.5 is not below 0.2 s.H s = 2.5, so the plain update: H_new s = y.
+    expect(h[0]! * s[0]! + h[1]! * s[1]!).toBeCloseTo(3, 10);
+    expect(h[2]! * s[0]! + h[3]! * s[1]!).toBeCloseTo(1, 10);
+    expect(h[1]).toBeCloseTo(h[2]!, 12);
+    // With negative curvature along s (s.y < 0) Powell's damping keeps H positive definite:
+    // H s becomes 0.2 s.H s / (s.H s - s.y) * ... ; checked through s.H_new s = 0.2 s.H s.
+    const h2 = Float64Array.from([18, 8, 8, 10]);
+    bfgsUpdate(h2, s, Float64Array.from([-1, 0]), 2);
+    const hs = [h2[0]! * s[0]! + h2[1]! * s[1]!, h2[2]! * s[0]! + h2[3]! * s[1]!];
+    expect(hs[0]! * s[0]! + hs[1]! * s[1]!).toBeCloseTo(0.2 * 12.5, 10);
+    expect(choleskySolve(h2, Float64Array.from([1, 1]), 2)).not.toBeNull();
+  });
+});
+
+describe('schedules as data', () => {
+  it('every quality and the reference are valid, and bad schedules are named', () => {
+    for (const q of ['draft', 'normal', 'best'] as const) expect(scheduleProblem(qualitySchedule(q))).toBeNull();
+    expect(scheduleProblem(REFERENCE_SCHEDULE)).toBeNull();
+    const s = qualitySchedule('normal');
+    expect(scheduleProblem({ ...s, stages: [...s.stages].reverse() })).toMatch(/identity, then refine, then frames/);
+    expect(scheduleProblem({ ...s, stages: s.stages.map((st) => ({ ...st, downscale: 3 })) })).toMatch(/power of two/);
+    expect(scheduleProblem({ ...s, stages: s.stages.map((st) => ({ ...st, optimiser: { kind: 'newton', damping: 1e-3, jacobianEvery: 8, jacobianDownscale: 1 } as const })) })).toMatch(/Gauss-Newton only/);
+    expect(scheduleProblem({ ...s, stages: s.stages.filter((st) => st.phase !== 'frames') })).toMatch(/frames stage/);
+  });
+
+  it('progress fractions come from the table: ordered, contiguous, from 0 to 1', () => {
+    for (const s of [qualitySchedule('normal'), REFERENCE_SCHEDULE]) {
+      for (const align of [true, false]) {
+        const plan = [...planFractions(s, { frames: 48, align }).entries()];
+        expect(plan[0]![1].start).toBe(0);
+        expect(plan[plan.length - 1]![1].end).toBeCloseTo(1, 12);
+        for (let i = 1; i < plan.length; i++) expect(plan[i]![1].start).toBeCloseTo(plan[i - 1]![1].end, 12);
+        expect(plan.map(([id]) => id)).toEqual(['probe', 'hash', 'align', ...s.stages.map((st) => st.id)]);
+        const align_ = plan.find(([id]) => id === 'align')![1];
+        expect(align_.end > align_.start).toBe(align);
+      }
+    }
+    // Hashing no longer reports a fraction below alignment's (the old 0.01 after 0.15).
+    const p = planFractions(qualitySchedule('normal'), { frames: 48, align: true });
+    expect(p.get('hash')!.start).toBeLessThan(p.get('align')!.start);
+  });
+
+  it('warm-starts from the previous frame or extrapolates the two before', () => {
+    const a = new Float32Array(PARAM_COUNT).fill(1);
+    const b = new Float32Array(PARAM_COUNT).fill(3);
+    expect(Array.from(warmStart('extrapolate', b, a).subarray(0, 2))).toEqual([5, 5]);
+    expect(Array.from(warmStart('previous', b, a).subarray(0, 2))).toEqual([3, 3]);
+    expect(Array.from(warmStart('extrapolate', b, null).subarray(0, 2))).toEqual([3, 3]);
+    expect(Array.from(warmStart('extrapolate', null, null).subarray(0, 2))).toEqual([0, 0]);
+  });
+
+  it('chooses the batch from free memory and lets the user cap it', () => {
+    const old = process.env.STYLECAST_MAX_BATCH;
+    delete process.env.STYLECAST_MAX_BATCH;
+    try {
+      // 16 GB free: half of it over 2.4 GB + 16 MB per frame at 1024 is 3 frames.
+      expect(defaultMaxBatch(1024, 16e9)).toBe(3);
+      expect(defaultMaxBatch(1024, 2e9)).toBe(1);
+      expect(defaultMaxBatch(64, 64e9)).toBe(16);
+      expect(bytesPerFrame(512)).toBeCloseTo(0.6e9 + 16e6, -3);
+      process.env.STYLECAST_MAX_BATCH = '2';
+      expect(defaultMaxBatch(1024, 64e9)).toBe(2);
+    } finally {
+      if (old === undefined) delete process.env.STYLECAST_MAX_BATCH;
+      else process.env.STYLECAST_MAX_BATCH = old;
+    }
+  });
+});
+
+describe('the encode bench arithmetic', () => {
+  it('turns processor times into forward-equivalents and speedups (figures by hand)', () => {
+    const run = (name: string, idMs: number, frMs: number) => ({
+      schedule: name,
+      frames: 8,
+      identityCpuMs: idMs,
+      identityWallMs: idMs / 2,
+      framesCpuMs: frMs,
+      framesWallMs: frMs / 2,
+      stages: [
+        { id: 'a', evaluations: 10, cpuMs: 40, phase: 'identity' as const },
+        { id: 'b', evaluations: 80, cpuMs: 320, phase: 'frames' as const }
+      ],
+      psnr: { median: 40, min: 39 },
+      paramCorrelation: null,
+      meanLoss: 0.01,
+      maxBatch: 4
+    });
+    const f = encodeBenchFigures(20, { name: 'm', resolution: 64 }, [run('default', 2000, 800), run('reference', 20000, 16000)]);
+    expect(f.results[0]!.identityForwardEquivalents).toBe(100);
+    expect(f.results[0]!.forwardEquivalentsPerFrame).toBe(5);
+    expect(f.results[1]!.forwardEquivalentsPerFrame).toBe(100);
+    expect(f.results[0]!.secondsPerFrame).toBe(0.05);
+    expect(f.results[0]!.identitySeconds).toBe(1);
+    expect(f.results[0]!.stages).toEqual([
+      { id: 'a', evaluations: 10, forwardEquivalents: 2 },
+      { id: 'b', evaluations: 80, forwardEquivalents: 2 }
+    ]);
+    expect(f.speedup).toEqual({ perFrame: 20, identity: 10 });
+    expect(() => encodeBenchFigures(0, { name: 'm', resolution: 64 }, [run('x', 1, 1)])).toThrow(/positive/);
+  });
+});
+
+describe('the optimisers on the seeded model', () => {
+  it('splits a joint batch to fit memory with the same losses and summed identity gradient', async () => {
+    const rt = await Runtime.create({ device: 'cpu' });
+    const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
+    const gen = new Generator(bundle, rt);
+    const dec = new ParamDecoder(gen.net, loadBasis(bundle));
+    const truth = await makeTruth(gen, { seed: 21, frames: 3 });
+    const targets = (await rt.run(dec.renderGraph(3), { wid: { data: truth.wid, dims: [1, dec.numWs, dec.wDim] }, params: { data: truth.params, dims: [3, PARAM_COUNT] } })).image!.data;
+    const start = new Float32Array(3 * PARAM_COUNT);
+    const whole = await new Evaluator(dec, rt, DEFAULT_LOSS).params(truth.wid, start, targets, 3, dec.res, true);
+    const split = await new Evaluator(dec, rt, DEFAULT_LOSS, 1).params(truth.wid, start, targets, 3, dec.res, true);
+    for (let i = 0; i < 3; i++) expect(split.loss[i]).toBeCloseTo(whole.loss[i]!, 5);
+    let err = 0;
+    let norm = 0;
+    for (let i = 0; i < whole.gradWid!.length; i++) {
+      err = Math.max(err, Math.abs(split.gradWid![i]! - whole.gradWid![i]!));
+      norm = Math.max(norm, Math.abs(whole.gradWid![i]!));
+    }
+    expect(norm).toBeGreaterThan(0);
+    expect(err / norm).toBeLessThan(1e-4);
+  }, 600_000);
+
+  it('Gauss-Newton recovers every track of consecutive frames within the normal schedule\'s budget', async () => {
+    const rt = await Runtime.create({ device: 'cpu' });
+    const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
+    const gen = new Generator(bundle, rt);
+    const dec = new ParamDecoder(gen.net, loadBasis(bundle));
+    const frames = 48;
+    const truth = await makeTruth(gen, { seed: 23, frames });
+    const n = 6;
+    // Clipped to -1..1 as decoded video is.
+    const render = (await rt.run(dec.renderGraph(n), { wid: { data: truth.wid, dims: [1, dec.numWs, dec.wDim] }, params: { data: truth.params.subarray(0, n * PARAM_COUNT), dims: [n, PARAM_COUNT] } })).image!.data;
+    const targets = render.map((v) => Math.max(-1, Math.min(1, v)));
+    const plane = 3 * dec.res * dec.res;
+    const stage: Stage = qualitySchedule('normal').stages.find((st) => st.id === 'params')!;
+    expect(stage.optimiser.kind).toBe('newton');
+    const budget = stage.stop.maxEvaluations;
+    const ev = new Evaluator(dec, rt, DEFAULT_LOSS);
+    ev.current = stage.id;
+    const solver = new NewtonSolver(ev, stage);
+    // Frame 0 starts from the truth (as a solved previous frame would); each later frame from the one before.
+    let prev = Float32Array.from(truth.params.subarray(0, PARAM_COUNT));
+    let worst = 0;
+    for (let t = 1; t < n; t++) {
+      const p = Float32Array.from(prev);
+      const before = Math.max(...Array.from(p, (v, i) => Math.abs(v - truth.params[t * PARAM_COUNT + i]!)));
+      await solver.solve(truth.wid, p, targets.subarray(t * plane, (t + 1) * plane), prev, 0);
+      const after = Math.max(...Array.from(p, (v, i) => Math.abs(v - truth.params[t * PARAM_COUNT + i]!)));
+      expect(after).toBeLessThan(before);
+      worst = Math.max(worst, after);
+      prev = p;
+    }
+    const evals = ev.costs.get(stage.id)!.evaluations;
+    expect(evals).toBeLessThanOrEqual(budget * (n - 1));
+    // Within a tenth of a unit on every one of the 35 tracks (pose in pseudo-degrees of amplitude 12, attributes in sigma of amplitude 1.5).
+    expect(worst).toBeLessThan(0.1);
+  }, 600_000);
+});
