@@ -29,6 +29,7 @@ export interface EncodeBenchResult {
   secondsPerFrame: number;
   psnr: { median: number; min: number };
   paramCorrelation: { min: number; median: number } | null;
+  worstTracks: { name: string; r: number }[] | null;
   meanLoss: number;
   /** Each stage's share: forward-equivalents per frame of the clip (identity stages: in total). */
   stages: { id: string; evaluations: number; forwardEquivalents: number }[];
@@ -58,6 +59,8 @@ export interface MeasuredEncode {
   stages: { id: string; evaluations: number; cpuMs: number; phase: 'identity' | 'refine' | 'frames' }[];
   psnr: { median: number; min: number };
   paramCorrelation: { min: number; median: number } | null;
+  /** The three tracks that follow the truth least (synthetic input). */
+  worstTracks: { name: string; r: number }[] | null;
   meanLoss: number;
   maxBatch: number;
 }
@@ -76,6 +79,7 @@ export function encodeBenchFigures(forwardCpuMs: number, model: { name: string; 
     secondsPerFrame: r.framesWallMs / r.frames / 1000,
     psnr: r.psnr,
     paramCorrelation: r.paramCorrelation,
+    worstTracks: r.worstTracks,
     meanLoss: r.meanLoss,
     stages: r.stages.map((s) => ({ id: s.id, evaluations: s.evaluations, forwardEquivalents: s.cpuMs / forwardCpuMs / (s.phase === 'frames' ? r.frames : 1) })),
     maxBatch: r.maxBatch
@@ -191,6 +195,12 @@ export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchRep
         stages: r.stageCosts.filter((c) => phaseOf.has(c.id)).map((c) => ({ id: c.id, evaluations: c.evaluations, cpuMs: c.cpuMs, phase: phaseOf.get(c.id)! })),
         psnr: { median: ev.psnr.median, min: ev.psnr.min },
         paramCorrelation: ev.paramCorrelation ? { min: ev.paramCorrelation.min, median: ev.paramCorrelation.median } : null,
+        worstTracks: ev.paramCorrelation
+          ? Object.entries(ev.paramCorrelation.perTrack)
+              .sort((a, b) => a[1] - b[1])
+              .slice(0, 3)
+              .map(([name, r]) => ({ name, r }))
+          : null,
         meanLoss: loss.reduce((a, b) => a + b, 0) / count,
         maxBatch: r.maxBatch
       });

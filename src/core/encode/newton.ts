@@ -91,3 +91,115 @@ export function quadForm(h: Float64Array, x: Float64Array, n: number): number {
   }
   return s;
 }
+
+/**
+ * Limited-memory BFGS with a backtracking (Armijo) line search, for the identity stages: a
+ * deterministic, smooth problem of thousands of unknowns where it needs far fewer loss and
+ * gradient runs than Adam. `evaluate` returns the loss and its gradient at x; `scale` is a
+ * per-unknown scaling of the variables (the optimiser works on x / scale).
+ */
+export async function lbfgsMinimise(
+  x: Float32Array,
+  evaluate: (x: Float32Array) => Promise<{ f: number; g: Float32Array }>,
+  o: { maxEvaluations: number; memory?: number; firstStep: number; scale?: (i: number) => number; onEvaluation?: (i: number, f: number) => void }
+): Promise<number> {
+  const n = x.length;
+  const m = o.memory ?? 10;
+  const sc = new Float64Array(n);
+  for (let i = 0; i < n; i++) sc[i] = o.scale ? o.scale(i) : 1;
+  const S: Float64Array[] = [];
+  const Y: Float64Array[] = [];
+  const rhos: number[] = [];
+  let evals = 0;
+  const run = async (z: Float32Array) => {
+    const r = await evaluate(z);
+    o.onEvaluation?.(evals, r.f);
+    evals++;
+    // Gradient with respect to the scaled variables u = x / scale: g_u = g * scale.
+    const g = new Float64Array(n);
+    for (let i = 0; i < n; i++) g[i] = r.g[i]! * sc[i]!;
+    return { f: r.f, g };
+  };
+  let cur: { f: number; g: Float64Array<ArrayBufferLike> } = await run(x);
+  let first = true;
+  while (evals < o.maxEvaluations) {
+    if (!Number.isFinite(cur.f) || !cur.g.every(Number.isFinite)) break;
+    // Two-loop recursion: d = -H g.
+    const q = Float64Array.from(cur.g);
+    const alpha: number[] = [];
+    for (let k = S.length - 1; k >= 0; k--) {
+      let a = 0;
+      for (let i = 0; i < n; i++) a += S[k]![i]! * q[i]!;
+      a *= rhos[k]!;
+      alpha[k] = a;
+      for (let i = 0; i < n; i++) q[i]! -= a * Y[k]![i]!;
+    }
+    let gamma = 1;
+    if (S.length) {
+      const k = S.length - 1;
+      let sy = 0;
+      let yy = 0;
+      for (let i = 0; i < n; i++) {
+        sy += S[k]![i]! * Y[k]![i]!;
+        yy += Y[k]![i]! * Y[k]![i]!;
+      }
+      gamma = sy / yy;
+    } else {
+      let gmax = 0;
+      for (let i = 0; i < n; i++) gmax = Math.max(gmax, Math.abs(q[i]!));
+      gamma = gmax > 0 ? o.firstStep / gmax : 1;
+    }
+    for (let i = 0; i < n; i++) q[i]! *= gamma;
+    for (let k = 0; k < S.length; k++) {
+      let b = 0;
+      for (let i = 0; i < n; i++) b += Y[k]![i]! * q[i]!;
+      b *= rhos[k]!;
+      for (let i = 0; i < n; i++) q[i]! += S[k]![i]! * (alpha[k]! - b);
+    }
+    let gd = 0;
+    for (let i = 0; i < n; i++) gd -= cur.g[i]! * q[i]!;
+    if (!(gd < 0)) {
+      // Not a descent direction: forget the history and take a scaled gradient step.
+      S.length = Y.length = rhos.length = 0;
+      if (first) break;
+      first = true;
+      continue;
+    }
+    first = false;
+    // Backtracking line search on the step d = -q (scaled variables).
+    let t = 1;
+    let accepted: { f: number; g: Float64Array<ArrayBufferLike>; z: Float32Array } | null = null;
+    while (evals < o.maxEvaluations) {
+      const z = new Float32Array(n);
+      for (let i = 0; i < n; i++) z[i] = x[i]! - t * q[i]! * sc[i]!;
+      const next = await run(z);
+      if (Number.isFinite(next.f) && next.f <= cur.f + 1e-4 * t * gd) {
+        accepted = { ...next, z };
+        break;
+      }
+      t *= 0.3;
+    }
+    if (!accepted) break;
+    const s = new Float64Array(n);
+    const y = new Float64Array(n);
+    let sy = 0;
+    for (let i = 0; i < n; i++) {
+      s[i] = (accepted.z[i]! - x[i]!) / sc[i]!;
+      y[i] = accepted.g[i]! - cur.g[i]!;
+      sy += s[i]! * y[i]!;
+    }
+    x.set(accepted.z);
+    cur = { f: accepted.f, g: accepted.g };
+    if (sy > 1e-12) {
+      S.push(s);
+      Y.push(y);
+      rhos.push(1 / sy);
+      if (S.length > m) {
+        S.shift();
+        Y.shift();
+        rhos.shift();
+      }
+    }
+  }
+  return cur.f;
+}

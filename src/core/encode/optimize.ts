@@ -9,8 +9,8 @@ import { throwIfAborted } from '../util/cancel';
 import { Adam, cosineSchedule } from './adam';
 import { ParamDecoder } from './decoder';
 import { faceWeightMap } from './losses';
-import { bfgsUpdate, choleskySolve, gaussNewtonMatrix, quadForm } from './newton';
-import { type AdamOptimiser, type EncodeSchedule, type LossWeights, type NewtonOptimiser, type Stage, stageResolution } from './schedule';
+import { bfgsUpdate, choleskySolve, gaussNewtonMatrix, lbfgsMinimise, quadForm } from './newton';
+import { type AdamOptimiser, type EncodeSchedule, type LbfgsOptimiser, type LossWeights, type NewtonOptimiser, type Stage, stageResolution } from './schedule';
 
 export interface Progress {
   iteration: number;
@@ -173,11 +173,30 @@ export async function runInversionStage(ev: Evaluator, stage: Stage, wplus: Floa
   const size = stageResolution(stage, dec.res);
   const tgt = downsample(targets, k, dec.res, dec.res / size);
   const LD = dec.numWs * dec.wDim;
-  const adam = new Adam(wplus.length, () => opt.wLr ?? 0.05);
   const n = stage.stop.maxEvaluations - 1;
   const best = Float32Array.from(wplus);
   const bestLoss = new Float32Array(k).fill(Infinity);
   ev.current = stage.id;
+  if (stage.optimiser.kind === 'lbfgs') {
+    const lb = stage.optimiser;
+    await lbfgsMinimise(
+      wplus,
+      async (x) => {
+        const out = await ev.invert(x, tgt, k, size);
+        for (let j = 0; j < k; j++) {
+          if (out.loss[j]! < bestLoss[j]!) {
+            bestLoss[j] = out.loss[j]!;
+            best.set(x.subarray(j * LD, (j + 1) * LD), j * LD);
+          }
+        }
+        return { f: sum(out.loss), g: out.grad };
+      },
+      { maxEvaluations: stage.stop.maxEvaluations, memory: lb.memory, firstStep: lb.firstStep, onEvaluation: (i, f) => onProgress?.({ iteration: i, of: n, loss: f / k }) }
+    );
+    wplus.set(best);
+    return bestLoss;
+  }
+  const adam = new Adam(wplus.length, () => opt.wLr ?? 0.05);
   for (let it = 0; it <= n; it++) {
     const out = await ev.invert(wplus, tgt, k, size);
     for (let j = 0; j < k; j++) {
@@ -205,6 +224,36 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
   const size = stageResolution(stage, dec.res);
   const tgt = downsample(targets, batch, dec.res, dec.res / size);
   const n = stage.stop.maxEvaluations - 1;
+  if (stage.optimiser.kind === 'lbfgs') {
+    const lb: LbfgsOptimiser = stage.optimiser;
+    const W = wid.length;
+    const x = new Float32Array(W + params.length);
+    x.set(wid);
+    x.set(params, W);
+    let losses: Float32Array = new Float32Array(batch);
+    ev.current = stage.id;
+    await lbfgsMinimise(
+      x,
+      async (z) => {
+        const out = await ev.params(z.subarray(0, W), z.subarray(W), tgt, batch, size, true);
+        losses = out.loss;
+        const g = new Float32Array(z.length);
+        g.set(out.gradWid!);
+        g.set(out.grad, W);
+        return { f: sum(out.loss), g };
+      },
+      {
+        maxEvaluations: stage.stop.maxEvaluations,
+        memory: lb.memory,
+        firstStep: lb.firstStep,
+        scale: (i) => (i < W ? 1 : (i - W) % P < 3 ? lb.poseScale : 1),
+        onEvaluation: (i, f) => onProgress?.({ iteration: i, of: n, loss: f / batch })
+      }
+    );
+    wid.set(x.subarray(0, W));
+    params.set(x.subarray(W));
+    return losses;
+  }
   const adamP = new Adam(params.length, (i) => (i % P < 3 ? (opt.poseLr ?? 0.25) : (opt.attributeLr ?? 0.04)));
   const adamW = new Adam(wid.length, () => opt.wLr ?? 0.03);
   let losses: Float32Array = new Float32Array(batch);

@@ -40,7 +40,19 @@ export interface NewtonOptimiser {
   jacobianDownscale: number;
 }
 
-export type Optimiser = AdamOptimiser | NewtonOptimiser;
+/**
+ * L-BFGS with a backtracking line search (identity stages): deterministic and smooth, so it
+ * needs far fewer runs than Adam. Variables are scaled: W+ by 1, pose by `poseScale`, attributes by 1.
+ */
+export interface LbfgsOptimiser {
+  kind: 'lbfgs';
+  /** Largest change of any scaled unknown in the first step. */
+  firstStep: number;
+  memory: number;
+  poseScale: number;
+}
+
+export type Optimiser = AdamOptimiser | NewtonOptimiser | LbfgsOptimiser;
 
 export interface StopRule {
   /** Loss-and-gradient evaluations at most (Adam: steps + 1; Newton: trial points, rejected ones included). */
@@ -130,25 +142,27 @@ export const isEncodeQuality = (q: unknown): q is EncodeQuality => typeof q === 
 
 const newton = (o: Partial<Omit<NewtonOptimiser, 'kind'>> = {}): NewtonOptimiser => ({ kind: 'newton', damping: 1e-3, jacobianEvery: 16, jacobianDownscale: 1, ...o });
 
+const lbfgs = (o: Partial<Omit<LbfgsOptimiser, 'kind'>> = {}): LbfgsOptimiser => ({ kind: 'lbfgs', firstStep: 0.1, memory: 20, poseScale: 8, ...o });
+
 /**
- * The schedule of each quality. Identity: candidates inverted at a quarter of the resolution
- * and finished at full, then a joint refinement that starts at half resolution; per frame: a
+ * The schedule of each quality. Identity: the candidates inverted into W+ by L-BFGS, then the
+ * best refined jointly with the numbers of frames spread over the clip, by L-BFGS (both at full
+ * resolution: on the seeded models the skip images of earlier blocks are no downsampled copy
+ * of the final image, and coarse identity stages cost more PSNR than they saved); per frame: a
  * damped Gauss-Newton solve of all 35 numbers, warm-started by extrapolation.
  */
 export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
   const k = { draft: 0.5, normal: 1, best: 2 }[quality];
   const steps = (n: number) => Math.max(2, Math.round(n * k));
-  const refineFrames = quality === 'draft' ? 6 : 8;
+  const refineFrames = 6;
   return {
     name: quality,
     loss: DEFAULT_LOSS,
     identity: { candidates: quality === 'draft' ? 1 : 2, refineFrames },
     frames: { window: 1, smoothness: 1e-5, warmStart: 'extrapolate' },
     stages: [
-      { id: 'invert-coarse', label: 'Invert candidates at 1/4 resolution', phase: 'identity', optimise: 'wplus', downscale: 4, optimiser: adam({ wLr: 0.05 }), stop: { maxEvaluations: steps(200) } },
-      { id: 'invert', label: 'Invert candidates', phase: 'identity', optimise: 'wplus', downscale: 1, optimiser: adam({ wLr: 0.02 }), stop: { maxEvaluations: steps(60) } },
-      { id: 'refine-coarse', label: `Refine identity with ${refineFrames} frames at 1/2 resolution`, phase: 'refine', optimise: 'identity+params', downscale: 2, optimiser: adam({ wLr: 0.03, poseLr: 0.25, attributeLr: 0.04 }), stop: { maxEvaluations: steps(200) } },
-      { id: 'refine', label: `Refine identity with ${refineFrames} frames`, phase: 'refine', optimise: 'identity+params', downscale: 1, optimiser: adam({ wLr: 0.01, poseLr: 0.1, attributeLr: 0.02 }), stop: { maxEvaluations: steps(100) } },
+      { id: 'invert', label: 'Invert candidate frames (L-BFGS)', phase: 'identity', optimise: 'wplus', downscale: 1, optimiser: lbfgs({ firstStep: 0.3 }), stop: { maxEvaluations: steps(100) } },
+      { id: 'refine', label: `Refine identity with ${refineFrames} frames (L-BFGS)`, phase: 'refine', optimise: 'identity+params', downscale: 1, optimiser: lbfgs(), stop: { maxEvaluations: steps(520) } },
       { id: 'params', label: 'All 35 numbers (Gauss-Newton)', phase: 'frames', optimise: 'params', downscale: 1, optimiser: newton(), stop: { maxEvaluations: steps(14), xTol: 0.02 } }
     ]
   };
@@ -170,6 +184,7 @@ export function scheduleProblem(s: EncodeSchedule): string | null {
     const okOptimise = { identity: ['wplus'], refine: ['identity+params'], frames: ['pose', 'params'] }[st.phase];
     if (!okOptimise.includes(st.optimise)) return `stage ${st.id}: a ${st.phase} stage cannot optimise ${st.optimise}`;
     if (st.optimiser.kind === 'newton' && st.phase !== 'frames') return `stage ${st.id}: Gauss-Newton only solves per-frame numbers`;
+    if (st.optimiser.kind === 'lbfgs' && st.phase === 'frames') return `stage ${st.id}: L-BFGS runs the identity stages; frames use Gauss-Newton or Adam`;
   }
   const phases = s.stages.map((st) => ENCODE_PHASES.findIndex((p) => p.id === st.phase));
   if (phases.some((p, i) => i > 0 && p < phases[i - 1]!)) return 'stages must run identity, then refine, then frames';

@@ -175,6 +175,7 @@ describe('the encode bench arithmetic', () => {
       ],
       psnr: { median: 40, min: 39 },
       paramCorrelation: null,
+      worstTracks: null,
       meanLoss: 0.01,
       maxBatch: 4
     });

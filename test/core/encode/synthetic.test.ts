@@ -73,7 +73,7 @@ describe('encoding synthetic ground truth (seeded 64x64 model, 48 frames)', () =
     const truth = await makeTruth(gen, { seed: 5, frames: 16 });
     const video = join(tmp, 'short.mp4');
     await writeSynthClip(dec, rt, truth, video, 25);
-    const schedule = smallSchedule({ 'invert-coarse': 30, invert: 10, 'refine-coarse': 10, refine: 5, params: 6 }, { candidates: 2, refineFrames: 4 });
+    const schedule = smallSchedule({ invert: 30, refine: 10, params: 6 }, { candidates: 2, refineFrames: 4 });
     const dir = join(tmp, 'resume.stylecast');
     const ctl = new AbortController();
     const job = runEncodeJob({

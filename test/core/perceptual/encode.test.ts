@@ -89,7 +89,7 @@ describe('encoder with LPIPS-VGG', () => {
     const truth = await makeTruth(gen, { seed: 4, frames: 4 });
     const video = join(tmp, 'clip.mp4');
     await writeSynthClip(new ParamDecoder(gen.net, basis), rt, truth, video, 25);
-    const schedule = smallSchedule({ 'invert-coarse': 0, invert: 10, 'refine-coarse': 0, refine: 0, params: 4 }, { candidates: 1 });
+    const schedule = smallSchedule({ invert: 10, refine: 0, params: 4 }, { candidates: 1 });
     const dir = join(tmp, 'p.stylecast');
     const r = await runEncodeJob({ video, bundle, basis, rt, projectDir: dir, align: 'none', schedule });
     expect(r.framesEncoded).toBe(4);

@@ -21,7 +21,7 @@ describe.skipIf(!hasSharedData)('exporting an encoded real clip (needs ../shared
     const rt = await Runtime.create({ device: 'cpu' });
     const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
     const basis = loadBasis(bundle);
-    const schedule = smallSchedule({ 'invert-coarse': 40, invert: 20, 'refine-coarse': 10, refine: 10, params: 8 }, { candidates: 2, refineFrames: 4 });
+    const schedule = smallSchedule({ invert: 40, refine: 20, params: 8 }, { candidates: 2, refineFrames: 4 });
     const video = clip('lp_d11.mp4');
     const { project } = await runEncodeJob({
       video, bundle, basis, rt, projectDir: join(tmp, 'd11.stylecast'), align: 'face', nets: await FaceNets.load(rt),
