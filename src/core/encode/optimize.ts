@@ -51,9 +51,6 @@ export function downsample(img: Float32Array, batch: number, res: number, factor
   return out;
 }
 
-/** 2x2 average pooling of [B, 3, R, R] images. */
-export const halve = (img: Float32Array, batch: number, res: number): Float32Array => downsample(img, batch, res, 2);
-
 const sum = (xs: Float32Array) => xs.reduce((a, b) => a + b, 0);
 
 /**
@@ -424,7 +421,6 @@ export class NewtonSolver {
       act.forEach((i, k) => (q[i]! += step[k]!));
       const next = await evaluate(q);
       evals++;
-      (this as any).trace?.push(`${next.f < cur.f ? '+' : '-'}${next.f.toExponential(2)}/mu${this.mu.toExponential(0)}`);
       // Every trial teaches the curvature along its step, accepted or not (the pixel term's
       // Gauss-Newton matrix misses the perceptual term's curvature, which BFGS supplies).
       const y = new Float64Array(n);
