@@ -112,14 +112,17 @@ function registerBenchEncode(bench: Command, program: Command): void {
         log: progress
       });
       for (const r of report.results) {
-        const corr = r.paramCorrelation ? `, tracks r min ${r.paramCorrelation.min.toFixed(3)} median ${r.paramCorrelation.median.toFixed(3)}` : '';
+        const worst = r.worstTracks ? ` (worst: ${r.worstTracks.map((t) => `${t.name} ${t.r.toFixed(2)}`).join(', ')})` : '';
+        const corr = r.paramCorrelation ? `, tracks r min ${r.paramCorrelation.min.toFixed(3)} median ${r.paramCorrelation.median.toFixed(3)}${worst}` : '';
         progress(
           `${r.schedule.padEnd(9)} identity ${r.identityForwardEquivalents.toFixed(0)} fwd-eq (${r.identitySeconds.toFixed(1)} s), frames ${r.forwardEquivalentsPerFrame.toFixed(1)} fwd-eq/frame (${r.secondsPerFrame.toFixed(2)} s/frame), PSNR median ${r.psnr.median.toFixed(2)} min ${r.psnr.min.toFixed(2)} dB${corr}, mean loss ${r.meanLoss.toPrecision(4)}`
         );
       }
       if (report.speedup) progress(`speedup: ${report.speedup.perFrame.toFixed(1)}x per frame, ${report.speedup.identity.toFixed(1)}x identity`);
       progress(`peak memory ${report.peakRssMB.toFixed(0)} MB`);
-      if (o.json) printJson(report);
+      // `--json` after `bench encode` can land on the parent command (commander lets a parent's
+      // options appear anywhere), so either counts.
+      if (o.json || bench.opts().json) printJson(report);
     });
 }
 
