@@ -8,13 +8,17 @@ export function bytesPerFrame(resolution: number): number {
   return 2.4e9 * (resolution / 1024) ** 2 + 16e6;
 }
 
+/** Memory one loss-and-gradient run may take: a laptop with 16 GB must still encode at 1024. */
+export const STEP_BUDGET_BYTES = 6e9;
+
 /**
  * The batch the encoder uses unless told otherwise: STYLECAST_MAX_BATCH, else as many frames
- * as fit in half the memory free now (at least 1, at most 16). On a CPU batching buys only a
- * few percent, so this mostly matters on a GPU.
+ * as fit in half the memory free now and in 6 GB (at least 1, at most 16): 2 frames at 1024
+ * (about 6.4 GB), 16 at 64. On a CPU batching buys only a few percent, so the cap costs
+ * little; on a GPU, raise it with STYLECAST_MAX_BATCH.
  */
 export function defaultMaxBatch(resolution: number, free = freemem()): number {
   const env = Number(process.env.STYLECAST_MAX_BATCH);
   if (Number.isInteger(env) && env >= 1) return env;
-  return Math.max(1, Math.min(16, Math.floor((0.5 * free) / bytesPerFrame(resolution))));
+  return Math.max(1, Math.min(16, Math.floor(Math.min(0.5 * free, STEP_BUDGET_BYTES) / bytesPerFrame(resolution))));
 }

@@ -224,6 +224,15 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
   if (stage.optimiser.kind === 'lbfgs') {
     const lb: LbfgsOptimiser = stage.optimiser;
     const W = wid.length;
+    // Each of the 35 numbers scaled by its image effect (1 / sqrt of its pixel curvature,
+    // relative to the median attribute's): a track that barely changes the image must not be
+    // left behind while the identity moves, or the identity absorbs what that track should say.
+    ev.current = stage.id;
+    const all = Array.from({ length: P }, (_, i) => i);
+    const curv = await pixelCurvature(ev, wid, params.subarray(0, P), all, size);
+    const diag = all.map((i) => Math.max(curv[i * P + i]!, 1e-12));
+    const ref = [...diag.slice(3)].sort((x, y) => x - y)[(P - 3) >> 1]!;
+    const unit = diag.map((d) => Math.min(100, Math.max(0.01, Math.sqrt(ref / d))));
     const x = new Float32Array(W + params.length);
     x.set(wid);
     x.set(params, W);
@@ -243,7 +252,7 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
         maxEvaluations: stage.stop.maxEvaluations,
         memory: lb.memory,
         firstStep: lb.firstStep,
-        scale: (i) => (i < W ? 1 : (i - W) % P < 3 ? lb.poseScale : 1),
+        scale: (i) => (i < W ? 1 : unit[(i - W) % P]!),
         onEvaluation: (i, f) => onProgress?.({ iteration: i, of: n, loss: f / batch })
       }
     );
@@ -306,6 +315,31 @@ async function adamFrames(ev: Evaluator, stage: Stage, wid: Float32Array, params
 const JACOBIAN_STEP = { pose: 0.5, attribute: 0.05 };
 
 /**
+ * The pixel term's Gauss-Newton curvature (2 pixel / m) J^T W J of the numbers `active` at `p`,
+ * from one batched render of p and p + h e_k at `size` (forward differences).
+ */
+export async function pixelCurvature(ev: Evaluator, wid: Float32Array, p: Float32Array, active: number[], size: number): Promise<Float64Array> {
+  const n = active.length;
+  const batch = n + 1;
+  const ps = new Float32Array(batch * PARAM_COUNT);
+  const steps = active.map((i) => (i < 3 ? JACOBIAN_STEP.pose : JACOBIAN_STEP.attribute));
+  for (let b = 0; b < batch; b++) ps.set(p, b * PARAM_COUNT);
+  active.forEach((i, k) => (ps[(k + 1) * PARAM_COUNT + i]! += steps[k]!));
+  const img = await ev.render(wid, ps, batch, size);
+  const m = 3 * size * size;
+  const cols = new Float32Array(n * m);
+  for (let k = 0; k < n; k++) {
+    const inv = 1 / steps[k]!;
+    for (let i = 0; i < m; i++) cols[k * m + i] = (img[(k + 1) * m + i]! - img[i]!) * inv;
+  }
+  const h = gaussNewtonMatrix(cols, n, m, faceWeightMap(size), (2 * ev.loss.pixel) / m);
+  let tr = 0;
+  for (let i = 0; i < n; i++) tr += h[i * n + i]!;
+  for (let i = 0; i < n; i++) h[i * n + i]! += (1e-6 * tr) / n;
+  return h;
+}
+
+/**
  * Damped Gauss-Newton with BFGS for one frame at a time. The curvature estimate lives across
  * frames: consecutive frames of a clip have nearly the same, so each frame starts from what
  * the last one learnt, and the Jacobian is recomputed only every `jacobianEvery` frames.
@@ -327,30 +361,9 @@ export class NewtonSolver {
     return this.stage.optimise === 'pose' ? [0, 1, 2] : Array.from({ length: PARAM_COUNT }, (_, i) => i);
   }
 
-  /** Pixel-term curvature at `p` from one batched render of p and p + h e_k. */
   private async jacobian(wid: Float32Array, p: Float32Array): Promise<Float64Array> {
     const opt = this.stage.optimiser as NewtonOptimiser;
-    const { dec } = this.ev;
-    const act = this.active;
-    const n = act.length;
-    const size = stageResolution({ downscale: this.stage.downscale * opt.jacobianDownscale }, dec.res);
-    const batch = n + 1;
-    const ps = new Float32Array(batch * PARAM_COUNT);
-    const steps = act.map((i) => (i < 3 ? JACOBIAN_STEP.pose : JACOBIAN_STEP.attribute));
-    for (let b = 0; b < batch; b++) ps.set(p, b * PARAM_COUNT);
-    act.forEach((i, k) => (ps[(k + 1) * PARAM_COUNT + i]! += steps[k]!));
-    const img = await this.ev.render(wid, ps, batch, size);
-    const m = 3 * size * size;
-    const cols = new Float32Array(n * m);
-    for (let k = 0; k < n; k++) {
-      const inv = 1 / steps[k]!;
-      for (let i = 0; i < m; i++) cols[k * m + i] = (img[(k + 1) * m + i]! - img[i]!) * inv;
-    }
-    const h = gaussNewtonMatrix(cols, n, m, faceWeightMap(size), (2 * this.ev.loss.pixel) / m);
-    let tr = 0;
-    for (let i = 0; i < n; i++) tr += h[i * n + i]!;
-    for (let i = 0; i < n; i++) h[i * n + i]! += (1e-6 * tr) / n;
-    return h;
+    return pixelCurvature(this.ev, wid, p, this.active, stageResolution({ downscale: this.stage.downscale * opt.jacobianDownscale }, this.ev.dec.res));
   }
 
   /**

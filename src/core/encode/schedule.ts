@@ -42,14 +42,14 @@ export interface NewtonOptimiser {
 
 /**
  * L-BFGS with a backtracking line search (identity stages): deterministic and smooth, so it
- * needs far fewer runs than Adam. Variables are scaled: W+ by 1, pose by `poseScale`, attributes by 1.
+ * needs far fewer runs than Adam. In a refine stage each of the 35 numbers is scaled by its
+ * image effect (the pixel curvature), W+ by 1.
  */
 export interface LbfgsOptimiser {
   kind: 'lbfgs';
   /** Largest change of any scaled unknown in the first step. */
   firstStep: number;
   memory: number;
-  poseScale: number;
 }
 
 export type Optimiser = AdamOptimiser | NewtonOptimiser | LbfgsOptimiser;
@@ -142,7 +142,7 @@ export const isEncodeQuality = (q: unknown): q is EncodeQuality => typeof q === 
 
 const newton = (o: Partial<Omit<NewtonOptimiser, 'kind'>> = {}): NewtonOptimiser => ({ kind: 'newton', damping: 1e-3, jacobianEvery: 16, jacobianDownscale: 1, ...o });
 
-const lbfgs = (o: Partial<Omit<LbfgsOptimiser, 'kind'>> = {}): LbfgsOptimiser => ({ kind: 'lbfgs', firstStep: 0.1, memory: 20, poseScale: 8, ...o });
+const lbfgs = (o: Partial<Omit<LbfgsOptimiser, 'kind'>> = {}): LbfgsOptimiser => ({ kind: 'lbfgs', firstStep: 0.1, memory: 20, ...o });
 
 /**
  * The schedule of each quality. Identity: the candidates inverted into W+ by L-BFGS, then the

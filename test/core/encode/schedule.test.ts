@@ -146,9 +146,12 @@ describe('schedules as data', () => {
     const old = process.env.STYLECAST_MAX_BATCH;
     delete process.env.STYLECAST_MAX_BATCH;
     try {
-      // 16 GB free: half of it over 2.4 GB + 16 MB per frame at 1024 is 3 frames.
-      expect(defaultMaxBatch(1024, 16e9)).toBe(3);
-      expect(defaultMaxBatch(1024, 2e9)).toBe(1);
+      // 16 GB free: the 6 GB budget over 2.4 GB + 16 MB per frame at 1024 is 2 frames; 4 GB free: half is 2 GB, 0 frames, so 1.
+      expect(defaultMaxBatch(1024, 16e9)).toBe(2);
+      expect(defaultMaxBatch(1024, 64e9)).toBe(2);
+      expect(defaultMaxBatch(1024, 4e9)).toBe(1);
+      expect(defaultMaxBatch(256, 64e9)).toBe(16);
+      expect(defaultMaxBatch(512, 64e9)).toBe(9);
       expect(defaultMaxBatch(64, 64e9)).toBe(16);
       expect(bytesPerFrame(512)).toBeCloseTo(0.6e9 + 16e6, -3);
       process.env.STYLECAST_MAX_BATCH = '2';
