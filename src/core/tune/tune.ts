@@ -54,7 +54,7 @@ export const DEFAULT_TUNE: TuneSettings = {
   steps: 150,
   rank: DEFAULT_RANK,
   batch: 4,
-  lr: 0.01,
+  lr: 0.003,
   localityWeight: 1,
   localityPerStep: 2,
   localityPool: 16,
@@ -67,6 +67,8 @@ export const HELD_OUT_EVERY = 4;
 /** Random latents the reported locality is measured on (drawn apart from the training pool). */
 const LOCALITY_PROBES = 8;
 const CHECKPOINT = 'tune-resume.bin';
+/** Bumped whenever the optimisation changes, so an old checkpoint is not resumed by a different run. */
+const CHECKPOINT_VERSION = 2;
 
 export interface TuneProgress {
   stage: 'prepare' | 'tune' | 'measure' | 'done';
@@ -308,7 +310,9 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
   const K = s.localityWeight > 0 ? s.localityPerStep : 0;
   const pool = K ? Math.max(s.localityPool, K) : 0;
   const locCodes = K ? await localityCodes(net, rt, project.wid, pool, s.localityAlpha, s.seed) : new Float32Array(0);
-  const locTargets = K ? (await rt.run(synthesisGraph(net, pool), { s: { data: locCodes, dims: [pool, S] } })).image!.data : new Float32Array(0);
+  // Clamped as the frame loss clamps the render: where the untuned network draws outside
+  // -1..1, the tuned one matches it at the bound, and an unchanged network has zero locality loss.
+  const locTargets = K ? (await rt.run(synthesisGraph(net, pool), { s: { data: locCodes, dims: [pool, S] } })).image!.data.map((x) => Math.min(1, Math.max(-1, x))) : new Float32Array(0);
 
   const F = Math.min(s.batch, tuned.length);
   const graph = tuneLossGraph(net, layout, { frames: F, locality: K, localityWeight: s.localityWeight, weights }, lpipsNet);
@@ -321,7 +325,16 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
     const n = l.rank * l.in * l.k * l.k;
     values.set(init.normals(n, 1 / Math.sqrt(l.in * l.k * l.k)), l.a);
   }
-  const adam = new Adam(layout.size, () => s.lr);
+  // Adam moves every value by about lr per step, so each tensor's step is scaled to its own
+  // size: A by its init scale (else a step would change it by a third at once), ToRGB weights
+  // by their fan-in (their channels add up coherently); B and the biases take lr itself.
+  const rate = new Float32Array(layout.size).fill(s.lr);
+  for (const l of layout.layers) {
+    const fan = l.in * l.k * l.k;
+    const n = l.kind === 'conv' ? l.rank * fan : l.out * l.in;
+    rate.fill(s.lr / Math.sqrt(fan), l.a, l.a + n);
+  }
+  const adam = new Adam(layout.size, (i) => rate[i]!);
   const order = tuned.map((_, k) => k);
   const shuffle = new Rng(s.seed + 1);
   for (let i = order.length - 1; i > 0; i--) {
@@ -332,7 +345,7 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
   // Resume: a checkpoint of the same run (same project state, model and settings) continues.
   const ckPath = join(project.dir, CHECKPOINT);
   const key = sha256Hex(
-    Buffer.from(JSON.stringify({ s, tuned, model: bundle.manifest.id, wid: widSha256(project.wid), params: sha256Hex(new Uint8Array(params.buffer)), weights, lpips: perceptual?.manifest.id ?? null }))
+    Buffer.from(JSON.stringify({ v: CHECKPOINT_VERSION, s, tuned, model: bundle.manifest.id, wid: widSha256(project.wid), params: sha256Hex(new Uint8Array(params.buffer)), weights, lpips: perceptual?.manifest.id ?? null }))
   );
   let startStep = 0;
   const ck = readCheckpoint(ckPath, key, layout.size);

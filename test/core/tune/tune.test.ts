@@ -91,7 +91,7 @@ describe.skipIf(!hasSharedData)('tuning a tiny generator on real frames (needs .
   let basis: EditBasis;
   let first: TuneResult;
   const steps = 30;
-  const settings: Partial<TuneSettings> = { steps, rank: 2 };
+  const settings: Partial<TuneSettings> = { steps, rank: 2, lr: 0.01 };
 
   beforeAll(async () => {
     rt = await Runtime.create({ device: 'cpu' });
