@@ -41,6 +41,8 @@ import { scanModelsDir } from './models';
 import { pngDataUrl } from './png';
 import { recentKind, type StoredRecent } from './recent';
 import { projectTracks, type Tracks } from './tracks';
+import type { FrameRenderer } from '../core/render/render';
+import { projectRenderer } from '../core/tune/store';
 
 export interface DialogHost<E> {
   openVideo(event: E): Promise<string | null>;
@@ -90,6 +92,8 @@ interface OpenProject {
   tracks: Tracks;
   /** The bundle folder it was encoded with, when installed here. */
   modelDir: string | null;
+  /** The renderer with the project's fine-tuning delta, made on first use (tuned projects only). */
+  tuned?: Promise<FrameRenderer>;
 }
 
 /** Source frames kept decoded for render:source (scrubbing back and forth). */
@@ -163,7 +167,12 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       const m = o.project.doc.model;
       throw new Error(`The model "${m.name}" (id ${m.id}) that ${o.project.dir} was encoded with is not installed: put its bundle in ${modelsDir}.`);
     }
-    return engine.renderer(o.modelDir);
+    const r = await engine.renderer(o.modelDir);
+    if (!o.project.doc.tune) return r;
+    // The delta belongs to this project: its renderer is kept with it, the model's stays shared.
+    o.tuned ??= projectRenderer(o.project, r.bundle, r.basis, await engine.rt()).then((t) => t.renderer);
+    o.tuned.catch(() => (o.tuned = undefined));
+    return { ...r, renderer: await o.tuned };
   };
 
   const checkFrame = (o: OpenProject, frame: number, encoded: boolean): void => {
@@ -473,13 +482,15 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       const t0 = performance.now();
       const motion = await opened(r.motion);
       checkFrame(motion, r.frame, true);
-      const { bundle, basis, renderer } = await rendererFor(motion);
+      const { bundle, basis, renderer: motionRenderer } = await rendererFor(motion);
+      let renderer = motionRenderer;
       let wid: Float32Array;
       let neutral = new Float32Array(PARAM_COUNT);
       if (r.identity.kind === 'project') {
         const id = await opened(r.identity.path);
         if (id.project.doc.model.id !== bundle.manifest.id) throw new Error(`${id.project.dir} was encoded with another model (${id.project.doc.model.name}): both faces must use the same model.`);
         wid = id.project.wid;
+        renderer = (await rendererFor(id)).renderer; // the delta belongs to the identity
         const ref = id.project.doc.encoding.identityFrame ?? 0;
         if (ref < id.project.doc.encoding.encodedThrough) neutral = id.project.params.slice(ref * PARAM_COUNT, (ref + 1) * PARAM_COUNT);
       } else {

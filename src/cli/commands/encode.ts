@@ -5,13 +5,16 @@ import type { EncodeSchedule } from '../../core/encode/schedule';
 import { runEncodeJob } from '../../core/encode/job';
 import { discardFailedEncode, encoderSchedule, isEncodeQuality, resolveAlign } from '../../core/encode/presets';
 import { loadBasis } from '../../core/model/basis';
-import { bytesPerFrame } from '../../core/project';
+import { bytesPerFrame, type Project } from '../../core/project';
+import type { ModelBundle } from '../../core/model/bundle';
+import type { TuneReport, TuneSettings } from '../../core/tune';
 import { Runtime } from '../../core/runtime';
 import { probeVideo } from '../../core/video';
 import { ensureCalibrated, modelFromArg } from '../model-arg';
 import { parseRange } from '../project-arg';
 import { UsageError, printJson, progress } from '../errors';
 import { int, num } from '../options';
+import { tuneSettingsFrom, tuneWithProgress } from './tune';
 
 export function registerEncode(program: Command): void {
   program
@@ -25,6 +28,9 @@ export function registerEncode(program: Command): void {
     .option('--identity-frame <n>', 'take the identity from this encoded frame instead of choosing one')
     .option('--quality <q>', 'draft, normal or best: the encode schedule (stages, resolutions, optimisers, stopping rules)', 'normal')
     .option('--max-batch <n>', 'most frames in one loss-and-gradient run (default: what fits in half the free memory; env STYLECAST_MAX_BATCH)')
+    .option('--tune', 'fine-tune the generator after encoding (as "stylecast tune"; --steps and --rank apply)')
+    .option('--steps <n>', 'with --tune: optimiser steps')
+    .option('--rank <r>', 'with --tune: rank of the delta')
     .option('--json', 'print one JSON object on stdout')
     .action(async (videoArg: string, o) => {
       const video = resolve(videoArg);
@@ -32,6 +38,7 @@ export function registerEncode(program: Command): void {
       const frames = o.frames ? parseRange(o.frames, '--frames') : undefined;
       const schedule = qualitySchedule(o.quality);
       const maxBatch = o.maxBatch !== undefined ? int(o.maxBatch, '--max-batch', 1) : undefined;
+      const tuning = o.tune ? tuneSettingsFrom({ steps: o.steps, rank: o.rank }) : null;
       const rt = await Runtime.create({ device: program.opts().device });
       const info = await probeVideo(video); // bad input fails here, before anything is written
       const bundle = await modelFromArg(o.model, rt);
@@ -76,6 +83,8 @@ export function registerEncode(program: Command): void {
             lastLine = line;
           }
         });
+        // After the encode's own error handling: a failed tune keeps the finished encoding.
+        const tuned = tuning ? await tuneAfterEncode(r.project, bundle, rt, tuning) : null;
         const bpf = bytesPerFrame(r.project);
         const summary = {
           project: out,
@@ -90,7 +99,8 @@ export function registerEncode(program: Command): void {
           bytesPerFrameTotal: bpf.perFrameTotal,
           model: { id: bundle.manifest.id, name: bundle.manifest.name },
           device: rt.device,
-          settings: o.quality
+          settings: o.quality,
+          ...(tuned ? { tune: tuned } : {})
         };
         if (o.json) printJson(summary);
         else progress(`encoded ${out}: ${r.framesEncoded} frames at ${r.secondsPerFrame.toFixed(2)} s/frame, ${bpf.perFrameParams} bytes per frame`);
@@ -102,6 +112,23 @@ export function registerEncode(program: Command): void {
         process.off('SIGTERM', onSignal);
       }
     });
+}
+
+/** `encode --tune`: tuning runs on the finished project; its failure leaves the encoding in place. */
+async function tuneAfterEncode(project: Project, bundle: ModelBundle, rt: Runtime, settings: Partial<TuneSettings>): Promise<TuneReport> {
+  try {
+    return await tuneWithProgress(project, bundle, rt, settings);
+  } catch (e) {
+    throw new TuneAfterEncodeError(e);
+  }
+}
+
+class TuneAfterEncodeError extends Error {
+  readonly code: string;
+  constructor(cause: unknown) {
+    super(`the encoding is saved, but tuning failed: ${(cause as Error).message ?? String(cause)}`, { cause });
+    this.code = (cause as { code?: string }).code ?? 'TUNE';
+  }
 }
 
 export function qualitySchedule(q: string): EncodeSchedule {

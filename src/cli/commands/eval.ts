@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadBasis } from '../../core/model/basis';
 import { EvalNets, Truth, evalPlotPng, evaluateProject } from '../../core/metrics/evaluate';
 import { bytesPerFrame } from '../../core/project';
-import { FrameRenderer } from '../../core/render/render';
+import { projectRenderer } from '../../core/tune';
 import { Runtime } from '../../core/runtime';
 import { openWithModel } from '../project-arg';
 import { UsageError, printJson, progress } from '../errors';
@@ -30,12 +30,14 @@ export function registerEval(program: Command): void {
     .option('--truth <json>', 'ground truth from "stylecast synth": adds the correlation of the 35 tracks')
     .option('--model <dir>', 'model bundle (default: found by id under the models folder)')
     .option('--no-faces', 'skip the face networks (AKD, identity, jitter)')
+    .option('--ignore-delta', 'evaluate the untuned generator, leaving out the fine-tuning delta (also when it is missing or damaged)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, o) => {
       const truth = o.truth ? readTruth(resolve(o.truth)) : undefined;
       const rt = await Runtime.create({ device: program.opts().device });
       const { project, bundle } = await openWithModel(dir, o.model);
-      const renderer = new FrameRenderer(bundle, loadBasis(bundle), rt);
+      const { renderer, delta, ignored } = await projectRenderer(project, bundle, loadBasis(bundle), rt, { ignoreDelta: Boolean(o.ignoreDelta) });
+      if (ignored) progress(`evaluating untuned: ${ignored}`);
       const nets: EvalNets | undefined = o.faces ? await (await import('../../core/face/nets')).FaceNets.load(rt) : undefined;
       const r = await evaluateProject({ project, renderer, nets, truth, onProgress: (d, n) => progress(`evaluated ${d}/${n}`) });
       const out = {
@@ -47,6 +49,7 @@ export function registerEval(program: Command): void {
         jitterPx: r.jitterPx,
         bytesPerFrame: bytesPerFrame(project).perFrameParams,
         frames: r.frames,
+        tuned: delta !== null,
         ...(r.faceMetricsNote ? { note: r.faceMetricsNote } : {}),
         ...(r.paramCorrelation ? { paramCorrelation: r.paramCorrelation } : {}),
         plot: join(project.dir, 'eval.png'),

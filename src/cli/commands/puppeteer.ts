@@ -21,6 +21,7 @@ export function registerPuppeteer(program: Command): void {
     .option('--neutral-frame <n>', "the driving video's neutral frame (default: its identity frame)")
     .requiredOption('--out <project>', 'the driven encoding to write (C.stylecast)')
     .option('--model <dir>', 'model bundle (default: found by id under the models folder)')
+    .option('--ignore-delta', "leave out the identity project's fine-tuning delta (also when it is missing or damaged)")
     .option('--json', 'print one JSON object on stdout')
     .action(async (o) => {
       const mode = o.mode as PuppetMode;
@@ -48,9 +49,10 @@ export function registerPuppeteer(program: Command): void {
         bundle,
         basis,
         out,
+        ignoreDelta: Boolean(o.ignoreDelta),
         options: { mode, only, strength: num(o.strength, '--strength'), neutralFrame: o.neutralFrame !== undefined ? int(o.neutralFrame, '--neutral-frame', 0) : undefined }
       });
-      const summary = { project: p.dir, frames: p.doc.encoding.encodedThrough, mode, only, strength: Number(o.strength), motion: motion.dir, identity: idPath };
+      const summary = { project: p.dir, frames: p.doc.encoding.encodedThrough, tuned: p.doc.tune !== null, mode, only, strength: Number(o.strength), motion: motion.dir, identity: idPath };
       if (o.json) printJson(summary);
       else progress(`wrote ${p.dir}: ${summary.frames} frames; render it with "stylecast render ${p.dir} --out video.mp4"`);
     });

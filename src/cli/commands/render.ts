@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { loadBasis } from '../../core/model/basis';
-import { FrameRenderer, exportVideo } from '../../core/render/render';
+import { exportVideo } from '../../core/render/render';
+import { projectRenderer } from '../../core/tune';
 import { Runtime } from '../../core/runtime';
 import { openWithModel, parseRange } from '../project-arg';
 import { printJson, progress } from '../errors';
@@ -18,11 +19,13 @@ export function registerRender(program: Command): void {
     .option('--frames <a:b>', 'encoded frames a to b-1 only')
     .option('--crf <n>', 'x264 quality (0 = lossless .. 51)', '18')
     .option('--model <dir>', 'model bundle (default: found by id under the models folder)')
+    .option('--ignore-delta', 'render with the untuned generator, leaving out the fine-tuning delta (also when it is missing or damaged)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, o) => {
       const rt = await Runtime.create({ device: program.opts().device });
       const { project, bundle } = await openWithModel(dir, o.model);
-      const renderer = new FrameRenderer(bundle, loadBasis(bundle), rt);
+      const { renderer, delta, ignored } = await projectRenderer(project, bundle, loadBasis(bundle), rt, { ignoreDelta: Boolean(o.ignoreDelta) });
+      if (ignored) progress(`rendering untuned: ${ignored}`);
       const t0 = performance.now();
       const r = await exportVideo({
         project,
@@ -36,7 +39,7 @@ export function registerRender(program: Command): void {
         onProgress: (d, n) => progress(`rendered ${d}/${n}`)
       });
       const seconds = (performance.now() - t0) / 1000;
-      const summary = { ...r, seconds, framesPerSecond: r.frames / seconds };
+      const summary = { ...r, tuned: delta !== null, seconds, framesPerSecond: r.frames / seconds };
       if (o.json) printJson(summary);
       else progress(`wrote ${r.path}: ${r.frames} frames ${r.width}x${r.height}${r.audio ? ' with audio' : ''} (${summary.framesPerSecond.toFixed(1)} fps)`);
     });

@@ -14,6 +14,18 @@ export class Adam {
     this.v = new Float32Array(size);
   }
 
+  /** The moments and step count, for a job that saves its state to resume later. */
+  snapshot(): { t: number; m: Float32Array; v: Float32Array } {
+    return { t: this.t, m: Float32Array.from(this.m), v: Float32Array.from(this.v) };
+  }
+
+  restore(s: { t: number; m: Float32Array; v: Float32Array }): void {
+    if (s.m.length !== this.size || s.v.length !== this.size) throw new Error(`Adam state of ${s.m.length} values does not fit ${this.size}`);
+    this.t = s.t;
+    this.m.set(s.m);
+    this.v.set(s.v);
+  }
+
   /** One step in place; `scale` multiplies every learning rate (for schedules). */
   step(x: Float32Array, grad: Float32Array, scale = 1): void {
     this.t++;

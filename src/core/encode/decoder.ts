@@ -33,6 +33,11 @@ export class ParamDecoder {
 
   /** params [B, 35] and wid [1, numWs, wDim] -> image [B, 3, R', R'] (R' = maxResolution or full). */
   image(g: Graph, wid: Value, params: Value, maxResolution?: number): Value {
+    return this.net.synthesis(g, this.styleCodes(g, wid, params), maxResolution ? { maxResolution } : {});
+  }
+
+  /** params [B, 35] and wid [1, numWs, wDim] -> the StyleSpace codes s_t [B, styleDim] that synthesis renders. */
+  styleCodes(g: Graph, wid: Value, params: Value): Value {
     const b = params.shape[0] as number;
     const LD = this.numWs * this.wDim;
     const pose = g.slice(params, [1], [0], [3]);
@@ -40,8 +45,7 @@ export class ParamDecoder {
     const P = g.weight('basis.pose', this.basis.pose, [3, LD]);
     const w = g.reshape(g.add(g.reshape(wid, [1, LD]), g.matmul(pose, P)), [b, this.numWs, this.wDim]);
     const E = g.weight('basis.attributes', this.attributeMatrix(), [ATTRIBUTE_COUNT, this.net.styleDim]);
-    const s = g.add(this.net.styles(g, w), g.matmul(attrs, E));
-    return this.net.synthesis(g, s, maxResolution ? { maxResolution } : {});
+    return g.add(this.net.styles(g, w), g.matmul(attrs, E));
   }
 
   private cached(key: string, build: () => SerializedModel): SerializedModel {

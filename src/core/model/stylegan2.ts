@@ -22,6 +22,23 @@ export interface SynthesisOptions {
    * cache (see splitResolution). Results are the same either way.
    */
   splitFrom?: number;
+  /**
+   * Additive updates of layers' raw weights and biases, built in-graph (fine-tuning: a
+   * low-rank delta whose factors are graph inputs). A layer with a weight update takes the
+   * trainable path (its demodulation matrix is computed from W + dW in the graph).
+   */
+  delta?: (g: Graph, l: StyleLayer) => LayerDelta | null;
+}
+
+/**
+ * In-graph updates of one layer: `weight` [O, I, k, k] added to the raw weight, `bias` [O]
+ * to the raw bias, or (modulated 3x3 convs) a low-rank weight update B.A given as its
+ * `factors` a = A [r, I, 3, 3] and b = B [O, r].
+ */
+export interface LayerDelta {
+  weight?: Value;
+  bias?: Value;
+  factors?: { a: Value; b: Value };
 }
 
 /**
@@ -189,10 +206,11 @@ export class StyleGan2 {
       }
       for (const lane of lanes) {
         const st = g.slice(lane.s, [1], [l.sOffset], [l.sOffset + l.inChannels]);
+        const delta = opts.delta?.(g, l) ?? null;
         if (l.kind === 'conv') {
-          lane.x = this.modConv(g, lane.x, st, l, form, trainable.has(`${l.name}.weight`));
+          lane.x = this.modConv(g, lane.x, st, l, form, trainable.has(`${l.name}.weight`), delta);
         } else {
-          const y = this.toRgb(g, lane.x, st, l);
+          const y = this.toRgb(g, lane.x, st, l, delta);
           lane.img = lane.img ? g.add(this.upsampleImage(g, lane.img), y) : y;
         }
       }
@@ -219,7 +237,7 @@ export class StyleGan2 {
     return g.convTranspose(img, k, { strides: [2, 2], pads: [1, 1, 1, 1], group: c });
   }
 
-  private modConv(g: Graph, x: Value, st: Value, l: StyleLayer, form: ModConvForm, trainable: boolean): Value {
+  private modConv(g: Graph, x: Value, st: Value, l: StyleLayer, form: ModConvForm, trainable: boolean, delta: LayerDelta | null = null): Value {
     const [o, i] = [l.outChannels, l.inChannels];
     const raw = this.t(`${l.name}.weight`);
     const b = st.shape[0] as number;
@@ -228,21 +246,40 @@ export class StyleGan2 {
     // and the bias saves a full-size tensor per layer, in the forward and in the gradient.
     let y: Value;
     if (form === 'grouped') {
-      y = g.mulScalar(this.modConvGrouped(g, x, st, l, this.w(g, `${l.name}.weight`, () => raw, [o, i, 3, 3])), LRELU_GAIN);
+      const dw = this.weightUpdate(g, l, delta);
+      const w0 = this.w(g, `${l.name}.weight`, () => raw, [o, i, 3, 3]);
+      y = g.mulScalar(this.modConvGrouped(g, x, st, l, dw ? g.add(w0, dw) : w0), LRELU_GAIN);
     } else {
       let kernel: Value;
       let w2t: Value;
-      if (trainable) {
-        const w = this.w(g, `${l.name}.weight`, () => raw, [o, i, 3, 3]);
+      const lowRankBranch = Boolean(delta?.factors) && !trainable && !delta?.weight;
+      if (trainable || delta?.weight) {
+        const w0 = this.w(g, `${l.name}.weight`, () => raw, [o, i, 3, 3]);
+        const dw = this.weightUpdate(g, l, delta);
+        const w = dw ? g.add(w0, dw) : w0;
         kernel = l.up ? g.transpose(w, [1, 0, 2, 3]) : w;
         w2t = g.transpose(g.reduceSum(g.square(w), [2, 3]), [1, 0]);
       } else {
         kernel = l.up ? this.w(g, `${l.name}.weightT`, () => swapOI(raw, o, i, 9), [i, o, 3, 3]) : this.w(g, `${l.name}.weight`, () => raw, [o, i, 3, 3]);
         g.markBaked(kernel); // W2 below is derived from it
-        w2t = this.w(g, `${l.name}.w2t`, () => demodMatrixT(raw, o, i, 9), [i, o]);
+        if (lowRankBranch) {
+          // Conv(x, W + B.A) = Conv(x, W) + B * Conv(x, A): W stays a pre-packed constant (with its
+          // fast adjoint) and only the rank-r branch is new; W2 still needs the merged weight.
+          const w = g.add(this.w(g, `${l.name}.weight`, () => raw, [o, i, 3, 3]), this.weightUpdate(g, l, delta)!);
+          w2t = g.transpose(g.reduceSum(g.square(w), [2, 3]), [1, 0]);
+        } else {
+          w2t = this.w(g, `${l.name}.w2t`, () => demodMatrixT(raw, o, i, 9), [i, o]);
+        }
       }
       const xs = g.mul(x, g.reshape(st, [b, i, 1, 1]));
-      y = l.up ? this.fir(g, g.convTranspose(xs, kernel, { strides: [2, 2] })) : g.conv(xs, kernel, { pads: [1, 1, 1, 1] });
+      y = l.up ? g.convTranspose(xs, kernel, { strides: [2, 2] }) : g.conv(xs, kernel, { pads: [1, 1, 1, 1] });
+      if (lowRankBranch) {
+        const { a, b: bf } = delta!.factors!;
+        const r = a.shape[0] as number;
+        const low = l.up ? g.convTranspose(xs, g.transpose(a, [1, 0, 2, 3]), { strides: [2, 2] }) : g.conv(xs, a, { pads: [1, 1, 1, 1] });
+        y = g.add(y, g.conv(low, g.reshape(bf, [o, r, 1, 1])));
+      }
+      if (l.up) y = this.fir(g, y);
       const d = g.rsqrt(g.addScalar(g.matmul(g.square(st), w2t), DEMOD_EPS));
       y = g.mul(y, g.reshape(g.mulScalar(d, LRELU_GAIN), [b, o, 1, 1]));
     }
@@ -251,9 +288,23 @@ export class StyleGan2 {
       y = g.add(y, this.w(g, `${l.name}.noise`, () => scaled(this.t(`${l.name}.noise_const`), strength * LRELU_GAIN), [1, 1, l.res, l.res]));
     }
     y = g.add(y, this.w(g, `${l.name}.bias`, () => scaled(this.t(`${l.name}.bias`), LRELU_GAIN), [1, o, 1, 1]));
+    if (delta?.bias) y = g.add(y, g.reshape(g.mulScalar(delta.bias, LRELU_GAIN), [1, o, 1, 1]));
     y = g.leakyRelu(y, 0.2);
     if (this.arch.convClamp !== null) y = g.clip(y, -this.arch.convClamp, this.arch.convClamp);
     return y;
+  }
+
+  /** The layer's whole weight update [O, I, k, k] (dW + B.A), or null when it has none. */
+  private weightUpdate(g: Graph, l: StyleLayer, delta: LayerDelta | null): Value | null {
+    if (!delta) return null;
+    let dw = delta.weight ?? null;
+    if (delta.factors) {
+      const { a, b } = delta.factors;
+      const [r, i, kh, kw] = a.shape as [number, number, number, number];
+      const ba = g.reshape(g.matmul(b, g.reshape(a, [r, i * kh * kw])), [l.outChannels, i, kh, kw]);
+      dw = dw ? g.add(dw, ba) : ba;
+    }
+    return dw;
   }
 
   /** The official fused form: per-sample modulated, demodulated weights and one grouped conv. */
@@ -274,12 +325,14 @@ export class StyleGan2 {
     return this.fir(g, g.reshape(y, [b, o, 2 * h + 1, 2 * wd + 1]));
   }
 
-  private toRgb(g: Graph, x: Value, st: Value, l: StyleLayer): Value {
+  private toRgb(g: Graph, x: Value, st: Value, l: StyleLayer, delta: LayerDelta | null = null): Value {
     const [o, i] = [l.outChannels, l.inChannels];
     const b = st.shape[0] as number;
-    const w = this.w(g, `${l.name}.weight`, () => this.t(`${l.name}.weight`), [o, i, 1, 1]);
+    const w0 = this.w(g, `${l.name}.weight`, () => this.t(`${l.name}.weight`), [o, i, 1, 1]);
+    const w = delta?.weight ? g.add(w0, delta.weight) : w0;
     let y = g.conv(g.mul(x, g.reshape(st, [b, i, 1, 1])), w);
     y = g.add(y, this.w(g, `${l.name}.bias`, () => this.t(`${l.name}.bias`), [1, o, 1, 1]));
+    if (delta?.bias) y = g.add(y, g.reshape(delta.bias, [1, o, 1, 1]));
     if (this.arch.convClamp !== null) y = g.clip(y, -this.arch.convClamp, this.arch.convClamp);
     return y;
   }

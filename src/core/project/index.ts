@@ -23,8 +23,10 @@ export {
   type ProjectDoc,
   type ProjectFiles,
   type SourceRef,
+  type TuneRecord,
+  FLOAT16_LE,
 } from './schema';
-export { MIGRATIONS, OLDEST_SCHEMA_VERSION, PROJECT_MIGRATIONS, migrateDoc, type Migrated, type Migration, type MigrationSet, type ProjectJson } from './migrations';
+export { MIGRATIONS, OLDEST_SCHEMA_VERSION, addTuneRecord, PROJECT_MIGRATIONS, migrateDoc, type Migrated, type Migration, type MigrationSet, type ProjectJson } from './migrations';
 export { hashFile } from './hash';
 export { locateModel, resolveSourcePath, verifySource } from './locate';
 export {

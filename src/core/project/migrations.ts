@@ -18,8 +18,11 @@ export type Migration = (doc: ProjectJson) => ProjectJson;
 /** The oldest schema this app can read. */
 export const OLDEST_SCHEMA_VERSION = 1;
 
+/** Schema 2 adds `tune`, the generator fine-tuning delta: a project written before it was never tuned. */
+export const addTuneRecord: Migration = (doc) => ({ ...doc, tune: null });
+
 /** MIGRATIONS[k] migrates schema OLDEST_SCHEMA_VERSION + k to OLDEST_SCHEMA_VERSION + k + 1. Version 1 is the first. */
-export const MIGRATIONS: readonly Migration[] = [];
+export const MIGRATIONS: readonly Migration[] = [addTuneRecord];
 
 export interface MigrationSet {
   migrations: readonly Migration[];

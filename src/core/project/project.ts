@@ -39,6 +39,7 @@ import {
   type CheckContext,
   type ModelRef,
   type ProjectDoc,
+  type TuneRecord,
 } from './schema';
 
 const TMP = '.tmp';
@@ -100,6 +101,8 @@ export interface ProjectInit {
   loss?: Float32Array;
   /** The edit basis the encoding is relative to: its file hash, and optionally a copy carried in the project. */
   basis?: { sha256?: string; pose?: Float32Array; meta?: unknown };
+  /** A fine-tuning delta already in the folder (see src/core/tune); null or absent: untuned. */
+  tune?: TuneRecord | null;
   edits?: unknown;
   view?: unknown;
   /** Stops the source hash. */
@@ -227,6 +230,7 @@ export async function createProject(dir: string, init: ProjectInit): Promise<Pro
         loss: name('loss', [frames.count]),
         ...(init.basis?.pose ? { basis: name('basis', [3, numWs, init.encoding.wDim]) } : {}),
       },
+      tune: init.tune ?? null,
       ...(init.edits !== undefined ? { edits: init.edits } : {}),
       ...(init.view !== undefined ? { view: init.view } : {}),
     };

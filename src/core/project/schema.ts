@@ -6,7 +6,7 @@ import { ProjectError, type ProjectErrorCode } from './errors';
 
 export const PROJECT_FORMAT = 'stylecast-project';
 /** The schema this app writes. Bump it only together with a migration in migrations.ts. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 export const PROJECT_FILE = 'project.json';
 export const PROJECT_EXTENSION = '.stylecast';
 /** Numbers per frame: yaw, pitch, roll and 32 attributes (METHOD.md, "Terms"). */
@@ -105,6 +105,27 @@ export interface BasisRef {
   meta?: unknown;
 }
 
+/**
+ * The generator fine-tuning delta of a project (schema 2; src/core/tune): a float16 file of
+ * low-rank factors whose layout follows from the model's architecture and `rank`.
+ */
+export interface TuneRecord {
+  /** A plain file name inside the project folder, not one of `files`. */
+  file: string;
+  dtype: typeof FLOAT16_LE;
+  /** Size of the file: 2 bytes per value. */
+  bytes: number;
+  /** sha256 of the file, to tell a damaged delta from a good one. */
+  sha256: string;
+  rank: number;
+  /** sha256 of the w_ID bytes it was tuned for (the delta belongs to that identity). */
+  widSha256: string;
+  /** Free-form: settings, frames and figures of the tuning run; kept verbatim. */
+  [key: string]: unknown;
+}
+
+export const FLOAT16_LE = 'float16-le';
+
 export interface ProjectDoc {
   format: typeof PROJECT_FORMAT;
   schemaVersion: number;
@@ -118,6 +139,8 @@ export interface ProjectDoc {
   encoding: EncodingInfo;
   basis: BasisRef;
   files: ProjectFiles;
+  /** The fine-tuning delta, or null for an untuned project (schema 2). */
+  tune: TuneRecord | null;
   /** The undoable editing document (tracks, keyframes); owned by the studio, kept verbatim here. */
   edits?: unknown;
   /** Persisted view state (zoom, panels); owned by the studio, kept verbatim here. */
@@ -316,6 +339,20 @@ export function validateDoc(raw: unknown, ctx: CheckContext): ProjectDoc {
   if (b.file !== undefined && f.basis === undefined) c.fail('basis.file', 'refers to files.basis, which is missing');
   if (b.file === undefined && f.basis !== undefined) c.fail('files.basis', 'is present but basis.file does not refer to it');
   if (e.losses !== undefined && e.losses !== 'loss') c.fail('encoding.losses', `must be "loss", the role of the loss array in files (got ${describe(e.losses)})`);
+
+  if (!('tune' in d)) c.fail('tune', 'is missing (null for a project that is not fine-tuned)');
+  if (d.tune !== null) {
+    const t = c.obj(d.tune, 'tune');
+    const why = unsafeFileName(t.file);
+    if (why) c.fail('tune.file', `(${describe(t.file)}) ${why}`, 'UNSAFE_PATH');
+    if (seen.has((t.file as string).toLowerCase())) c.fail('tune.file', `(${t.file}) is also used by files.${seen.get((t.file as string).toLowerCase())}`);
+    if (t.dtype !== FLOAT16_LE) c.fail('tune.dtype', `must be "${FLOAT16_LE}" (got ${describe(t.dtype)})`);
+    const bytes = c.int(t.bytes, 'tune.bytes', 2);
+    if (bytes % 2) c.fail('tune.bytes', `must be even, 2 bytes per float16 value (got ${bytes})`);
+    c.hex64(t.sha256, 'tune.sha256');
+    c.int(t.rank, 'tune.rank', 1);
+    c.hex64(t.widSha256, 'tune.widSha256');
+  }
 
   const doc = d as unknown as ProjectDoc;
   const roles: ArrayRole[] = [...REQUIRED_ROLES, ...(f.basis !== undefined ? (['basis'] as const) : [])];

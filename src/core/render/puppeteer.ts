@@ -14,6 +14,9 @@ import { Project, createProject } from '../project';
 import type { Runtime } from '../runtime';
 import { fromRgb8 } from './image';
 import { readFrames } from '../video';
+import { rm } from 'node:fs/promises';
+import type { SynthesisDelta } from '../tune/delta';
+import { loadDelta, storeDelta } from '../tune/store';
 
 export type PuppetMode = 'absolute' | 'relative';
 export type RegionLock = 'pose' | 'expression' | 'mouth' | 'eyes';
@@ -95,6 +98,8 @@ export interface PuppeteerProjectOptions {
   basis: EditBasis;
   out: string;
   options: PuppetOptions;
+  /** Leave out the identity project's fine-tuning delta (also when it is missing or damaged). */
+  ignoreDelta?: boolean;
 }
 
 export async function puppeteerProject(o: PuppeteerProjectOptions): Promise<Project> {
@@ -109,10 +114,13 @@ export async function puppeteerProject(o: PuppeteerProjectOptions): Promise<Proj
   let wid: Float32Array;
   let identityNeutral = new Float32Array(PARAM_COUNT);
   let identityLabel: string;
+  let identityDelta: SynthesisDelta | null = null;
   if ('project' in o.identity) {
     const b = o.identity.project;
     if (b.doc.model.id !== o.bundle.manifest.id) throw new PuppeteerError('MODEL_MISMATCH', `${b.dir} was encoded with another model (${b.doc.model.name}); both faces must use the same model`);
     wid = b.wid;
+    // The delta belongs to the identity: checked before anything is written, copied after.
+    identityDelta = o.ignoreDelta ? null : await loadDelta(b, o.bundle);
     const bRef = b.doc.encoding.identityFrame ?? 0;
     if (bRef < b.doc.encoding.encodedThrough) identityNeutral = b.params.slice(bRef * PARAM_COUNT, (bRef + 1) * PARAM_COUNT);
     identityLabel = b.dir;
@@ -121,7 +129,7 @@ export async function puppeteerProject(o: PuppeteerProjectOptions): Promise<Proj
     identityLabel = o.identity.label;
   }
   const params = drivenParams(a.params, frames, neutral, identityNeutral, lockMask(o.basis, o.options.only), o.options);
-  return createProject(o.out, {
+  const c = await createProject(o.out, {
     source: { ...a.doc.source },
     model: a.doc.model,
     encoding: {
@@ -139,4 +147,13 @@ export async function puppeteerProject(o: PuppeteerProjectOptions): Promise<Proj
     loss: new Float32Array(frames),
     basis: { sha256: a.doc.basis.sha256, meta: a.doc.basis.meta }
   });
+  if (identityDelta) {
+    try {
+      await storeDelta(c, identityDelta.layout, identityDelta.values, { copiedFrom: identityLabel });
+    } catch (e) {
+      await rm(c.dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+  return c;
 }

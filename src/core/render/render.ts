@@ -35,12 +35,14 @@ export function renderSizes(resolution: number): number[] {
 export class FrameRenderer {
   private readonly dec: ParamDecoder;
   private readonly graphs = new Map<string, SerializedModel>();
+  /** `tuned`: the bundle with a project's fine-tuning delta merged in (src/core/tune), which then renders instead. */
   constructor(
     readonly bundle: ModelBundle,
     readonly basis: EditBasis,
-    readonly rt: Runtime
+    readonly rt: Runtime,
+    tuned?: ModelBundle
   ) {
-    this.dec = new ParamDecoder(new StyleGan2(bundle), basis);
+    this.dec = new ParamDecoder(new StyleGan2(tuned ?? bundle), basis);
   }
 
   get resolution(): number {

@@ -12,6 +12,7 @@ import { toRgb8 } from '../../core/render/image';
 import { identityFromPortrait, puppeteerProject } from '../../core/render/puppeteer';
 import { FrameRenderer, exportVideo, renderSizes } from '../../core/render/render';
 import type { Runtime } from '../../core/runtime';
+import { projectRenderer } from '../../core/tune/store';
 import { probeVideo } from '../../core/video';
 import { THUMBNAIL_SIZE } from '../../shared/contract';
 import { editedParams } from '../edits';
@@ -116,7 +117,7 @@ async function exportTask(spec: ExportSpec, ctx: JobContext): Promise<TaskResult
   ctx.progress({ stage: 'export', fraction: 0, etaSec: null, message: `rendering ${total} frames`, frame: 0, of: total, loss: null });
   const r = await exportVideo({
     project,
-    renderer: new FrameRenderer(bundle, basis, rt),
+    renderer: (await projectRenderer(project, bundle, basis, rt)).renderer,
     out: spec.out,
     size: spec.size,
     pasteBack: spec.pasteBack,

@@ -427,7 +427,7 @@ describe('atomic save', () => {
     await writeFrameParams(p, 0, frameParams(new Rng(4), 0), affine(0), 0.1);
     expect(readFileSync(join(dir, 'project.json.v0.bak'), 'utf8')).toBe(v0);
     const q = await openProject(dir);
-    expect(q.doc.schemaVersion).toBe(1);
+    expect(q.doc.schemaVersion).toBe(SCHEMA_VERSION);
     expect(q.doc.encoding.encodedThrough).toBe(1);
     expect(JSON.parse(readFileSync(join(dir, 'project.json'), 'utf8')).frameRange).toBeUndefined();
   });
@@ -439,15 +439,56 @@ const v0ToV1: Migration = (d) => {
   const { frameRange: _drop, ...rest } = d;
   return { ...rest, format: 'stylecast-project', encoding: { ...(d.encoding as ProjectJson), frames: { start, count: end - start } } };
 };
-const fakeSet: MigrationSet = { migrations: [v0ToV1], oldest: 0, current: 1 };
+const fakeSet: MigrationSet = { migrations: [v0ToV1, ...MIGRATIONS], oldest: 0, current: SCHEMA_VERSION };
 
 describe('migrations', () => {
-  it('the shipped set starts at schema 1 with no migrations yet', () => {
-    expect(SCHEMA_VERSION).toBe(1);
-    expect(MIGRATIONS).toHaveLength(0);
+  it('the shipped set starts at schema 1; schema 2 added the fine-tuning record', () => {
+    expect(SCHEMA_VERSION).toBe(2);
+    expect(MIGRATIONS).toHaveLength(1);
   });
 
-  it('runs a v0 -> v1 migration and the result validates as schema 1', async () => {
+  it('a real schema-1 project opens unchanged as schema 2 (untuned), and its first save keeps the v1 file', async () => {
+    const dir = newDir();
+    const p = await createProject(dir, baseInit());
+    for (let t = 0; t < 3; t++) await writeFrameParams(p, t, frameParams(new Rng(t), t), affine(t), 0.1);
+    // What Stylecast wrote before schema 2: the same document without `tune`, at schemaVersion 1.
+    editJson(dir, (d) => {
+      d.schemaVersion = 1;
+      delete d.tune;
+    });
+    const v1 = readFileSync(join(dir, 'project.json'), 'utf8');
+    const q = await openProject(dir);
+    expect(q.doc.schemaVersion).toBe(2);
+    expect(q.doc.tune).toBeNull();
+    expect(q.params).toEqual(p.params);
+    expect(q.wid).toEqual(p.wid);
+    expect(q.transforms).toEqual(p.transforms);
+    const { tune: _t, schemaVersion: _v, modified: _m, ...rest } = q.doc;
+    const { tune: _t2, schemaVersion: _v2, modified: _m2, ...was } = p.doc;
+    expect(rest).toEqual(was);
+    expect(readFileSync(join(dir, 'project.json'), 'utf8')).toBe(v1); // opening never rewrites
+    await saveProject(q);
+    expect(readFileSync(join(dir, 'project.json.v1.bak'), 'utf8')).toBe(v1);
+    const saved = JSON.parse(readFileSync(join(dir, 'project.json'), 'utf8'));
+    expect([saved.schemaVersion, saved.tune]).toEqual([2, null]);
+  });
+
+  it('schema 2 requires the tune record (null or a float16 delta with a safe file name)', async () => {
+    const dir = newDir();
+    await createProject(dir, baseInit());
+    const doc = JSON.parse(readFileSync(join(dir, 'project.json'), 'utf8'));
+    const check = (d: unknown) => validateDoc(d, { file: 'p/project.json', code: 'CORRUPT', advice: '' });
+    const { tune: _t, ...noTune } = doc;
+    expect(() => check(noTune)).toThrow(/tune is missing/);
+    const rec = { file: 'delta-abc.f16', dtype: 'float16-le', bytes: 10, sha256: 'a'.repeat(64), rank: 4, widSha256: 'b'.repeat(64) };
+    expect(check({ ...doc, tune: rec }).tune).toEqual(rec);
+    expect(() => check({ ...doc, tune: { ...rec, file: '../x' } })).toThrow(/tune\.file/);
+    expect(() => check({ ...doc, tune: { ...rec, file: 'params.f32' } })).toThrow(/also used by files\.params/);
+    expect(() => check({ ...doc, tune: { ...rec, bytes: 7 } })).toThrow(/tune\.bytes must be even/);
+    expect(() => check({ ...doc, tune: { ...rec, dtype: 'float32-le' } })).toThrow(/tune\.dtype/);
+  });
+
+  it('runs a v0 -> v1 migration and the result validates as the current schema', async () => {
     const dir = newDir();
     await createProject(dir, baseInit());
     const v1 = JSON.parse(readFileSync(join(dir, 'project.json'), 'utf8')) as ProjectJson;
@@ -455,7 +496,7 @@ describe('migrations', () => {
     const v0: ProjectJson = { ...noFormat, schemaVersion: 0, frameRange: [2, 14], encoding: { ...(v1.encoding as ProjectJson), frames: undefined } };
     const { doc, from } = migrateDoc(structuredClone(v0), 'old/project.json', fakeSet);
     expect(from).toBe(0);
-    expect(doc.schemaVersion).toBe(1);
+    expect(doc.schemaVersion).toBe(SCHEMA_VERSION);
     const valid = validateDoc(doc, { file: 'old/project.json', code: 'CORRUPT', advice: '' });
     expect(valid.encoding.frames).toEqual({ start: 2, count: 12 });
     expect(valid).toEqual(v1);
@@ -474,7 +515,7 @@ describe('migrations', () => {
   });
 
   it('refuses newer, older and unreadable versions, and a broken migration set', async () => {
-    await expectProjectError(() => migrateDoc({ schemaVersion: 2 }, '/p/a.stylecast/project.json'), 'NEWER_SCHEMA', /a\.stylecast\/project\.json/, /Update Stylecast/);
+    await expectProjectError(() => migrateDoc({ schemaVersion: 3 }, '/p/a.stylecast/project.json'), 'NEWER_SCHEMA', /a\.stylecast\/project\.json/, /Update Stylecast/);
     await expectProjectError(() => migrateDoc({ schemaVersion: '1' }, 'x'), 'CORRUPT', /schemaVersion/);
     await expectProjectError(() => migrateDoc({ schemaVersion: 0 }, 'x', { migrations: [() => { throw new Error('frameRange missing'); }], oldest: 0, current: 1 }), 'CORRUPT', /from project schema 0 to 1: frameRange missing/);
     expect(() => migrateDoc({ schemaVersion: 0 }, 'x', { migrations: [], oldest: 0, current: 1 })).toThrow(/cannot take schema 0 to 1/);
@@ -565,8 +606,8 @@ describe('damaged and hostile projects', () => {
 
   it('a newer schema is refused, naming the file and asking for an update', async () => {
     const dir = await fresh();
-    editJson(dir, (d) => (d.schemaVersion = 2));
-    const e = await expectProjectError(openProject(dir), 'NEWER_SCHEMA', /project\.json was saved by a newer version of Stylecast/, /schema 2/, /Update Stylecast/);
+    editJson(dir, (d) => (d.schemaVersion = 3));
+    const e = await expectProjectError(openProject(dir), 'NEWER_SCHEMA', /project\.json was saved by a newer version of Stylecast/, /schema 3/, /Update Stylecast/);
     expect(e.file).toBe(join(resolve(dir), 'project.json'));
   });
 
