@@ -163,7 +163,7 @@ export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
     stages: [
       { id: 'invert', label: 'Invert candidate frames (L-BFGS)', phase: 'identity', optimise: 'wplus', downscale: 1, optimiser: lbfgs({ firstStep: 0.3 }), stop: { maxEvaluations: steps(100) } },
       { id: 'refine', label: `Refine identity with ${refineFrames} frames (L-BFGS)`, phase: 'refine', optimise: 'identity+params', downscale: 1, optimiser: lbfgs(), stop: { maxEvaluations: steps(520) } },
-      { id: 'params', label: 'All 35 numbers (Gauss-Newton)', phase: 'frames', optimise: 'params', downscale: 1, optimiser: newton(), stop: { maxEvaluations: steps(14), xTol: 0.02 } }
+      { id: 'params', label: 'All 35 numbers (Gauss-Newton)', phase: 'frames', optimise: 'params', downscale: 1, optimiser: newton(), stop: { maxEvaluations: steps(12), xTol: 0.03 } }
     ]
   };
 }
