@@ -47,6 +47,12 @@ export function createElectronCoreApi(deps: HandlerDeps): CoreApi<IpcMainInvokeE
       if (win && !win.isDestroyed() && !win.webContents.isDestroyed()) win.webContents.send(name, payload);
     },
     dialogs: {
+      confirm: async (event, q) => {
+        const parent = parentOf(event);
+        const options = { type: 'question' as const, buttons: [q.confirm, 'Cancel'], defaultId: 1, cancelId: 1, noLink: true, message: q.message, detail: q.detail };
+        const { response } = parent ? await dialog.showMessageBox(parent, options) : await dialog.showMessageBox(options);
+        return response === 0;
+      },
       openVideo: (event) =>
         showOpen(event, { title: 'Open Video', properties: ['openFile'], filters: [{ name: 'Video', extensions: VIDEO_EXTENSIONS.map(bare) }] }),
       // A project is a NAME.stylecast folder: pick the folder itself.

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { SEEDED_DEFAULT } from '../core/model/defaults';
-import { type Catalog, type DownloadProgress, downloadModel, importModelFile, listModels, loadCatalog, removeModel } from '../core/model/manager';
+import { type Catalog, type DownloadProgress, checkRemovable, downloadModel, importModelFile, listModels, loadCatalog, removeModel } from '../core/model/manager';
 import type { JobStatus, ModelCatalog } from '../shared/contract';
 import type { Emit, JobSummary } from './jobs/manager';
 
@@ -108,6 +108,11 @@ export class ModelJobs {
       const how = r.alreadyInstalled ? 'is already installed' : `installed${r.sha256Verified ? ' (SHA-256 verified)' : ''}`;
       return { message: `${name} ${how} at ${r.path}`, path: r.path };
     });
+  }
+
+  /** The folder `remove(name)` would delete, after all its checks (main confirms it with the user first). */
+  checkRemovable(name: string): string {
+    return checkRemovable(name, { modelsDir: this.modelsDir, catalog: this.catalog() }).path;
   }
 
   /** Removes a bundle folder of the models folder; the seeded default is refused by removeModel. */

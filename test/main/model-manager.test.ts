@@ -187,7 +187,9 @@ describe('model manager over IPC', () => {
     await expect(call('models:remove', { name: '..' })).rejects.toThrow(/model name/);
     await expect(call('models:remove', { name: 'a/b' })).rejects.toThrow(/model name/);
     await expect(call('models:remove', { name: 'nothing-here' })).rejects.toThrow(/there is no model/);
+    host.confirmAnswers.push(true);
     await call('models:remove', { name: 'my-face' });
+    expect(host.confirmRequests.at(-1)!.detail).toMatch(/my-face and everything in it will be deleted/);
     expect(existsSync(join(modelsDir, 'my-face'))).toBe(false);
     const models = await call<ModelSummary[]>('models:list');
     expect(models.map((m) => m.path)).toEqual([join(modelsDir, 'seeded-64')]);

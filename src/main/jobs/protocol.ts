@@ -5,10 +5,15 @@
 import type { AlignRequest, EncodeQuality } from '../../core/encode/presets';
 import type { JobStatus } from '../../shared/contract';
 
+/**
+ * modelWritable: whether the bundle's real path lies inside the models folder. Only then may
+ * a job calibrate it (write basis.f32 and the manifest); main decides, the job obeys.
+ */
 export interface EncodeSpec {
   kind: 'encode';
   video: string;
   model: string;
+  modelWritable: boolean;
   out: string;
   start: number;
   count: number | null;
@@ -22,6 +27,9 @@ export interface ExportSpec {
   project: string;
   /** The bundle folder the project was encoded with (main located it). */
   model: string;
+  modelWritable: boolean;
+  /** The source video as main checked it (null: missing or not trusted; no paste-back or audio). */
+  source: string | null;
   out: string;
   size: number;
   pasteBack: boolean;
@@ -41,6 +49,7 @@ export interface PuppeteerSpec {
   kind: 'puppeteer';
   motion: string;
   model: string;
+  modelWritable: boolean;
   identity: PortraitIdentity | ProjectIdentity;
   mode: 'relative' | 'absolute';
   lock: 'pose' | 'expression' | 'mouth' | 'eyes' | null;
@@ -53,6 +62,7 @@ export interface InvertPortraitSpec {
   kind: 'invert-portrait';
   path: string;
   model: string;
+  modelWritable: boolean;
 }
 
 export type JobSpec = EncodeSpec | ExportSpec | PuppeteerSpec | InvertPortraitSpec;

@@ -313,6 +313,20 @@ export interface RemoveOutcome {
  * child of the models directory, symbolic links, and the default seeded model unless forced.
  */
 export function removeModel(nameOrPath: string, o: RemoveOptions): RemoveOutcome {
+  const r = checkRemovable(nameOrPath, o);
+  if (r.kind === 'perceptual') {
+    rmSync(r.path);
+    return r;
+  }
+  // Rename first so a half-deleted folder never looks like a bundle; rmSync does not follow links inside.
+  const doomed = join(resolve(o.modelsDir), `.removing-${basename(r.path)}-${process.pid}`);
+  renameSync(r.path, doomed);
+  rmSync(doomed, { recursive: true, force: true });
+  return r;
+}
+
+/** What removeModel would delete, after all of its checks; deletes nothing (callers confirm first). */
+export function checkRemovable(nameOrPath: string, o: RemoveOptions): RemoveOutcome {
   const root = resolve(o.modelsDir);
   if (!existsSync(root)) throw new ManagerError('NOT_FOUND', `the models directory ${root} does not exist`);
   if (nameOrPath.trim() === '') throw new ManagerError('BAD_NAME', 'name a model to remove');
@@ -329,10 +343,7 @@ export function removeModel(nameOrPath: string, o: RemoveOptions): RemoveOutcome
     const catalog = o.catalog ?? loadCatalog();
     const e = catalog.entries.find((x) => x.name === nameOrPath && x.kind !== 'generator');
     const file = e ? join(perceptualDir(root), e.file) : null;
-    if (file && existsSync(file)) {
-      rmSync(file);
-      return { kind: 'perceptual', path: file };
-    }
+    if (file && existsSync(file)) return { kind: 'perceptual', path: file };
     throw new ManagerError('NOT_FOUND', `there is no model "${nameOrPath}" in ${root} (see "stylecast models list")`);
   }
   if (st.isSymbolicLink()) {
@@ -348,9 +359,5 @@ export function removeModel(nameOrPath: string, o: RemoveOptions): RemoveOutcome
   if (rel === SEEDED_DEFAULT.name && !o.force) {
     throw new ManagerError('PROTECTED', `${rel} is the default seeded model that the demo and the tests use; pass --force to remove it (it is re-created on next use)`);
   }
-  // Rename first so a half-deleted folder never looks like a bundle; rmSync does not follow links inside.
-  const doomed = join(root, `.removing-${rel}-${process.pid}`);
-  renameSync(target, doomed);
-  rmSync(doomed, { recursive: true, force: true });
   return { kind: 'bundle', path: target };
 }
