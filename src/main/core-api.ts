@@ -135,7 +135,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
   const portraits = new Map<string, Float32Array>();
 
   const modelsDir = resolve(host.modelsDir);
-  const modelJobs = new ModelJobs(modelsDir, emit, host.catalog);
+  const modelJobs = new ModelJobs(modelsDir, emit, host.catalog, (spec, signal) => jobs.run(spec, signal));
   const isCheckpoint = (p: string) => (CHECKPOINT_EXTENSIONS as readonly string[]).includes(fileExtension(p));
 
   /** Only bundles whose real path lies inside the models folder are ever written (calibrated). */
@@ -601,7 +601,8 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
     'models:import': ({ path }) => {
       const file = grants.checkRead(path, 'checkpoint');
       if (!isCheckpoint(file)) throw new Error(`Cannot import ${file}: Stylecast imports StyleGAN2 checkpoints (.pkl, .pt or .pth).`);
-      return { jobId: modelJobs.startImport(file) };
+      // Parsing an untrusted checkpoint happens in a heap-limited job process, never in main.
+      return { jobId: jobs.start(modelJobs.importSpec(file)) };
     },
 
     'models:download': ({ name }) => ({ jobId: modelJobs.startDownload(name) }),

@@ -147,3 +147,20 @@ describe('closeWarning', () => {
     });
   });
 });
+
+describe('imports', () => {
+  it('run in a job process of kind model with a heap limit; other jobs get none', () => {
+    const asked: unknown[] = [];
+    const jobs = new JobManager(
+      (options) => {
+        asked.push(options);
+        return new ScriptedProcess();
+      },
+      () => {}
+    );
+    const id = jobs.start({ kind: 'import-model', file: '/c/face.pkl', modelsDir: '/m', catalog: { entries: [], path: '/c.json' } });
+    jobs.start(exportSpec);
+    expect(asked).toEqual([{ heapLimitMb: 2048 }, undefined]);
+    expect(jobs.list()[0]).toEqual({ jobId: id, kind: 'model', out: null });
+  });
+});

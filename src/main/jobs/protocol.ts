@@ -4,6 +4,7 @@
 // validated requests; the job process trusts them.
 import type { AlignRequest, EncodeQuality } from '../../core/encode/presets';
 import type { JobStatus } from '../../shared/contract';
+import type { Catalog } from '../../core/model/manager/catalog';
 
 /**
  * modelWritable: whether the bundle's real path lies inside the models folder. Only then may
@@ -65,7 +66,27 @@ export interface InvertPortraitSpec {
   modelWritable: boolean;
 }
 
-export type JobSpec = EncodeSpec | ExportSpec | PuppeteerSpec | InvertPortraitSpec;
+/**
+ * Imports a checkpoint the user chose into a new bundle of the models folder. It runs in a job
+ * process with a V8 heap limit (IMPORT_HEAP_LIMIT_MB), so a hostile file that gets past the
+ * importer's bounds checks takes down that process, not the app.
+ */
+export interface ImportModelSpec {
+  kind: 'import-model';
+  file: string;
+  modelsDir: string;
+  /** The catalogue main uses (recognises perceptual weights by size and digest). */
+  catalog: Catalog;
+  /** The bundle folder to write (default: from the file name). */
+  name?: string;
+  /** The file's SHA-256 as a download just computed it (see ImportOptions.knownSha256). */
+  knownSha256?: string;
+}
+
+export type JobSpec = EncodeSpec | ExportSpec | PuppeteerSpec | InvertPortraitSpec | ImportModelSpec;
+
+/** Old-space limit of an import's job process: config-f needs well under 1 GiB of heap. */
+export const IMPORT_HEAP_LIMIT_MB = 2048;
 
 export type ToWorker = { type: 'start'; spec: JobSpec } | { type: 'cancel' };
 

@@ -17,7 +17,7 @@ import { THUMBNAIL_SIZE } from '../../shared/contract';
 import { editedParams } from '../edits';
 import { pngDataUrl, thumbnail } from '../png';
 import { projectTracks } from '../tracks';
-import type { EncodeSpec, ExportSpec, FrameMessage, InvertPortraitSpec, JobSpec, ProgressMessage, PuppeteerSpec } from './protocol';
+import type { EncodeSpec, ExportSpec, FrameMessage, ImportModelSpec, InvertPortraitSpec, JobSpec, ProgressMessage, PuppeteerSpec } from './protocol';
 
 export interface JobContext {
   signal: AbortSignal;
@@ -168,8 +168,18 @@ async function invertPortrait(spec: InvertPortraitSpec, ctx: JobContext): Promis
   return { message: `Inverted ${spec.path}.`, path: null };
 }
 
+async function importModel(spec: ImportModelSpec, ctx: JobContext): Promise<TaskResult> {
+  const { importModelFile } = await import('../../core/model/manager');
+  const say = (message: string) => ctx.progress({ stage: 'import', fraction: 0, etaSec: null, message, frame: null, of: null, loss: null });
+  say(`Reading ${spec.file}`);
+  const r = await importModelFile(spec.file, { modelsDir: spec.modelsDir, catalog: spec.catalog, signal: ctx.signal, onLog: say, ...(spec.name ? { name: spec.name } : {}), ...(spec.knownSha256 ? { knownSha256: spec.knownSha256 } : {}) });
+  return { message: r.kind === 'bundle' ? `Imported ${spec.file} as the bundle ${r.path}` : `Stored ${spec.file} as ${r.catalogName ?? 'perceptual weights'} at ${r.path}`, path: r.path };
+}
+
 export function runTask(spec: JobSpec, ctx: JobContext): Promise<TaskResult> {
   switch (spec.kind) {
+    case 'import-model':
+      return importModel(spec, ctx);
     case 'encode':
       return encode(spec, ctx);
     case 'export':

@@ -118,6 +118,11 @@ export interface DownloadModelOptions {
   idleTimeoutMs?: number;
   /** Keep the raw generator checkpoint in downloads/ after importing it. */
   keepFile?: boolean;
+  /**
+   * Imports the downloaded generator checkpoint into `outDir` (default: the importer in this
+   * process). The studio passes one that runs the import in a heap-limited job process.
+   */
+  importer?: (file: string, outDir: string, opts: { name: string; knownSha256: string; signal?: AbortSignal }) => Promise<unknown>;
 }
 
 export interface DownloadOutcome {
@@ -198,7 +203,9 @@ export async function downloadModel(name: string, o: DownloadModelOptions): Prom
   o.onLog?.(`importing ${dest} into ${installed}`);
   let report: unknown;
   try {
-    report = await importCheckpoint(dest, installed, { name: e.bundle!, knownSha256: got.sha256, ...(o.signal ? { signal: o.signal } : {}), ...(o.onLog ? { onProgress: o.onLog } : {}) });
+    report = o.importer
+      ? await o.importer(dest, installed, { name: e.bundle!, knownSha256: got.sha256, ...(o.signal ? { signal: o.signal } : {}) })
+      : await importCheckpoint(dest, installed, { name: e.bundle!, knownSha256: got.sha256, ...(o.signal ? { signal: o.signal } : {}), ...(o.onLog ? { onProgress: o.onLog } : {}) });
   } catch (err) {
     throw new ManagerError('IMPORT', `downloaded ${e.name} to ${dest}, but importing it failed: ${(err as Error).message}`);
   }
@@ -239,6 +246,8 @@ export interface ImportModelOptions {
   catalog?: Catalog;
   signal?: AbortSignal;
   onLog?: (msg: string) => void;
+  /** The file's digest as a download computed it just now (see ImportOptions.knownSha256). */
+  knownSha256?: string;
 }
 
 export interface ImportOutcome {
@@ -288,7 +297,7 @@ export async function importModelFile(file: string, o: ImportModelOptions): Prom
   mkdirSync(root, { recursive: true });
   let report: unknown;
   try {
-    report = await importCheckpoint(src, outDir, { name, ...(o.signal ? { signal: o.signal } : {}), ...(o.onLog ? { onProgress: o.onLog } : {}) });
+    report = await importCheckpoint(src, outDir, { name, ...(o.knownSha256 ? { knownSha256: o.knownSha256 } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(o.onLog ? { onProgress: o.onLog } : {}) });
   } catch (err) {
     throw new ManagerError('IMPORT', `cannot import ${file}: ${(err as Error).message}`);
   }
