@@ -84,6 +84,11 @@ export interface CoreHost<E> {
   jobTransport: JobTransport;
   /** The model catalogue (default: resources/models.catalog.json; tests pass their own). */
   catalog?: () => Catalog;
+  /**
+   * The proxy URL for a download URL, or null for a direct connection. The app passes the
+   * system's (Electron's session.resolveProxy); without it HTTPS_PROXY / NO_PROXY apply.
+   */
+  resolveProxy?: (url: string) => Promise<string | null>;
 }
 
 export interface CoreApi<E> {
@@ -605,7 +610,19 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       return { jobId: jobs.start(modelJobs.importSpec(file)) };
     },
 
-    'models:download': ({ name }) => ({ jobId: modelJobs.startDownload(name) }),
+    'models:download': async ({ name }, event) => {
+      let acceptUnpinned = false;
+      if (modelJobs.needsTrust(name)) {
+        // No published digest (the FFHQ pickle): the user decides, in main's dialog, to trust the first download.
+        acceptUnpinned = await host.dialogs.confirm(event, {
+          message: `Download ${name} without a published checksum?`,
+          detail: `The publisher gives no SHA-256 for this file, so Stylecast cannot check that what arrives is the genuine model. If you continue, the SHA-256 of this download is recorded and every later download must match it.`,
+          confirm: 'Download'
+        });
+        if (!acceptUnpinned) throw new Error(`${name} was not downloaded: it has no published checksum and you did not accept it on trust. You can also fetch the file yourself and import it.`);
+      }
+      return { jobId: modelJobs.startDownload(name, { acceptUnpinned, ...(host.resolveProxy ? { proxyFor: host.resolveProxy } : {}) }) };
+    },
 
     'models:remove': async ({ name }, event) => {
       // The page's word is not enough to delete a folder: main asks the user itself.

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { SEEDED_DEFAULT } from '../core/model/defaults';
-import { type Catalog, type DownloadProgress, checkRemovable, downloadModel, listModels, loadCatalog, removeModel } from '../core/model/manager';
+import { type Catalog, type DownloadProgress, checkRemovable, downloadModel, listModels, loadCatalog, needsTrustOnFirstUse, removeModel } from '../core/model/manager';
 import type { JobStatus, ModelCatalog } from '../shared/contract';
 import type { Emit, JobEnd, JobSummary } from './jobs/manager';
 import type { ImportModelSpec } from './jobs/protocol';
@@ -87,7 +87,7 @@ export class ModelJobs {
   }
 
   /** Downloads (resuming a cut download) and installs a catalogue model. */
-  startDownload(name: string): string {
+  startDownload(name: string, trust: { acceptUnpinned?: boolean; proxyFor?: (url: string) => Promise<string | null> } = {}): string {
     const catalog = this.catalog();
     if (!catalog.entries.some((e) => e.name === name)) throw new Error(`The catalogue has no model "${name}".`);
     return this.launch('download', async (signal, progress) => {
@@ -113,10 +113,17 @@ export class ModelJobs {
             return end.message;
           }
         : undefined;
-      const r = await downloadModel(name, { modelsDir: this.modelsDir, catalog, signal, onProgress, onLog: (m) => progress('install', null, m), ...(importer ? { importer } : {}) });
-      const how = r.alreadyInstalled ? 'is already installed' : `installed${r.sha256Verified ? ' (SHA-256 verified)' : ''}`;
+      const r = await downloadModel(name, { modelsDir: this.modelsDir, catalog, signal, onProgress, onLog: (m) => progress('install', null, m), ...(importer ? { importer } : {}), ...trust });
+      const how = r.alreadyInstalled ? 'is already installed' : `installed${r.sha256Verified ? ' (SHA-256 verified)' : ' (accepted on trust: its SHA-256 is now recorded)'}`;
       return { message: `${name} ${how} at ${r.path}`, path: r.path };
     });
+  }
+
+  /** Whether `name` has no known SHA-256 yet, so downloading it needs the user's trust (main asks). */
+  needsTrust(name: string): boolean {
+    const catalog = this.catalog();
+    // An unknown name is startDownload's to refuse, by name.
+    return catalog.entries.some((e) => e.name === name) && needsTrustOnFirstUse(this.modelsDir, catalog, name);
   }
 
   /** The folder `remove(name)` would delete, after all its checks (main confirms it with the user first). */

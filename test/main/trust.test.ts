@@ -143,6 +143,14 @@ describe('smaller boundaries', () => {
     expect(existsSync(join(modelsDir, 'old'))).toBe(false);
   });
 
+  it('a catalogue model without a published checksum downloads only if the user accepts it in main', async () => {
+    // The repository's catalogue: NVIDIA publishes no digest for the FFHQ pickle.
+    host.confirmAnswers.push(false);
+    await expect(call('models:download', { name: 'stylegan2-ada-ffhq' })).rejects.toThrow(/stylegan2-ada-ffhq was not downloaded: it has no published checksum and you did not accept it on trust/);
+    expect(host.confirmRequests.at(-1)).toMatchObject({ message: 'Download stylegan2-ada-ffhq without a published checksum?', confirm: 'Download' });
+    expect(api.modelJobs.list()).toEqual([]);
+  });
+
   it('dialog:save asks before the .mp4 it appends replaces an existing file', async () => {
     const existing = join(tmp, 'clips', 'final.mp4');
     writeFileSync(existing, 'an earlier export');
