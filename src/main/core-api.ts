@@ -629,7 +629,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       const target = modelJobs.checkRemovable(name);
       const ok = await host.dialogs.confirm(event, {
         message: `Remove the model “${name}”?`,
-        detail: `${target} and everything in it will be deleted.`,
+        detail: `${target} and everything in it will be deleted. Projects encoded with it cannot be edited or exported until it is imported again.`,
         confirm: 'Remove'
       });
       if (!ok) return;
