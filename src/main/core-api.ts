@@ -32,7 +32,7 @@ import { classifyPath } from '../shared/paths';
 import { EXPORT_ENCODING, exportExtensionOk } from './export-settings';
 import { parseEdits, readEdits, timelineFrames, writeEdits } from './edits';
 import { Engine, pickRenderSize } from './engine';
-import { PathGrants, PathNotAllowedError, isInsideReal, realPathOf } from './grants';
+import { PathGrants, PathNotAllowedError, isInsideReal, projectBesideVideo, realPathOf } from './grants';
 import type { Handlers } from './ipc';
 import { JobManager, type JobTransport } from './jobs/manager';
 import { MediaRegistry } from './media';
@@ -499,8 +499,9 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       const video = grants.checkRead(r.video, 'video');
       if (!isVideoPath(video)) throw new Error(`${video} is not a video Stylecast encodes (mp4, mov, mkv or webm).`);
       const model = await checkModel(r.model);
+      // Writing into a dropped project, or beside a dropped video, waits for the user's yes in main.
       if (grants.isProject(r.out)) await confirmDropped(resolve(r.out), `write the encode into ${resolve(r.out)}`, event);
-      else await confirmDropped(r.video, `create a project beside ${r.video}`, event);
+      else if (grants.key(projectBesideVideo(r.video)) === grants.key(r.out)) await confirmDropped(r.video, `create a project beside ${r.video}`, event);
       const out = grants.checkOutput(r.out, 'project', video);
       if (extname(out).toLowerCase() !== PROJECT_EXTENSION) throw new Error(`A project folder's name must end in ${PROJECT_EXTENSION}: ${out} does not.`);
       if (jobs.isWriting(out)) throw new Error(`${out} is being written by another job: wait for it or cancel it.`);
