@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CheckpointError, importCheckpoint } from '../../../../src/core/model/import';
+import { CheckpointError, importCheckpoint, readStateDict } from '../../../../src/core/model/import';
 import { tempDir } from '../../../helpers';
 import { type Entry, generator, statePickle, writeBomb50G, writeZip, zeroBomb } from './bomb-fixture';
 
@@ -102,5 +102,17 @@ describe('checkpoint bombs are refused before they are inflated or allocated', (
     ]);
     const r = await refusal(file);
     expect(r.message).toMatch(/4096 channels at 4x4; Stylecast supports StyleGAN2 generators up to 1024x1024 with at most 1024 channels/);
+  });
+
+  it('a tensor whose shape is far larger than its storage is refused before its array is allocated', async () => {
+    // 2^33 elements (a 32 GiB float32 array) over a storage of 4: readStateDict converts every tensor.
+    const file = join(tmp, 'huge-view.pt');
+    writeZip(file, [
+      { name: 'archive/data.pkl', method: 0, data: statePickle([{ key: 'weight', storage: '0', numel: 4, shape: [65536, 65536, 2] }]) },
+      { name: 'archive/data/0', method: 0, data: Buffer.alloc(16) }
+    ]);
+    const err = await readStateDict(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect((err as Error).message).toBe('tensor of shape [65536,65536,2] lies outside its storage 0 (4 elements): corrupt file');
   });
 });
