@@ -32,7 +32,7 @@ import { classifyPath } from '../shared/paths';
 import { EXPORT_ENCODING, exportExtensionOk } from './export-settings';
 import { parseEdits, readEdits, timelineFrames, writeEdits } from './edits';
 import { Engine, pickRenderSize } from './engine';
-import { PathGrants, PathNotAllowedError } from './grants';
+import { PathGrants, PathNotAllowedError, isInsideReal, projectBesideVideo, realPathOf } from './grants';
 import type { Handlers } from './ipc';
 import { JobManager, type JobTransport } from './jobs/manager';
 import { MediaRegistry } from './media';
@@ -52,6 +52,19 @@ export interface DialogHost<E> {
   save(event: E, kind: 'video' | 'project', defaultPath: string): Promise<string | null>;
   /** A StyleGAN2 checkpoint (.pkl/.pt/.pth) to import into the models folder. */
   openCheckpoint(event: E): Promise<string | null>;
+  /**
+   * Asks the user a yes/no question in a native dialog shown by main, never by the page:
+   * what the renderer asks for (removing a model, writing beside a dropped file) is done
+   * only when this answers true.
+   */
+  confirm(event: E, question: ConfirmQuestion): Promise<boolean>;
+}
+
+export interface ConfirmQuestion {
+  message: string;
+  detail: string;
+  /** The label of the button that agrees ("Remove", "Allow"). */
+  confirm: string;
 }
 
 export interface RecentStore {
@@ -73,6 +86,11 @@ export interface CoreHost<E> {
   jobTransport: JobTransport;
   /** The model catalogue (default: resources/models.catalog.json; tests pass their own). */
   catalog?: () => Catalog;
+  /**
+   * The proxy URL for a download URL, or null for a direct connection. The app passes the
+   * system's (Electron's session.resolveProxy); without it HTTPS_PROXY / NO_PROXY apply.
+   */
+  resolveProxy?: (url: string) => Promise<string | null>;
 }
 
 export interface CoreApi<E> {
@@ -94,6 +112,10 @@ interface OpenProject {
   modelDir: string | null;
   /** The renderer with the project's fine-tuning delta, made on first use (tuned projects only). */
   tuned?: Promise<FrameRenderer>;
+  /** The source video's real path once checked and granted; null when missing or not trusted. */
+  source: string | null;
+  /** What was not trusted, for the user (ProjectSummary.notices). */
+  notices: string[];
 }
 
 /** Source frames kept decoded for render:source (scrubbing back and forth). */
@@ -122,32 +144,63 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
   const portraits = new Map<string, Float32Array>();
 
   const modelsDir = resolve(host.modelsDir);
-  const modelJobs = new ModelJobs(modelsDir, emit, host.catalog);
+  const modelJobs = new ModelJobs(modelsDir, emit, host.catalog, (spec, signal) => jobs.run(spec, signal));
   const isCheckpoint = (p: string) => (CHECKPOINT_EXTENSIONS as readonly string[]).includes(fileExtension(p));
+
+  /** Only bundles whose real path lies inside the models folder are ever written (calibrated). */
+  const modelWritable = (dir: string): boolean => isInsideReal(dir, modelsDir);
 
   /** A model folder the app may load: one in the models folder, or the one an opened project uses. */
   const checkModel = async (path: string): Promise<string> => {
     const p = resolve(path);
     const projectModels = await Promise.all([...projects.values()].map((o) => o.then((x) => x.modelDir, () => null)));
-    const known = dirname(p) === modelsDir || projectModels.includes(p);
+    const known = grants.key(dirname(realPathOf(p))) === grants.key(modelsDir) || projectModels.includes(p);
     if (!known && !grants.canRead(p)) throw new PathNotAllowedError(`Stylecast loads models from ${modelsDir} only: ${p} is not there. Copy the bundle into that folder.`);
     if (!existsSync(join(p, 'manifest.json'))) throw new Error(`${p} is not a model bundle (it has no manifest.json).`);
     return p;
   };
 
+  /**
+   * The project's source video, granted only when it is a video: a source outside the
+   * project's real folder (an absolute path, a ../ relative path, a link) must also probe
+   * as a video. Anything else is reported as needing to be located, and never read.
+   */
+  const checkSource = async (project: Project, dropped: boolean, notices: string[]): Promise<string | null> => {
+    const found = await resolveSourcePath(project);
+    if (!found) return null;
+    const real = realPathOf(found);
+    const named = found === real ? found : `${found} (a link to ${real})`;
+    const refuse = (why: string): null => {
+      notices.push(`The source video ${named} that ${project.dir} names ${why}, so Stylecast does not read it. Locate the source video: open the real video and encode it again, or keep editing without paste-back and audio.`);
+      return null;
+    };
+    if (!isVideoPath(real)) return refuse(`is not a video file (${VIDEO_EXTENSIONS.join(', ')})`);
+    if (!isInsideReal(real, project.dir)) {
+      const info = await probeVideo(real).catch((e: Error) => e);
+      if (info instanceof Error) return refuse(`lies outside the project and could not be read as a video (${info.message.split('\n')[0]})`);
+      if (!(info.width > 0 && info.height > 0)) return refuse('lies outside the project and has no video stream');
+    }
+    if (dropped) grants.allowDropped(real, 'video');
+    else grants.allowRead(real);
+    return real;
+  };
+
   const loadOpenProject = async (path: string): Promise<OpenProject> => {
     const project = await openProject(path);
+    const notices: string[] = [];
     let modelDir: string | null = null;
     try {
       modelDir = await locateModel(project, [modelsDir]);
     } catch {
       modelDir = null;
     }
+    if (modelDir && !modelWritable(modelDir)) {
+      notices.push(`${project.dir} uses the model bundle ${modelDir}, which is outside the models folder ${modelsDir}. Stylecast reads it but never writes to it (it cannot be calibrated there). To keep using it, import it in the Model Manager or copy the folder into ${modelsDir}.`);
+    }
     const basis = modelDir ? (await engine.model(modelDir).catch(() => null))?.basis ?? null : null;
     const tracks = projectTracks(project, basis);
-    const source = await resolveSourcePath(project);
-    if (source) grants.allowRead(source);
-    return { project, tracks, modelDir };
+    const source = await checkSource(project, grants.isDroppedOnly(path), notices);
+    return { project, tracks, modelDir, source, notices };
   };
 
   /** The open project at `path` (opened now when main does not hold it yet). */
@@ -193,7 +246,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
     const key = await portraitKey(path, modelId);
     const cached = portraits.get(key);
     if (cached) return cached;
-    const end = await jobs.run({ kind: 'invert-portrait', path, model: modelDir });
+    const end = await jobs.run({ kind: 'invert-portrait', path, model: modelDir, modelWritable: modelWritable(modelDir) });
     if (end.status !== 'done' || !end.wid) throw new Error(end.message);
     portraits.set(key, end.wid);
     return end.wid;
@@ -213,7 +266,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       encodedThrough: through,
       identityFrame: d.encoding.identityFrame,
       model: { id: d.model.id, name: d.model.name, resolution: d.model.resolution, path: o.modelDir },
-      source: { path: await resolveSourcePath(project), width: d.source.width, height: d.source.height, hasAudio: d.source.hasAudio },
+      source: { path: o.source, width: d.source.width, height: d.source.height, hasAudio: d.source.hasAudio },
       paramNames: tracks.names,
       paramGroups: tracks.groups,
       poseUnit: tracks.poseUnit,
@@ -221,28 +274,48 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       loss: Array.from(project.loss.subarray(0, through)),
       edits,
       editsWarning: warning,
+      notices: o.notices,
       puppeteeredFrom: typeof settings.puppeteer?.motion === 'string' ? settings.puppeteer.motion : null
     };
   };
 
   const withMissing = (list: readonly StoredRecent[]): RecentProject[] => list.map((r) => ({ ...r, missing: !existsSync(r.path) }));
 
-  /** Checks what a path the user opened really is, and lets the app read it. */
-  const grantOpened = async (path: string): Promise<void> => {
+  /** Checks what a path the user opened really is, and lets the app read it (read-only when it was only dropped). */
+  const grantOpened = async (path: string, dropped = false): Promise<void> => {
     const kind = recentKind(path);
     const info = await stat(path).catch(() => null);
     if (!info) throw new Error(`Cannot open ${path}: it does not exist. It may have been moved, renamed or deleted.`);
     if (kind === 'video') {
       if (!info.isFile()) throw new Error(`Cannot open ${path}: it is a folder, not a video file.`);
-      grants.allowRead(path);
+      if (dropped) grants.allowDropped(path, 'video');
+      else grants.allowRead(path);
     } else if (kind === 'project') {
       if (!info.isDirectory() || !existsSync(join(path, PROJECT_FILE))) {
         throw new Error(`Cannot open ${path}: a Stylecast project is a NAME${PROJECT_EXTENSION} folder holding ${PROJECT_FILE}.`);
       }
-      grants.allowProject(path);
+      if (dropped) grants.allowDropped(path, 'project');
+      else grants.allowProject(path);
     } else {
       throw new Error(`Cannot open ${path}: Stylecast opens videos and ${PROJECT_EXTENSION} projects.`);
     }
+  };
+
+  /**
+   * A write that involves a dropped path (saving a dropped project's edits, encoding
+   * beside a dropped video) first asks the user in main's own dialog; once they agree the
+   * drop counts as chosen, and it joins the recent list.
+   */
+  const confirmDropped = async (path: string, doing: string, event: E): Promise<void> => {
+    if (!grants.isDroppedOnly(path)) return;
+    const ok = await host.dialogs.confirm(event, {
+      message: `Allow Stylecast to ${doing}?`,
+      detail: `${path} was dropped on the window. Stylecast reads dropped files but writes beside them only once you confirm.`,
+      confirm: 'Allow'
+    });
+    if (!ok) throw new PathNotAllowedError(`Nothing was written: you did not allow Stylecast to ${doing}.`);
+    grants.confirmDropped(path);
+    host.recent.add(path);
   };
 
   const handlers: Handlers<E> = {
@@ -287,7 +360,14 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       if (!chosen) return null;
       let path = resolve(chosen);
       if (kind === 'project' && extname(path).toLowerCase() !== PROJECT_EXTENSION) path += PROJECT_EXTENSION;
-      if (kind === 'video' && !exportExtensionOk(path)) path += '.mp4';
+      if (kind === 'video' && !exportExtensionOk(path)) {
+        // The OS asked about replacing the name the user typed, not this one.
+        path += '.mp4';
+        if (existsSync(path)) {
+          const replace = await host.dialogs.confirm(event, { message: `${fileName(path)} already exists. Replace it?`, detail: `Exporting writes ${path}.`, confirm: 'Replace' });
+          if (!replace) return null;
+        }
+      }
       grants.allowOutput(path, kind);
       return path;
     },
@@ -299,8 +379,12 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       // (the start screen and the Open Recent menu offer those). A drop comes through
       // file:openDropped first. Any other path the page names is refused, not granted.
       const p = resolve(path);
-      const known = grants.canRead(p) || grants.isProject(p) || host.recent.list().some((r) => resolve(r.path) === p);
+      const stored = host.recent.list().some((r) => grants.key(r.path) === grants.key(p));
+      const known = grants.canRead(p) || grants.isProject(p) || stored;
       if (!known) throw new PathNotAllowedError(`Stylecast opens only files you chose: open ${p} with File > Open or drop it on the window.`);
+      // A drop is not a choice main saw: it joins the list only once the user confirms it
+      // (confirmDropped), so a page cannot plant a lasting grant through the recent list.
+      if (!stored && grants.isDroppedOnly(p)) return withMissing(host.recent.list());
       await grantOpened(p);
       return withMissing(host.recent.add(p));
     },
@@ -311,7 +395,8 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       if (target.kind === 'unknown') {
         throw new Error(`“${fileName(path)}” is neither a video (${VIDEO_EXTENSIONS.join(', ')}) nor a Stylecast project (a NAME${PROJECT_EXTENSION} folder).`);
       }
-      await grantOpened(target.path);
+      // Read-only: main cannot tell a real drop from a page naming a path (see grants.ts).
+      await grantOpened(target.path, true);
       return resolve(target.path);
     },
 
@@ -370,12 +455,14 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       const o = loadOpenProject(p);
       projects.set(p, o);
       o.catch(() => projects.delete(p));
-      grants.allowProject(p);
+      // A dropped project stays read-only until the user confirms a write (confirmDropped).
+      if (!grants.isDroppedOnly(p)) grants.allowProject(p);
       return summary(await o);
     },
 
-    'project:saveEdits': async ({ project, edits }) => {
+    'project:saveEdits': async ({ project, edits }, event) => {
       const o = await opened(project);
+      await confirmDropped(o.project.dir, `save edits into ${o.project.dir}`, event);
       await writeEdits(o.project, edits);
     },
 
@@ -404,8 +491,8 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       const key = `${o.project.dir}\0${frame}\0${n}`;
       let crop = sourceCrops.get(key);
       if (!crop) {
-        const src = await resolveSourcePath(o.project);
-        if (!src) throw new Error(`The source video of ${o.project.dir} is not at ${o.project.doc.source.path}: put it back to see the source.`);
+        const src = o.source;
+        if (!src) throw new Error(`The source video of ${o.project.dir} is not at ${o.project.doc.source.path}, or is not a video Stylecast trusts: locate it to see the source.`);
         const index = sourceFrameOf(o.project, frame);
         let data: Uint8Array | null = null;
         for await (const f of decodeFrames(src, { start: index, count: 1 })) data = warpToCrop(f.data, f.width, f.height, frameTransform(o.project, frame), n);
@@ -417,15 +504,18 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       return { image: pngDataUrl({ data: crop.data, width: n, height: n }), width: n, height: n, ms: performance.now() - t0 };
     },
 
-    'encode:start': async (r) => {
+    'encode:start': async (r, event) => {
       const video = grants.checkRead(r.video, 'video');
       if (!isVideoPath(video)) throw new Error(`${video} is not a video Stylecast encodes (mp4, mov, mkv or webm).`);
       const model = await checkModel(r.model);
+      // Writing into a dropped project, or beside a dropped video, waits for the user's yes in main.
+      if (grants.isProject(r.out)) await confirmDropped(resolve(r.out), `write the encode into ${resolve(r.out)}`, event);
+      else if (grants.key(projectBesideVideo(r.video)) === grants.key(r.out)) await confirmDropped(r.video, `create a project beside ${r.video}`, event);
       const out = grants.checkOutput(r.out, 'project', video);
       if (extname(out).toLowerCase() !== PROJECT_EXTENSION) throw new Error(`A project folder's name must end in ${PROJECT_EXTENSION}: ${out} does not.`);
       if (jobs.isWriting(out)) throw new Error(`${out} is being written by another job: wait for it or cancel it.`);
       projects.delete(out);
-      const jobId = jobs.start({ kind: 'encode', video, model, out, start: r.start, count: r.count, quality: r.quality, align: r.align, identityFrame: r.identityFrame });
+      const jobId = jobs.start({ kind: 'encode', video, model, modelWritable: modelWritable(model), out, start: r.start, count: r.count, quality: r.quality, align: r.align, identityFrame: r.identityFrame });
       // The encode may calibrate the model: load it afresh afterwards.
       void jobs.whenDone(jobId)?.then(() => engine.forget(model));
       grants.allowProject(out);
@@ -436,7 +526,10 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       const o = await opened(r.project);
       const out = grants.checkOutput(r.out, 'video');
       if (!exportExtensionOk(out)) throw new Error(`Export writes .mp4, .m4v, .mov or .mkv files: ${out} is none of those.`);
-      if (resolve(out) === (await resolveSourcePath(o.project))) throw new Error(`${out} is the project's source video: choose another file name.`);
+      if (grants.key(out) === grants.key((await resolveSourcePath(o.project)) ?? '/')) throw new Error(`${out} is the project's source video: choose another file name.`);
+      if ((r.pasteBack || r.audio) && !o.source) {
+        throw new Error(`The source video of ${o.project.dir} needs locating (see the project's notices), so paste-back and audio are not possible: export without them.`);
+      }
       if (jobs.isWriting(out)) throw new Error(`${out} is being written by another job: wait for it or cancel it.`);
       const { bundle } = await rendererFor(o);
       const sizes = (await import('../core/render/render')).renderSizes(bundle.manifest.architecture.resolution);
@@ -447,6 +540,8 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
         kind: 'export',
         project: o.project.dir,
         model: o.modelDir!,
+        modelWritable: modelWritable(o.modelDir!),
+        source: o.source,
         out,
         size: r.size,
         pasteBack: r.pasteBack,
@@ -473,7 +568,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
         const path = grants.checkRead(r.identity.path, 'portrait');
         identity = { kind: 'portrait', path, wid: portraits.get(await portraitKey(path, bundle.manifest.id)) ?? null };
       }
-      const jobId = jobs.start({ kind: 'puppeteer', motion: motion.project.dir, model: motion.modelDir!, identity, mode: r.mode, lock: r.lock, strength: r.strength, out });
+      const jobId = jobs.start({ kind: 'puppeteer', motion: motion.project.dir, model: motion.modelDir!, modelWritable: modelWritable(motion.modelDir!), identity, mode: r.mode, lock: r.lock, strength: r.strength, out });
       grants.allowProject(out);
       return { jobId };
     },
@@ -523,12 +618,33 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
     'models:import': ({ path }) => {
       const file = grants.checkRead(path, 'checkpoint');
       if (!isCheckpoint(file)) throw new Error(`Cannot import ${file}: Stylecast imports StyleGAN2 checkpoints (.pkl, .pt or .pth).`);
-      return { jobId: modelJobs.startImport(file) };
+      // Parsing an untrusted checkpoint happens in a heap-limited job process, never in main.
+      return { jobId: jobs.start(modelJobs.importSpec(file)) };
     },
 
-    'models:download': ({ name }) => ({ jobId: modelJobs.startDownload(name) }),
+    'models:download': async ({ name }, event) => {
+      let acceptUnpinned = false;
+      if (modelJobs.needsTrust(name)) {
+        // No published digest (the FFHQ pickle): the user decides, in main's dialog, to trust the first download.
+        acceptUnpinned = await host.dialogs.confirm(event, {
+          message: `Download ${name} without a published checksum?`,
+          detail: `The publisher gives no SHA-256 for this file, so Stylecast cannot check that what arrives is the genuine model. If you continue, the SHA-256 of this download is recorded and every later download must match it.`,
+          confirm: 'Download'
+        });
+        if (!acceptUnpinned) throw new Error(`${name} was not downloaded: it has no published checksum and you did not accept it on trust. You can also fetch the file yourself and import it.`);
+      }
+      return { jobId: modelJobs.startDownload(name, { acceptUnpinned, ...(host.resolveProxy ? { proxyFor: host.resolveProxy } : {}) }) };
+    },
 
-    'models:remove': ({ name }) => {
+    'models:remove': async ({ name }, event) => {
+      // The page's word is not enough to delete a folder: main asks the user itself.
+      const target = modelJobs.checkRemovable(name);
+      const ok = await host.dialogs.confirm(event, {
+        message: `Remove the model “${name}”?`,
+        detail: `${target} and everything in it will be deleted. Projects encoded with it cannot be edited or exported until it is imported again.`,
+        confirm: 'Remove'
+      });
+      if (!ok) return;
       const path = modelJobs.remove(name);
       engine.forget(path);
     },

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, readJsonIfPresent, removeIfPresent, renameDurable, writeDurable } from '../core/project/binary';
-import type { Project } from '../core/project';
+import { isProjectError, type Project } from '../core/project';
 import { evaluateAll } from '../core/timeline/evaluate';
 import { parseTimeline, serializeTimeline } from '../core/timeline/parse';
 import type { TimelineDoc } from '../core/timeline/types';
@@ -36,7 +36,14 @@ export function parseEdits(json: unknown, frames: number, where: string): Timeli
  */
 export async function readEdits(project: Project): Promise<{ edits: unknown; warning: string | null }> {
   const path = join(project.dir, EDITS_FILE);
-  const read = await readJsonIfPresent(path);
+  let read: Awaited<ReturnType<typeof readJsonIfPresent>>;
+  try {
+    read = await readJsonIfPresent(path);
+  } catch (e) {
+    // A symbolic link (or other non-file) where edits.json belongs: never read through it.
+    if (isProjectError(e) && e.code === 'UNSAFE_PATH') return { edits: null, warning: `${e.message} The project opened without its saved edits.` };
+    throw e;
+  }
   if (!read.ok && !read.present) return { edits: null, warning: null };
   let problem: string;
   if (read.ok) {

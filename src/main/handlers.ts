@@ -1,7 +1,8 @@
 // The Electron side of the core API: native dialogs, the shell, settings-backed
 // recent projects, events to the window and job processes in utility
 // processes. Everything else is in core-api.ts, shared with the browser tests.
-import { app, BrowserWindow, dialog, shell, type IpcMainInvokeEvent, type OpenDialogOptions, type SaveDialogOptions } from 'electron';
+import { app, BrowserWindow, dialog, session, shell, type IpcMainInvokeEvent, type OpenDialogOptions, type SaveDialogOptions } from 'electron';
+import { proxyFromPac } from '../core/model/manager/download';
 import { CHECKPOINT_EXTENSIONS, PROJECT_EXTENSION, VIDEO_EXTENSIONS, type EventName } from '../shared/contract';
 import { createCoreApi, type CoreApi } from './core-api';
 import { electronJobTransport } from './jobs/electron-transport';
@@ -47,6 +48,12 @@ export function createElectronCoreApi(deps: HandlerDeps): CoreApi<IpcMainInvokeE
       if (win && !win.isDestroyed() && !win.webContents.isDestroyed()) win.webContents.send(name, payload);
     },
     dialogs: {
+      confirm: async (event, q) => {
+        const parent = parentOf(event);
+        const options = { type: 'question' as const, buttons: [q.confirm, 'Cancel'], defaultId: 1, cancelId: 1, noLink: true, message: q.message, detail: q.detail };
+        const { response } = parent ? await dialog.showMessageBox(parent, options) : await dialog.showMessageBox(options);
+        return response === 0;
+      },
       openVideo: (event) =>
         showOpen(event, { title: 'Open Video', properties: ['openFile'], filters: [{ name: 'Video', extensions: VIDEO_EXTENSIONS.map(bare) }] }),
       // A project is a NAME.stylecast folder: pick the folder itself.
@@ -75,6 +82,8 @@ export function createElectronCoreApi(deps: HandlerDeps): CoreApi<IpcMainInvokeE
       }
     },
     setUnsavedChanges: (unsaved, event) => deps.onUnsavedChanges(parentOf(event), unsaved),
-    jobTransport: electronJobTransport(deps.workerPath)
+    jobTransport: electronJobTransport(deps.workerPath),
+    // The system proxy settings (PAC, WPAD, manual), as Chromium resolves them for this URL.
+    resolveProxy: async (url) => proxyFromPac(await session.defaultSession.resolveProxy(url))
   });
 }

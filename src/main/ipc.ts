@@ -85,7 +85,7 @@ export function sendEvent<E extends EventName>(target: EventTargetLike, name: E,
 
 /**
  * Matches frame URLs against the URL the window loaded: the same origin for the
- * dev server, the same file for a packaged build (query and hash ignored).
+ * dev server, the same local file (empty host) for a packaged build (query and hash ignored).
  */
 export function appUrlMatcher(appUrl: string): (url: string) => boolean {
   const app = new URL(appUrl);
@@ -96,7 +96,9 @@ export function appUrlMatcher(appUrl: string): (url: string) => boolean {
     } catch {
       return false;
     }
-    if (app.protocol === 'file:') return candidate.protocol === 'file:' && candidate.pathname === app.pathname;
+    // file://host/<the same path> is a remote (SMB/UNC) file on Windows, which leaks the
+    // user's credentials to that host when loaded: only the empty host is the app.
+    if (app.protocol === 'file:') return candidate.protocol === 'file:' && candidate.host === '' && app.host === '' && candidate.pathname === app.pathname;
     if (app.protocol === 'http:' || app.protocol === 'https:') return candidate.origin === app.origin;
     return false;
   };

@@ -1,13 +1,15 @@
-// The model manager's jobs (import a checkpoint, download a catalogue model) for the
-// studio. They run in main's process with an AbortController: the work is mostly
-// network and file I/O, and the importer only parses (it never runs code from the file).
+// The model manager's jobs for the studio. Downloads run in main's process with an
+// AbortController (network and file I/O); parsing a checkpoint, which is untrusted input,
+// never does: imports (a chosen file, or a finished download) run in a heap-limited job
+// process through `isolate` (core-api.ts passes JobManager.run).
 // Progress and the end go to the page as job:progress / job:done of kind 'model'.
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { SEEDED_DEFAULT } from '../core/model/defaults';
-import { type Catalog, type DownloadProgress, downloadModel, importModelFile, listModels, loadCatalog, removeModel } from '../core/model/manager';
+import { type Catalog, type DownloadProgress, checkRemovable, downloadModel, listModels, loadCatalog, needsTrustOnFirstUse, removeModel } from '../core/model/manager';
 import type { JobStatus, ModelCatalog } from '../shared/contract';
-import type { Emit, JobSummary } from './jobs/manager';
+import type { Emit, JobEnd, JobSummary } from './jobs/manager';
+import type { ImportModelSpec } from './jobs/protocol';
 
 interface Running {
   out: string | null;
@@ -24,8 +26,15 @@ export class ModelJobs {
   constructor(
     private readonly modelsDir: string,
     private readonly emit: Emit,
-    private readonly catalog: () => Catalog = () => loadCatalog()
+    private readonly catalog: () => Catalog = () => loadCatalog(),
+    /** Runs an import in a job process; resolves with its end. */
+    private readonly isolate?: (spec: ImportModelSpec, signal: AbortSignal) => Promise<JobEnd>
   ) {}
+
+  /** The import job for a file the user chose (the caller checked the grant): run it with JobManager.start. */
+  importSpec(file: string): ImportModelSpec {
+    return { kind: 'import-model', file, modelsDir: this.modelsDir, catalog: this.catalog() };
+  }
 
   /** The catalogue with what is installed and what is partly downloaded. */
   async listCatalog(): Promise<ModelCatalog> {
@@ -77,17 +86,8 @@ export class ModelJobs {
     return this.running.get(jobId)?.done;
   }
 
-  /** Imports a checkpoint the user chose (the caller checked the grant) into a new bundle. */
-  startImport(file: string): string {
-    return this.launch('import', async (signal, progress) => {
-      progress('import', 0, `Reading ${file}`);
-      const r = await importModelFile(file, { modelsDir: this.modelsDir, signal, onLog: (m) => progress('import', null, m) });
-      return { message: r.kind === 'bundle' ? `Imported ${file} as the bundle ${r.path}` : `Stored ${file} as ${r.catalogName ?? 'perceptual weights'} at ${r.path}`, path: r.path };
-    });
-  }
-
   /** Downloads (resuming a cut download) and installs a catalogue model. */
-  startDownload(name: string): string {
+  startDownload(name: string, trust: { acceptUnpinned?: boolean; proxyFor?: (url: string) => Promise<string | null> } = {}): string {
     const catalog = this.catalog();
     if (!catalog.entries.some((e) => e.name === name)) throw new Error(`The catalogue has no model "${name}".`);
     return this.launch('download', async (signal, progress) => {
@@ -104,10 +104,31 @@ export class ModelJobs {
         const msg = p.resumedFrom ? `Resuming from ${mb(p.resumedFrom)}` : p.total ? `${mb(p.received)} of ${mb(p.total)}` : mb(p.received);
         progress('download', p.fraction, msg);
       };
-      const r = await downloadModel(name, { modelsDir: this.modelsDir, catalog, signal, onProgress, onLog: (m) => progress('install', null, m) });
-      const how = r.alreadyInstalled ? 'is already installed' : `installed${r.sha256Verified ? ' (SHA-256 verified)' : ''}`;
+      const isolate = this.isolate;
+      const importer = isolate
+        ? async (file: string, _outDir: string, o: { name: string; knownSha256: string }) => {
+            progress('install', null, `importing ${file} in a job process`);
+            const end = await isolate({ kind: 'import-model', file, modelsDir: this.modelsDir, catalog, name: o.name, knownSha256: o.knownSha256 }, signal);
+            if (end.status !== 'done') throw new Error(end.message);
+            return end.message;
+          }
+        : undefined;
+      const r = await downloadModel(name, { modelsDir: this.modelsDir, catalog, signal, onProgress, onLog: (m) => progress('install', null, m), ...(importer ? { importer } : {}), ...trust });
+      const how = r.alreadyInstalled ? 'is already installed' : `installed${r.sha256Verified ? ' (SHA-256 verified)' : ' (accepted on trust: its SHA-256 is now recorded)'}`;
       return { message: `${name} ${how} at ${r.path}`, path: r.path };
     });
+  }
+
+  /** Whether `name` has no known SHA-256 yet, so downloading it needs the user's trust (main asks). */
+  needsTrust(name: string): boolean {
+    const catalog = this.catalog();
+    // An unknown name is startDownload's to refuse, by name.
+    return catalog.entries.some((e) => e.name === name) && needsTrustOnFirstUse(this.modelsDir, catalog, name);
+  }
+
+  /** The folder `remove(name)` would delete, after all its checks (main confirms it with the user first). */
+  checkRemovable(name: string): string {
+    return checkRemovable(name, { modelsDir: this.modelsDir, catalog: this.catalog() }).path;
   }
 
   /** Removes a bundle folder of the models folder; the seeded default is refused by removeModel. */

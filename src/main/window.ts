@@ -1,7 +1,8 @@
 // The main window and the security rules around it: an isolated, sandboxed
 // renderer that shows only the app's own page and cannot open or navigate
 // anywhere else.
-import { BrowserWindow, screen, type Session, type WebContents } from 'electron';
+import { BrowserWindow, screen, type Session } from 'electron';
+export { guardWebContents } from './navigation-guard';
 import type { Settings } from './settings';
 import { DEFAULT_SIZE, MIN_SIZE, restorableBounds } from './window-state';
 
@@ -43,26 +44,6 @@ export function createMainWindow({ appUrl, preloadPath, settings }: MainWindowOp
   });
   void win.loadURL(appUrl);
   return win;
-}
-
-/**
- * Applied to every WebContents the app creates: no pop-ups, no webviews, and
- * no navigation away from the app's own page (a dropped file would otherwise
- * replace the UI with a file:// URL).
- */
-export function guardWebContents(contents: WebContents, isAppUrl: (url: string) => boolean): void {
-  contents.setWindowOpenHandler(({ url }) => {
-    console.warn(`Stylecast: blocked a new window for ${url}`);
-    return { action: 'deny' };
-  });
-  const blockForeign = (event: { preventDefault(): void }, url: string): void => {
-    if (isAppUrl(url)) return;
-    event.preventDefault();
-    console.warn(`Stylecast: blocked navigation to ${url}`);
-  };
-  contents.on('will-navigate', (event) => blockForeign(event, event.url));
-  contents.on('will-redirect', (event) => blockForeign(event, event.url));
-  contents.on('will-attach-webview', (event) => event.preventDefault());
 }
 
 /**

@@ -218,6 +218,12 @@ const projectSummary = expectObject({
   edits: expectNullable(expectJson()),
   /** Set when saved edits could not be read (the damaged file is kept aside); the project opens without them. */
   editsWarning: expectNullable(expectString),
+  /**
+   * What main would not trust in the project folder, said to the user: a source video outside
+   * the project that is not a video (it needs locating), a model bundle outside the models
+   * folder (read, never written: import or copy it), a project file that is a symbolic link.
+   */
+  notices: expectArray(expectString, 16),
   /** Where the project came from when it is a puppeteered one. */
   puppeteeredFrom: expectNullable(expectString)
 });

@@ -43,7 +43,17 @@ export class ScriptedHost implements CoreHost<unknown> {
     return Promise.resolve(queue.shift()!);
   }
 
+  /** Answers of main's confirmation dialogs (true = the user agreed), and what was asked. */
+  readonly confirmAnswers: boolean[] = [];
+  readonly confirmRequests: { message: string; detail: string; confirm: string }[] = [];
+
   dialogs = {
+    confirm: (_e: unknown, q: { message: string; detail: string; confirm: string }) => {
+      this.confirmRequests.push(q);
+      const answer = this.confirmAnswers.shift();
+      if (answer === undefined) return Promise.reject(new Error(`the test queued no answer for the confirmation "${q.message}"`));
+      return Promise.resolve(answer);
+    },
     openVideo: () => this.next('openVideo'),
     openProject: () => this.next('openProject'),
     openImage: () => this.next('openImage'),

@@ -1,6 +1,12 @@
 // Path containment and the media Range parser: pure rules, no engine.
-import { describe, expect, it } from 'vitest';
-import { PathGrants, projectBesideVideo } from '../../src/main/grants';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PathGrants, isInsideReal, projectBesideVideo } from '../../src/main/grants';
+import { tempDir } from '../helpers';
+
+const tmp = tempDir('grants');
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 import { parseRange } from '../../src/main/media';
 
 describe('PathGrants', () => {
@@ -27,6 +33,64 @@ describe('PathGrants', () => {
     expect(g.checkOutput('/p/old.stylecast', 'project')).toBe('/p/old.stylecast');
     expect(g.checkProject('/p/old.stylecast')).toBe('/p/old.stylecast');
     expect(() => g.checkProject('/p/new.stylecast')).toThrow(/choose the project with File > Open Project first/);
+  });
+
+  it('compares real paths: a granted file swapped for a link no longer matches, a link to a granted file does', () => {
+    const dir = join(tmp, 'swap');
+    mkdirSync(join(dir, 'secret'), { recursive: true });
+    const video = join(dir, 'talk.mp4');
+    const secret = join(dir, 'secret', 'id.mp4');
+    writeFileSync(video, 'video');
+    writeFileSync(secret, 'not yours');
+    const g = new PathGrants({ caseInsensitive: false });
+    g.allowRead(video);
+    symlinkSync(video, join(dir, 'alias.mp4'));
+    // The same file by another name: the grant is on the file, not on the string.
+    expect(g.checkRead(join(dir, 'alias.mp4'), 'video')).toBe(video);
+    // After the choice, the chosen name is replaced by a link elsewhere: refused.
+    rmSync(video);
+    symlinkSync(secret, video);
+    expect(() => g.checkRead(video, 'video')).toThrow(/cannot read .*talk\.mp4: open the video first/);
+    // A save target that does not exist yet is keyed by its folder's real path.
+    g.allowOutput(join(dir, 'out.mp4'), 'video');
+    symlinkSync(dir, join(tmp, 'swap-link'));
+    expect(g.checkOutput(join(tmp, 'swap-link', 'out.mp4'), 'video')).toBe(join(tmp, 'swap-link', 'out.mp4'));
+    expect(() => g.checkOutput(join(dir, 'secret', 'out.mp4'), 'video')).toThrow(/was not chosen/);
+  });
+
+  it('folds case where the file system does (Windows, macOS), and not where it does not', () => {
+    const ci = new PathGrants({ caseInsensitive: true });
+    ci.allowRead(join(tmp, 'Interview.MP4'));
+    expect(ci.canRead(join(tmp, 'interview.mp4'))).toBe(true);
+    const cs = new PathGrants({ caseInsensitive: false });
+    cs.allowRead(join(tmp, 'Interview.MP4'));
+    expect(cs.canRead(join(tmp, 'interview.mp4'))).toBe(false);
+  });
+
+  it('gives a dropped path reading only: no write beside it, no project writes, until confirmed', () => {
+    const g = new PathGrants({ caseInsensitive: false });
+    g.allowDropped('/d/talk.mp4', 'video');
+    g.allowDropped('/d/old.stylecast', 'project');
+    expect(g.canRead('/d/talk.mp4')).toBe(true);
+    expect(g.checkProject('/d/old.stylecast')).toBe('/d/old.stylecast');
+    expect(g.isDroppedOnly('/d/talk.mp4')).toBe(true);
+    expect(() => g.checkOutput('/d/talk.stylecast', 'project', '/d/talk.mp4')).toThrow(/does not write beside a dropped file until you confirm it/);
+    expect(() => g.checkOutput('/d/old.stylecast', 'project')).toThrow(/does not write beside a dropped file/);
+    g.confirmDropped('/d/talk.mp4');
+    g.confirmDropped('/d/old.stylecast');
+    expect(g.isDroppedOnly('/d/talk.mp4')).toBe(false);
+    expect(g.checkOutput('/d/talk.stylecast', 'project', '/d/talk.mp4')).toBe('/d/talk.stylecast');
+    expect(g.checkOutput('/d/old.stylecast', 'project')).toBe('/d/old.stylecast');
+  });
+
+  it('tells what lies inside a folder by real path', () => {
+    const root = join(tmp, 'models');
+    mkdirSync(join(root, 'a'), { recursive: true });
+    mkdirSync(join(tmp, 'elsewhere'), { recursive: true });
+    symlinkSync(join(tmp, 'elsewhere'), join(root, 'linked'));
+    expect(isInsideReal(join(root, 'a'), root, false)).toBe(true);
+    expect(isInsideReal(join(root, 'linked'), root, false)).toBe(false);
+    expect(isInsideReal(join(root, '..', 'models-other'), root, false)).toBe(false);
   });
 
   it('suggests NAME.stylecast beside the video', () => {

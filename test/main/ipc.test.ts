@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { INVOKE_NAMES, type RecentProject } from '../../src/shared/contract';
 import { appUrlMatcher, registerHandlers, sendEvent, type Handlers, type InvokeEventLike, type IpcMainLike } from '../../src/main/ipc';
+import { guardWebContents, type GuardedContents } from '../../src/main/navigation-guard';
 
 const APP_URL = 'file:///opt/stylecast/out/renderer/index.html';
 
@@ -112,6 +113,41 @@ describe('appUrlMatcher', () => {
     expect(isApp(`${APP_URL}?a=1#b`)).toBe(true);
     expect(isApp('file:///opt/stylecast/out/renderer/other.html')).toBe(false);
     expect(isApp('devtools://devtools/bundled/inspector.html')).toBe(false);
+  });
+
+  it('refuses the same path on another host (file://host/ is SMB on Windows)', () => {
+    const isApp = appUrlMatcher(APP_URL);
+    expect(isApp('file://attacker.example/opt/stylecast/out/renderer/index.html')).toBe(false);
+    expect(isApp('file:///opt/stylecast/out/renderer/index.html')).toBe(true);
+  });
+});
+
+describe('guardWebContents', () => {
+  /** Fires a forged navigation at the guard and says whether it was blocked. */
+  function contents() {
+    const listeners = new Map<string, (e: { url: string; preventDefault(): void }) => void>();
+    let opener: ((d: { url: string }) => { action: string }) | null = null;
+    const fake = {
+      setWindowOpenHandler: (h: (d: { url: string }) => { action: 'deny' }) => void (opener = h),
+      on: (name: string, l: (e: { url: string; preventDefault(): void }) => void) => void listeners.set(name, l)
+    };
+    guardWebContents(fake as unknown as GuardedContents, appUrlMatcher(APP_URL));
+    const blocked = (name: string, url: string): boolean => {
+      let prevented = false;
+      listeners.get(name)!({ url, preventDefault: () => (prevented = true) });
+      return prevented;
+    };
+    return { blocked, open: (url: string) => opener!({ url }).action };
+  }
+
+  it('blocks a sub-frame navigating to another host or file, on will-frame-navigate as on will-navigate', () => {
+    const c = contents();
+    for (const name of ['will-navigate', 'will-frame-navigate', 'will-redirect']) {
+      expect(c.blocked(name, 'file://evil-host/opt/stylecast/out/renderer/index.html')).toBe(true);
+      expect(c.blocked(name, 'https://example.com/')).toBe(true);
+      expect(c.blocked(name, `${APP_URL}#editor`)).toBe(false);
+    }
+    expect(c.open('https://example.com/')).toBe('deny');
   });
 });
 

@@ -46,7 +46,7 @@ function setup(graceMs = 50) {
   return { jobs, procs, events };
 }
 
-const exportSpec = { kind: 'export', project: '/p/a.stylecast', model: '/m/seeded', out: '/v/out.mp4', size: 64, pasteBack: false, audio: false, crf: 20, lossless: false, edits: null, start: null, count: null } as const;
+const exportSpec = { kind: 'export', project: '/p/a.stylecast', model: '/m/seeded', modelWritable: true, source: null, out: '/v/out.mp4', size: 64, pasteBack: false, audio: false, crf: 20, lossless: false, edits: null, start: null, count: null } as const;
 const progress = (stage: string, fraction: number, etaSec: number | null = null): FromWorker => ({ type: 'progress', stage, fraction, etaSec, message: '', frame: null, of: null, loss: null });
 
 describe('JobManager', () => {
@@ -108,7 +108,7 @@ describe('JobManager', () => {
 
   it('runs helper jobs without events and hands back their result', async () => {
     const { jobs, procs, events } = setup();
-    const end = jobs.run({ kind: 'invert-portrait', path: '/i/face.jpg', model: '/m/seeded' });
+    const end = jobs.run({ kind: 'invert-portrait', path: '/i/face.jpg', model: '/m/seeded', modelWritable: true });
     procs[0]!.emit(progress('portrait', 0.1));
     procs[0]!.emit({ type: 'result', wid: new Float32Array([1, 2]) });
     procs[0]!.emit({ type: 'done', status: 'done', message: 'ok', path: null });
@@ -145,5 +145,22 @@ describe('closeWarning', () => {
       detail: 'Edits made in the last moments have not been saved yet and will be lost.',
       confirm: 'Close Without Saving'
     });
+  });
+});
+
+describe('imports', () => {
+  it('run in a job process of kind model with a heap limit; other jobs get none', () => {
+    const asked: unknown[] = [];
+    const jobs = new JobManager(
+      (options) => {
+        asked.push(options);
+        return new ScriptedProcess();
+      },
+      () => {}
+    );
+    const id = jobs.start({ kind: 'import-model', file: '/c/face.pkl', modelsDir: '/m', catalog: { entries: [], path: '/c.json' } });
+    jobs.start(exportSpec);
+    expect(asked).toEqual([{ heapLimitMb: 2048 }, undefined]);
+    expect(jobs.list()[0]).toEqual({ jobId: id, kind: 'model', out: null });
   });
 });

@@ -17,6 +17,7 @@ import { appUrlMatcher, registerHandlers, type InvokeEventLike } from '../../src
 import type { JobProgress, ModelCatalog, ModelSummary } from '../../src/shared/contract';
 import { repoRoot, tempDir } from '../helpers';
 import { FakeIpcMain, ScriptedHost } from './fake-host';
+import { writeBomb50G } from '../core/model/import/bomb-fixture';
 
 const tmp = tempDir('model-manager');
 const modelsDir = join(tmp, 'models');
@@ -119,6 +120,31 @@ describe('model manager over IPC', () => {
     expect(failed.message).toMatch(/already exists/);
   }, 180_000);
 
+  it('imports in a job process: a 50 GB zip bomb fails there, and main stays responsive meanwhile', async () => {
+    const bomb = join(tmp, 'bomb-50g.pt');
+    writeBomb50G(bomb);
+    host.answer('openCheckpoint', bomb);
+    await call('dialog:openCheckpoint');
+    // Main's event loop, sampled every 10 ms while the job runs: its worst delay.
+    let worst = 0;
+    let last = performance.now();
+    const tick = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last - 10);
+      last = now;
+    }, 10);
+    const rss0 = process.memoryUsage().rss;
+    const { jobId } = await call<{ jobId: string }>('models:import', { path: bomb });
+    expect(api.jobs.list()).toEqual([{ jobId, kind: 'model', out: null }]);
+    const done = await host.jobDone(jobId, 60_000);
+    clearInterval(tick);
+    console.log(`bomb import job: main's worst event-loop delay ${worst.toFixed(0)} ms, main RSS grew ${((process.memoryUsage().rss - rss0) / 1e6).toFixed(1)} MB`);
+    expect(done.status).toBe('failed');
+    expect(done.message).toMatch(/bomb-50g\.pt: zip entry "archive\/data\/0" declares 3850000000 bytes .* a zip bomb or a corrupt file/);
+    expect(worst).toBeLessThan(250);
+    expect(existsSync(join(modelsDir, 'bomb-50g'))).toBe(false);
+  }, 90_000);
+
   it('refuses a dialog answer that is not a checkpoint, and grants nothing for it', async () => {
     const notCkpt = join(tmp, 'notes.txt');
     copyFileSync(FIXTURE, notCkpt);
@@ -187,7 +213,9 @@ describe('model manager over IPC', () => {
     await expect(call('models:remove', { name: '..' })).rejects.toThrow(/model name/);
     await expect(call('models:remove', { name: 'a/b' })).rejects.toThrow(/model name/);
     await expect(call('models:remove', { name: 'nothing-here' })).rejects.toThrow(/there is no model/);
+    host.confirmAnswers.push(true);
     await call('models:remove', { name: 'my-face' });
+    expect(host.confirmRequests.at(-1)!.detail).toMatch(/my-face and everything in it will be deleted/);
     expect(existsSync(join(modelsDir, 'my-face'))).toBe(false);
     const models = await call<ModelSummary[]>('models:list');
     expect(models.map((m) => m.path)).toEqual([join(modelsDir, 'seeded-64')]);

@@ -18,6 +18,7 @@ export function projectFixture(p: Partial<ProjectSummary> = {}): ProjectSummary 
     loss: [],
     edits: null,
     editsWarning: null,
+    notices: [],
     puppeteeredFrom: null,
     ...p
   };

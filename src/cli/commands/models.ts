@@ -61,6 +61,7 @@ export function registerModels(program: Command): void {
     .description('download a catalogue model (resumable, checksum-verified); generators are imported into a bundle')
     .option('--retries <n>', 'automatic resumes after a dropped connection', '3')
     .option('--keep-file', 'keep the raw checkpoint in downloads/ after importing it')
+    .option('--accept-unpinned', 'install an entry whose publisher gives no SHA-256, on trust: the digest of what arrives is recorded and later downloads must match it')
     .option('--json', 'print one JSON object on stdout')
     .action(async (name: string, o) => {
       const ac = new AbortController();
@@ -72,11 +73,15 @@ export function registerModels(program: Command): void {
           signal: ac.signal,
           retries: int(o.retries, '--retries', 0),
           keepFile: Boolean(o.keepFile),
+          acceptUnpinned: Boolean(o.acceptUnpinned),
           onProgress: progressPrinter(name),
           onLog: progress
         });
         if (o.json) printJson(r);
-        else if (!r.alreadyInstalled) progress(`installed ${r.name} at ${r.path}${r.sha256Verified ? ' (SHA-256 verified)' : ' (no published checksum: verified by size and import checks)'}`);
+        else if (!r.alreadyInstalled) {
+          const how = r.trust === 'first-use' ? ' (no published checksum: accepted on trust; its SHA-256 is now recorded and pinned)' : ' (SHA-256 verified)';
+          progress(`installed ${r.name} at ${r.path}${how}`);
+        }
       } finally {
         process.off('SIGINT', onSigint);
       }

@@ -21,6 +21,9 @@ export interface Architecture {
 
 export const SQRT2 = Math.SQRT2;
 
+/** The largest resolution the generator builder supports (config-f at 1024x1024). */
+export const MAX_RESOLUTION = 1024;
+
 export function log2int(res: number): number {
   const l = Math.log2(res);
   if (!Number.isInteger(l) || res < 4) throw new ModelError(`resolution ${res} is not a power of two >= 4`);
@@ -44,7 +47,7 @@ export function makeArchitecture(opts: {
 }): Architecture {
   const { resolution } = opts;
   log2int(resolution);
-  if (resolution < 16 || resolution > 1024) throw new ModelError(`resolution must be 16 to 1024, got ${resolution}`);
+  if (resolution < 16 || resolution > MAX_RESOLUTION) throw new ModelError(`resolution must be 16 to ${MAX_RESOLUTION}, got ${resolution}`);
   return {
     resolution,
     zDim: opts.zDim ?? 512,

@@ -11,10 +11,10 @@
 //    the preallocated arrays and fsynced; then project.json, with encodedThrough
 //    advanced, replaces the old one by an fsynced rename. Rows at or past encodedThrough
 //    are not trusted, so a crash loses at most the frames of the call in flight.
-import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Affine } from '../face/types';
-import { bytesToF32, f32ToBytes, firstNonFinite, fsyncDir, pwriteDurable, readJsonIfPresent, removeIfPresent, renameDurable, writeDurable } from './binary';
+import { bytesToF32, f32ToBytes, firstNonFinite, fsyncDir, pwriteDurable, readFileNoFollow, readJsonIfPresent, removeIfPresent, renameDurable, writeDurable } from './binary';
 import { verifySource } from './locate';
 import { ProjectError, fsError } from './errors';
 import { hashFile } from './hash';
@@ -306,7 +306,7 @@ export async function openProject(dir: string, opts: OpenOptions = {}): Promise<
   const file = join(root, PROJECT_FILE);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readFileNoFollow(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new ProjectError('NOT_FOUND', `"${root}" has no ${PROJECT_FILE}: it is not a Stylecast project folder, or its first save never finished. Choose the NAME${PROJECT_EXTENSION} folder itself.`, file);
@@ -361,7 +361,7 @@ async function readArray(root: string, doc: ProjectDoc, role: ArrayRole): Promis
   const path = join(root, entry.file);
   let buf: Buffer;
   try {
-    buf = await readFile(path);
+    buf = await readFileNoFollow(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new ProjectError('CORRUPT', `${path} is missing (${PROJECT_FILE} lists it as files.${role}). ${CORRUPT_ADVICE}`, path);

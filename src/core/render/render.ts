@@ -92,6 +92,11 @@ export interface ExportOptions {
   pasteBack: boolean;
   /** Keep the source audio (default true). */
   audio?: boolean;
+  /**
+   * The source video to paste back into and take audio from, as the caller checked it (main
+   * grants a project's source only after checking it); resolved from the project when absent.
+   */
+  source?: string | null;
   crf?: number;
   /** Bit-exact RGB frames (libx264rgb at qp 0) instead of crf: for further editing; few players show it. */
   lossless?: boolean;
@@ -125,7 +130,7 @@ export async function exportVideo(o: ExportOptions): Promise<ExportResult> {
   const params = o.params ?? p.params;
   const wid = o.wid ?? p.wid;
   const fps = p.doc.source.fps;
-  const source = await resolveSourcePath(p);
+  const source = o.source !== undefined ? o.source : await resolveSourcePath(p);
   const withAudio = (o.audio ?? true) && p.doc.source.hasAudio;
   if ((o.pasteBack || withAudio) && !source) {
     throw new RenderError('SOURCE_MISSING', `the source video of ${p.dir} is not at ${p.doc.source.path}: put it back${o.pasteBack ? '' : ', or export without audio'}`);

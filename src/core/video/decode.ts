@@ -4,7 +4,7 @@
 // backpressure pauses ffmpeg while the consumer is busy.
 import { cancelledFrom, throwIfAborted } from '../util/cancel';
 import { VideoError, quoteName } from './errors';
-import { resolveFfmpeg, spawnFailure, startTool, stopTool } from './ffmpeg';
+import { SAFE_INPUT_OPTIONS, resolveFfmpeg, spawnFailure, startTool, stopTool } from './ffmpeg';
 import { probeVideo, type VideoInfo } from './probe';
 
 /** One decoded frame: `data` is RGB, 8 bits per channel, rows top to bottom, no padding (HWC). */
@@ -59,7 +59,7 @@ export function decodeArgs(path: string, start: number, count: number | undefine
   // An explicit size keeps every frame the same byte length even if the stream changes resolution;
   // accurate_rnd and full_chroma_int make the YUV->RGB conversion as exact as swscale allows.
   filters.push(`scale=${size.width}:${size.height}:flags=bicubic+accurate_rnd+full_chroma_int`);
-  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-i', `file:${path}`];
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', ...SAFE_INPUT_OPTIONS, '-i', `file:${path}`];
   args.push('-map', '0:v:0', '-an', '-sn', '-dn', '-vf', filters.join(','), '-vsync', '0');
   if (count !== undefined) args.push('-frames:v', String(count));
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');

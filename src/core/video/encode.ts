@@ -7,7 +7,7 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { CancelledError, cancelledFrom, throwIfAborted } from '../util/cancel';
 import { VideoError, quoteName } from './errors';
-import { resolveFfmpeg, spawnFailure, startTool, stopTool, type RunningTool } from './ffmpeg';
+import { SAFE_INPUT_OPTIONS, resolveFfmpeg, spawnFailure, startTool, stopTool, type RunningTool } from './ffmpeg';
 import { firstAudio, probeMedia } from './probe';
 
 export type X264Preset =
@@ -131,7 +131,7 @@ function encodeArgs(opts: VideoWriterOptions, tmp: string, withAudio: boolean): 
   const filters: string[] = [];
   const args = ['-hide_banner', '-nostdin', '-v', 'error', '-y'];
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', String(opts.fps), '-i', 'pipe:0');
-  if (withAudio && opts.audioFrom) args.push('-i', `file:${opts.audioFrom}`);
+  if (withAudio && opts.audioFrom) args.push(...SAFE_INPUT_OPTIONS, '-i', `file:${opts.audioFrom}`);
   args.push('-map', '0:v:0');
   if (opts.lossless) {
     args.push('-c:v', 'libx264rgb', '-preset', opts.preset ?? 'medium', '-qp', '0', '-pix_fmt', 'rgb24');

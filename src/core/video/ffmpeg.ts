@@ -113,6 +113,20 @@ export function resolveBinary(tool: FfTool): ResolvedBinary {
   return hit;
 }
 
+/**
+ * Options placed before every `-i` of a file we did not make (sources, audio, portraits):
+ * media files are untrusted, so ffmpeg may read only local files, through only the demuxers
+ * of the containers and images Stylecast supports. Without this a file named talk.mp4 that
+ * holds an ffconcat list or a playlist makes ffmpeg read other files or the network.
+ */
+export const SAFE_INPUT_OPTIONS: readonly string[] = [
+  '-protocol_whitelist',
+  'file',
+  '-format_whitelist',
+  // mp4/mov/m4v, mkv/webm, and the still images a portrait may be.
+  ['mov', 'mp4', 'm4a', '3gp', '3g2', 'mj2', 'matroska', 'webm', 'image2', 'png_pipe', 'jpeg_pipe', 'bmp_pipe', 'webp_pipe'].join(',')
+];
+
 export const resolveFfmpeg = (): ResolvedBinary => resolveBinary('ffmpeg');
 export const resolveFfprobe = (): ResolvedBinary => resolveBinary('ffprobe');
 

@@ -2,7 +2,7 @@
 // ffprobe, and turns every way a file can be unusable into one typed VideoError.
 import { open, stat } from 'node:fs/promises';
 import { VideoError, quoteName } from './errors';
-import { resolveFfprobe, runTool, type StderrTail } from './ffmpeg';
+import { SAFE_INPUT_OPTIONS, resolveFfprobe, runTool, type StderrTail } from './ffmpeg';
 
 export interface AudioInfo {
   codec: string;
@@ -134,7 +134,7 @@ export async function probeMedia(
   const input = `file:${path}`;
   const args = ['-v', 'error', '-hide_banner', '-show_streams', '-show_format', '-of', 'json'];
   if (opts.countPackets) args.push('-count_packets');
-  args.push('-i', input);
+  args.push(...SAFE_INPUT_OPTIONS, '-i', input);
   const { status, stdout, stderr } = await runTool(bin, args);
   let result: ProbeResult | undefined;
   try {

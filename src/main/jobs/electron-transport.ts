@@ -5,8 +5,9 @@ import type { JobProcess, JobTransport } from './manager';
 import type { FromWorker } from './protocol';
 
 export function electronJobTransport(workerPath: string): JobTransport {
-  return (): JobProcess => {
-    const child = utilityProcess.fork(workerPath, [], { serviceName: 'Stylecast job', stdio: 'inherit' });
+  return (options = {}): JobProcess => {
+    const execArgv = options.heapLimitMb ? [`--max-old-space-size=${options.heapLimitMb}`] : [];
+    const child = utilityProcess.fork(workerPath, [], { serviceName: 'Stylecast job', stdio: 'inherit', execArgv });
     let exited = false;
     child.once('exit', () => (exited = true));
     return {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { EventName, EventPayload, JobKind, JobStatus } from '../../shared/contract';
-import type { FromWorker, JobSpec, ToWorker } from './protocol';
+import { IMPORT_HEAP_LIMIT_MB, type FromWorker, type JobSpec, type ToWorker } from './protocol';
 
 /** A running job process, as the manager sees it. */
 export interface JobProcess {
@@ -16,8 +16,13 @@ export interface JobProcess {
   kill(): void;
 }
 
+export interface JobProcessOptions {
+  /** V8 old-space limit of the process (--max-old-space-size), for jobs that parse untrusted files. */
+  heapLimitMb?: number;
+}
+
 /** Starts a job process running src/main/jobs/worker.ts. */
-export type JobTransport = () => JobProcess;
+export type JobTransport = (options?: JobProcessOptions) => JobProcess;
 
 export type Emit = <E extends EventName>(name: E, payload: EventPayload<E>) => void;
 
@@ -45,8 +50,10 @@ export interface JobEnd {
 export const CANCEL_GRACE_MS = 20_000;
 
 function outOf(spec: JobSpec): string | null {
-  return spec.kind === 'invert-portrait' ? null : spec.out;
+  return spec.kind === 'invert-portrait' || spec.kind === 'import-model' ? null : spec.out;
 }
+
+const kindOf = (spec: Exclude<JobSpec, { kind: 'invert-portrait' }>): JobKind => (spec.kind === 'import-model' ? 'model' : spec.kind);
 
 export class JobManager {
   private readonly jobs = new Map<string, Running>();
@@ -69,17 +76,24 @@ export class JobManager {
 
   /** Starts a job whose progress and end go to the renderer as events. */
   start(spec: Exclude<JobSpec, { kind: 'invert-portrait' }>): string {
-    return this.launch(spec, spec.kind).jobId;
+    return this.launch(spec, kindOf(spec)).jobId;
   }
 
-  /** Runs a helper job whose result main needs (no events); resolves with its end. */
-  run(spec: JobSpec): Promise<JobEnd> {
-    return this.launch(spec, null).done;
+  /** Runs a helper job whose result main needs (no events); resolves with its end. An aborted `signal` cancels it. */
+  run(spec: JobSpec, signal?: AbortSignal): Promise<JobEnd> {
+    const job = this.launch(spec, null);
+    if (signal) {
+      const onAbort = () => this.cancel(job.jobId);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      void job.done.then(() => signal.removeEventListener('abort', onAbort));
+    }
+    return job.done;
   }
 
   private launch(spec: JobSpec, kind: JobKind | null): Running {
     const jobId = randomUUID();
-    const proc = this.transport();
+    const proc = this.transport(spec.kind === 'import-model' ? { heapLimitMb: IMPORT_HEAP_LIMIT_MB } : undefined);
     let wid: Float32Array | null = null;
     let end: JobEnd | null = null;
     let fraction = 0;

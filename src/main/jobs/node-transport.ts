@@ -12,10 +12,10 @@ const WORKER = join(here, 'worker.ts');
 const REPO_ROOT = resolve(here, '../../..');
 
 export function nodeJobTransport(env: NodeJS.ProcessEnv = process.env): JobTransport {
-  return (): JobProcess => {
+  return (options = {}): JobProcess => {
     const child = fork(WORKER, [], {
       cwd: REPO_ROOT,
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...(options.heapLimitMb ? [`--max-old-space-size=${options.heapLimitMb}`] : [])],
       serialization: 'advanced',
       env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc']

@@ -4,11 +4,17 @@
 // validated requests; the job process trusts them.
 import type { AlignRequest, EncodeQuality } from '../../core/encode/presets';
 import type { JobStatus } from '../../shared/contract';
+import type { Catalog } from '../../core/model/manager/catalog';
 
+/**
+ * modelWritable: whether the bundle's real path lies inside the models folder. Only then may
+ * a job calibrate it (write basis.f32 and the manifest); main decides, the job obeys.
+ */
 export interface EncodeSpec {
   kind: 'encode';
   video: string;
   model: string;
+  modelWritable: boolean;
   out: string;
   start: number;
   count: number | null;
@@ -22,6 +28,9 @@ export interface ExportSpec {
   project: string;
   /** The bundle folder the project was encoded with (main located it). */
   model: string;
+  modelWritable: boolean;
+  /** The source video as main checked it (null: missing or not trusted; no paste-back or audio). */
+  source: string | null;
   out: string;
   size: number;
   pasteBack: boolean;
@@ -41,6 +50,7 @@ export interface PuppeteerSpec {
   kind: 'puppeteer';
   motion: string;
   model: string;
+  modelWritable: boolean;
   identity: PortraitIdentity | ProjectIdentity;
   mode: 'relative' | 'absolute';
   lock: 'pose' | 'expression' | 'mouth' | 'eyes' | null;
@@ -53,9 +63,30 @@ export interface InvertPortraitSpec {
   kind: 'invert-portrait';
   path: string;
   model: string;
+  modelWritable: boolean;
 }
 
-export type JobSpec = EncodeSpec | ExportSpec | PuppeteerSpec | InvertPortraitSpec;
+/**
+ * Imports a checkpoint the user chose into a new bundle of the models folder. It runs in a job
+ * process with a V8 heap limit (IMPORT_HEAP_LIMIT_MB), so a hostile file that gets past the
+ * importer's bounds checks takes down that process, not the app.
+ */
+export interface ImportModelSpec {
+  kind: 'import-model';
+  file: string;
+  modelsDir: string;
+  /** The catalogue main uses (recognises perceptual weights by size and digest). */
+  catalog: Catalog;
+  /** The bundle folder to write (default: from the file name). */
+  name?: string;
+  /** The file's SHA-256 as a download just computed it (see ImportOptions.knownSha256). */
+  knownSha256?: string;
+}
+
+export type JobSpec = EncodeSpec | ExportSpec | PuppeteerSpec | InvertPortraitSpec | ImportModelSpec;
+
+/** Old-space limit of an import's job process: config-f needs well under 1 GiB of heap. */
+export const IMPORT_HEAP_LIMIT_MB = 2048;
 
 export type ToWorker = { type: 'start'; spec: JobSpec } | { type: 'cancel' };
 

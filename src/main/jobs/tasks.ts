@@ -18,7 +18,7 @@ import { THUMBNAIL_SIZE } from '../../shared/contract';
 import { editedParams } from '../edits';
 import { pngDataUrl, thumbnail } from '../png';
 import { projectTracks } from '../tracks';
-import type { EncodeSpec, ExportSpec, FrameMessage, InvertPortraitSpec, JobSpec, ProgressMessage, PuppeteerSpec } from './protocol';
+import type { EncodeSpec, ExportSpec, FrameMessage, ImportModelSpec, InvertPortraitSpec, JobSpec, ProgressMessage, PuppeteerSpec } from './protocol';
 
 export interface JobContext {
   signal: AbortSignal;
@@ -35,10 +35,16 @@ export interface TaskResult {
 let runtime: Promise<Runtime> | undefined;
 const getRuntime = (): Promise<Runtime> => (runtime ??= import('../../core/runtime').then((m) => m.Runtime.create()));
 
-/** The bundle and its edit basis, calibrating it first (once, stored in the bundle) when it has none. */
-async function modelWithBasis(dir: string, rt: Runtime, ctx: JobContext): Promise<{ bundle: ModelBundle; basis: EditBasis }> {
+/**
+ * The bundle and its edit basis, calibrating it first (once, stored in the bundle) when it has
+ * none. Only a bundle inside the models folder (main's `writable`) is ever written.
+ */
+async function modelWithBasis(dir: string, writable: boolean, rt: Runtime, ctx: JobContext): Promise<{ bundle: ModelBundle; basis: EditBasis }> {
   const bundle = loadBundle(dir);
   if (!hasBasis(bundle)) {
+    if (!writable) {
+      throw new Error(`The model bundle ${dir} is not calibrated and lies outside the models folder, where Stylecast never writes: import it in the Model Manager or copy the folder into the models folder, then try again.`);
+    }
     const basis = await calibrateFixedRegions(bundle, rt, {
       signal: ctx.signal,
       onProgress: (stage, f) => ctx.progress({ stage: 'calibrate', fraction: 0, etaSec: null, message: `calibrating ${bundle.manifest.name} (first use): ${stage} ${Math.round(f * 100)}%`, frame: null, of: null, loss: null })
@@ -58,7 +64,7 @@ async function encode(spec: EncodeSpec, ctx: JobContext): Promise<TaskResult> {
   const info = await probeVideo(spec.video);
   if (spec.start >= info.frameCount) throw new Error(`${spec.video} has ${info.frameCount} frames: the encode cannot start at frame ${spec.start}.`);
   const count = Math.min(spec.count ?? info.frameCount - spec.start, info.frameCount - spec.start);
-  const { bundle, basis } = await modelWithBasis(spec.model, rt, ctx);
+  const { bundle, basis } = await modelWithBasis(spec.model, spec.modelWritable, rt, ctx);
   const res = bundle.manifest.architecture.resolution;
   const align = resolveAlign(spec.align, info, res);
   const existed = existsSync(spec.out);
@@ -110,7 +116,7 @@ async function encode(spec: EncodeSpec, ctx: JobContext): Promise<TaskResult> {
 async function exportTask(spec: ExportSpec, ctx: JobContext): Promise<TaskResult> {
   const rt = await getRuntime();
   const project = await openProject(spec.project);
-  const { bundle, basis } = await modelWithBasis(spec.model, rt, ctx);
+  const { bundle, basis } = await modelWithBasis(spec.model, spec.modelWritable, rt, ctx);
   const params = spec.edits === null ? undefined : editedParams(project, projectTracks(project, basis).groups, spec.edits);
   const total = spec.count ?? project.doc.encoding.encodedThrough - (spec.start ?? 0);
   const t0 = performance.now();
@@ -126,6 +132,7 @@ async function exportTask(spec: ExportSpec, ctx: JobContext): Promise<TaskResult
     lossless: spec.lossless,
     frames: spec.start !== null || spec.count !== null ? { start: spec.start ?? 0, count: total } : undefined,
     params,
+    source: spec.source,
     signal: ctx.signal,
     onProgress: (done, of) => {
       const elapsed = (performance.now() - t0) / 1000;
@@ -143,7 +150,7 @@ async function portraitIdentity(path: string, bundle: ModelBundle, basis: EditBa
 async function puppeteer(spec: PuppeteerSpec, ctx: JobContext): Promise<TaskResult> {
   const rt = await getRuntime();
   const motion = await openProject(spec.motion);
-  const { bundle, basis } = await modelWithBasis(spec.model, rt, ctx);
+  const { bundle, basis } = await modelWithBasis(spec.model, spec.modelWritable, rt, ctx);
   let identity: { project: Awaited<ReturnType<typeof openProject>> } | { wid: Float32Array; label: string };
   if (spec.identity.kind === 'project') {
     identity = { project: await openProject(spec.identity.path) };
@@ -157,13 +164,23 @@ async function puppeteer(spec: PuppeteerSpec, ctx: JobContext): Promise<TaskResu
 
 async function invertPortrait(spec: InvertPortraitSpec, ctx: JobContext): Promise<TaskResult> {
   const rt = await getRuntime();
-  const { bundle, basis } = await modelWithBasis(spec.model, rt, ctx);
+  const { bundle, basis } = await modelWithBasis(spec.model, spec.modelWritable, rt, ctx);
   ctx.result(await portraitIdentity(spec.path, bundle, basis, rt, ctx));
   return { message: `Inverted ${spec.path}.`, path: null };
 }
 
+async function importModel(spec: ImportModelSpec, ctx: JobContext): Promise<TaskResult> {
+  const { importModelFile } = await import('../../core/model/manager');
+  const say = (message: string) => ctx.progress({ stage: 'import', fraction: 0, etaSec: null, message, frame: null, of: null, loss: null });
+  say(`Reading ${spec.file}`);
+  const r = await importModelFile(spec.file, { modelsDir: spec.modelsDir, catalog: spec.catalog, signal: ctx.signal, onLog: say, ...(spec.name ? { name: spec.name } : {}), ...(spec.knownSha256 ? { knownSha256: spec.knownSha256 } : {}) });
+  return { message: r.kind === 'bundle' ? `Imported ${spec.file} as the bundle ${r.path}` : `Stored ${spec.file} as ${r.catalogName ?? 'perceptual weights'} at ${r.path}`, path: r.path };
+}
+
 export function runTask(spec: JobSpec, ctx: JobContext): Promise<TaskResult> {
   switch (spec.kind) {
+    case 'import-model':
+      return importModel(spec, ctx);
     case 'encode':
       return encode(spec, ctx);
     case 'export':

@@ -123,6 +123,7 @@ export function App({ api }: { api: StylecastApi }) {
         await remember(path);
         const project = await api.invoke('project:open', { path });
         if (project.editsWarning) say('error', project.editsWarning);
+        for (const n of project.notices) say('error', n);
         const next = projectOpening(project);
         if (next === 'editor') {
           setDialog(null);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, closeSync, writeSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, linkSync, lstatSync, symlinkSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, closeSync, writeSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -672,5 +672,65 @@ describe('source video and model', () => {
     expect(p.doc.encoding.frames).toEqual({ start: 0, count: info.frameCount });
     expect(p.params.length).toBe(info.frameCount * 35);
     expect(await verifySource(await openProject(dir))).toBe(realClip);
+  });
+});
+
+describe('a shared project folder is untrusted: links are never followed', () => {
+  const victimBytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7) & 0xff));
+
+  it('refuses to write encoded frames through a symlinked loss.f32, and leaves its target untouched', async () => {
+    const dir = newDir('linked-loss');
+    await createProject(dir, baseInit({ encoding: { ...baseInit().encoding, encodedThrough: 0 } }));
+    const p = await openProject(dir);
+    // A user file of exactly the size loss.f32 has, which a resumed encode would overwrite.
+    const victim = join(tmp, 'victim-notes.txt');
+    const original = victimBytes(FRAMES * 4);
+    writeFileSync(victim, original);
+    rmSync(join(dir, 'loss.f32'));
+    symlinkSync(victim, join(dir, 'loss.f32'));
+    const rng = new Rng(3);
+    await expectProjectError(writeFrameParams(p, 0, frameParams(rng, 0), affine(0), 0.25), 'UNSAFE_PATH', join(dir, 'loss.f32'), /symbolic link/);
+    expect(readFileSync(victim).equals(original)).toBe(true);
+    expect(lstatSync(join(dir, 'loss.f32')).isSymbolicLink()).toBe(true);
+  });
+
+  it('refuses to open a project whose array or project.json is a link, naming the file', async () => {
+    const dir = newDir('linked-params');
+    await createProject(dir, baseInit());
+    const elsewhere = join(tmp, 'elsewhere-params.f32');
+    cpSync(join(dir, 'params.f32'), elsewhere);
+    rmSync(join(dir, 'params.f32'));
+    symlinkSync(elsewhere, join(dir, 'params.f32'));
+    await expectProjectError(openProject(dir), 'UNSAFE_PATH', join(dir, 'params.f32'), /never follows links inside a project folder/);
+
+    const dir2 = newDir('linked-doc');
+    await createProject(dir2, baseInit());
+    const doc = join(tmp, 'elsewhere-project.json');
+    cpSync(join(dir2, 'project.json'), doc);
+    rmSync(join(dir2, 'project.json'));
+    symlinkSync(doc, join(dir2, 'project.json'));
+    await expectProjectError(openProject(dir2), 'UNSAFE_PATH', join(dir2, 'project.json'));
+  });
+
+  it('refuses to write in place into an array with another hard link', async () => {
+    const dir = newDir('hardlinked');
+    await createProject(dir, baseInit({ encoding: { ...baseInit().encoding, encodedThrough: 0 } }));
+    const p = await openProject(dir);
+    const outside = join(tmp, 'hardlink-of-transforms.f32');
+    linkSync(join(dir, 'transforms.f32'), outside);
+    const before = readFileSync(outside);
+    await expectProjectError(writeFrameParams(p, 0, frameParams(new Rng(4), 0), affine(0), 0.25), 'UNSAFE_PATH', /hard links/);
+    expect(readFileSync(outside).equals(before)).toBe(true);
+  });
+
+  it('a temporary file planted as a link is replaced, never written through', async () => {
+    const dir = newDir('linked-tmp');
+    const p = await createProject(dir, baseInit());
+    const victim = join(tmp, 'victim-tmp.txt');
+    writeFileSync(victim, 'keep me');
+    symlinkSync(victim, join(dir, 'params.f32.tmp'));
+    await saveProject(p);
+    expect(readFileSync(victim, 'utf8')).toBe('keep me');
+    expect((await openProject(dir)).params).toEqual(p.params);
   });
 });

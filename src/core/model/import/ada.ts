@@ -3,7 +3,7 @@
 // __dict__. Its module tree already uses our tensor names (architecture.ts follows it), so the
 // work here is reading the architecture from the objects and checking every assumption the
 // builder makes. See docs/MODELS.md.
-import { Architecture, log2int } from '../architecture';
+import { Architecture, MAX_RESOLUTION, log2int } from '../architecture';
 import { CheckpointError } from './errors';
 import type { MappedModel } from './mapped';
 import { NumpyValue, PersistentObject, TorchTensor, flattenTensors } from './torch';
@@ -90,6 +90,8 @@ export function mapAdaPickle(root: unknown, where: string): MappedModel {
   }
   const resolution = attrNum(synthesis, 'img_resolution', where);
   const imgChannels = attrNum(synthesis, 'img_channels', where);
+  // Before any loop over the resolutions: the number is the file's word.
+  if (resolution > MAX_RESOLUTION) throw new CheckpointError(`${where}: resolution ${resolution} is larger than ${MAX_RESOLUTION}, the most Stylecast supports`);
   log2int(resolution);
   const channels: Record<number, number> = {};
   const valueChecks: (() => void)[] = [];

@@ -3,7 +3,7 @@
 // writes a model bundle atomically.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { Architecture, numWs, styleDim, tensorSpecs } from '../architecture';
+import { Architecture, MAX_RESOLUTION, numWs, styleDim, tensorSpecs } from '../architecture';
 import { ModelBundle, writeBundle } from '../bundle';
 import { measureWAvg } from '../create';
 import type { Runtime } from '../../runtime';
@@ -14,6 +14,7 @@ import { CheckpointError } from './errors';
 import type { MappedModel } from './mapped';
 import { isAdaStateDict, isRosinality, mapAdaStateDict, mapRosinality } from './rosinality';
 import { PersistentObject, TorchTensor, openTorchFile } from './torch';
+import { MAX_INFLATE_RATIO } from './zip';
 
 export interface ImportOptions {
   /** Model name in the manifest (default: the output folder's name). */
@@ -65,6 +66,37 @@ function detect(root: unknown, where: string, convClamp: number | null): MappedM
   throw new CheckpointError(`${where}: not a StyleGAN2 checkpoint this app knows (top-level: ${keys}); expected an NVlabs network pickle with G_ema, a rosinality checkpoint with g_ema, or a generator state dict`);
 }
 
+/** Limits on what a checkpoint may declare, checked before any storage is read or tensor allocated. */
+export const IMPORT_LIMITS = { maxResolution: MAX_RESOLUTION, maxChannels: 1024, maxDim: 1024, maxMappingLayers: 16 } as const;
+
+/** Refuses an architecture the generator cannot build, whatever the file says (resolutions, widths). */
+function checkArchitecture(a: Architecture, where: string): void {
+  const L = IMPORT_LIMITS;
+  const bad = (what: string): never => {
+    throw new CheckpointError(`${where}: ${what}; Stylecast supports StyleGAN2 generators up to ${L.maxResolution}x${L.maxResolution} with at most ${L.maxChannels} channels`);
+  };
+  if (!Number.isInteger(a.resolution) || a.resolution < 4 || a.resolution > L.maxResolution) bad(`resolution ${a.resolution} is out of range`);
+  for (const [r, c] of Object.entries(a.channels)) if (!Number.isInteger(c) || c < 1 || c > L.maxChannels) bad(`${c} channels at ${r}x${r}`);
+  if (!(a.zDim >= 1 && a.zDim <= L.maxDim && a.wDim >= 1 && a.wDim <= L.maxDim)) bad(`z_dim ${a.zDim} / w_dim ${a.wDim} are out of range`);
+  if (!(a.mappingLayers >= 1 && a.mappingLayers <= L.maxMappingLayers)) bad(`${a.mappingLayers} mapping layers`);
+  if (!(a.imgChannels >= 1 && a.imgChannels <= 4)) bad(`${a.imgChannels} image channels`);
+}
+
+/**
+ * The bytes loading these tensors' storages would take, refused when more than the file could
+ * hold (MAX_INFLATE_RATIO times its size) or than the architecture's tensors need at 8 bytes an
+ * element: a small file that declares gigabytes is refused here, before anything is read.
+ */
+function checkLoadBudget(tensors: TorchTensor[], a: Architecture, fileSize: number, where: string): void {
+  const storages = new Set(tensors.map((t) => t.storage));
+  let total = 0;
+  for (const s of storages) total += s.nbytes;
+  const need = tensorSpecs(a).reduce((sum, s) => sum + s.shape.reduce((x, y) => x * y, 1), 0) * 8 + 1024 ** 2;
+  if (total > fileSize * MAX_INFLATE_RATIO || total > need) {
+    throw new CheckpointError(`${where}: its tensors declare ${total} bytes, but the file has ${fileSize} bytes and the architecture it describes needs at most ${need}: a corrupt or hostile file, refused before reading its tensors`);
+  }
+}
+
 /** Every tensor of the bundle, checked against the architecture's shapes and converted to float32. */
 function bundleTensors(m: MappedModel, where: string): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
@@ -111,7 +143,10 @@ export async function importCheckpoint(file: string, outDir: string, opts: Impor
     const mapped = detect(f.root, where, opts.convClamp ?? null);
     const a = mapped.arch;
     say(`found ${mapped.format} (${f.format}): ${a.resolution}x${a.resolution}, ${numWs(a)} ws, mapping ${a.mappingLayers} layers`);
-    await f.load([...mapped.tensors.values()].map((t) => (t instanceof TorchTensor ? t : t.source)));
+    checkArchitecture(a, where);
+    const toLoad = [...mapped.tensors.values()].map((t) => (t instanceof TorchTensor ? t : t.source));
+    checkLoadBudget(toLoad, a, statSync(src).size, where);
+    await f.load(toLoad);
     throwIfAborted(opts.signal);
     for (const check of mapped.valueChecks) check();
     const tensors = bundleTensors(mapped, where);

@@ -1,7 +1,7 @@
 // rosinality/stylegan2-pytorch generator state dicts (upstream model.py: synthesis from 4x4,
 // style.N mapping after a PixelNorm at index 0), and plain state dicts that already use the
 // official StyleGAN2-ADA names. Key names, shapes and scaling conventions: docs/MODELS.md.
-import { Architecture } from '../architecture';
+import { Architecture, MAX_RESOLUTION } from '../architecture';
 import { CheckpointError } from './errors';
 import type { MappedModel, ScaledTensor } from './mapped';
 import { DataObject, TorchTensor, flattenTensors, isTensor } from './torch';
@@ -90,7 +90,7 @@ export function mapRosinality(root: unknown, where: string): MappedModel {
   const nRgbs = count(sd, /^to_rgbs\.\d+\.conv\.weight$/);
   if (nConvs === 0 || nConvs % 2 || nRgbs !== nConvs / 2) throw new CheckpointError(`${where}: ${nConvs} styled convs and ${nRgbs} to_rgbs do not form a StyleGAN2 generator`);
   const resolution = 4 * 2 ** (nConvs / 2);
-  if (resolution > 1024) throw new CheckpointError(`${where}: resolution ${resolution} is larger than 1024`);
+  if (resolution > MAX_RESOLUTION) throw new CheckpointError(`${where}: resolution ${resolution} is larger than ${MAX_RESOLUTION}, the most Stylecast supports`);
   const channels: Record<number, number> = { 4: input.shape[1]! };
   for (let k = 0, r = 8; r <= resolution; k++, r *= 2) channels[r] = need(sd, `convs.${2 * k}.conv.weight`, [1, null, channels[r / 2]!, 3, 3], where).shape[1]!;
   const arch: Architecture = { resolution, zDim, wDim, mappingLayers, mappingLrMul: 0.01, channels, imgChannels: 3, convClamp: null };
@@ -149,7 +149,8 @@ export function mapAdaStateDict(root: unknown, where: string, convClamp: number 
   const fc0 = need(sd, 'mapping.fc0.weight', [null, null], where);
   const [wDim, zDim] = fc0.shape as [number, number];
   let resolution = 4;
-  while (sd.has(`synthesis.b${resolution * 2}.conv1.weight`)) resolution *= 2;
+  while (resolution < MAX_RESOLUTION && sd.has(`synthesis.b${resolution * 2}.conv1.weight`)) resolution *= 2;
+  if (sd.has(`synthesis.b${resolution * 2}.conv1.weight`)) throw new CheckpointError(`${where}: the generator goes past ${MAX_RESOLUTION}x${MAX_RESOLUTION}, the most Stylecast supports`);
   const channels: Record<number, number> = {};
   for (let r = 4; r <= resolution; r *= 2) channels[r] = need(sd, `synthesis.b${r}.conv1.weight`, [null, null, 3, 3], where).shape[0]!;
   const imgChannels = need(sd, `synthesis.b${resolution}.torgb.weight`, [null, null, 1, 1], where).shape[0]!;

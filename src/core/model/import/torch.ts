@@ -161,16 +161,18 @@ function toFloat32(t: TorchTensor): Float32Array {
   const raw = t.storage.bytes;
   if (!raw) throw new CheckpointError(`tensor data of storage ${t.storage.key} was not loaded`);
   const n = t.numel;
-  const out = new Float32Array(n);
-  if (n === 0) return out;
-  const es = ELEMENT_SIZE[t.dtype];
-  const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  // the largest element index the view touches must lie inside the storage
+  if (n === 0) return new Float32Array(0);
+  // Bounds first, allocation after: the shape is the file's word, the storage is bytes we hold.
+  // The largest element index the view touches must lie inside the storage, and a checkpoint
+  // tensor never holds more elements than its storage (no expanded, stride-0 views).
   let maxIdx = t.offset;
   for (let d = 0; d < t.shape.length; d++) maxIdx += (t.shape[d]! - 1) * t.stride[d]!;
-  if (t.offset < 0 || maxIdx >= t.storage.numel || t.stride.some((s) => s < 0)) {
+  if (t.offset < 0 || maxIdx >= t.storage.numel || t.stride.some((s) => s < 0) || n > t.storage.numel || raw.byteLength < t.storage.nbytes) {
     throw new CheckpointError(`tensor of shape [${t.shape}] lies outside its storage ${t.storage.key} (${t.storage.numel} elements): corrupt file`);
   }
+  const out = new Float32Array(n);
+  const es = ELEMENT_SIZE[t.dtype];
+  const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const contiguous = t.shape.every((_, d) => t.stride[d] === t.shape.slice(d + 1).reduce((a, b) => a * b, 1) || t.shape[d] === 1);
   if (t.dtype === 'float32' && contiguous && HOST_LITTLE_ENDIAN) {
     const start = raw.byteOffset + t.offset * 4;

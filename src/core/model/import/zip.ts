@@ -1,9 +1,21 @@
 // A small random-access zip reader for PyTorch checkpoints: it reads the central directory
 // (zip64 included, as torch writes it for large files) and then only the entries asked for.
 // Torch stores its entries uncompressed (method 0); deflate is accepted too.
+//
+// Checkpoints come from the internet, so the directory is checked before anything is read or
+// allocated: an entry's declared size is at most MAX_INFLATE_RATIO times its compressed size
+// (exactly it when stored), all of them together at most that ratio times the file's size,
+// and no two entries' bytes overlap (the trick of zip bombs that reuse one deflate stream).
+// Inflation stops at the declared size and runs off the event loop.
 import { open, type FileHandle } from 'node:fs/promises';
-import { inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { inflateRaw } from 'node:zlib';
 import { CheckpointError } from './errors';
+
+const inflateRawAsync = promisify(inflateRaw);
+
+/** Deflate cannot exceed 1032:1; real checkpoints (float weights) compress to about 1.1:1. */
+export const MAX_INFLATE_RATIO = 100;
 
 export interface ZipEntry {
   name: string;
@@ -40,6 +52,7 @@ export class ZipReader {
     try {
       const size = (await fh.stat()).size;
       const entries = await readCentralDirectory(fh, file, size);
+      checkBounds(file, size, entries);
       return new ZipReader(fh, file, size, entries);
     } catch (e) {
       await fh.close();
@@ -62,7 +75,7 @@ export class ZipReader {
   }
 
   /** Reads one whole entry, refusing entries larger than maxBytes. */
-  async read(name: string, maxBytes = 4 * 1024 ** 3): Promise<Buffer> {
+  async read(name: string, maxBytes = MAX_IN_MEMORY): Promise<Buffer> {
     const e = this.entries.get(name);
     if (!e) throw new CheckpointError(`${this.file}: the archive has no entry "${name}"`);
     if (e.size > maxBytes || e.compressedSize > maxBytes) throw new CheckpointError(`${this.file}: zip entry "${name}" is ${e.size} bytes, more than the ${maxBytes} allowed`);
@@ -72,11 +85,39 @@ export class ZipReader {
     if (bytesRead !== e.compressedSize) throw new CheckpointError(`${this.file}: zip entry "${name}" is truncated`);
     if (e.method === 0) return raw;
     if (e.method === 8) {
-      const out = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) });
+      const out = await inflateRawAsync(raw, { maxOutputLength: Math.max(1, e.size) }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ERR_BUFFER_TOO_LARGE') throw new CheckpointError(`${this.file}: zip entry "${name}" inflates to more than the ${e.size} bytes its directory declares (a zip bomb or a corrupt file)`);
+        throw new CheckpointError(`${this.file}: zip entry "${name}" does not inflate (${err.message})`);
+      });
       if (out.length !== e.size) throw new CheckpointError(`${this.file}: zip entry "${name}" inflates to ${out.length} bytes, the directory says ${e.size}`);
       return out;
     }
     throw new CheckpointError(`${this.file}: zip entry "${name}" uses compression method ${e.method}, which is not supported`);
+  }
+}
+
+/** The most one entry may hold in memory (a Buffer's limit is about 4 GiB; a config-f generator needs 0.12). */
+const MAX_IN_MEMORY = 2 ** 31 - 1;
+
+/** Refuses a directory whose declared sizes could not come from this file (see the top of the file). */
+function checkBounds(file: string, fileSize: number, entries: Map<string, ZipEntry>): void {
+  let total = 0;
+  const spans: [number, number, string][] = [];
+  for (const e of entries.values()) {
+    const limit = e.method === 0 ? e.compressedSize : e.compressedSize * MAX_INFLATE_RATIO;
+    if (e.size > limit) {
+      throw new CheckpointError(`${file}: zip entry "${e.name}" declares ${e.size} bytes from ${e.compressedSize} compressed (more than ${e.method === 0 ? 'a stored entry holds' : `${MAX_INFLATE_RATIO}:1`}): a zip bomb or a corrupt file, refused before reading it`);
+    }
+    total += e.size;
+    // The local header is at least 30 bytes; the data follows it.
+    spans.push([e.localHeaderOffset, e.localHeaderOffset + 30 + e.compressedSize, e.name]);
+  }
+  spans.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++) {
+    if (spans[i]![0] < spans[i - 1]![1]) throw new CheckpointError(`${file}: zip entries "${spans[i - 1]![2]}" and "${spans[i]![2]}" overlap (a zip bomb or a corrupt file)`);
+  }
+  if (total > fileSize * MAX_INFLATE_RATIO) {
+    throw new CheckpointError(`${file}: the archive declares ${total} bytes in all, more than ${MAX_INFLATE_RATIO} times its ${fileSize} bytes: a zip bomb or a corrupt file, refused before reading it`);
   }
 }
 

@@ -70,7 +70,7 @@ function validateEntry(v: unknown, i: number, where: string): CatalogEntry {
   } catch {
     throw new CatalogError(`${at}: "url" is not a URL`);
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new CatalogError(`${at}: "url" must be http(s)`);
+  if (parsed.protocol !== 'https:') throw new CatalogError(`${at}: "url" must be https`);
   const bytes = o.bytes;
   if (bytes !== null && !(typeof bytes === 'number' && Number.isSafeInteger(bytes) && bytes > 0)) {
     throw new CatalogError(`${at}: "bytes" must be a positive integer or null`);

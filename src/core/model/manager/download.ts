@@ -3,18 +3,109 @@
 // so a cut (dropped connection, killed process) resumes with a Range request from where
 // it stopped. The finished file is checked against its size and SHA-256 and only then
 // renamed to DEST, so DEST never holds a partial or unverified file.
+//
+// The network is untrusted: only https is fetched (plain http only from this machine's own
+// loopback addresses, a local mirror), an https URL that redirects to http is refused, and a
+// body larger than the catalogue's size, or than maxBytes when the size is unknown, is cut
+// off and deleted. A proxy (HTTPS_PROXY in the CLI, the system's in the app) is reached with
+// an HTTP CONNECT tunnel, so TLS still runs end to end with the server.
 import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 import { basename } from 'node:path';
+import tls from 'node:tls';
 
 export { sha256OfFile };
 import { cancelledFrom, throwIfAborted } from '../../util/cancel';
 import { sha256OfFile, updateHashFromFile } from '../../util/hash';
 import { writeFileAtomicSync } from '../../util/fs';
 
-export type DownloadErrorCode = 'OFFLINE' | 'HTTP' | 'CUT' | 'CHECKSUM' | 'SIZE' | 'BUSY';
+export type DownloadErrorCode = 'OFFLINE' | 'HTTP' | 'CUT' | 'CHECKSUM' | 'SIZE' | 'BUSY' | 'INSECURE';
+
+/** The largest download whose size neither the catalogue nor the server gives (the FFHQ pickle is ~364 MiB). */
+export const DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024 ** 3;
+
+const isLoopback = (host: string): boolean => {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  return h === '::1';
+};
+
+/**
+ * Why `url` may not be fetched (null when it may): https only, plain http only from a
+ * loopback address, and never http after https (a redirect that drops TLS).
+ */
+export function insecureUrl(url: URL, from: URL | null = null): string | null {
+  if (url.protocol === 'https:') return null;
+  if (url.protocol !== 'http:') return `cannot download from ${url.protocol} URLs (${url.href})`;
+  if (from?.protocol === 'https:') return `${from.href} redirects to the unencrypted ${url.href}; refusing the downgrade to http`;
+  if (!isLoopback(url.hostname)) return `refusing the unencrypted http URL ${url.href}: downloads use https (plain http only from this machine, 127.0.0.1)`;
+  return null;
+}
+
+/**
+ * The proxy for `url` from the environment, as curl reads it: HTTPS_PROXY / https_proxy
+ * (then ALL_PROXY), unless NO_PROXY lists the host (a suffix match; '*' for all). Loopback
+ * addresses never go through a proxy.
+ */
+export function proxyFromEnv(url: URL, env: Record<string, string | undefined> = process.env): string | null {
+  if (url.protocol !== 'https:' || isLoopback(url.hostname)) return null;
+  const proxy = env.HTTPS_PROXY || env.https_proxy || env.ALL_PROXY || env.all_proxy;
+  if (!proxy) return null;
+  const host = url.hostname.toLowerCase();
+  for (const raw of (env.NO_PROXY || env.no_proxy || '').split(',')) {
+    const n = raw.trim().toLowerCase().replace(/:\d+$/, '');
+    if (!n) continue;
+    if (n === '*' || host === n.replace(/^\./, '') || host.endsWith(n.startsWith('.') ? n : `.${n}`)) return null;
+  }
+  return proxy.includes('://') ? proxy : `http://${proxy}`;
+}
+
+/**
+ * The proxy in a PAC-style answer ("PROXY host:port; DIRECT", what Electron's
+ * session.resolveProxy gives): the first PROXY/HTTPS entry as a URL, null for DIRECT.
+ * SOCKS proxies are not supported by the downloader and count as DIRECT.
+ */
+export function proxyFromPac(answer: string): string | null {
+  for (const part of answer.split(';')) {
+    const m = /^\s*(PROXY|HTTPS)\s+(\S+)\s*$/i.exec(part);
+    if (m) return `${m[1]!.toUpperCase() === 'HTTPS' ? 'https' : 'http'}://${m[2]}`;
+    if (/^\s*DIRECT\s*$/i.test(part)) return null;
+  }
+  return null;
+}
+
+/** An https agent whose connections go through an HTTP CONNECT tunnel at `proxy`. */
+function tunnelAgent(proxy: string, ca: string | Buffer | undefined): https.Agent {
+  const p = new URL(proxy);
+  const agent = new https.Agent({ keepAlive: false, ...(ca ? { ca } : {}) });
+  const auth = p.username ? `Basic ${Buffer.from(`${decodeURIComponent(p.username)}:${decodeURIComponent(p.password)}`).toString('base64')}` : null;
+  (agent as unknown as { createConnection: unknown }).createConnection = (options: tls.ConnectionOptions & { host: string; port: number; servername?: string }, done: (err: Error | null, socket?: tls.TLSSocket) => void) => {
+    const target = `${options.host}:${options.port}`;
+    const req = (p.protocol === 'https:' ? https : http).request({
+      host: p.hostname,
+      port: p.port || (p.protocol === 'https:' ? 443 : 80),
+      method: 'CONNECT',
+      path: target,
+      headers: { host: target, ...(auth ? { 'proxy-authorization': auth } : {}) }
+    });
+    req.once('connect', (res, socket) => {
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        done(Object.assign(new Error(`the proxy ${p.host} refused the tunnel to ${target} (${res.statusCode})`), { code: 'EPROXY' }));
+        return;
+      }
+      done(null, tls.connect({ ...options, socket, servername: options.servername ?? options.host }));
+    });
+    req.once('error', (e) => done(e));
+    req.end();
+    return undefined;
+  };
+  return agent;
+}
 
 export class DownloadError extends Error {
   constructor(
@@ -51,6 +142,12 @@ export interface DownloadOptions {
   retryDelayMs?: number;
   /** Idle time without data before the connection counts as cut (default 30 s). */
   idleTimeoutMs?: number;
+  /** The most bytes accepted when `bytes` is not given (default DEFAULT_MAX_DOWNLOAD_BYTES), whatever the server says. */
+  maxBytes?: number;
+  /** An http(s) proxy URL for https downloads (proxyFromEnv in the CLI, the system's in the app); null: direct. */
+  proxy?: string | null;
+  /** Extra CA certificates to trust (PEM), e.g. an organisation's TLS-inspecting proxy. */
+  ca?: string | Buffer;
 }
 
 export interface DownloadResult {
@@ -158,20 +255,22 @@ function attempt(o: DownloadOptions, offset: number, meta: PartMeta, hash: Hash,
     };
     o.signal?.addEventListener('abort', onAbort, { once: true });
 
-    const request = (url: string, redirects: number) => {
+    const request = (url: string, redirects: number, from: URL | null) => {
       const u = new URL(url);
-      const lib = u.protocol === 'https:' ? https : u.protocol === 'http:' ? http : null;
-      if (!lib) {
-        settle(() => rejectAttempt(new DownloadError('HTTP', `cannot download from ${u.protocol} URLs (${url})`)));
+      const refusal = insecureUrl(u, from);
+      if (refusal) {
+        settle(() => rejectAttempt(new DownloadError('INSECURE', refusal)));
         return;
       }
+      const lib = u.protocol === 'https:' ? https : http;
       const headers: Record<string, string> = { 'user-agent': 'stylecast-model-manager', 'accept-encoding': 'identity' };
       if (offset > 0) {
         headers.range = `bytes=${offset}-`;
         if (meta.etag) headers['if-range'] = meta.etag;
       }
       let responded = false;
-      const req = lib.get(u, { headers }, (res) => {
+      const secure = u.protocol === 'https:' ? { ...(o.proxy ? { agent: tunnelAgent(o.proxy, o.ca) } : {}), ...(o.ca ? { ca: o.ca } : {}) } : {};
+      const req = lib.get(u, { headers, ...secure }, (res) => {
         responded = true;
         const status = res.statusCode ?? 0;
         if (status >= 300 && status < 400 && res.headers.location) {
@@ -184,7 +283,7 @@ function attempt(o: DownloadOptions, offset: number, meta: PartMeta, hash: Hash,
             return;
           }
           if (redirects >= 5) settle(() => rejectAttempt(new DownloadError('HTTP', `too many redirects fetching ${o.url}`, status)));
-          else request(next, redirects + 1);
+          else request(next, redirects + 1, u);
           return;
         }
         if (status === 416 && offset > 0) {
@@ -223,6 +322,12 @@ function attempt(o: DownloadOptions, offset: number, meta: PartMeta, hash: Hash,
           settle(() => rejectAttempt(new DownloadError('SIZE', `${url} is ${total} bytes, but the catalogue expects ${o.bytes}: it is not the expected file`)));
           return;
         }
+        const cap = o.bytes ?? o.maxBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+        if (total != null && total > cap) {
+          res.resume();
+          settle(() => rejectAttempt(new DownloadError('SIZE', `${url} is ${total} bytes, more than the ${cap} a download may have; refused before downloading it`)));
+          return;
+        }
         const expected = o.bytes ?? total;
         const etag = typeof res.headers.etag === 'string' && !res.headers.etag.startsWith('W/') ? res.headers.etag : undefined;
         if (start === 0) writeFileSync(part, new Uint8Array(0));
@@ -231,6 +336,11 @@ function attempt(o: DownloadOptions, offset: number, meta: PartMeta, hash: Hash,
         let received = start;
         report(received, expected);
         res.on('data', (chunk: Buffer) => {
+          if (received + chunk.length > cap) {
+            // More than the server announced or than any download may have: stop reading now.
+            res.destroy(Object.assign(new Error(`the server sent more than ${cap} bytes`), { code: 'ETOOBIG' }));
+            return;
+          }
           h.update(chunk);
           received += chunk.length;
           if (!out.write(chunk)) {
@@ -245,7 +355,9 @@ function attempt(o: DownloadOptions, offset: number, meta: PartMeta, hash: Hash,
           finished = true;
           out.end(() => {
             if (!cut && expected != null && received < expected) cut = new Error('the connection closed early');
-            if (cut) {
+            if (cut && netCode(cut) === 'ETOOBIG') {
+              settle(() => rejectAttempt(new DownloadError('SIZE', `${url} sent more than the ${cap} bytes a download may have (${o.bytes != null ? 'the catalogue size' : 'the server gave no size'}); stopped and deleted it`)));
+            } else if (cut) {
               const why = netCode(cut);
               settle(() => rejectAttempt(new DownloadError('CUT', `the download was cut at ${received}${expected != null ? ` of ${expected}` : ''} bytes (${why})`)));
             } else settle(() => resolveAttempt({ kind: 'done', digest: h.digest('hex') }));
@@ -266,7 +378,7 @@ function attempt(o: DownloadOptions, offset: number, meta: PartMeta, hash: Hash,
       });
     };
     try {
-      request(o.url, 0);
+      request(o.url, 0, null);
     } catch (e) {
       settle(() => rejectAttempt(new DownloadError('HTTP', `bad download URL "${o.url}": ${(e as Error).message}`)));
     }
@@ -321,7 +433,7 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
           await sleep((o.retryDelayMs ?? 1000) * attempts, o.signal);
           continue;
         }
-        if (e instanceof DownloadError && e.code === 'SIZE') removePartial(o.dest);
+        if (e instanceof DownloadError && (e.code === 'SIZE' || e.code === 'INSECURE')) removePartial(o.dest);
         throw e;
       }
       if (r.kind === 'restart') {

@@ -5,23 +5,24 @@
 //   <models>/perceptual/<file>    perceptual weights by catalogue file name (vgg16-397923af.pth, lpips-v0.1-vgg.pth)
 //   <models>/perceptual/lpips-vgg/ the LPIPS-VGG bundle built from those two once both are there
 //   <models>/downloads/<file>     generator checkpoints while they download (NAME.part) and until imported
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../util/fs';
 import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { SEEDED_DEFAULT } from '../defaults';
 import { Catalog, CatalogEntry, downloadUrl, downloadsDir, findEntry, loadCatalog, perceptualDir } from './catalog';
-import { DownloadError, DownloadProgress, downloadFile, partialState, sha256OfFile } from './download';
+import { DownloadError, DownloadProgress, downloadFile, partialState, proxyFromEnv, sha256OfFile } from './download';
 import { BundleSummary, SkippedBundle, scanBundles } from './scan';
 
 export { CatalogError, loadCatalog, downloadUrl, perceptualDir, downloadsDir } from './catalog';
 export type { Catalog, CatalogEntry, CatalogKind } from './catalog';
-export { DownloadError, downloadFile, sha256OfFile } from './download';
+export { DEFAULT_MAX_DOWNLOAD_BYTES, DownloadError, downloadFile, insecureUrl, proxyFromEnv, proxyFromPac, sha256OfFile } from './download';
 export type { DownloadProgress, DownloadResult } from './download';
 export { scanBundles } from './scan';
 export type { BundleSummary, SkippedBundle } from './scan';
 
 export class ManagerError extends Error {
   constructor(
-    readonly code: 'NOT_FOUND' | 'EXISTS' | 'CONTAINMENT' | 'PROTECTED' | 'DOWNLOAD' | 'IMPORT' | 'BAD_NAME',
+    readonly code: 'NOT_FOUND' | 'EXISTS' | 'CONTAINMENT' | 'PROTECTED' | 'DOWNLOAD' | 'IMPORT' | 'BAD_NAME' | 'UNPINNED',
     message: string
   ) {
     super(message);
@@ -118,6 +119,24 @@ export interface DownloadModelOptions {
   idleTimeoutMs?: number;
   /** Keep the raw generator checkpoint in downloads/ after importing it. */
   keepFile?: boolean;
+  /**
+   * Install an entry that has no full SHA-256 (in the catalogue or recorded by an earlier
+   * download) on trust: its digest and size are recorded on success and pinned from then on.
+   * Without it such an entry is refused before anything is fetched.
+   */
+  acceptUnpinned?: boolean;
+  /**
+   * The proxy for a URL (see DownloadOptions.proxy): default HTTPS_PROXY / NO_PROXY from the
+   * environment (proxyFromEnv); the studio passes the system's, from Electron's session.
+   */
+  proxyFor?: (url: string) => string | null | Promise<string | null>;
+  /** The most bytes of a download whose size nobody gives (see DownloadOptions.maxBytes). */
+  maxBytes?: number;
+  /**
+   * Imports the downloaded generator checkpoint into `outDir` (default: the importer in this
+   * process). The studio passes one that runs the import in a heap-limited job process.
+   */
+  importer?: (file: string, outDir: string, opts: { name: string; knownSha256: string; signal?: AbortSignal }) => Promise<unknown>;
 }
 
 export interface DownloadOutcome {
@@ -128,8 +147,10 @@ export interface DownloadOutcome {
   path: string;
   bytes: number;
   sha256: string;
-  /** False where the catalogue has no digest: verified by size and import checks only. */
+  /** True when a known digest (the catalogue's, or one recorded earlier) matched; false on first use. */
   sha256Verified: boolean;
+  /** Where the digest checked came from: the catalogue, a recording of the first download, or none yet (recorded now). */
+  trust: 'catalogue' | 'recorded' | 'first-use' | 'installed';
   resumedFrom: number;
   alreadyInstalled: boolean;
   /** The importer's report, for generators. */
@@ -147,6 +168,46 @@ async function buildPerceptual(root: string, catalog: Catalog, file: string, onL
   }
 }
 
+/** Digests recorded on the first, user-accepted download of entries the publisher gives none for. */
+export const pinsPath = (modelsDir: string): string => join(resolve(modelsDir), 'trusted-downloads.json');
+
+export interface RecordedPin {
+  url: string;
+  sha256: string;
+  bytes: number;
+  recorded: string;
+}
+
+/** The recorded pins by catalogue name; a missing or damaged file holds none (damaged entries are skipped). */
+export function readPins(modelsDir: string): Record<string, RecordedPin> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(pinsPath(modelsDir), 'utf8'));
+  } catch {
+    return {};
+  }
+  const pins = (raw as { pins?: unknown } | null)?.pins;
+  const out: Record<string, RecordedPin> = {};
+  if (typeof pins !== 'object' || pins === null) return out;
+  for (const [name, p] of Object.entries(pins as Record<string, Partial<RecordedPin>>)) {
+    if (typeof p?.sha256 === 'string' && /^[0-9a-f]{64}$/.test(p.sha256) && Number.isSafeInteger(p.bytes) && (p.bytes as number) > 0) {
+      out[name] = { url: String(p.url ?? ''), sha256: p.sha256, bytes: p.bytes as number, recorded: String(p.recorded ?? '') };
+    }
+  }
+  return out;
+}
+
+function recordPin(modelsDir: string, name: string, pin: RecordedPin): void {
+  const pins = { ...readPins(modelsDir), [name]: pin };
+  writeFileAtomicSync(pinsPath(modelsDir), `${JSON.stringify({ format: 'stylecast-download-pins', version: 1, pins }, null, 1)}\n`);
+}
+
+/** Whether downloading `name` needs the user to accept it on trust (no full digest known). */
+export function needsTrustOnFirstUse(modelsDir: string, catalog: Catalog, name: string): boolean {
+  const e = findEntry(catalog, name);
+  return !e.sha256 && !readPins(modelsDir)[e.name];
+}
+
 const importHint = (e: CatalogEntry) =>
   `To install it without this download, fetch ${e.url} by any other means and run "stylecast models import FILE"`;
 
@@ -156,11 +217,20 @@ export async function downloadModel(name: string, o: DownloadModelOptions): Prom
   const root = resolve(o.modelsDir);
   const url = downloadUrl(e, o.mirror);
   const installed = installedPath(root, e);
-  const base = { name: e.name, kind: e.kind, url, sha256Verified: Boolean(e.sha256 || e.sha256Prefix) };
+  const pinned = e.sha256 ? null : (readPins(root)[e.name] ?? null);
+  const sha256 = e.sha256 ?? pinned?.sha256 ?? null;
+  const trust = e.sha256 ? 'catalogue' : pinned ? 'recorded' : 'first-use';
+  const base = { name: e.name, kind: e.kind, url, sha256Verified: sha256 !== null, trust } as const;
   if (e.kind === 'generator' ? existsSync(join(installed, 'manifest.json')) : existsSync(installed)) {
     o.onLog?.(`${e.name} is already installed at ${installed}`);
     const bytes = statSync(e.kind === 'generator' ? join(installed, 'weights.bin') : installed).size;
-    return { ...base, path: installed, bytes, sha256: '', sha256Verified: false, resumedFrom: 0, alreadyInstalled: true };
+    return { ...base, path: installed, bytes, sha256: '', sha256Verified: false, trust: 'installed', resumedFrom: 0, alreadyInstalled: true };
+  }
+  if (!sha256 && !o.acceptUnpinned) {
+    throw new ManagerError(
+      'UNPINNED',
+      `${e.name}: no SHA-256 is published for ${e.file} (${e.verification}), so Stylecast cannot verify the download. To install it on trust, run "stylecast models download ${e.name} --accept-unpinned" (the studio asks you): the SHA-256 and size of what arrives are recorded in ${pinsPath(root)}, and every later download of it must match them. Nothing was downloaded.`
+    );
   }
   const dest = downloadTarget(root, e);
   mkdirSync(join(dest, '..'), { recursive: true });
@@ -169,9 +239,11 @@ export async function downloadModel(name: string, o: DownloadModelOptions): Prom
     got = await downloadFile({
       url,
       dest,
-      bytes: e.bytes,
-      sha256: e.sha256,
+      bytes: e.bytes ?? pinned?.bytes ?? null,
+      sha256,
       sha256Prefix: e.sha256Prefix,
+      proxy: o.proxyFor ? await o.proxyFor(url) : proxyFromEnv(new URL(url)),
+      ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(o.retries !== undefined ? { retries: o.retries } : {}),
@@ -193,14 +265,22 @@ export async function downloadModel(name: string, o: DownloadModelOptions): Prom
     // The download hashed the bytes as it wrote them (and checked the catalogue's digest where
     // there is one): the import records that digest instead of reading the file again.
     const perceptual = await buildPerceptual(root, catalog, dest, o.onLog, got.sha256);
+    if (trust === 'first-use') recordPin(root, e.name, { url, sha256: got.sha256, bytes: got.bytes, recorded: new Date().toISOString() });
     return { ...base, path: dest, bytes: got.bytes, sha256: got.sha256, resumedFrom: got.resumedFrom, alreadyInstalled: false, ...(perceptual ? { perceptual } : {}) };
   }
   o.onLog?.(`importing ${dest} into ${installed}`);
   let report: unknown;
   try {
-    report = await importCheckpoint(dest, installed, { name: e.bundle!, knownSha256: got.sha256, ...(o.signal ? { signal: o.signal } : {}), ...(o.onLog ? { onProgress: o.onLog } : {}) });
+    report = o.importer
+      ? await o.importer(dest, installed, { name: e.bundle!, knownSha256: got.sha256, ...(o.signal ? { signal: o.signal } : {}) })
+      : await importCheckpoint(dest, installed, { name: e.bundle!, knownSha256: got.sha256, ...(o.signal ? { signal: o.signal } : {}), ...(o.onLog ? { onProgress: o.onLog } : {}) });
   } catch (err) {
     throw new ManagerError('IMPORT', `downloaded ${e.name} to ${dest}, but importing it failed: ${(err as Error).message}`);
+  }
+  // Pinned only once the file proved to be a checkpoint that imports.
+  if (trust === 'first-use') {
+    recordPin(root, e.name, { url, sha256: got.sha256, bytes: got.bytes, recorded: new Date().toISOString() });
+    o.onLog?.(`recorded the SHA-256 of ${e.file} (${got.sha256}, ${got.bytes} bytes) in ${pinsPath(root)}: later downloads must match it`);
   }
   if (!o.keepFile) rmSync(dest, { force: true });
   return { ...base, path: installed, bytes: got.bytes, sha256: got.sha256, resumedFrom: got.resumedFrom, alreadyInstalled: false, import: report };
@@ -239,6 +319,8 @@ export interface ImportModelOptions {
   catalog?: Catalog;
   signal?: AbortSignal;
   onLog?: (msg: string) => void;
+  /** The file's digest as a download computed it just now (see ImportOptions.knownSha256). */
+  knownSha256?: string;
 }
 
 export interface ImportOutcome {
@@ -288,7 +370,7 @@ export async function importModelFile(file: string, o: ImportModelOptions): Prom
   mkdirSync(root, { recursive: true });
   let report: unknown;
   try {
-    report = await importCheckpoint(src, outDir, { name, ...(o.signal ? { signal: o.signal } : {}), ...(o.onLog ? { onProgress: o.onLog } : {}) });
+    report = await importCheckpoint(src, outDir, { name, ...(o.knownSha256 ? { knownSha256: o.knownSha256 } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(o.onLog ? { onProgress: o.onLog } : {}) });
   } catch (err) {
     throw new ManagerError('IMPORT', `cannot import ${file}: ${(err as Error).message}`);
   }
@@ -313,6 +395,20 @@ export interface RemoveOutcome {
  * child of the models directory, symbolic links, and the default seeded model unless forced.
  */
 export function removeModel(nameOrPath: string, o: RemoveOptions): RemoveOutcome {
+  const r = checkRemovable(nameOrPath, o);
+  if (r.kind === 'perceptual') {
+    rmSync(r.path);
+    return r;
+  }
+  // Rename first so a half-deleted folder never looks like a bundle; rmSync does not follow links inside.
+  const doomed = join(resolve(o.modelsDir), `.removing-${basename(r.path)}-${process.pid}`);
+  renameSync(r.path, doomed);
+  rmSync(doomed, { recursive: true, force: true });
+  return r;
+}
+
+/** What removeModel would delete, after all of its checks; deletes nothing (callers confirm first). */
+export function checkRemovable(nameOrPath: string, o: RemoveOptions): RemoveOutcome {
   const root = resolve(o.modelsDir);
   if (!existsSync(root)) throw new ManagerError('NOT_FOUND', `the models directory ${root} does not exist`);
   if (nameOrPath.trim() === '') throw new ManagerError('BAD_NAME', 'name a model to remove');
@@ -329,10 +425,7 @@ export function removeModel(nameOrPath: string, o: RemoveOptions): RemoveOutcome
     const catalog = o.catalog ?? loadCatalog();
     const e = catalog.entries.find((x) => x.name === nameOrPath && x.kind !== 'generator');
     const file = e ? join(perceptualDir(root), e.file) : null;
-    if (file && existsSync(file)) {
-      rmSync(file);
-      return { kind: 'perceptual', path: file };
-    }
+    if (file && existsSync(file)) return { kind: 'perceptual', path: file };
     throw new ManagerError('NOT_FOUND', `there is no model "${nameOrPath}" in ${root} (see "stylecast models list")`);
   }
   if (st.isSymbolicLink()) {
@@ -348,9 +441,5 @@ export function removeModel(nameOrPath: string, o: RemoveOptions): RemoveOutcome
   if (rel === SEEDED_DEFAULT.name && !o.force) {
     throw new ManagerError('PROTECTED', `${rel} is the default seeded model that the demo and the tests use; pass --force to remove it (it is re-created on next use)`);
   }
-  // Rename first so a half-deleted folder never looks like a bundle; rmSync does not follow links inside.
-  const doomed = join(root, `.removing-${rel}-${process.pid}`);
-  renameSync(target, doomed);
-  rmSync(doomed, { recursive: true, force: true });
   return { kind: 'bundle', path: target };
 }

@@ -4,7 +4,6 @@ import { errorMessage } from '../api';
 import type { Loadable } from '../start/loadable';
 import { Button } from '../ui/Button';
 import { formatBytes } from '../ui/format';
-import { ConfirmDialog } from '../ui/ConfirmDialog';
 import { ChipIcon, CubeIcon, RefreshIcon, TerminalIcon, UploadIcon } from '../ui/icons';
 import { isActive } from '../ui/jobState';
 import { Modal } from '../ui/Modal';
@@ -175,7 +174,6 @@ export function ModelManager({ api, info, models, onRefresh }: ModelManagerProps
   const [catalogVersion, setCatalogVersion] = useState(0);
   const [catalog, setCatalog] = useState<Loadable<ModelCatalog>>({ state: 'loading' });
   const protectedPaths = catalog.state === 'ready' ? catalog.value.protectedPaths : [];
-  const [removing, setRemoving] = useState<ModelSummary | null>(null);
   const [removeError, setRemoveError] = useState<string | null>(null);
   const busy = isActive(job.state);
 
@@ -211,8 +209,8 @@ export function ModelManager({ api, info, models, onRefresh }: ModelManagerProps
     void job.start(() => api.invoke('models:download', { name }));
   };
 
+  // Main asks the user in a native dialog before deleting anything (the page's word is not enough).
   const confirmRemove = async (m: ModelSummary) => {
-    setRemoving(null);
     setRemoveError(null);
     try {
       await api.invoke('models:remove', { name: bundleFolder(m.path) });
@@ -349,7 +347,7 @@ export function ModelManager({ api, info, models, onRefresh }: ModelManagerProps
                   const m = list.find((x) => x.path === details.value.path);
                   if (!m || protectedPaths.includes(m.path)) return null;
                   return (
-                    <Button size="small" variant="ghost" className="model-remove" disabled={busy} onClick={() => setRemoving(m)} data-testid={`models-remove-${bundleFolder(m.path)}`}>
+                    <Button size="small" variant="ghost" className="model-remove" disabled={busy} onClick={() => void confirmRemove(m)} data-testid={`models-remove-${bundleFolder(m.path)}`}>
                       Remove…
                     </Button>
                   );
@@ -360,13 +358,6 @@ export function ModelManager({ api, info, models, onRefresh }: ModelManagerProps
           )}
         </div>
       </section>
-      {removing && (
-        <ConfirmDialog title={`Remove ${removing.name}?`} confirmLabel="Remove" danger onConfirm={() => void confirmRemove(removing)} onCancel={() => setRemoving(null)}>
-          <p>
-            The bundle folder <code>{removing.path}</code> is deleted from the disk. Projects encoded with it cannot be edited or exported until it is imported again.
-          </p>
-        </ConfirmDialog>
-      )}
       {importHelp && <ImportHelp modelsDir={app?.modelsDir ?? null} onClose={() => setImportHelp(false)} />}
     </div>
   );

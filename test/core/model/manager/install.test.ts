@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadBundle } from '../../../../src/core/model/bundle';
 import { importCheckpoint } from '../../../../src/core/model/import';
-import { type Catalog, type CatalogEntry, ManagerError, downloadModel, downloadsDir, importModelFile, listModels, perceptualDir } from '../../../../src/core/model/manager';
+import { readPins, type Catalog, type CatalogEntry, ManagerError, downloadModel, downloadsDir, importModelFile, listModels, perceptualDir } from '../../../../src/core/model/manager';
 import { importPerceptual } from '../../../../src/core/perceptual';
 import { repoRoot, tempDir } from '../../../helpers';
 
@@ -72,12 +72,14 @@ const catalog: Catalog = {
 describe('installing generators', () => {
   const modelsDir = join(tmp, 'gen');
 
-  it('downloads a StyleGAN2-ADA pickle without a published digest and imports it into a bundle', async () => {
+  it('downloads a StyleGAN2-ADA pickle without a published digest (accepted on trust) and imports it into a bundle', async () => {
     const logs: string[] = [];
-    const r = await downloadModel('ada-test', { modelsDir, catalog, mirror: base, onLog: (m) => logs.push(m) });
+    const r = await downloadModel('ada-test', { modelsDir, catalog, mirror: base, acceptUnpinned: true, onLog: (m) => logs.push(m) });
     expect(r.path).toBe(join(modelsDir, 'ada-test'));
     expect(r.sha256).toBe(sha(ada));
     expect(r.sha256Verified).toBe(false);
+    expect(r.trust).toBe('first-use');
+    expect(logs.some((l) => l.startsWith(`recorded the SHA-256 of ffhq.pkl (${sha(ada)}`))).toBe(true);
     expect(r.import).toMatchObject({ format: expect.any(String), container: 'pickle', resolution: 32, sourceSha256: sha(ada) });
     const b = loadBundle(r.path);
     expect(b.manifest.architecture.resolution).toBe(32);
@@ -92,7 +94,7 @@ describe('installing generators', () => {
     const modelsDir = join(tmp, 'gen-digest');
     const dest = join(downloadsDir(modelsDir), 'ffhq.pkl');
     vi.mocked(createReadStream).mockClear();
-    const r = await downloadModel('ada-test', { modelsDir, catalog, mirror: base, keepFile: true });
+    const r = await downloadModel('ada-test', { modelsDir, catalog, mirror: base, keepFile: true, acceptUnpinned: true });
     expect(readFileSync(dest)).toEqual(files['ffhq.pkl']);
     expect(streamsOf(dest)).toBe(0);
     expect(r.import).toMatchObject({ sourceSha256: sha(ada) });
@@ -121,12 +123,14 @@ describe('installing generators', () => {
   });
 
   it('keeps the download and says how to retry when the checkpoint does not import', async () => {
-    const err = await downloadModel('broken-test', { modelsDir, catalog, mirror: base }).catch((e: unknown) => e);
+    const err = await downloadModel('broken-test', { modelsDir, catalog, mirror: base, acceptUnpinned: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ManagerError);
     expect((err as ManagerError).code).toBe('IMPORT');
     expect((err as Error).message).toContain(`downloaded broken-test to ${join(downloadsDir(modelsDir), 'broken.pkl')}, but importing it failed: `);
     expect(existsSync(join(modelsDir, 'broken-test'))).toBe(false);
     expect(readFileSync(join(downloadsDir(modelsDir), 'broken.pkl')).length).toBe(5000);
+    // A file that does not import is never pinned as the trusted one.
+    expect(readPins(modelsDir)['broken-test']).toBeUndefined();
   });
 
   it('imports a file by hand into the same bundle the download made', async () => {

@@ -44,7 +44,8 @@ describe('the model catalogue', () => {
     expect(bad({ sha256: 'abc' })).toThrow('cat.json: models[1]: "sha256" must be 64 lower-case hex digits or null');
     expect(bad({ sha256Prefix: 'deadbeef' })).toThrow('"sha256" does not start with "sha256Prefix"');
     expect(bad({ file: '../../etc/passwd' })).toThrow('must be a plain file name');
-    expect(bad({ url: 'file:///etc/passwd' })).toThrow('"url" must be http(s)');
+    expect(bad({ url: 'file:///etc/passwd' })).toThrow('"url" must be https');
+    expect(bad({ url: 'http://nvlabs-fi-cdn.nvidia.com/ffhq.pkl' })).toThrow('"url" must be https');
     expect(bad({ bytes: -1 })).toThrow('"bytes" must be a positive integer or null');
     expect(bad({ name: 'stylegan2-ada-ffhq' })).toThrow('the name "stylegan2-ada-ffhq" appears twice');
     expect(() => parseCatalog({ format: 'x' }, 'cat.json')).toThrow(CatalogError);
