@@ -22,6 +22,7 @@ import {
   VIDEO_EXTENSIONS,
   validateEvent,
   isVideoPath,
+  type EditState,
   type EventName,
   type EventPayload,
   type ModelInfo,
@@ -68,6 +69,8 @@ export interface CoreHost<E> {
   mediaUrl(token: string): string;
   recent: RecentStore;
   setUnsavedChanges(unsaved: boolean, event: E): void;
+  /** The editor's undo and redo labels for the Edit menu (the Electron host only). */
+  setEditState?(state: EditState | null, event: E): void;
   jobTransport: JobTransport;
   /** The model catalogue (default: resources/models.catalog.json; tests pass their own). */
   catalog?: () => Catalog;
@@ -529,6 +532,10 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
 
     'window:setUnsavedChanges': ({ unsaved }, event) => {
       host.setUnsavedChanges(unsaved, event);
+    },
+
+    'menu:setEditState': (state, event) => {
+      host.setEditState?.(state, event);
     }
   };
 

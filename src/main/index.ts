@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell } from 'electron';
 import { contentSecurityPolicy } from '../shared/csp';
-import type { MenuCommand } from '../shared/contract';
+import type { EditState, MenuCommand } from '../shared/contract';
 import { closeWarning, type PendingWork } from './close-guard';
 import { createElectronCoreApi } from './handlers';
 import { appUrlMatcher, registerHandlers, sendEvent } from './ipc';
@@ -47,6 +47,7 @@ function start(): void {
   const unsaved = new WeakSet<BrowserWindow>();
   const mayClose = new WeakSet<BrowserWindow>();
   let quitConfirmed = false;
+  let editState: EditState | null = null;
 
   const api = createElectronCoreApi({
     settings,
@@ -58,6 +59,10 @@ function start(): void {
       if (!win) return;
       if (flag) unsaved.add(win);
       else unsaved.delete(win);
+    },
+    onEditState: (state) => {
+      editState = state;
+      refreshMenu();
     }
   });
 
@@ -106,7 +111,10 @@ function start(): void {
       platform: process.platform,
       dev: devServerUrl !== undefined,
       recent: settings.recentProjects(),
+      edit: editState,
       actions: {
+        undo: () => toRenderer({ command: 'undo', path: null }),
+        redo: () => toRenderer({ command: 'redo', path: null }),
         openVideo: () => toRenderer({ command: 'open-video', path: null }),
         openProject: () => toRenderer({ command: 'open-project', path: null }),
         openRecent: (path) => toRenderer({ command: 'open-recent', path }),

@@ -338,7 +338,7 @@ const modelCatalog = expectObject({
   protectedPaths: expectArray(expectAbsolutePath, 100)
 });
 
-export const MENU_COMMANDS = ['open-video', 'open-project', 'open-recent'] as const;
+export const MENU_COMMANDS = ['open-video', 'open-project', 'open-recent', 'undo', 'redo'] as const;
 
 const menuCommand = expectObject({
   command: expectOneOf(...MENU_COMMANDS),
@@ -346,6 +346,10 @@ const menuCommand = expectObject({
   path: expectNullable(expectAbsolutePath)
 });
 
+/** The timeline's undo and redo steps (their labels, e.g. "Move Key"), for Edit > Undo / Redo; null when there is none. */
+const editState = expectObject({ undo: expectNullable(expectNonEmptyString), redo: expectNullable(expectNonEmptyString) });
+
+export type EditState = Infer<typeof editState>;
 export type ModelCatalog = Infer<typeof modelCatalog>;
 export type CatalogEntryInfo = Infer<typeof catalogEntry>;
 export type Device = Infer<typeof device>;
@@ -437,7 +441,9 @@ export const invokeContract = {
    * The renderer says whether it holds edits not yet saved (autosave pending or failed);
    * closing the window or quitting then asks before discarding them.
    */
-  'window:setUnsavedChanges': method(expectObject({ unsaved: expectBoolean }), expectNothing)
+  'window:setUnsavedChanges': method(expectObject({ unsaved: expectBoolean }), expectNothing),
+  /** The editor's undo and redo steps, which the Edit menu names and runs (through menu:command); null when the editor closes. */
+  'menu:setEditState': method(expectNullable(editState), expectNothing)
 } as const;
 
 /** Main -> renderer notifications (webContents.send / ipcRenderer.on). */

@@ -256,6 +256,25 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer }: E
   const undoText = undoLabel(history);
   const redoText = redoLabel(history);
 
+  // Edit > Undo / Redo in the application menu name and run these same steps.
+  useEffect(() => {
+    if (!on) return;
+    void api.invoke('menu:setEditState', { undo: undoText, redo: redoText }).catch(() => {});
+  }, [api, on, undoText, redoText]);
+  const { undo: undoNow, redo: redoNow } = controls;
+  useEffect(() => {
+    if (!on) return;
+    return api.on('menu:command', ({ command }) => {
+      if (command === 'undo') undoNow();
+      else if (command === 'redo') redoNow();
+    });
+  }, [api, on, undoNow, redoNow]);
+  // Leaving the editor gives the menu back its plain text-editing items.
+  useEffect(() => {
+    if (!on) return;
+    return () => void api.invoke('menu:setEditState', null).catch(() => {});
+  }, [api, on]);
+
   if (!ctx) {
     return (
       <div className="editor editor-empty">
