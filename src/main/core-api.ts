@@ -38,6 +38,7 @@ import type { Handlers } from './ipc';
 import { JobManager, type JobTransport } from './jobs/manager';
 import { MediaRegistry } from './media';
 import { ModelJobs } from './model-jobs';
+import { evaluationPlot } from './evaluation';
 import { scanModelsDir } from './models';
 import { pngDataUrl } from './png';
 import { recentKind, type StoredRecent } from './recent';
@@ -366,6 +367,11 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       o.catch(() => projects.delete(p));
       grants.allowProject(p);
       return summary(await o);
+    },
+
+    'project:evaluation': async ({ project }) => {
+      const { project: p } = await opened(project);
+      return evaluationPlot({ dir: p.dir, sourcePath: p.doc.source.path, loss: p.loss.subarray(0, p.doc.encoding.encodedThrough) });
     },
 
     'project:saveEdits': async ({ project, edits }) => {

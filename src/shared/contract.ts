@@ -442,6 +442,12 @@ export const invokeContract = {
    * closing the window or quitting then asks before discarding them.
    */
   'window:setUnsavedChanges': method(expectObject({ unsaved: expectBoolean }), expectNothing),
+  /**
+   * The per-frame plots of the open project (eval.png's: PSNR, SSIM, LPIPS, AKD, identity,
+   * jitter from the project's eval.json, and the encoder's loss); `evaluated` is false when
+   * `stylecast eval` has not run on it yet, and the plot then shows the loss only.
+   */
+  'project:evaluation': method(projectRef, expectObject({ image: expectDataUrl, width: expectPositiveInteger, height: expectPositiveInteger, evaluated: expectBoolean })),
   /** The editor's undo and redo steps, which the Edit menu names and runs (through menu:command); null when the editor closes. */
   'menu:setEditState': method(expectNullable(editState), expectNothing)
 } as const;

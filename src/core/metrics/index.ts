@@ -32,6 +32,7 @@ export {
   interOcularDistance,
   procrustesAlign,
   temporalJitter,
+  temporalJitterPerFrame,
   velocityRms,
   type ExpressionDistanceOptions,
   type LandmarkSequence,

@@ -28,6 +28,7 @@ import {
   type TimelineDoc
 } from '../../../core/timeline';
 import { errorMessage } from '../api';
+import { EvaluatePanel } from './EvaluatePanel';
 import { Button, IconButton, InlineNotice, SegmentedControl, Toast, formatShortcut, useShortcut, useToast } from '../ui';
 import { keysAt, offsetAt, setEditedValueAt } from './actions';
 import './editor.css';
@@ -253,6 +254,7 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer }: E
     });
 
   const saveText = { saved: 'All changes saved', unsaved: 'Unsaved changes', saving: 'Saving…', error: `Not saved: ${save.error ?? ''}` }[save.state];
+  const [evaluating, setEvaluating] = useState(false);
   const undoText = undoLabel(history);
   const redoText = redoLabel(history);
 
@@ -339,6 +341,9 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer }: E
           {saveText}
         </span>
         <div className="toolbar-group toolbar-end">
+          <Button variant="secondary" size="small" onClick={() => setEvaluating(true)} data-testid="open-evaluate">
+            Evaluate…
+          </Button>
           <Button variant="secondary" size="small" icon={<PuppetIcon />} onClick={onPuppeteer} data-testid="open-puppeteer">
             Puppeteer…
           </Button>
@@ -347,6 +352,7 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer }: E
           </Button>
         </div>
       </header>
+      {evaluating && <EvaluatePanel api={api} project={project.path} onClose={() => setEvaluating(false)} />}
 
       <div className="editor-main">
         <div className="editor-stage">
