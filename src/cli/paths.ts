@@ -8,10 +8,13 @@ export const legacyModelsDir = (): string => join(repoRoot, 'models');
 
 let noticed = false;
 
-/** The per-user models folder shared with the studio (STYLECAST_MODELS_DIR overrides); says once on stderr when old bundles wait in <repo>/models. */
+/**
+ * The per-user models folder shared with the studio (STYLECAST_MODELS_DIR overrides). Says once on
+ * stderr when old bundles wait in <repo>/models, unless STYLECAST_MODELS_DIR names the folder to use.
+ */
 export const modelsDir = (): string => {
   const dir = userModelsDir();
-  if (!noticed) {
+  if (!noticed && !process.env.STYLECAST_MODELS_DIR?.trim()) {
     noticed = true;
     const old = findLegacyModels(legacyModelsDir(), dir);
     if (old.length) process.stderr.write(`stylecast: note: ${legacyModelsNotice(old, legacyModelsDir(), dir)}\n`);
