@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
  * packages that locate a bundled binary relative to their own folder.
  * (externalizeDepsPlugin covers `dependencies`; ffmpeg-static is optional.)
  */
-const RUNTIME_PACKAGES = ['onnxruntime-node', '@ffmpeg-installer/ffmpeg', '@ffprobe-installer/ffprobe', 'ffmpeg-static'];
+export const RUNTIME_PACKAGES = ['onnxruntime-node', '@ffmpeg-installer/ffmpeg', '@ffprobe-installer/ffprobe', 'ffmpeg-static', '@resvg/resvg-js', '@vladmandic/face-api'];
 const runtimeExternal = [...RUNTIME_PACKAGES, ...RUNTIME_PACKAGES.map((p) => new RegExp(`^${p.replace('/', '\\/')}/`))];
 
 /**
@@ -40,8 +40,9 @@ export default defineConfig({
     build: {
       outDir: resolve(root, 'out/main'),
       rollupOptions: {
-        // job-worker runs encode, export and puppeteering in Electron utility processes.
-        input: { index: resolve(root, 'src/main/index.ts'), 'job-worker': resolve(root, 'src/main/jobs/worker.ts') },
+        // job-worker runs encode, export and puppeteering in Electron utility processes; cli is
+        // the compiled `stylecast` command that bin/stylecast.mjs runs outside a source checkout.
+        input: { index: resolve(root, 'src/main/index.ts'), 'job-worker': resolve(root, 'src/main/jobs/worker.ts'), cli: resolve(root, 'src/cli/index.ts') },
         external: runtimeExternal
       }
     }

@@ -1,4 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// Tests never touch the user's own models folder (~/.config/Stylecast Studio/models): every test
+// process, and every CLI it spawns, gets a fresh one unless a test sets its own.
+const models = mkdtempSync(join(tmpdir(), 'stylecast-test-models-'));
 
 export default defineConfig({
   test: {
@@ -7,6 +14,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    poolOptions: { forks: { singleFork: false, maxForks: 2 } }
+    poolOptions: { forks: { singleFork: false, maxForks: 2 } },
+    env: { STYLECAST_MODELS_DIR: models }
   }
 });

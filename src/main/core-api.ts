@@ -22,6 +22,7 @@ import {
   VIDEO_EXTENSIONS,
   validateEvent,
   isVideoPath,
+  type EditState,
   type EventName,
   type EventPayload,
   type ModelInfo,
@@ -37,6 +38,7 @@ import type { Handlers } from './ipc';
 import { JobManager, type JobTransport } from './jobs/manager';
 import { MediaRegistry } from './media';
 import { ModelJobs } from './model-jobs';
+import { evaluationPlot } from './evaluation';
 import { scanModelsDir } from './models';
 import { pngDataUrl } from './png';
 import { recentKind, type StoredRecent } from './recent';
@@ -83,6 +85,8 @@ export interface CoreHost<E> {
   mediaUrl(token: string): string;
   recent: RecentStore;
   setUnsavedChanges(unsaved: boolean, event: E): void;
+  /** The editor's undo and redo labels for the Edit menu (the Electron host only). */
+  setEditState?(state: EditState | null, event: E): void;
   jobTransport: JobTransport;
   /** The model catalogue (default: resources/models.catalog.json; tests pass their own). */
   catalog?: () => Catalog;
@@ -460,6 +464,11 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       return summary(await o);
     },
 
+    'project:evaluation': async ({ project }) => {
+      const { project: p } = await opened(project);
+      return evaluationPlot({ dir: p.dir, sourcePath: p.doc.source.path, loss: p.loss.subarray(0, p.doc.encoding.encodedThrough) });
+    },
+
     'project:saveEdits': async ({ project, edits }, event) => {
       const o = await opened(project);
       await confirmDropped(o.project.dir, `save edits into ${o.project.dir}`, event);
@@ -656,6 +665,10 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
 
     'window:setUnsavedChanges': ({ unsaved }, event) => {
       host.setUnsavedChanges(unsaved, event);
+    },
+
+    'menu:setEditState': (state, event) => {
+      host.setEditState?.(state, event);
     }
   };
 

@@ -1,10 +1,11 @@
 // The Electron side of the core API: native dialogs, the shell, settings-backed
 // recent projects, events to the window and job processes in utility
 // processes. Everything else is in core-api.ts, shared with the browser tests.
-import { app, BrowserWindow, dialog, session, shell, type IpcMainInvokeEvent, type OpenDialogOptions, type SaveDialogOptions } from 'electron';
+import { app, BrowserWindow, dialog, Notification, session, shell, type IpcMainInvokeEvent, type OpenDialogOptions, type SaveDialogOptions } from 'electron';
 import { proxyFromPac } from '../core/model/manager/download';
-import { CHECKPOINT_EXTENSIONS, PROJECT_EXTENSION, VIDEO_EXTENSIONS, type EventName } from '../shared/contract';
+import { CHECKPOINT_EXTENSIONS, PROJECT_EXTENSION, VIDEO_EXTENSIONS, type EditState, type EventName } from '../shared/contract';
 import { createCoreApi, type CoreApi } from './core-api';
+import { JobFeedback } from './job-feedback';
 import { electronJobTransport } from './jobs/electron-transport';
 import { MEDIA_SCHEME } from './media';
 import type { Settings } from './settings';
@@ -20,6 +21,8 @@ export interface HandlerDeps {
   onRecentChanged(): void;
   /** The renderer reported whether it holds unsaved edits. */
   onUnsavedChanges(window: BrowserWindow | null, unsaved: boolean): void;
+  /** The editor's undo and redo steps changed (the Edit menu names them). */
+  onEditState(state: EditState | null): void;
 }
 
 const bare = (ext: string): string => ext.slice(1);
@@ -40,12 +43,24 @@ async function showSave(event: IpcMainInvokeEvent, options: SaveDialogOptions): 
 }
 
 export function createElectronCoreApi(deps: HandlerDeps): CoreApi<IpcMainInvokeEvent> {
+  const live = (): BrowserWindow | null => {
+    const win = deps.target();
+    return win && !win.isDestroyed() && !win.webContents.isDestroyed() ? win : null;
+  };
+  const feedback = new JobFeedback({
+    setProgress: (value) => live()?.setProgressBar(value),
+    notify: (title, body) => {
+      if (Notification.isSupported()) new Notification({ title, body }).show();
+    },
+    windowFocused: () => live()?.isFocused() ?? false,
+    now: () => Date.now()
+  });
   return createCoreApi<IpcMainInvokeEvent>({
     version: app.getVersion(),
     modelsDir: deps.modelsDir,
     send(name: EventName, payload: unknown) {
-      const win = deps.target();
-      if (win && !win.isDestroyed() && !win.webContents.isDestroyed()) win.webContents.send(name, payload);
+      feedback.onEvent(name, payload);
+      live()?.webContents.send(name, payload);
     },
     dialogs: {
       confirm: async (event, q) => {
@@ -82,6 +97,7 @@ export function createElectronCoreApi(deps: HandlerDeps): CoreApi<IpcMainInvokeE
       }
     },
     setUnsavedChanges: (unsaved, event) => deps.onUnsavedChanges(parentOf(event), unsaved),
+    setEditState: (state) => deps.onEditState(state),
     jobTransport: electronJobTransport(deps.workerPath),
     // The system proxy settings (PAC, WPAD, manual), as Chromium resolves them for this URL.
     resolveProxy: async (url) => proxyFromPac(await session.defaultSession.resolveProxy(url))

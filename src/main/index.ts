@@ -1,20 +1,21 @@
 // Electron main entry: wires settings, IPC, the media protocol, the menu, the
 // main window, and the guards that keep work from being lost on close or quit.
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell } from 'electron';
 import { contentSecurityPolicy } from '../shared/csp';
-import type { MenuCommand } from '../shared/contract';
+import type { EditState, MenuCommand } from '../shared/contract';
 import { closeWarning, type PendingWork } from './close-guard';
 import { createElectronCoreApi } from './handlers';
 import { appUrlMatcher, registerHandlers, sendEvent } from './ipc';
 import { MEDIA_SCHEME } from './media';
 import { buildMenuTemplate } from './menu';
-import { resolveModelsDir } from './models';
+import { APP_NAME, findLegacyModels, migrateLegacyModels, userDataDir } from '../core/model/user-models';
+import { legacyModelsDir, legacyModelsPrompt, resolveModelsDir } from './models';
 import { Settings } from './settings';
 import { createMainWindow, guardWebContents, hardenSession } from './window';
 
-const APP_NAME = 'Stylecast Studio';
 const here = dirname(fileURLToPath(import.meta.url));
 // electron-vite dev sets ELECTRON_RENDERER_URL to its dev server.
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
@@ -24,6 +25,8 @@ const preloadPath = join(here, '../preload/index.cjs');
 const workerPath = join(here, 'job-worker.js');
 
 app.setName(APP_NAME);
+// The same folder the CLI computes (core/model/user-models.ts), whatever Electron would default to.
+app.setPath('userData', userDataDir(process.platform, process.env, homedir()));
 app.enableSandbox();
 // Audio of the opened video plays from stylecast-media://media/<token> (media.ts):
 // privileged so <audio> can stream and seek it with Range requests.
@@ -37,12 +40,14 @@ if (!app.requestSingleInstanceLock()) {
 
 function start(): void {
   const settings = new Settings();
-  const modelsDir = resolveModelsDir({ env: process.env, isPackaged: app.isPackaged, appPath: app.getAppPath(), resourcesPath: process.resourcesPath });
+  const modelsDir = resolveModelsDir({ env: process.env, userData: app.getPath('userData') });
+  const oldModelsDir = legacyModelsDir({ isPackaged: app.isPackaged, appPath: app.getAppPath(), resourcesPath: process.resourcesPath });
   const isAppUrl = appUrlMatcher(appUrl);
   let mainWindow: BrowserWindow | null = null;
   const unsaved = new WeakSet<BrowserWindow>();
   const mayClose = new WeakSet<BrowserWindow>();
   let quitConfirmed = false;
+  let editState: EditState | null = null;
 
   const api = createElectronCoreApi({
     settings,
@@ -54,6 +59,10 @@ function start(): void {
       if (!win) return;
       if (flag) unsaved.add(win);
       else unsaved.delete(win);
+    },
+    onEditState: (state) => {
+      editState = state;
+      refreshMenu();
     }
   });
 
@@ -102,7 +111,10 @@ function start(): void {
       platform: process.platform,
       dev: devServerUrl !== undefined,
       recent: settings.recentProjects(),
+      edit: editState,
       actions: {
+        undo: () => toRenderer({ command: 'undo', path: null }),
+        redo: () => toRenderer({ command: 'redo', path: null }),
         openVideo: () => toRenderer({ command: 'open-video', path: null }),
         openProject: () => toRenderer({ command: 'open-project', path: null }),
         openRecent: (path) => toRenderer({ command: 'open-recent', path }),
@@ -126,6 +138,20 @@ function start(): void {
       }
     });
     Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+  };
+
+  /** Bundles in the old folder are offered for moving, not silently ignored. */
+  const offerLegacyMove = async (win: BrowserWindow): Promise<void> => {
+    const found = findLegacyModels(oldModelsDir, modelsDir);
+    if (found.length === 0) return;
+    const { response } = await dialog.showMessageBox(win, legacyModelsPrompt(found, oldModelsDir, modelsDir));
+    if (response !== 0) return;
+    try {
+      const r = migrateLegacyModels(found, modelsDir);
+      if (r.skipped.length) void dialog.showMessageBox(win, { type: 'info', message: 'Some model folders were left where they were', detail: `${r.skipped.join(', ')}: a folder of that name is already in ${modelsDir}.` });
+    } catch (e) {
+      void dialog.showMessageBox(win, { type: 'error', message: 'The models could not be moved', detail: `${oldModelsDir} -> ${modelsDir}: ${(e as Error).message}` });
+    }
   };
 
   app.on('web-contents-created', (_event, contents) => guardWebContents(contents, isAppUrl));
@@ -169,7 +195,8 @@ function start(): void {
     });
     registerHandlers(ipcMain, api.handlers, { isTrustedSender: isAppUrl });
     refreshMenu();
-    openWindow();
+    const win = openWindow();
+    void offerLegacyMove(win);
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) openWindow();
     });

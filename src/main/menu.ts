@@ -2,6 +2,7 @@
 // on the UI (open a video, a project, a recent file) are forwarded to the
 // renderer, which runs the same code as its buttons and shortcuts.
 import type { MenuItemConstructorOptions } from 'electron';
+import type { EditState } from '../shared/contract';
 import type { StoredRecent } from './recent';
 
 export interface MenuActions {
@@ -11,6 +12,8 @@ export interface MenuActions {
   clearRecent(): void;
   showModelsFolder(): void;
   showAbout(): void;
+  undo(): void;
+  redo(): void;
 }
 
 export interface MenuInputs {
@@ -18,7 +21,19 @@ export interface MenuInputs {
   platform: NodeJS.Platform;
   dev: boolean;
   recent: readonly StoredRecent[];
+  /** The editor's undo and redo steps; null while no timeline is open (text fields keep the native items). */
+  edit: EditState | null;
   actions: MenuActions;
+}
+
+/** Edit > Undo / Redo: the timeline's history, named by its step ("Undo Move Key"), when a timeline is open. */
+function undoRedoItems(edit: EditState | null, actions: MenuActions): MenuItemConstructorOptions[] {
+  if (!edit) return [{ role: 'undo' }, { role: 'redo' }];
+  // The page handles the keys itself (see File), so the accelerators are only shown.
+  return [
+    { label: edit.undo ? `Undo ${edit.undo}` : 'Undo', accelerator: 'CmdOrCtrl+Z', registerAccelerator: false, enabled: edit.undo !== null, click: () => actions.undo() },
+    { label: edit.redo ? `Redo ${edit.redo}` : 'Redo', accelerator: 'Shift+CmdOrCtrl+Z', registerAccelerator: false, enabled: edit.redo !== null, click: () => actions.redo() }
+  ];
 }
 
 function recentSubmenu(recent: readonly StoredRecent[], actions: MenuActions): MenuItemConstructorOptions[] {
@@ -30,7 +45,7 @@ function recentSubmenu(recent: readonly StoredRecent[], actions: MenuActions): M
   ];
 }
 
-export function buildMenuTemplate({ appName, platform, dev, recent, actions }: MenuInputs): MenuItemConstructorOptions[] {
+export function buildMenuTemplate({ appName, platform, dev, recent, edit, actions }: MenuInputs): MenuItemConstructorOptions[] {
   const mac = platform === 'darwin';
   const template: MenuItemConstructorOptions[] = [];
   if (mac) template.push({ label: appName, role: 'appMenu' });
@@ -50,7 +65,7 @@ export function buildMenuTemplate({ appName, platform, dev, recent, actions }: M
     },
     {
       label: 'Edit',
-      submenu: [{ role: 'undo' }, { role: 'redo' }, { type: 'separator' }, { role: 'cut' }, { role: 'copy' }, { role: 'paste' }, { role: 'selectAll' }]
+      submenu: [...undoRedoItems(edit, actions), { type: 'separator' }, { role: 'cut' }, { role: 'copy' }, { role: 'paste' }, { role: 'selectAll' }]
     },
     {
       label: 'View',

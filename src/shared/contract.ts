@@ -344,7 +344,7 @@ const modelCatalog = expectObject({
   protectedPaths: expectArray(expectAbsolutePath, 100)
 });
 
-export const MENU_COMMANDS = ['open-video', 'open-project', 'open-recent'] as const;
+export const MENU_COMMANDS = ['open-video', 'open-project', 'open-recent', 'undo', 'redo'] as const;
 
 const menuCommand = expectObject({
   command: expectOneOf(...MENU_COMMANDS),
@@ -352,6 +352,10 @@ const menuCommand = expectObject({
   path: expectNullable(expectAbsolutePath)
 });
 
+/** The timeline's undo and redo steps (their labels, e.g. "Move Key"), for Edit > Undo / Redo; null when there is none. */
+const editState = expectObject({ undo: expectNullable(expectNonEmptyString), redo: expectNullable(expectNonEmptyString) });
+
+export type EditState = Infer<typeof editState>;
 export type ModelCatalog = Infer<typeof modelCatalog>;
 export type CatalogEntryInfo = Infer<typeof catalogEntry>;
 export type Device = Infer<typeof device>;
@@ -443,7 +447,15 @@ export const invokeContract = {
    * The renderer says whether it holds edits not yet saved (autosave pending or failed);
    * closing the window or quitting then asks before discarding them.
    */
-  'window:setUnsavedChanges': method(expectObject({ unsaved: expectBoolean }), expectNothing)
+  'window:setUnsavedChanges': method(expectObject({ unsaved: expectBoolean }), expectNothing),
+  /**
+   * The per-frame plots of the open project (eval.png's: PSNR, SSIM, LPIPS, AKD, identity,
+   * jitter from the project's eval.json, and the encoder's loss); `evaluated` is false when
+   * `stylecast eval` has not run on it yet, and the plot then shows the loss only.
+   */
+  'project:evaluation': method(projectRef, expectObject({ image: expectDataUrl, width: expectPositiveInteger, height: expectPositiveInteger, evaluated: expectBoolean })),
+  /** The editor's undo and redo steps, which the Edit menu names and runs (through menu:command); null when the editor closes. */
+  'menu:setEditState': method(expectNullable(editState), expectNothing)
 } as const;
 
 /** Main -> renderer notifications (webContents.send / ipcRenderer.on). */

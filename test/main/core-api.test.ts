@@ -168,6 +168,18 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     expect(summary.identityFrame).not.toBeNull();
   });
 
+  it("serves the Evaluate panel's plot of the open project, with the metrics once eval.json is there", async () => {
+    type Plot = { image: string; width: number; height: number; evaluated: boolean };
+    const before = await call<Plot>('project:evaluation', { project: projectDir });
+    expect(before.evaluated).toBe(false);
+    writeFileSync(join(projectDir, 'eval.json'), JSON.stringify({ frames: FRAMES, perFrame: { psnr: [30, 31, 32], ssim: [0.8, 0.81, 0.82], akd: [null, null, null] } }));
+    const after = await call<Plot>('project:evaluation', { project: projectDir });
+    expect(after.evaluated).toBe(true);
+    // PSNR and SSIM panels above the loss: two more stacked panels of 24 + 170 px, 22 px apart.
+    expect(after.height - before.height).toBe(2 * (24 + 170 + 22));
+    rmSync(join(projectDir, 'eval.json'));
+  });
+
   it('renders an edited frame fast, and the pixels follow the parameters', async () => {
     const row = summary.params.slice(0, 35);
     const times: number[] = [];

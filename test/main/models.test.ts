@@ -2,7 +2,8 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveModelsDir, scanModelsDir } from '../../src/main/models';
+import { findLegacyModels, migrateLegacyModels } from '../../src/core/model/user-models';
+import { legacyModelsDir, legacyModelsPrompt, resolveModelsDir, scanModelsDir } from '../../src/main/models';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -62,11 +63,33 @@ describe('scanModelsDir', () => {
 });
 
 describe('resolveModelsDir', () => {
-  const base = { isPackaged: false, appPath: '/repo', resourcesPath: '/app/resources' };
-  it('prefers STYLECAST_MODELS_DIR, then <repo>/models in development, then the packaged resources', () => {
-    expect(resolveModelsDir({ ...base, env: { STYLECAST_MODELS_DIR: '/data/models' } })).toBe('/data/models');
-    expect(resolveModelsDir({ ...base, env: {} })).toBe('/repo/models');
-    expect(resolveModelsDir({ ...base, env: { STYLECAST_MODELS_DIR: '  ' } })).toBe('/repo/models');
-    expect(resolveModelsDir({ ...base, isPackaged: true, env: {} })).toBe('/app/resources/models');
+  it('prefers STYLECAST_MODELS_DIR, then the models folder in userData (shared with the CLI)', () => {
+    const userData = '/home/ana/.config/Stylecast Studio';
+    expect(resolveModelsDir({ userData, env: { STYLECAST_MODELS_DIR: '/data/models' } })).toBe('/data/models');
+    expect(resolveModelsDir({ userData, env: {} })).toBe('/home/ana/.config/Stylecast Studio/models');
+    expect(resolveModelsDir({ userData, env: { STYLECAST_MODELS_DIR: '  ' } })).toBe('/home/ana/.config/Stylecast Studio/models');
+  });
+});
+
+describe('bundles in the old models folder', () => {
+  it('is <repo>/models in development and resources/models when packaged', () => {
+    expect(legacyModelsDir({ isPackaged: false, appPath: '/repo', resourcesPath: '/app/resources' })).toBe('/repo/models');
+    expect(legacyModelsDir({ isPackaged: true, appPath: '/app/resources/app.asar', resourcesPath: '/app/resources' })).toBe('/app/resources/models');
+  });
+
+  it('asks to move them, and moving makes them show in the models scan', async () => {
+    const old = tempModelsDir();
+    const now = join(tempModelsDir(), 'models');
+    bundle(old, 'seeded-64', manifest({}));
+    const found = findLegacyModels(old, now);
+    const prompt = legacyModelsPrompt(found, old, now);
+    expect(prompt.message).toBe('Move 1 model folder to your models folder?');
+    expect(prompt.detail).toBe(`seeded-64 is in ${old}, where earlier versions kept models. Models now live in ${now}, shared with the stylecast command line. Nothing there is overwritten.`);
+    expect(prompt.buttons[prompt.defaultId]).toBe('Move them');
+    expect(prompt.buttons[prompt.cancelId]).toBe('Not now');
+    expect((await scanModelsDir(now)).models).toEqual([]);
+    migrateLegacyModels(found, now);
+    expect((await scanModelsDir(now)).models.map((m) => m.path)).toEqual([join(now, 'seeded-64')]);
+    expect(findLegacyModels(old, now)).toEqual([]);
   });
 });

@@ -55,7 +55,7 @@ export function registerEval(program: Command): void {
         plot: join(project.dir, 'eval.png'),
         report: join(project.dir, 'eval.json')
       };
-      const png = evalPlotPng(r, `Re-render vs source: ${project.doc.source.path.split(/[\\/]/).pop()}`, `model ${bundle.manifest.name}, ${r.frames} frames`);
+      const png = evalPlotPng(r, `Re-render vs source: ${project.doc.source.path.split(/[\\/]/).pop()}`, `model ${bundle.manifest.name}, ${r.frames} frames`, project.loss.subarray(0, r.frames));
       writeFileSync(`${out.plot}.tmp`, png);
       renameSync(`${out.plot}.tmp`, out.plot);
       writeFileSync(`${out.report}.tmp`, JSON.stringify({ ...out, perFrame: r.perFrame }, null, 1));

@@ -3,6 +3,7 @@ import { type DownloadProgress, downloadModel, importModelFile, listModels, load
 import { printJson, progress } from '../errors';
 import { int } from '../options';
 import { modelsDir } from '../paths';
+import { registerModelsMigrate } from './models-migrate';
 
 const mb = (n: number): string => (n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : `${(n / 1e6).toFixed(1)} MB`);
 
@@ -28,7 +29,8 @@ function progressPrinter(label: string): (p: DownloadProgress) => void {
 export function registerModels(program: Command): void {
   const models = program
     .command('models')
-    .description(`list, download, import and remove models (in ${'$'}STYLECAST_MODELS_DIR or models/; mirror: ${'$'}STYLECAST_MODEL_MIRROR)`);
+    .description(`list, download, import, remove and migrate models (in the per-user models folder, or ${'$'}STYLECAST_MODELS_DIR; mirror: ${'$'}STYLECAST_MODEL_MIRROR)`);
+  registerModelsMigrate(models);
 
   models
     .command('list')

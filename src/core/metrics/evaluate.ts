@@ -12,11 +12,13 @@ import { findPerceptualBundle } from '../perceptual/find';
 import type { LpipsVgg } from '../perceptual/lpips';
 import { lpipsDistances } from '../perceptual/metric';
 import { fromRgb8 } from '../render/image';
-import { akd, temporalJitter } from './landmarks';
+import { akd, temporalJitter, temporalJitterPerFrame } from './landmarks';
 import { psnr, ssim } from './image';
 import { summarise, type MetricSummary } from './summary';
 import { cosineSimilarity } from './vector';
-import { linePlotPng } from './plot';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { linePlotPng, type PlotSeries } from './plot';
 
 /** Face networks with the descriptor, for identity similarity. */
 export interface EvalNets extends FaceNetsLike {
@@ -36,7 +38,19 @@ export interface EvalReport {
   faceMetricsNote?: string;
   bytesPerFrame: number;
   paramCorrelation?: { min: number; median: number; perTrack: Record<string, number> };
-  perFrame: { psnr: number[]; ssim: number[]; akd: (number | null)[]; lpips?: number[] };
+  perFrame: EvalPerFrame;
+}
+
+/** Per-frame values of an evaluation (null where faces were not found in a frame pair). */
+export interface EvalPerFrame {
+  psnr: number[];
+  ssim: number[];
+  akd: (number | null)[];
+  lpips?: number[];
+  /** Cosine similarity of the face descriptors of source crop and re-render. */
+  identity?: (number | null)[];
+  /** Landmark jitter between each frame and the next (temporalJitter of that pair), in crop pixels. */
+  jitter?: (number | null)[];
 }
 
 export interface Truth {
@@ -96,6 +110,7 @@ export async function evaluateProject(opts: {
   const ss: number[] = [];
   const ak: (number | null)[] = [];
   const ids: number[] = [];
+  const idPerFrame: (number | null)[] = [];
   const lmSrc: (Landmarks68 | null)[] = [];
   const lmOut: (Landmarks68 | null)[] = [];
   let pending: Uint8Array[] = [];
@@ -127,8 +142,10 @@ export async function evaluateProject(opts: {
         lmOut.push(b?.lm ?? null);
         ak.push(a && b ? akd(a.lm, b.lm) : null);
         if (a && b && nets.descriptor) {
-          ids.push(cosineSimilarity(await nets.descriptor(src, res, res, a.lm), await nets.descriptor(out, res, res, b.lm)));
-        }
+          const id = cosineSimilarity(await nets.descriptor(src, res, res, a.lm), await nets.descriptor(out, res, res, b.lm));
+          ids.push(id);
+          idPerFrame.push(id);
+        } else idPerFrame.push(null);
       } else ak.push(null);
     }
     i += k;
@@ -153,7 +170,13 @@ export async function evaluateProject(opts: {
     identity: faceOk && ids.length ? summarise(ids) : null,
     jitterPx: faceOk ? temporalJitter(lmSrc, lmOut) : null,
     bytesPerFrame: PARAM_COUNT * 4,
-    perFrame: { psnr: ps, ssim: ss, akd: ak, ...(lpipsNet ? { lpips: lp } : {}) }
+    perFrame: {
+      psnr: ps,
+      ssim: ss,
+      akd: ak,
+      ...(lpipsNet ? { lpips: lp } : {}),
+      ...(nets ? { identity: idPerFrame, jitter: temporalJitterPerFrame(lmSrc, lmOut) } : {})
+    }
   };
   if (!faceOk) {
     report.faceMetricsNote = nets
@@ -183,12 +206,44 @@ export async function evaluateProject(opts: {
   return report;
 }
 
-export function evalPlotPng(r: EvalReport, title: string, subtitle?: string): Buffer {
-  const series = [
-    { name: 'PSNR (dB)', values: r.perFrame.psnr },
-    { name: 'SSIM', values: r.perFrame.ssim }
+const gaps = (vs: readonly (number | null)[]): number[] => vs.map((v) => (v === null ? Number.NaN : v));
+const anyFinite = (vs: readonly (number | null)[] | undefined): vs is (number | null)[] => Boolean(vs?.some((v) => v !== null && Number.isFinite(v)));
+
+/**
+ * The per-frame series of eval.png and of the studio's Evaluate panel: PSNR, SSIM, LPIPS,
+ * AKD, identity and jitter where measured, and the encoder's final loss of each frame.
+ */
+export function evalPlotSeries(perFrame: EvalPerFrame, loss?: ArrayLike<number>, lossOnly = false): PlotSeries[] {
+  const series: PlotSeries[] = lossOnly ? [] : [
+    { name: 'PSNR (dB)', values: gaps(perFrame.psnr) },
+    { name: 'SSIM', values: gaps(perFrame.ssim) }
   ];
-  if (r.perFrame.lpips) series.push({ name: 'LPIPS-VGG', values: r.perFrame.lpips });
-  if (r.akd) series.push({ name: 'AKD (px)', values: r.perFrame.akd.map((v) => (v === null ? Number.NaN : v)) });
-  return linePlotPng({ title, subtitle, xLabel: 'encoded frame', series, layout: 'stacked' });
+  if (anyFinite(perFrame.lpips)) series.push({ name: 'LPIPS-VGG', values: gaps(perFrame.lpips) });
+  if (anyFinite(perFrame.akd)) series.push({ name: 'AKD (px)', values: gaps(perFrame.akd) });
+  if (anyFinite(perFrame.identity)) series.push({ name: 'identity (cosine)', values: gaps(perFrame.identity) });
+  if (anyFinite(perFrame.jitter)) series.push({ name: 'jitter (px)', values: gaps(perFrame.jitter) });
+  if (loss && loss.length) series.push({ name: 'encoder loss', values: Array.from(loss) });
+  return series;
+}
+
+/** `lossOnly`: a project not evaluated yet, whose plot has the encoder's loss alone. */
+export function evalPlotPng(r: { perFrame: EvalPerFrame }, title: string, subtitle?: string, loss?: ArrayLike<number>, lossOnly = false): Buffer {
+  return linePlotPng({ title, subtitle, xLabel: 'encoded frame', series: evalPlotSeries(r.perFrame, loss, lossOnly), layout: 'stacked' });
+}
+
+/** The per-frame values `stylecast eval` stored in a project's eval.json (JSON's nulls are gaps); null when there is none. */
+export function readEvalPerFrame(projectDir: string): EvalPerFrame | null {
+  const file = join(projectDir, 'eval.json');
+  if (!existsSync(file)) return null;
+  const perFrame = (JSON.parse(readFileSync(file, 'utf8')) as { perFrame?: Record<string, (number | null)[]> }).perFrame;
+  if (!perFrame || !Array.isArray(perFrame.psnr) || !Array.isArray(perFrame.ssim)) throw new Error(`${file} has no per-frame values: run stylecast eval on the project again`);
+  const nums = (vs: (number | null)[]) => vs.map((v) => (typeof v === 'number' ? v : Number.NaN));
+  return {
+    psnr: nums(perFrame.psnr),
+    ssim: nums(perFrame.ssim),
+    akd: perFrame.akd ?? [],
+    ...(perFrame.lpips ? { lpips: nums(perFrame.lpips) } : {}),
+    ...(perFrame.identity ? { identity: perFrame.identity } : {}),
+    ...(perFrame.jitter ? { jitter: perFrame.jitter } : {})
+  };
 }

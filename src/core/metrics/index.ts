@@ -32,6 +32,7 @@ export {
   interOcularDistance,
   procrustesAlign,
   temporalJitter,
+  temporalJitterPerFrame,
   velocityRms,
   type ExpressionDistanceOptions,
   type LandmarkSequence,
@@ -40,5 +41,6 @@ export {
 } from './landmarks';
 export { cosineSimilarity } from './vector';
 export { percentile, summarise, type MetricSummary } from './summary';
-export { PLOT_PALETTE, formatValue, linePlotPng, linePlotRaster, niceTicks, type LinePlotOptions, type PlotSeries } from './plot';
-export { Raster, measureText, parseColor, type Rect, type Rgb, type TextStyle } from './raster';
+export { PLOT_PALETTE, formatValue, linePlotPng, linePlotSvg, niceTicks, type LinePlotOptions, type PlotSeries } from './plot';
+export { parseColor, type Rgb } from './svg';
+export { findDejaVu, svgToPng } from './svg-png';

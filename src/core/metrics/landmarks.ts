@@ -237,3 +237,13 @@ export function temporalJitter(a: LandmarkSequence, b: LandmarkSequence): number
   }
   return count ? Math.sqrt(sum / count) : NaN;
 }
+
+/** `temporalJitter` of each frame and the next, one value per frame (null for the last, and where a landmark set is missing). */
+export function temporalJitterPerFrame(a: LandmarkSequence, b: LandmarkSequence): (number | null)[] {
+  if (a.length !== b.length) throw new RangeError(`temporalJitterPerFrame: sequences differ in length (${a.length} vs ${b.length} frames)`);
+  return Array.from({ length: a.length }, (_, t) => {
+    if (t + 1 >= a.length) return null;
+    const j = temporalJitter(a.slice(t, t + 2), b.slice(t, t + 2));
+    return Number.isNaN(j) ? null : j;
+  });
+}

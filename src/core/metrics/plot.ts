@@ -1,5 +1,5 @@
-// Per-frame metric charts as PNG, drawn by our own small rasteriser (raster.ts)
-// and encoded with pngjs: no canvas, no browser, usable from the CLI.
+// Per-frame metric charts: an SVG document built here (pure), rendered to PNG by resvg
+// (svg-png.ts) for the CLI's eval.png and the studio's Evaluate panel alike.
 //
 // Two layouts:
 // - 'stacked' (default for several series): one panel per series, stacked
@@ -9,7 +9,8 @@
 // - 'overlay': every series in one panel, on a left axis and optionally a
 //   right one (`axis: 'right'`), with a legend under the title.
 import { summarise } from './summary';
-import { Raster, measureText, parseColor, type Rect, type Rgb } from './raster';
+import { estimateTextWidth, num, parseColor, rgbCss, svgDocument, svgText, type Rgb } from './svg';
+import { svgToPng } from './svg-png';
 
 export interface PlotSeries {
   name: string;
@@ -33,7 +34,7 @@ export interface LinePlotOptions {
   series: PlotSeries[];
   /** Image width in pixels (default 1000). */
   width?: number;
-  /** Image height in pixels (default: 210 per stacked panel plus margins, or 520 for overlay). */
+  /** Image height in pixels (default: 194 per stacked panel plus margins, or 520 for overlay). */
   height?: number;
   /** Default: 'overlay' when a series names an axis or there is one series, else 'stacked'. */
   layout?: 'stacked' | 'overlay';
@@ -56,7 +57,7 @@ export const PLOT_PALETTE: readonly Rgb[] = [
   [227, 119, 194], // pink
   [23, 190, 207], // cyan
   [188, 189, 34], // olive
-  [127, 127, 127], // grey
+  [127, 127, 127] // grey
 ];
 
 const WHITE: Rgb = [255, 255, 255];
@@ -66,11 +67,15 @@ const MUTED: Rgb = [110, 110, 110]; // stats, secondary text
 const GRID: Rgb = [232, 232, 232];
 const FRAME: Rgb = [205, 205, 205];
 
-const S = 2; // text scale: 10x14 pixel capitals
-const CAP = 7 * S;
+const TITLE = 22; // title size, px
+const TEXT = 14; // labels and headers
+const TICK_TEXT = 13;
 const PAD = 24;
 const TICK = 5;
 const LINE_WIDTH = 2;
+
+/** Where the title's baseline is: the top margin plus the title's ascent. */
+export const TITLE_BASELINE = PAD + Math.round(TITLE * 0.76);
 
 /** Ticks at multiples of a 1-2-2.5-5 step; `lo`/`hi` are the domain extended to whole steps when `extend`. */
 export function niceTicks(min: number, max: number, target: number, opts: { extend?: boolean; minStep?: number } = {}) {
@@ -152,8 +157,8 @@ function yScale(values: ArrayLike<number>[], target: number): Scale | null {
 }
 
 function tickLabelWidth(scale: Scale | null): number {
-  if (!scale) return measureText('0', S);
-  return Math.max(...scale.ticks.map((t) => measureText(formatTick(t, scale.decimals), S)));
+  if (!scale) return estimateTextWidth('0', TICK_TEXT);
+  return Math.max(...scale.ticks.map((t) => estimateTextWidth(formatTick(t, scale.decimals), TICK_TEXT)));
 }
 
 /** Map a value to a pixel coordinate: v in [lo, hi] -> [a, b]. */
@@ -162,72 +167,99 @@ function mapper(lo: number, hi: number, a: number, b: number) {
   return (v: number) => a + (v - lo) * k;
 }
 
+interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
 interface Panel {
-  rect: Rect; // plot area: columns rect.x .. rect.x+width-1
+  rect: Rect;
   xScale: Scale;
   xStart: number;
   xStep: number;
 }
 
-function drawGridAndSeries(r: Raster, f: Panel, scale: Scale | null, series: { values: ArrayLike<number>; color: Rgb }[]) {
+const line = (x1: number, y1: number, x2: number, y2: number, color: Rgb, width = 1): string =>
+  `<line x1="${num(x1)}" y1="${num(y1)}" x2="${num(x2)}" y2="${num(y2)}" stroke="${rgbCss(color)}" stroke-width="${width}"/>`;
+
+/** A series as one path; non-finite values break it into pieces (gaps), a lone finite value is a dot. */
+function seriesPath(values: ArrayLike<number>, px: (i: number) => number, py: (v: number) => number, color: Rgb, clipId: string): string {
+  const parts: string[] = [];
+  const dots: string[] = [];
+  let run: string[] = [];
+  const close = () => {
+    if (run.length === 1) dots.push(run[0]!.slice(1));
+    else if (run.length > 1) parts.push(run.join(''));
+    run = [];
+  };
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) {
+      close();
+      continue;
+    }
+    run.push(`${run.length ? 'L' : 'M'}${num(px(i))} ${num(py(v))}`);
+  }
+  close();
+  const out: string[] = [];
+  if (parts.length) out.push(`<path d="${parts.join('')}" fill="none" stroke="${rgbCss(color)}" stroke-width="${LINE_WIDTH}" stroke-linejoin="round" stroke-linecap="round" clip-path="url(#${clipId})"/>`);
+  for (const d of dots) {
+    const [x, y] = d.split(' ');
+    out.push(`<circle cx="${x}" cy="${y}" r="${LINE_WIDTH}" fill="${rgbCss(color)}"/>`);
+  }
+  return out.join('');
+}
+
+function gridAndSeries(out: string[], f: Panel, scale: Scale | null, series: { values: ArrayLike<number>; color: Rgb }[], clipId: string) {
   const { rect } = f;
   const left = rect.x;
-  const right = rect.x + rect.width - 1;
+  const right = rect.x + rect.width;
   const top = rect.y;
-  const bottom = rect.y + rect.height - 1;
-  const px = mapper(f.xScale.lo, f.xScale.hi, left + 0.5, right + 0.5);
-  for (const t of f.xScale.ticks) r.vline(Math.round(px(t) - 0.5), top, bottom, GRID);
+  const bottom = rect.y + rect.height;
+  out.push(`<clipPath id="${clipId}"><rect x="${left}" y="${top - 1}" width="${rect.width}" height="${rect.height + 2}"/></clipPath>`);
+  const px = mapper(f.xScale.lo, f.xScale.hi, left, right);
+  for (const t of f.xScale.ticks) out.push(line(Math.round(px(t)) + 0.5, top, Math.round(px(t)) + 0.5, bottom, GRID));
   if (scale) {
-    const py = mapper(scale.lo, scale.hi, bottom + 0.5, top + 0.5);
-    for (const t of scale.ticks) r.hline(left, right, Math.round(py(t) - 0.5), GRID);
-    for (const s of series) {
-      const pts = new Float64Array(s.values.length * 2);
-      for (let i = 0; i < s.values.length; i++) {
-        const v = s.values[i]!;
-        pts[2 * i] = px(f.xStart + i * f.xStep);
-        pts[2 * i + 1] = Number.isFinite(v) ? py(v) : NaN;
-      }
-      r.strokePolyline(pts, s.color, LINE_WIDTH, { x: left, y: top - 1, width: rect.width, height: rect.height + 2 });
-    }
+    const py = mapper(scale.lo, scale.hi, bottom, top);
+    for (const t of scale.ticks) out.push(line(left, Math.round(py(t)) + 0.5, right, Math.round(py(t)) + 0.5, GRID));
+    for (const s of series) out.push(seriesPath(s.values, (i) => px(f.xStart + i * f.xStep), py, s.color, clipId));
   } else {
-    r.text('no finite values', (left + right) / 2, (top + bottom) / 2, { color: MUTED, align: 'center', baseline: 'middle' });
+    out.push(svgText('no finite values', (left + right) / 2, (top + bottom) / 2, { size: TEXT, fill: MUTED, anchor: 'middle', baseline: 'central' }));
   }
   // Light frame on top and right, dark axes on the left and bottom.
-  r.hline(left, right, top, FRAME);
-  r.vline(right, top, bottom, FRAME);
-  r.vline(left - 1, top, bottom + 1, AXIS);
-  r.hline(left - 1, right, bottom + 1, AXIS);
+  out.push(line(left, top + 0.5, right, top + 0.5, FRAME), line(right - 0.5, top, right - 0.5, bottom, FRAME));
+  out.push(line(left - 0.5, top, left - 0.5, bottom + 1, AXIS), line(left - 1, bottom + 0.5, right, bottom + 0.5, AXIS));
 }
 
-function drawYAxis(r: Raster, f: Panel, scale: Scale | null, side: 'left' | 'right', color: Rgb = AXIS) {
+function yAxis(out: string[], f: Panel, scale: Scale | null, side: 'left' | 'right', color: Rgb = AXIS) {
   if (!scale) return;
   const { rect } = f;
-  const bottom = rect.y + rect.height - 1;
-  const py = mapper(scale.lo, scale.hi, bottom + 0.5, rect.y + 0.5);
+  const py = mapper(scale.lo, scale.hi, rect.y + rect.height, rect.y);
   for (const t of scale.ticks) {
-    const y = Math.round(py(t) - 0.5);
+    const y = Math.round(py(t)) + 0.5;
     const label = formatTick(t, scale.decimals);
     if (side === 'left') {
-      r.hline(rect.x - 1 - TICK, rect.x - 2, y, AXIS);
-      r.text(label, rect.x - TICK - 6, y + 1, { color, align: 'right', baseline: 'middle' });
+      out.push(line(rect.x - 1 - TICK, y, rect.x - 1, y, AXIS));
+      out.push(svgText(label, rect.x - TICK - 6, y, { size: TICK_TEXT, fill: color, anchor: 'end', baseline: 'central' }));
     } else {
       const x = rect.x + rect.width;
-      r.hline(x, x + TICK - 1, y, AXIS);
-      r.text(label, x + TICK + 5, y + 1, { color, align: 'left', baseline: 'middle' });
+      out.push(line(x, y, x + TICK, y, AXIS));
+      out.push(svgText(label, x + TICK + 5, y, { size: TICK_TEXT, fill: color, baseline: 'central' }));
     }
   }
-  if (side === 'right') r.vline(rect.x + rect.width, rect.y, bottom + 1, AXIS);
+  if (side === 'right') out.push(line(rect.x + rect.width + 0.5, rect.y, rect.x + rect.width + 0.5, rect.y + rect.height + 1, AXIS));
 }
 
-function drawXAxis(r: Raster, f: Panel, labels: boolean) {
+function xAxis(out: string[], f: Panel, labels: boolean) {
   const { rect } = f;
-  const right = rect.x + rect.width - 1;
   const y = rect.y + rect.height;
-  const px = mapper(f.xScale.lo, f.xScale.hi, rect.x + 0.5, right + 0.5);
+  const px = mapper(f.xScale.lo, f.xScale.hi, rect.x, rect.x + rect.width);
   for (const t of f.xScale.ticks) {
-    const x = Math.round(px(t) - 0.5);
-    r.vline(x, y + 1, y + TICK, AXIS);
-    if (labels) r.text(formatTick(t, f.xScale.decimals), x + 1, y + TICK + 7, { color: AXIS, align: 'center' });
+    const x = Math.round(px(t)) + 0.5;
+    out.push(line(x, y + 1, x, y + 1 + TICK, AXIS));
+    if (labels) out.push(svgText(formatTick(t, f.xScale.decimals), x, y + TICK + 6 + TICK_TEXT, { size: TICK_TEXT, fill: AXIS, anchor: 'middle' }));
   }
 }
 
@@ -237,35 +269,27 @@ function statsLines(values: ArrayLike<number>): string[] {
   const infinite = st.count - st.finiteCount;
   const missing = values.length - st.count;
   const gaps = [infinite ? `${infinite} ∞` : '', missing ? `${missing} NaN` : ''].filter(Boolean).join(', ');
-  const note = gaps ? `   (not drawn: ${gaps})` : '';
+  const note = gaps ? ` (not drawn: ${gaps})` : '';
   const mean = `mean ${formatValue(st.mean)}`;
   const median = `median ${formatValue(st.median)}`;
-  const range = `min ${formatValue(st.min)}   max ${formatValue(st.max)}`;
-  return [`${mean}   ${median}   ${range}${note}`, `${mean}   ${range}${note}`, `${mean}   ${range}`, mean];
+  const range = `min ${formatValue(st.min)} · max ${formatValue(st.max)}`;
+  return [`${mean} · ${median} · ${range}${note}`, `${mean} · ${range}${note}`, `${mean} · ${range}`, mean];
 }
 
 /** A short line sample in the series colour, for legends and headers. */
-function swatch(r: Raster, x: number, yMid: number, color: Rgb) {
-  r.strokePolyline([x, yMid, x + 22, yMid], color, 3, { x: x - 3, y: yMid - 4, width: 30, height: 8 });
-}
+const swatch = (x: number, yMid: number, color: Rgb): string => line(x, yMid, x + 22, yMid, color, 3);
 
 /**
- * Render a per-frame line chart to a PNG (8-bit RGB): white background, dark
- * grey axes with tick labels, light grid, anti-aliased lines in distinct
- * colours, title, axis labels and legend in an embedded 5x7 bitmap font.
- * See LinePlotOptions for the layouts. Non-finite values leave gaps (the
- * stacked headers count them).
+ * A per-frame line chart as an SVG document: white background, dark grey axes with tick
+ * labels, light grid, lines in distinct colours, title, axis labels and legend in DejaVu Sans.
+ * See LinePlotOptions for the layouts. Non-finite values leave gaps (the stacked headers
+ * count them).
  */
-export function linePlotPng(opts: LinePlotOptions): Buffer {
-  return linePlotRaster(opts).toPng();
-}
-
-/** The chart of `linePlotPng` as a raster (for tests or further drawing). */
-export function linePlotRaster(opts: LinePlotOptions): Raster {
-  if (opts.series.length === 0) throw new RangeError('linePlotPng: no series');
+export function linePlotSvg(opts: LinePlotOptions): string {
+  if (opts.series.length === 0) throw new RangeError('linePlot: no series');
   const series = opts.series.map((s, i) => ({
     ...s,
-    color: s.color !== undefined ? parseColor(s.color) : PLOT_PALETTE[i % PLOT_PALETTE.length]!,
+    color: s.color !== undefined ? parseColor(s.color) : PLOT_PALETTE[i % PLOT_PALETTE.length]!
   }));
   const layout = opts.layout ?? (series.length === 1 || series.some((s) => s.axis) ? 'overlay' : 'stacked');
   const xStart = opts.xStart ?? 0;
@@ -275,21 +299,18 @@ export function linePlotRaster(opts: LinePlotOptions): Raster {
   const width = Math.round(opts.width ?? 1000);
   const integerX = Number.isInteger(xStart) && Number.isInteger(xStep);
 
-  // Header block: title (scale 3, or 2 when that would not fit) and optional subtitle.
-  const titleScale = measureText(opts.title, 3, true) <= width - 2 * PAD ? 3 : 2;
-  const headerBottom = PAD + 7 * titleScale + (opts.subtitle ? 10 + CAP : 0);
-
+  const headerBottom = TITLE_BASELINE + (opts.subtitle ? 8 + TEXT : 0);
   const stacked = layout === 'stacked';
-  const panelHeader = stacked ? CAP + 14 : 0;
+  const panelHeader = stacked ? TEXT + 10 : 0;
   const panelGap = stacked ? 22 : 0;
-  const legendH = stacked ? 0 : CAP + 16;
-  const top = headerBottom + (stacked ? 26 : 18 + legendH);
-  const bottomMargin = TICK + 7 + CAP + 16 + CAP + PAD; // tick labels, x label
+  const legendH = stacked ? 0 : TEXT + 16;
+  const top = headerBottom + (stacked ? 24 : 18 + legendH);
+  const bottomMargin = TICK + 6 + TICK_TEXT + 14 + TEXT + PAD; // tick labels, x label
   const panels = stacked ? series.length : 1;
   const defaultPlotH = stacked ? 170 : 380;
   const height = Math.round(opts.height ?? top + bottomMargin + panels * (panelHeader + defaultPlotH) + (panels - 1) * panelGap);
   const plotH = Math.floor((height - top - bottomMargin - panels * panelHeader - (panels - 1) * panelGap) / panels);
-  if (plotH < 30) throw new RangeError(`linePlotPng: ${height} px is too short for ${panels} panel(s)`);
+  if (plotH < 30) throw new RangeError(`linePlot: ${height} px is too short for ${panels} panel(s)`);
   const yTarget = Math.max(2, Math.min(6, Math.floor(plotH / 40)));
 
   // Y scales, then margins wide enough for every tick label, so panels align.
@@ -300,84 +321,76 @@ export function linePlotRaster(opts: LinePlotOptions): Raster {
   const scales = stacked ? series.map((s) => yScale([s.values], yTarget)) : [yScale(leftGroup.map((s) => s.values), yTarget)];
   const rightScale = rightSeries.length ? yScale(rightSeries.map((s) => s.values), yTarget) : null;
   const leftLabelW = Math.max(...scales.map(tickLabelWidth));
-  const plotLeft = PAD + CAP + 14 + leftLabelW + TICK + 6;
-  const plotRight = rightSeries.length ? width - (PAD + CAP + 14 + tickLabelWidth(rightScale) + TICK + 6) : width - PAD - 8;
+  const plotLeft = Math.round(PAD + TEXT + 12 + leftLabelW + TICK + 6);
+  const plotRight = Math.round(rightSeries.length ? width - (PAD + TEXT + 12 + tickLabelWidth(rightScale) + TICK + 6) : width - PAD - 8);
   const plotW = plotRight - plotLeft;
-  if (plotW < 40) throw new RangeError(`linePlotPng: ${width} px is too narrow`);
+  if (plotW < 40) throw new RangeError(`linePlot: ${width} px is too narrow`);
 
   const xt = niceTicks(xStart, xLast > xStart ? xLast : xStart + xStep, Math.max(2, Math.floor(plotW / 95)), { minStep: integerX ? 1 : undefined });
   const xScale: Scale = { lo: xStart, hi: xLast > xStart ? xLast : xStart + xStep, ticks: xt.ticks, decimals: xt.decimals };
 
-  const r = new Raster(width, height, WHITE);
-  r.text(opts.title, width / 2, PAD, { scale: titleScale, color: INK, align: 'center', bold: true });
-  if (opts.subtitle) r.text(opts.subtitle, width / 2, PAD + 7 * titleScale + 10, { color: MUTED, align: 'center' });
-
-  const xLabelY = height - PAD - CAP;
-  r.text(opts.xLabel, plotLeft + plotW / 2, xLabelY, { color: AXIS, align: 'center' });
+  const out: string[] = [];
+  out.push(svgText(opts.title, width / 2, TITLE_BASELINE, { size: TITLE, fill: INK, anchor: 'middle', bold: true }));
+  if (opts.subtitle) out.push(svgText(opts.subtitle, width / 2, headerBottom, { size: TEXT, fill: MUTED, anchor: 'middle' }));
+  out.push(svgText(opts.xLabel, plotLeft + plotW / 2, height - PAD, { size: TEXT, fill: AXIS, anchor: 'middle' }));
+  const yLabelX = PAD + TEXT * 0.8;
 
   if (stacked) {
     series.forEach((s, i) => {
       const y0 = top + i * (panelHeader + plotH + panelGap);
       const rect: Rect = { x: plotLeft, y: y0 + panelHeader, width: plotW, height: plotH };
       const f: Panel = { rect, xScale, xStart, xStep };
-      // Header: swatch, bold name, stats on the right.
-      swatch(r, plotLeft, y0 + CAP / 2, s.color);
-      const nameW = r.text(s.name, plotLeft + 32, y0, { color: INK, bold: true });
+      // Header: swatch, bold name, stats on the right (the longest variant that fits).
+      const base = y0 + TEXT * 0.8;
+      out.push(swatch(plotLeft, base - TEXT * 0.35, s.color));
+      out.push(svgText(s.name, plotLeft + 32, base, { size: TEXT, fill: INK, bold: true }));
       if (opts.showStats ?? true) {
-        // The longest variant that fits beside the name.
-        const room = plotW - 32 - nameW - 24;
-        const stats = statsLines(s.values).find((t) => measureText(t, S) <= room);
-        if (stats) r.text(stats, plotLeft + plotW, y0, { color: MUTED, align: 'right' });
+        const room = plotW - 32 - estimateTextWidth(s.name, TEXT, true) - 24;
+        const stats = statsLines(s.values).find((t) => estimateTextWidth(t, TEXT) <= room);
+        if (stats) out.push(svgText(stats, plotLeft + plotW, base, { size: TEXT, fill: MUTED, anchor: 'end' }));
       }
-      drawGridAndSeries(r, f, scales[i]!, [s]);
-      drawYAxis(r, f, scales[i]!, 'left');
-      drawXAxis(r, f, i === series.length - 1);
+      gridAndSeries(out, f, scales[i]!, [s], `panel${i}`);
+      yAxis(out, f, scales[i]!, 'left');
+      xAxis(out, f, i === series.length - 1);
       const label = s.yLabel ?? (series.length === 1 ? opts.yLabel : undefined) ?? s.name;
-      r.text(label, PAD, rect.y + plotH / 2, { color: AXIS, rotate: -90, align: 'center' });
+      out.push(svgText(label, yLabelX, rect.y + plotH / 2, { size: TEXT, fill: AXIS, anchor: 'middle', rotate: -90 }));
     });
-    return r;
+    return svgDocument(width, height, WHITE, out);
   }
 
   // Overlay: legend row under the title, one panel, left and optional right axis.
-  const legendY = headerBottom + 18;
+  const legendBase = headerBottom + 18 + TEXT * 0.8;
   const items = series.map((s) => ({ s, text: s.axis === 'right' && rightSeries.length ? `${s.name} (right axis)` : s.name }));
-  const itemW = (t: string) => 32 + measureText(t, S) + 26;
+  const itemW = (t: string) => 32 + estimateTextWidth(t, TEXT) + 26;
   let lx = plotLeft + plotW / 2 - items.reduce((sum, it) => sum + itemW(it.text), -26) / 2;
   for (const it of items) {
-    swatch(r, lx, legendY + CAP / 2, it.s.color);
-    r.text(it.text, lx + 32, legendY, { color: AXIS });
+    out.push(swatch(lx, legendBase - TEXT * 0.35, it.s.color));
+    out.push(svgText(it.text, lx + 32, legendBase, { size: TEXT, fill: AXIS }));
     lx += itemW(it.text);
   }
   const rect: Rect = { x: plotLeft, y: top, width: plotW, height: plotH };
   const f: Panel = { rect, xScale, xStart, xStep };
-  drawGridAndSeries(r, f, scales[0]!, []);
-  // Series after the grid: left group, then the right group on its own scale.
-  const plotLine = (group: typeof series, scale: Scale | null) => {
-    if (!scale) return;
-    const px = mapper(xScale.lo, xScale.hi, rect.x + 0.5, rect.x + rect.width - 0.5);
-    const py = mapper(scale.lo, scale.hi, rect.y + rect.height - 0.5, rect.y + 0.5);
-    for (const s of group) {
-      const pts = new Float64Array(s.values.length * 2);
-      for (let i = 0; i < s.values.length; i++) {
-        const v = s.values[i]!;
-        pts[2 * i] = px(xStart + i * xStep);
-        pts[2 * i + 1] = Number.isFinite(v) ? py(v) : NaN;
-      }
-      r.strokePolyline(pts, s.color, LINE_WIDTH, { x: rect.x, y: rect.y - 1, width: rect.width, height: rect.height + 2 });
-    }
-  };
-  plotLine(leftGroup, scales[0]!);
-  plotLine(rightSeries, rightScale);
+  gridAndSeries(out, f, scales[0]!, leftGroup, 'panel0');
+  if (rightSeries.length && rightScale) {
+    const px = mapper(xScale.lo, xScale.hi, rect.x, rect.x + rect.width);
+    const py = mapper(rightScale.lo, rightScale.hi, rect.y + rect.height, rect.y);
+    for (const s of rightSeries) out.push(seriesPath(s.values, (i) => px(xStart + i * xStep), py, s.color, 'panel0'));
+  }
   const leftColor = rightSeries.length && leftGroup.length === 1 ? leftGroup[0]!.color : AXIS;
   const rightColor = rightSeries.length === 1 ? rightSeries[0]!.color : AXIS;
-  drawYAxis(r, f, scales[0]!, 'left', leftColor);
-  drawXAxis(r, f, true);
+  yAxis(out, f, scales[0]!, 'left', leftColor);
+  xAxis(out, f, true);
   const leftLabel = opts.yLabel ?? (leftGroup.length === 1 ? leftGroup[0]!.yLabel ?? leftGroup[0]!.name : '');
-  if (leftLabel) r.text(leftLabel, PAD, rect.y + plotH / 2, { color: leftColor, rotate: -90, align: 'center' });
+  if (leftLabel) out.push(svgText(leftLabel, yLabelX, rect.y + plotH / 2, { size: TEXT, fill: leftColor, anchor: 'middle', rotate: -90 }));
   if (rightSeries.length) {
-    drawYAxis(r, f, rightScale, 'right', rightColor);
+    yAxis(out, f, rightScale, 'right', rightColor);
     const rightLabel = rightSeries.map((s) => s.yLabel ?? s.name).join(', ');
-    r.text(rightLabel, width - PAD - CAP, rect.y + plotH / 2, { color: rightColor, rotate: -90, align: 'center' });
+    out.push(svgText(rightLabel, width - PAD - TEXT * 0.2, rect.y + plotH / 2, { size: TEXT, fill: rightColor, anchor: 'middle', rotate: -90 }));
   }
-  return r;
+  return svgDocument(width, height, WHITE, out);
+}
+
+/** The chart of `linePlotSvg` as a PNG (8-bit RGBA, opaque). */
+export function linePlotPng(opts: LinePlotOptions): Buffer {
+  return svgToPng(linePlotSvg(opts));
 }

@@ -5,8 +5,8 @@
 // outlined. Renders go through FrameRenderer, so the units are exactly the editor's.
 import { basename } from 'node:path';
 import type { FaceNetsLike } from '../face/pipeline';
-import { FONT_LINE_HEIGHT } from '../metrics/font';
-import { Raster, measureText, type Rgb } from '../metrics/raster';
+import { escapeXml, estimateTextWidth, svgDocument, svgText, type Rgb } from '../metrics/svg';
+import { svgToPng } from '../metrics/svg-png';
 import { FrameRenderer, renderSizes } from '../render/render';
 import type { Runtime } from '../runtime';
 import { throwIfAborted } from '../util/cancel';
@@ -16,11 +16,14 @@ import { ModelBundle, tensor } from './bundle';
 import { regionMask } from './calibrate';
 import { landmarkRegionMasks } from './calibrate-landmarks';
 import { writeFileAtomicSync } from '../util/fs';
+import { encodeRgbPng } from '../util/png';
 
-// Text is the plot font at scale 1; a line leaves one blank row under the descenders.
-const LINE = FONT_LINE_HEIGHT + 1;
-const TEXT_SCALE = 1;
-const measureLabel = (s: string): number => measureText(s, TEXT_SCALE);
+/** Label text size and line pitch in pixels (DejaVu Sans, as in the charts). */
+export const REPORT_TEXT_SIZE = 11;
+export const REPORT_LINE = 14;
+const measureLabel = (s: string): number => Math.ceil(estimateTextWidth(s, REPORT_TEXT_SIZE));
+/** The baseline of a line whose box starts at `y`. */
+export const reportBaseline = (y: number): number => y + 11;
 
 export interface ReportRow {
   /** Parameter index in p_t (0..34). */
@@ -86,6 +89,7 @@ const DIM: Rgb = [140, 146, 158];
 const OUTLINE: Rgb = [64, 224, 255];
 const PAD = 8;
 const GAP = 4;
+const LINE = REPORT_LINE;
 
 /** The neutral latent: w_avg in every W+ row. */
 export function neutralLatent(bundle: ModelBundle): Float32Array {
@@ -111,7 +115,7 @@ function fmt(v: number): string {
   return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(2);
 }
 
-const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = escapeXml;
 
 function rowLabels(r: ReportRow, basis: EditBasis, cell: number): string[] {
   if (r.kind === 'pose') {
@@ -218,8 +222,11 @@ export async function buildCalibrationReport(bundle: ModelBundle, basis: EditBas
   const titlesY = PAD + header.length * LINE + GAP;
   const top = titlesY + LINE + GAP;
   const height = top + PARAM_COUNT * rowPitch + PAD;
-  const sheet = new Raster(width, height, BG);
-  const text = (s: string, x: number, y: number, color: Rgb) => sheet.text(s, x, y, { scale: TEXT_SCALE, color });
+  const body: string[] = [];
+  const text = (s: string, x: number, y: number, color: Rgb) => body.push(svgText(s, x, reportBaseline(y), { size: REPORT_TEXT_SIZE, fill: color }));
+  // Renders are placed pixel for pixel (svgToPng never smooths images).
+  const image = (rgb: Uint8Array, x: number, y: number) =>
+    body.push(`<image x="${x}" y="${y}" width="${cell}" height="${cell}" href="data:image/png;base64,${encodeRgbPng({ data: rgb, width: cell, height: cell }).toString('base64')}"/>`);
   header.forEach((s, i) => text(s, PAD, PAD + i * LINE, i === 0 ? FG : DIM));
   const titles = [`-${fmt(units)}`, '0', `+${fmt(units)}`, 'change'];
   titles.forEach((s, c) => text(s, columns[c]!, titlesY, DIM));
@@ -227,14 +234,14 @@ export async function buildCalibrationReport(bundle: ModelBundle, basis: EditBas
   rows.forEach((r, i) => {
     const y = top + i * rowPitch;
     labels[i]!.forEach((s, l) => text(s, PAD, y + l * LINE, l === 0 ? FG : DIM));
-    sheet.putRgb(images[1 + 2 * i]!, cell, cell, columns[0], y);
-    sheet.putRgb(zero, cell, cell, columns[1], y);
-    sheet.putRgb(images[2 + 2 * i]!, cell, cell, columns[2], y);
-    sheet.putRgb(changeImage(zero, diffs[i]!, r.maxChange, r.region ? outline.masks[r.region] : null, cell), cell, cell, columns[3], y);
+    image(images[1 + 2 * i]!, columns[0], y);
+    image(zero, columns[1], y);
+    image(images[2 + 2 * i]!, columns[2], y);
+    image(changeImage(zero, diffs[i]!, r.maxChange, r.region ? outline.masks[r.region] : null, cell), columns[3], y);
   });
 
   const layout: ReportLayout = { width, height, cell, top, rowPitch, columns };
-  const png = sheet.toPng();
+  const png = svgToPng(svgDocument(width, height, BG, body));
   const html = reportHtml(bundle, basis, rows, opts.pngName ?? 'report.png', layout, outline.from);
   return { png, html, layout, rows, regionsFrom: outline.from };
 }

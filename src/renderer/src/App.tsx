@@ -201,6 +201,8 @@ export function App({ api }: { api: StylecastApi }) {
   useEffect(
     () =>
       api.on('menu:command', ({ command, path }) => {
+        // Undo and redo belong to the open editor, which listens for them itself.
+        if (command === 'undo' || command === 'redo') return;
         // A dialog may hold a running export or unsaved choices: it is closed by the user, not by a menu.
         if (isModalOpen()) return say('info', 'Close the open dialog first, then choose the menu item again.');
         if (command === 'open-video') openVideo();

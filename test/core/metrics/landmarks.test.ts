@@ -9,6 +9,7 @@ import {
   procrustesAlign,
   STABLE_POINTS_68,
   temporalJitter,
+  temporalJitterPerFrame,
   velocityRms,
 } from '../../../src/core/metrics';
 
@@ -155,6 +156,20 @@ describe('temporal metrics', () => {
     noisy[17] = null;
     expect(temporalJitter(smooth, noisy)).toBeCloseTo(2 * e, 4);
     expect(() => temporalJitter(smooth, smooth.slice(1))).toThrow(RangeError);
+  });
+
+  it('per frame (the Evaluate plot): 2e where one track wobbles by +-e, 0 where both move alike, gaps where a frame is missing', () => {
+    const e = 0.5;
+    // Frames 0-9 wobble on x, frames 10.. follow the smooth track exactly.
+    const mixed: (Float32Array | null)[] = smooth.map((l, t) => l.map((v, i) => (i % 2 === 0 && t < 10 ? v + (t % 2 ? e : -e) : v)));
+    mixed[20] = null;
+    const j = temporalJitterPerFrame(smooth, mixed);
+    expect(j).toHaveLength(T);
+    for (let t = 0; t < 9; t++) expect(j[t], `frame ${t}`).toBeCloseTo(2 * e, 4);
+    // Frame 9 -> 10: only frame 9 is displaced, by one e: the pair's change differs by e.
+    expect(j[9]).toBeCloseTo(e, 4);
+    expect(j[12]).toBeCloseTo(0, 4);
+    expect([j[19], j[20], j[T - 1]]).toEqual([null, null, null]);
   });
 });
 

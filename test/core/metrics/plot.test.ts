@@ -3,8 +3,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { linePlotPng, niceTicks, formatValue, parseColor } from '../../../src/core/metrics';
-import { glyph, hasGlyph } from '../../../src/core/metrics/font';
+import { findDejaVu, formatValue, linePlotPng, linePlotSvg, niceTicks, parseColor, svgToPng } from '../../../src/core/metrics';
+import { evalPlotPng, type EvalReport } from '../../../src/core/metrics/evaluate';
+import { summarise } from '../../../src/core/metrics/summary';
+import { TITLE_BASELINE } from '../../../src/core/metrics/plot';
+import { escapeXml } from '../../../src/core/metrics/svg';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
 const outDir = join(repoRoot, 'test-results');
@@ -123,16 +126,83 @@ describe('plot helpers', () => {
     expect(() => parseColor('red')).toThrow(RangeError);
   });
 
-  it('has a well-formed glyph for every printable ASCII character', () => {
-    for (let c = 32; c < 127; c++) {
-      const ch = String.fromCharCode(c);
-      if (!hasGlyph(ch)) continue;
-      const g = glyph(ch);
-      expect(g.rows.length, ch).toBeGreaterThanOrEqual(7);
-      expect(g.rows.length, ch).toBeLessThanOrEqual(9);
-      for (const row of g.rows) expect(row.length, ch).toBe(g.width);
+  it('escapes file names for the SVG, so a name with markup characters is text, not markup', () => {
+    const svg = linePlotSvg({ title: 'a<b>&"c\'.mp4', xLabel: 'frame', series: [{ name: 'x', values: [1, 2] }] });
+    expect(svg).toContain('a&lt;b&gt;&amp;&quot;c&#39;.mp4');
+    expect(() => svgToPng(svg)).not.toThrow();
+  });
+});
+
+/** Ink (pixels darker than the background's 255) in rows y0..y1 of a PNG, as a 0/1 mask and its count. */
+function inkIn(buf: Buffer, y0: number, y1: number) {
+  const png = PNG.sync.read(buf);
+  const mask = new Uint8Array(png.width * (y1 - y0));
+  let count = 0;
+  for (let y = y0; y < y1; y++)
+    for (let x = 0; x < png.width; x++) {
+      const i = (y * png.width + x) * 4;
+      if (png.data[i]! < 128) {
+        mask[(y - y0) * png.width + x] = 1;
+        count++;
+      }
     }
-    const missing = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).filter((ch) => !hasGlyph(ch));
-    expect(missing).toEqual(['`', '{', '}']);
+  return { mask, count, width: png.width };
+}
+
+/** One glyph (or string) alone, black on white, 64 px, left-aligned: its ink. */
+function glyphInk(text: string) {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100"><rect width="200" height="100" fill="#fff"/><text x="20" y="75" font-size="64" font-family="DejaVu Sans">${escapeXml(text)}</text></svg>`;
+  return inkIn(svgToPng(svg), 0, 100);
+}
+
+const overlap = (a: Uint8Array, b: Uint8Array) => a.reduce((n, v, i) => n + (v & b[i]!), 0);
+
+describe('eval.png with a Unicode file name', () => {
+  const name = 'Łódź_ß_é.mp4';
+  const report = (n: number): EvalReport => {
+    const ps = Array.from({ length: n }, (_, i) => 30 + Math.sin(i / 3));
+    const ss = ps.map((p) => 0.8 + p / 1000);
+    return { frames: n, psnr: summarise(ps), ssim: summarise(ss), lpips: null, akd: null, identity: null, jitterPx: null, bytesPerFrame: 140, perFrame: { psnr: ps, ssim: ss, akd: ps.map(() => null) } };
+  };
+  // The title band of the chart: from the top margin to just under the title's descenders.
+  const band = (title: string) => inkIn(evalPlotPng(report(24), title, 'model seeded-64'), TITLE_BASELINE - 22, TITLE_BASELINE + 7);
+
+  it('draws with DejaVu Sans, which the machine has (fonts-dejavu-core)', () => {
+    expect(findDejaVu().map((p) => p.split('/').pop())).toEqual(['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf']);
+  });
+
+  it('draws each letter of the name as its own glyph, never the missing-glyph box', () => {
+    // U+4E00 is not in DejaVu Sans: whatever resvg draws for a missing glyph, it is this.
+    const missing = glyphInk('\u4e00');
+    for (const [accented, base] of [['Ł', 'L'], ['ó', 'o'], ['ź', 'z'], ['é', 'e']] as const) {
+      const a = glyphInk(accented);
+      const b = glyphInk(base);
+      expect(a.count, accented).toBeGreaterThan(200);
+      expect(a.mask, accented).not.toEqual(missing.mask);
+      // The letter is its base letter plus a mark: it covers nearly all of the base's ink, and more.
+      expect(overlap(a.mask, b.mask) / b.count, `${accented} over ${base}`).toBeGreaterThan(0.85);
+      expect(a.count - b.count, `${accented} has a mark`).toBeGreaterThan(40);
+    }
+    const sz = glyphInk('ß');
+    expect(sz.count).toBeGreaterThan(200);
+    expect(sz.mask).not.toEqual(missing.mask);
+    expect(sz.mask).not.toEqual(glyphInk('B').mask);
+  });
+
+  it('puts the name in the title of eval.png, drawn differently from boxes or plain ASCII', () => {
+    const title = `Re-render vs source: ${name}`;
+    const real = band(title);
+    const boxes = band(title.replace(/[^\x20-\x7e]/g, '\u4e00'));
+    const ascii = band(title.replace('Ł', 'L').replace('ó', 'o').replace('ź', 'z').replace('ß', 's').replace('é', 'e'));
+    expect(real.count).toBeGreaterThan(500);
+    // The same title drawn alone by resvg at the same place is exactly what eval.png holds.
+    const alone = `<svg xmlns="http://www.w3.org/2000/svg" width="${real.width}" height="${TITLE_BASELINE + 40}" font-family="'DejaVu Sans'"><rect width="100%" height="100%" fill="#fff"/><text x="${real.width / 2}" y="${TITLE_BASELINE}" font-size="22" font-weight="bold" text-anchor="middle" fill="rgb(34,34,34)">${escapeXml(title)}</text></svg>`;
+    const ref = inkIn(svgToPng(alone), TITLE_BASELINE - 22, TITLE_BASELINE + 7);
+    expect(overlap(real.mask, ref.mask)).toBe(ref.count);
+    expect(real.count).toBe(ref.count);
+    // And it is not what boxes or the ASCII look-alikes give.
+    const differs = (a: Uint8Array, b: Uint8Array) => a.reduce((n, v, i) => n + (v !== b[i]! ? 1 : 0), 0);
+    expect(differs(real.mask, boxes.mask)).toBeGreaterThan(100);
+    expect(differs(real.mask, ascii.mask)).toBeGreaterThan(50);
   });
 });

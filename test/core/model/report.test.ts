@@ -1,17 +1,17 @@
-// The calibration report of the seeded model: its size, its labels in the plot font, the
+// The calibration report of the seeded model: its size, its labels (DejaVu Sans through resvg), the
 // neutral column against a plain render of w_avg, and where the -2/+2 renders of a channel
 // differ from it.
-import { readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBasis, type EditBasis } from '../../../src/core/model/basis';
 import type { ModelBundle } from '../../../src/core/model/bundle';
 import { regionMask } from '../../../src/core/model/calibrate';
-import { FONT_LINE_HEIGHT } from '../../../src/core/metrics/font';
-import { Raster, measureText } from '../../../src/core/metrics/raster';
+import { svgToPng } from '../../../src/core/metrics/svg-png';
+import { escapeXml } from '../../../src/core/metrics/svg';
 import { Generator } from '../../../src/core/model/generator';
-import { type CalibrationReport, buildCalibrationReport, neutralLatent, writeCalibrationReport } from '../../../src/core/model/report';
+import { type CalibrationReport, REPORT_LINE, REPORT_TEXT_SIZE, buildCalibrationReport, neutralLatent, reportBaseline, writeCalibrationReport } from '../../../src/core/model/report';
 import { toRgb8 } from '../../../src/core/render/image';
 import { Runtime } from '../../../src/core/runtime';
 import { calibratedSeededModel, tempDir } from '../../helpers';
@@ -31,6 +31,8 @@ beforeAll(async () => {
   basis = loadBasis(bundle);
   report = await buildCalibrationReport(bundle, basis, rt);
   writeCalibrationReport(report, join(tmp, 'report.png'), join(tmp, 'report.html'));
+  mkdirSync('test-results', { recursive: true });
+  copyFileSync(join(tmp, 'report.png'), join('test-results', 'calibration-report.png'));
   png = PNG.sync.read(readFileSync(join(tmp, 'report.png')));
 });
 
@@ -60,17 +62,27 @@ function inkOfSheet(x: number, y: number, w: number, h: number): string[] {
   return Array.from({ length: h }, (_, v) => Array.from({ length: w }, (_, u) => (pixel(x + u, y + v).join() === bg ? '.' : '#')).join(''));
 }
 
-/** The same for `text` drawn alone by Raster at scale 1, with one blank column after it. */
-function inkOfText(text: string): string[] {
-  const r = new Raster(measureText(text, 1) + 1, FONT_LINE_HEIGHT, [0, 0, 0]);
-  r.text(text, 0, 0, { scale: 1, color: [255, 255, 255] });
-  return Array.from({ length: r.height }, (_, v) => Array.from({ length: r.width }, (_, u) => (r.data[(v * r.width + u) * 3] ? '#' : '.')).join(''));
+/** The ink of `text` drawn alone by resvg where the report draws a label line starting at (x, y), over the same area. */
+function inkOfText(text: string, x: number, y: number, w: number, h: number): string[] {
+  const [r, g, b] = pixel(0, 0);
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${png.width}" height="${y + h}" font-family="'DejaVu Sans'"><rect width="100%" height="100%" fill="rgb(${r},${g},${b})"/><text x="${x}" y="${reportBaseline(y)}" font-size="${REPORT_TEXT_SIZE}" fill="#fff">${escapeXml(text)}</text></svg>`;
+  const ref = PNG.sync.read(svgToPng(svg));
+  const bg = [r, g, b].join();
+  return Array.from({ length: h }, (_, v) =>
+    Array.from({ length: w }, (_, u) => {
+      const i = ((y + v) * ref.width + x + u) * 4;
+      return [ref.data[i], ref.data[i + 1], ref.data[i + 2]].join() === bg ? '.' : '#';
+    }).join('')
+  );
 }
 
+/** `text` is drawn at (x, y): the same pixels are inked as when resvg draws it alone there, and they fit a line. */
 function expectText(text: string, x: number, y: number): void {
-  const want = inkOfText(text);
+  // Up to the next picture column (labels) or the cell's width (column titles).
+  const w = x < report.layout.columns[0] ? report.layout.columns[0] - x : report.layout.cell;
+  const want = inkOfText(text, x, y, w, REPORT_LINE);
   expect(want.join('').includes('#'), text).toBe(true);
-  expect(inkOfSheet(x, y, want[0]!.length, want.length), `"${text}" at (${x}, ${y})`).toEqual(want);
+  expect(inkOfSheet(x, y, w, REPORT_LINE), `"${text}" at (${x}, ${y})`).toEqual(want);
 }
 
 describe('calibration report of the seeded model', () => {
@@ -78,11 +90,11 @@ describe('calibration report of the seeded model', () => {
     expect(report.layout.cell).toBe(64);
     expect(report.rows).toHaveLength(35);
     expect(png.width).toBe(report.layout.width);
-    // 8 px margin + 5 header lines of 10 px (9-pixel font lines and a blank row) + 4 + a 10 px
-    // title line + 4 = 76; 35 rows of max(64, 4 label lines of 10) + 4 px; 8 px margin.
-    expect(report.layout.top).toBe(76);
+    // 8 px margin + 5 header lines of 14 px + 4 + a 14 px title line + 4 = 100;
+    // 35 rows of max(64, 4 label lines of 14) + 4 px; 8 px margin.
+    expect(report.layout.top).toBe(100);
     expect(report.layout.rowPitch).toBe(68);
-    expect(png.height).toBe(76 + 35 * 68 + 8);
+    expect(png.height).toBe(100 + 35 * 68 + 8);
     const [c0, c1, c2, c3] = report.layout.columns;
     expect([c1 - c0, c2 - c1, c3 - c2]).toEqual([68, 68, 68]);
     expect(png.width).toBe(c3 + 64 + 8);
@@ -90,28 +102,28 @@ describe('calibration report of the seeded model', () => {
     expect(report.rows.slice(3).map((r) => r.name)).toEqual(basis.meta.attributes.map((a) => a.name));
   });
 
-  it('draws the header, column titles and row labels in the plot font where the layout puts them', () => {
+  it('draws the header, column titles and row labels in DejaVu Sans where the layout puts them', () => {
     const { top, rowPitch, columns } = report.layout;
     expectText('Stylecast calibration report', 8, 8);
-    expectText(`model ${bundle.manifest.name}  id ${bundle.manifest.id}  64x64`, 8, 18);
-    // Titles sit one 10 px line and a 4 px gap above the first row.
-    ['-2', '0', '+2', 'change'].forEach((t, c) => expectText(t, columns[c]!, top - 14));
+    expectText(`model ${bundle.manifest.name}  id ${bundle.manifest.id}  64x64`, 8, 22);
+    // Titles sit one 14 px line and a 4 px gap above the first row.
+    ['-2', '0', '+2', 'change'].forEach((t, c) => expectText(t, columns[c]!, top - 18));
     const yaw = report.rows[0]!;
     expectText('P1 yaw', 8, top);
-    expectText(`pose, W+ rows ${basis.meta.poseLayers.join(',')}`, 8, top + 10);
-    expectText(`unit: ${basis.meta.poseUnit}`, 8, top + 20);
-    expectText(`max change ${yaw.maxChange}`, 8, top + 30);
+    expectText(`pose, W+ rows ${basis.meta.poseLayers.join(',')}`, 8, top + 14);
+    expectText(`unit: ${basis.meta.poseUnit}`, 8, top + 28);
+    expectText(`max change ${yaw.maxChange}`, 8, top + 42);
     for (const r of report.rows.slice(3, 6)) {
       const y = top + r.index * rowPitch;
       expectText(`A${r.index - 2} ${r.name}`, 8, y);
-      expectText(`${r.region} ${r.layer}[${r.channel}]`, 8, y + 10);
+      expectText(`${r.region} ${r.layer}[${r.channel}]`, 8, y + 14);
     }
-    // Labels end at least 8 px left of the first picture column, and the widest reaches to
-    // within its last glyph's right edge of that (no wasted label column).
+    // Labels end at least 8 px left of the first picture column (the column is sized from an
+    // estimate of DejaVu's widths that errs wide), and the widest is not far from it.
     let right = -1;
     for (let y = top; y < top + 35 * rowPitch; y++) for (let x = 0; x < columns[0]; x++) if (pixel(x, y).join() !== pixel(0, 0).join()) right = Math.max(right, x);
     expect(right).toBeLessThan(columns[0] - 8);
-    expect(right).toBeGreaterThanOrEqual(columns[0] - 8 - 3);
+    expect(right).toBeGreaterThanOrEqual(columns[0] - 8 - 40);
   });
 
   it('shows a plain render of the neutral latent in the 0-unit column of every row', async () => {

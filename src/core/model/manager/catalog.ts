@@ -1,7 +1,7 @@
 // The catalogue of models Stylecast knows how to fetch (resources/models.catalog.json):
 // where each file officially lives, how big it is, its SHA-256 when one is known, its
 // licence and what it is for. The file is data from disk, so it is validated field by field.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,8 +42,16 @@ export class CatalogError extends Error {
   readonly code = 'CATALOG';
 }
 
-/** resources/models.catalog.json in the repository (src/core/model/manager -> repo root). */
-export const defaultCatalogPath = (): string => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'resources', 'models.catalog.json');
+/**
+ * resources/models.catalog.json of the installation: the first one up from this module, which
+ * is src/core/model/manager in a checkout and out/main (inside app.asar) in a built app.
+ */
+export function defaultCatalogPath(from: string = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'resources', 'models.catalog.json');
+    if (existsSync(candidate) || dirname(dir) === dir) return candidate;
+  }
+}
 
 const SAFE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const HEX64 = /^[0-9a-f]{64}$/;

@@ -28,6 +28,7 @@ import {
   type TimelineDoc
 } from '../../../core/timeline';
 import { errorMessage } from '../api';
+import { EvaluatePanel } from './EvaluatePanel';
 import { Button, IconButton, InlineNotice, SegmentedControl, Toast, formatShortcut, useShortcut, useToast } from '../ui';
 import { keysAt, offsetAt, setEditedValueAt } from './actions';
 import './editor.css';
@@ -253,8 +254,28 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer }: E
     });
 
   const saveText = { saved: 'All changes saved', unsaved: 'Unsaved changes', saving: 'Saving…', error: `Not saved: ${save.error ?? ''}` }[save.state];
+  const [evaluating, setEvaluating] = useState(false);
   const undoText = undoLabel(history);
   const redoText = redoLabel(history);
+
+  // Edit > Undo / Redo in the application menu name and run these same steps.
+  useEffect(() => {
+    if (!on) return;
+    void api.invoke('menu:setEditState', { undo: undoText, redo: redoText }).catch(() => {});
+  }, [api, on, undoText, redoText]);
+  const { undo: undoNow, redo: redoNow } = controls;
+  useEffect(() => {
+    if (!on) return;
+    return api.on('menu:command', ({ command }) => {
+      if (command === 'undo') undoNow();
+      else if (command === 'redo') redoNow();
+    });
+  }, [api, on, undoNow, redoNow]);
+  // Leaving the editor gives the menu back its plain text-editing items.
+  useEffect(() => {
+    if (!on) return;
+    return () => void api.invoke('menu:setEditState', null).catch(() => {});
+  }, [api, on]);
 
   if (!ctx) {
     return (
@@ -320,6 +341,9 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer }: E
           {saveText}
         </span>
         <div className="toolbar-group toolbar-end">
+          <Button variant="secondary" size="small" onClick={() => setEvaluating(true)} data-testid="open-evaluate">
+            Evaluate…
+          </Button>
           <Button variant="secondary" size="small" icon={<PuppetIcon />} onClick={onPuppeteer} data-testid="open-puppeteer">
             Puppeteer…
           </Button>
@@ -328,6 +352,7 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer }: E
           </Button>
         </div>
       </header>
+      {evaluating && <EvaluatePanel api={api} project={project.path} onClose={() => setEvaluating(false)} />}
 
       <div className="editor-main">
         <div className="editor-stage">
