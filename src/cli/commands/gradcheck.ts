@@ -1,14 +1,9 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { opChecks } from '../../core/graph/checks';
-import { CheckResult, runCheck } from '../../core/graph/gradcheck';
-import { loadBundle } from '../../core/model/bundle';
-import { modelChecks } from '../../core/model/checks';
-import { ensureSeededModel } from '../../core/model/defaults';
-import { perceptualChecks } from '../../core/perceptual/checks';
-import { Runtime } from '../../core/runtime';
+import type { CheckResult } from '../../core/graph/gradcheck';
 import { defaultModelDir } from '../paths';
-import { printJson, progress } from '../errors';
+import { printJson, progress, result } from '../errors';
+import { commandSignal } from '../signals';
 
 export function registerGradcheck(program: Command): void {
   program
@@ -17,12 +12,23 @@ export function registerGradcheck(program: Command): void {
     .option('--model <dir>', 'model bundle for the whole-network checks (default: the seeded model)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (o) => {
+      const [{ opChecks }, { runCheck }, { loadBundle }, { modelChecks }, { ensureSeededModel }, { perceptualChecks }, { Runtime }, { throwIfAborted }] = await Promise.all([
+        import('../../core/graph/checks'),
+        import('../../core/graph/gradcheck'),
+        import('../../core/model/bundle'),
+        import('../../core/model/checks'),
+        import('../../core/model/defaults'),
+        import('../../core/perceptual/checks'),
+        import('../../core/runtime'),
+        import('../../core/util/cancel')
+      ]);
       const rt = await Runtime.create({ device: program.opts().device });
       const bundle = o.model ? loadBundle(resolve(o.model)) : await ensureSeededModel(defaultModelDir(), rt, progress);
       // Whole networks get a smaller step: see gradcheck.ts on float32 rounding and kinks.
       const cases = [...opChecks(), ...perceptualChecks(), ...modelChecks(bundle).map((c) => ({ ...c, step: 1e-4 }))];
       const checks: CheckResult[] = [];
       for (const c of cases) {
+        throwIfAborted(commandSignal);
         const r = await runCheck(rt, c);
         checks.push(r);
         progress(`${r.relError <= 1e-2 ? 'ok  ' : 'FAIL'} ${r.relError.toExponential(2)}  ${c.name}`);
