@@ -12,7 +12,7 @@ export function registerGradcheck(program: Command): void {
     .option('--model <dir>', 'model bundle for the whole-network checks (default: the seeded model)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (o) => {
-      const [{ opChecks }, { runCheck }, { loadBundle }, { modelChecks }, { ensureSeededModel }, { perceptualChecks }, { Runtime }, { throwIfAborted }] = await Promise.all([
+      const [{ opChecks }, { runCheck, checkPassed }, { loadBundle }, { modelChecks }, { ensureSeededModel }, { perceptualChecks }, { Runtime }, { throwIfAborted }] = await Promise.all([
         import('../../core/graph/checks'),
         import('../../core/graph/gradcheck'),
         import('../../core/model/bundle'),
@@ -31,11 +31,21 @@ export function registerGradcheck(program: Command): void {
         throwIfAborted(commandSignal);
         const r = await runCheck(rt, c);
         checks.push(r);
-        progress(`${r.relError <= 1e-2 ? 'ok  ' : 'FAIL'} ${r.relError.toExponential(2)}  ${c.name}`);
+        const line = `${checkPassed(r) ? 'ok  ' : 'FAIL'} ${r.relError.toExponential(2)}${r.untilted ? ` (untilted ${r.untilted.relError.toExponential(2)})` : ''}  ${c.name}${r.nonFinite ? `: ${r.nonFinite}` : ''}`;
+        if (o.json) progress(line);
+        else result(line);
       }
+      const failed = checks.filter((r) => !checkPassed(r));
       const maxRelError = Math.max(...checks.map((c) => c.relError));
-      if (o.json) printJson({ checks: checks.map(({ name, relError }) => ({ name, relError })), maxRelError });
-      else progress(`max relative error ${maxRelError.toExponential(2)} over ${checks.length} checks`);
-      if (!(maxRelError <= 1e-2)) process.exitCode = 1;
+      const maxUntilted = Math.max(0, ...checks.map((c) => c.untilted?.relError ?? 0));
+      if (o.json) {
+        printJson({
+          checks: checks.map((r) => ({ name: r.name, passed: checkPassed(r), relError: r.relError, ...(r.untilted ? { untiltedRelError: r.untilted.relError } : {}), ...(r.nonFinite ? { nonFinite: r.nonFinite } : {}) })),
+          maxRelError,
+          maxUntiltedRelError: maxUntilted,
+          failed: failed.length
+        });
+      } else result(`${failed.length ? `${failed.length} FAILED` : 'all passed'}: max relative error ${maxRelError.toExponential(2)} (tilted), ${maxUntilted.toExponential(2)} (untilted) over ${checks.length} checks`);
+      if (failed.length) process.exitCode = 1;
     });
 }
