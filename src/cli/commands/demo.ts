@@ -100,7 +100,7 @@ export function registerDemo(program: Command): void {
         frames,
         psnr: { median: report.psnr.median, min: report.psnr.min },
         ssim: { median: report.ssim.median, min: report.ssim.min },
-        paramCorrelation: { min: report.paramCorrelation!.min, median: report.paramCorrelation!.median },
+        paramCorrelation: { compared: report.paramCorrelation!.compared, min: report.paramCorrelation!.min, median: report.paramCorrelation!.median, uncomputable: report.paramCorrelation!.uncomputable },
         bytesPerFrame: PARAM_COUNT * 4,
         encodeSecondsPerFrame: enc.secondsPerFrame,
         totalSeconds: (performance.now() - t0) / 1000,
@@ -111,11 +111,13 @@ export function registerDemo(program: Command): void {
         result(
           `re-render PSNR  median ${summary.psnr.median.toFixed(2)} dB, min ${summary.psnr.min.toFixed(2)} dB`,
           `re-render SSIM  median ${summary.ssim.median.toFixed(4)}, min ${summary.ssim.min.toFixed(4)}`,
-          `35 tracks vs truth: correlation min ${summary.paramCorrelation.min.toFixed(3)}, median ${summary.paramCorrelation.median.toFixed(3)}`,
+          `tracks vs truth: ${summary.paramCorrelation.compared} of 35 compared, correlation min ${summary.paramCorrelation.min.toFixed(3)}, median ${summary.paramCorrelation.median.toFixed(3)}`,
           `encoding: ${summary.bytesPerFrame} bytes per frame, ${summary.encodeSecondsPerFrame.toFixed(2)} s per frame on ${rt.device}`,
           `outputs: ${outDir}`,
           ...Object.entries(summary.outputs).map(([k, v]) => `  ${k.padEnd(11)} ${v}`)
         );
       }
+      const bad = summary.paramCorrelation.uncomputable;
+      if (bad.length) throw new Error(`the correlation with the truth cannot be computed for ${bad.map((u) => `${u.track} (${u.reason})`).join(', ')}`);
     });
 }

@@ -89,10 +89,13 @@ export function registerEval(program: Command): void {
           row('identity', out.identity, 4, 'min'),
           `  ${'jitter (px)'.padEnd(14)} ${fmt(out.jitterPx, 3).padStart(10)}`,
           ...(r.faceMetricsNote ? [`  note: ${r.faceMetricsNote}`] : []),
-          ...(pc ? [`  tracks vs truth: correlation min ${fmt(pc.min, 3)}, median ${fmt(pc.median, 3)}`] : []),
+          ...(pc ? [`  tracks vs truth: ${pc.compared} of ${pc.tracks} compared, correlation min ${fmt(pc.min, 3)}, median ${fmt(pc.median, 3)}`] : []),
+          ...(pc?.uncomputable ?? []).map((u) => `  track ${u.track}: no correlation (${u.reason})`),
           `  plot ${out.plot}`,
           `  report ${out.report}`
         );
       }
+      const bad = r.paramCorrelation?.uncomputable ?? [];
+      if (bad.length) throw new Error(`the correlation with the truth cannot be computed for ${bad.length} of ${r.paramCorrelation!.tracks} tracks: ${bad.map((u) => `${u.track} (${u.reason})`).join(', ')}`);
     });
 }
