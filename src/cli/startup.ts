@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { percentile } from '../core/metrics/summary';
 import { repoRoot } from './paths';
 
 export interface StartupTimes {
@@ -28,11 +29,7 @@ function timeOnce(args: string[]): Promise<number> {
   });
 }
 
-export const medianOf = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+const medianOf = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 0.5);
 
 export async function measureStartup(runs = 7): Promise<StartupTimes> {
   const { createProject } = await import('../core/project');
