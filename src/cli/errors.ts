@@ -26,7 +26,7 @@ export function fail(err: unknown): never {
   const e = err as { message?: string; code?: string };
   const msg = (e?.message ?? String(err)).split('\n')[0];
   stderrProgress.end();
-  logLine(`stylecast: ${e?.code === 'CANCELLED' && stoppedBy ? 'stopped' : 'error'}: ${msg}`);
+  logLine(e?.code === 'CANCELLED' && stoppedBy ? `stylecast: ${msg}` : `stylecast: error: ${msg}`);
   if (process.env.STYLECAST_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   process.exit(exitCodeFor(err));
 }

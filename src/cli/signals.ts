@@ -29,7 +29,7 @@ export function installSignalHandlers(): void {
     }
     stderrProgress.end();
     logLine(`stylecast: ${sig === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'}: stopping (send it again to stop at once)`);
-    controller.abort(new CancelledError(`stopped by ${sig}; an interrupted encode or download resumes when run again`));
+    controller.abort(new CancelledError(`stopped by ${sig}; run the same command again to resume an encode or a download`));
     // A command that ignores its signal, or waits on something that never returns, still ends.
     setTimeout(() => {
       logLine(`stylecast: still running ${GRACE_SEC} s after ${sig}: exiting`);
