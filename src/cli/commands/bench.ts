@@ -105,7 +105,7 @@ function registerBenchEncode(bench: Command, program: Command): void {
       const { REFERENCE_SCHEDULE } = await import('../../core/encode/schedule');
       const { loadBasis } = await import('../../core/model/basis');
       const { qualitySchedule } = await import('./encode');
-      const { parseRange } = await import('../project-arg');
+      const { parseRange } = await import('../options');
       if (o.model && o.configF) throw new UsageError('give --model or --config-f, not both');
       const bundle = o.configF ? await configFBenchModel(int(o.configF, '--config-f', 16), rt) : await modelFromArg(o.model, rt);
       await ensureCalibrated(bundle, rt);
