@@ -1,5 +1,9 @@
-// stylecast: the command-line tool over src/core.
-import { Command } from 'commander';
+// stylecast: the command-line tool over src/core. Start-up stays light: each command
+// module declares its options with nothing heavy imported, and loads the engine (and
+// onnxruntime-node) inside its action, so `--help`, `info` and usage errors start fast.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
 import { registerBench } from './commands/bench';
 import { registerCalibrate } from './commands/calibrate';
 import { registerSynth } from './commands/synth';
@@ -17,18 +21,19 @@ import { registerPerceptual } from './commands/perceptual';
 import { registerImport } from './commands/import';
 import { registerGenerate } from './commands/generate';
 import { registerModels } from './commands/models';
-import { fail } from './errors';
+import { EXIT, fail, stopSignal } from './errors';
+import { repoRoot } from './paths';
+import { installSignalHandlers } from './signals';
+
+const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 const program = new Command();
 program
   .name('stylecast')
   .description('Stylecast Studio command-line tool: StyleGAN2 talking-head encoding on onnxruntime-node')
+  .version(version, '-V, --version', 'print the version')
   .option('--device <device>', 'auto, cpu or cuda (env STYLECAST_DEVICE)', process.env.STYLECAST_DEVICE ?? 'auto')
-  .showHelpAfterError()
-  .exitOverride((err) => {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);
-    process.exit(err.exitCode || 2);
-  });
+  .showHelpAfterError();
 
 registerModel(program);
 registerPerceptual(program);
@@ -48,8 +53,23 @@ registerAlign(program);
 registerPuppeteer(program);
 registerDemo(program);
 
+// Commander's own outcomes: help asked for and --version exit 0; help shown because no
+// (sub)command was given, and every parsing error, are usage errors.
+const exitOverride = (err: CommanderError): never => {
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(EXIT.ok);
+  process.exit(EXIT.usage);
+};
+const applyExitOverride = (c: Command): void => {
+  c.exitOverride(exitOverride);
+  c.commands.forEach(applyExitOverride);
+};
+applyExitOverride(program);
+
+installSignalHandlers();
 try {
   await program.parseAsync(process.argv);
+  const sig = stopSignal();
+  if (sig) process.exit(EXIT[sig]);
 } catch (e) {
   fail(e);
 }

@@ -15,10 +15,3 @@ export async function openWithModel(dir: string, modelDir?: string): Promise<{ p
   loadBasis(bundle);
   return { project, bundle };
 }
-
-/** "a:b" (end exclusive) -> { start, count }. */
-export function parseRange(v: string, flag: string): { start: number; count: number } {
-  const m = /^(\d+):(\d+)$/.exec(v);
-  if (!m || Number(m[2]) <= Number(m[1])) throw new Error(`${flag} must be a:b with a < b (frames a to b-1), got "${v}"`);
-  return { start: Number(m[1]), count: Number(m[2]) - Number(m[1]) };
-}

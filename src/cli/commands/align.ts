@@ -1,14 +1,11 @@
 import type { Command } from 'commander';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { FaceNets } from '../../core/face/nets';
-import { alignVideo } from '../../core/face/pipeline';
-import { warpToCrop } from '../../core/face/warp';
-import { Runtime } from '../../core/runtime';
-import { createVideoWriter, decodeFrames, probeVideo } from '../../core/video';
-import { parseRange } from '../project-arg';
-import { printJson, progress } from '../errors';
-import { int, num } from '../options';
+import { printJson, result } from '../errors';
+import { int, num, parseRange } from '../options';
+import { checkOutputDir } from '../output';
+import { stderrProgress } from '../progress';
+import { commandSignal } from '../signals';
 
 export function registerAlign(program: Command): void {
   program
@@ -22,36 +19,42 @@ export function registerAlign(program: Command): void {
     .option('--json', 'print one JSON object on stdout')
     .action(async (videoArg: string, o) => {
       const video = resolve(videoArg);
+      const dir = checkOutputDir(o.out);
       const size = int(o.size, '--size', 16);
+      const range = o.frames ? parseRange(o.frames, '--frames') : undefined;
+      const sigmaFrames = num(o.smoothing, '--smoothing');
+      const [{ FaceNets }, { alignVideo }, { warpToCrop }, { Runtime }, { createVideoWriter, decodeFrames, probeVideo }] = await Promise.all([
+        import('../../core/face/nets'),
+        import('../../core/face/pipeline'),
+        import('../../core/face/warp'),
+        import('../../core/runtime'),
+        import('../../core/video')
+      ]);
+      const signal = commandSignal;
       const info = await probeVideo(video);
       const rt = await Runtime.create({ device: program.opts().device });
       const nets = await FaceNets.load(rt);
-      const range = o.frames ? parseRange(o.frames, '--frames') : undefined;
       const t0 = performance.now();
-      let last = -1;
       const r = await alignVideo({
         path: video,
         nets,
         size,
         info,
         frames: range,
-        smoothing: { sigmaFrames: num(o.smoothing, '--smoothing') },
-        onProgress: (d, n) => {
-          const pct = Math.floor((d / n) * 10);
-          if (pct !== last) progress(`aligned ${d}/${n}`);
-          last = pct;
-        }
+        smoothing: { sigmaFrames },
+        signal,
+        onProgress: (d, n) => stderrProgress.update({ stage: 'align', fraction: d / n, done: d, total: n, unit: 'frame' })
       });
       const seconds = (performance.now() - t0) / 1000;
-      const dir = resolve(o.out);
       mkdirSync(dir, { recursive: true });
       let aligned: string | null = null;
       if (o.video) {
         aligned = join(dir, 'aligned.mp4');
         const writer = await createVideoWriter({ path: aligned, width: size, height: size, fps: info.fpsRational || info.fps, audioFrom: info.hasAudio ? video : undefined });
         try {
-          for await (const f of decodeFrames(video, { start: r.start, count: r.frames.length, info })) {
+          for await (const f of decodeFrames(video, { start: r.start, count: r.frames.length, info, signal })) {
             await writer.write(warpToCrop(f.data, f.width, f.height, r.affines[f.index - r.start]!, size));
+            stderrProgress.update({ stage: 'write', fraction: (f.index - r.start + 1) / r.frames.length, done: f.index - r.start + 1, total: r.frames.length, unit: 'frame' });
           }
           await writer.close();
         } catch (e) {
@@ -59,6 +62,7 @@ export function registerAlign(program: Command): void {
           throw e;
         }
       }
+      stderrProgress.end();
       const data = {
         video,
         size,
@@ -82,6 +86,14 @@ export function registerAlign(program: Command): void {
         aligned
       };
       if (o.json) printJson(summary);
-      else progress(`aligned ${summary.frames} frames: face found in ${(r.faceFoundFraction * 100).toFixed(1)}%, jitter ${r.jitterPx.smoothed.toFixed(3)} px smoothed vs ${r.jitterPx.raw.toFixed(3)} px per-frame; ${jsonPath}`);
+      else {
+        result(
+          `aligned ${summary.frames} frames of ${video}`,
+          `  face found     ${(r.faceFoundFraction * 100).toFixed(1)}% of frames`,
+          `  jitter         ${r.jitterPx.smoothed.toFixed(3)} px smoothed, ${r.jitterPx.raw.toFixed(3)} px per-frame`,
+          `  alignment      ${jsonPath}`,
+          ...(aligned ? [`  aligned video  ${aligned}`] : [])
+        );
+      }
     });
 }

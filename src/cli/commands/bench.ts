@@ -1,13 +1,24 @@
 import type { Command } from 'commander';
-import { BenchRow, benchModel, configFNet, machineDescription } from '../../core/model/bench';
-import { ensureSeededModel } from '../../core/model/defaults';
-import { StyleGan2 } from '../../core/model/stylegan2';
-import { Runtime } from '../../core/runtime';
+import type { BenchRow } from '../../core/model/bench';
+import type { StyleGan2 } from '../../core/model/stylegan2';
+import type { Runtime } from '../../core/runtime';
 import { resolve } from 'node:path';
 import { defaultModelDir, modelsDir } from '../paths';
-import { ensureCalibrated, modelFromArg } from '../model-arg';
 import { UsageError, printJson, progress } from '../errors';
 import { int } from '../options';
+import { registerBenchStartup, startupSection } from './bench-startup';
+
+/** The engine, loaded when a bench command runs (start-up stays light: see index.ts). */
+async function engine() {
+  const [bench, defaults, sg, runtime, modelArg] = await Promise.all([
+    import('../../core/model/bench'),
+    import('../../core/model/defaults'),
+    import('../../core/model/stylegan2'),
+    import('../../core/runtime'),
+    import('../model-arg')
+  ]);
+  return { ...bench, ...defaults, StyleGan2: sg.StyleGan2, Runtime: runtime.Runtime, ...modelArg };
+}
 
 export function registerBench(program: Command): void {
   const bench = program
@@ -17,6 +28,7 @@ export function registerBench(program: Command): void {
     .option('--runs <n>', 'timed runs per row after two warm-ups (median reported; batch sizes alternate; at most 5 at 1024)', '7')
     .option('--quick', 'only config-f 256 and the seeded model')
     .action(async (o) => {
+      const { Runtime, ensureSeededModel, StyleGan2, configFNet, benchModel, machineDescription } = await engine();
       const rt = await Runtime.create({ device: program.opts().device });
       const runs = int(o.runs, '--runs', 1);
       const seeded = await ensureSeededModel(defaultModelDir(), rt, progress);
@@ -52,16 +64,18 @@ export function registerBench(program: Command): void {
         for (const x of sizes) progress(`  ${x.size}x${x.size}: ${x.msPerFrame.toFixed(0)} ms per frame, ${x.framesPerSecond.toFixed(1)} frames per second`);
         preview = { model: 'config-f', resolution: 1024, sizes };
       }
-      const out = { machine: machineDescription(rt), results, encoderStep, preview };
+      const out = { machine: machineDescription(rt), results, encoderStep, preview, startup: await startupSection() };
       if (o.json) printJson(out);
     });
   registerBenchEncode(bench, program);
+  registerBenchStartup(bench);
   bench
     .command('step', { hidden: true })
     .description('one encoder step (loss and gradient) of a config-f network; prints this process\'s peak memory as JSON (used by bench)')
     .requiredOption('--config-f <res>', 'resolution')
     .option('--batch <n>', 'frames in the step', '1')
     .action(async (o) => {
+      const { Runtime, configFNet } = await engine();
       const rt = await Runtime.create({ device: program.opts().device });
       const { runEncoderStep } = await import('../../core/encode/step-bench');
       printJson(await runEncoderStep(configFNet(int(o.configF, '--config-f', 16)), rt, int(o.batch, '--batch', 1)));
@@ -85,12 +99,13 @@ function registerBenchEncode(bench: Command, program: Command): void {
     .action(async (o) => {
       const which = String(o.schedules).split(',').map((x) => x.trim());
       if (!which.length || which.some((w) => w !== 'default' && w !== 'reference')) throw new UsageError(`--schedules takes default, reference or both, got "${o.schedules}"`);
+      const { Runtime, machineDescription, ensureCalibrated, modelFromArg } = await engine();
       const rt = await Runtime.create({ device: program.opts().device });
       const { benchEncode } = await import('../../core/encode/bench');
       const { REFERENCE_SCHEDULE } = await import('../../core/encode/schedule');
       const { loadBasis } = await import('../../core/model/basis');
       const { qualitySchedule } = await import('./encode');
-      const { parseRange } = await import('../project-arg');
+      const { parseRange } = await import('../options');
       if (o.model && o.configF) throw new UsageError('give --model or --config-f, not both');
       const bundle = o.configF ? await configFBenchModel(int(o.configF, '--config-f', 16), rt) : await modelFromArg(o.model, rt);
       await ensureCalibrated(bundle, rt);
@@ -102,7 +117,7 @@ function registerBenchEncode(bench: Command, program: Command): void {
         rt,
         bundle,
         basis,
-        schedules: [...(which.includes('default') ? [{ ...qualitySchedule(o.quality), name: 'default' }] : []), ...(which.includes('reference') ? [REFERENCE_SCHEDULE] : [])],
+        schedules: [...(which.includes('default') ? [{ ...(await qualitySchedule(o.quality)), name: 'default' }] : []), ...(which.includes('reference') ? [REFERENCE_SCHEDULE] : [])],
         frames: int(o.frames, '--frames', 2),
         seed: int(o.seed, '--seed'),
         video,

@@ -1,14 +1,11 @@
 import type { Command } from 'commander';
 import { dirname, join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { loadBasis, paramNames, saveBasis } from '../../core/model/basis';
-import { calibrateModel } from '../../core/model/calibrate-landmarks';
-import { FaceNets } from '../../core/face/nets';
-import { buildCalibrationReport, htmlBeside, pngNameOf, writeCalibrationReport } from '../../core/model/report';
-import { Runtime } from '../../core/runtime';
-import { modelFromArg } from '../model-arg';
-import { printJson, progress } from '../errors';
+import { printJson, result } from '../errors';
 import { int, num } from '../options';
+import { checkOutputDir, checkOutputFile } from '../output';
+import { stderrProgress } from '../progress';
+import { commandSignal } from '../signals';
 
 export function registerCalibrate(program: Command): void {
   program
@@ -25,21 +22,36 @@ export function registerCalibrate(program: Command): void {
     .option('--cell <px>', 'largest cell size of the report (cells render at the largest model size up to it)', '128')
     .option('--json', 'print one JSON object on stdout')
     .action(async (o) => {
+      const units = num(o.units, '--units');
+      const poseUnits = num(o.poseUnits, '--pose-units');
+      const seed = int(o.seed, '--seed');
+      const samples = int(o.samples, '--samples', 16);
+      const maxCell = int(o.cell, '--cell', 16);
+      if (typeof o.report === 'string') checkOutputFile(o.report, '--report');
+      if (o.model) checkOutputDir(o.model, '--model');
+      const [{ loadBasis, paramNames, saveBasis }, { calibrateModel }, { FaceNets }, { buildCalibrationReport, htmlBeside, pngNameOf, writeCalibrationReport }, { Runtime }, { modelFromArg }] = await Promise.all([
+        import('../../core/model/basis'),
+        import('../../core/model/calibrate-landmarks'),
+        import('../../core/face/nets'),
+        import('../../core/model/report'),
+        import('../../core/runtime'),
+        import('../model-arg')
+      ]);
       const rt = await Runtime.create({ device: program.opts().device });
       const bundle = await modelFromArg(o.model, rt);
       const t0 = performance.now();
-      const units = num(o.units, '--units');
-      const poseUnits = num(o.poseUnits, '--pose-units');
       // Landmark calibration when the model draws faces, else fixed regions (calibrateModel decides).
       const nets = await FaceNets.load(rt);
       let basis;
       if (o.reportOnly) basis = loadBasis(bundle);
       else {
         basis = await calibrateModel(bundle, rt, nets, {
-          seed: int(o.seed, '--seed'),
-          samples: int(o.samples, '--samples', 16),
-          onProgress: (stage, f) => progress(`${stage} ${(f * 100).toFixed(0)}%`)
+          seed,
+          samples,
+          signal: commandSignal,
+          onProgress: (stage, f) => stderrProgress.update({ stage, fraction: f })
         });
+        stderrProgress.end();
         saveBasis(bundle, basis);
       }
       let report: { png: string; html: string; width: number; height: number; cell: number } | null = null;
@@ -47,7 +59,8 @@ export function registerCalibrate(program: Command): void {
         const png = typeof o.report === 'string' ? resolve(o.report) : join(bundle.dir, 'report.png');
         const html = htmlBeside(png);
         mkdirSync(dirname(png), { recursive: true });
-        const r = await buildCalibrationReport(bundle, basis, rt, { units, poseUnits, maxCell: int(o.cell, '--cell', 16), nets, pngName: pngNameOf(png), onProgress: (f) => progress(`report ${(f * 100).toFixed(0)}%`) });
+        const r = await buildCalibrationReport(bundle, basis, rt, { units, poseUnits, maxCell, nets, pngName: pngNameOf(png), onProgress: (f) => stderrProgress.update({ stage: 'report', fraction: f }) });
+        stderrProgress.end();
         writeCalibrationReport(r, png, html);
         report = { png, html, width: r.layout.width, height: r.layout.height, cell: r.layout.cell };
       }
@@ -63,8 +76,10 @@ export function registerCalibrate(program: Command): void {
       };
       if (o.json) printJson(summary);
       else {
-        if (!o.reportOnly) progress(`stored the edit basis in ${bundle.dir} (${summary.seconds.toFixed(1)} s)`);
-        if (report) process.stdout.write(`${report.png}\n${report.html}\n`);
+        result(
+          ...(o.reportOnly ? [] : [`stored the edit basis in ${bundle.dir} (${summary.seconds.toFixed(1)} s): pose by ${summary.poseMethod}, ${summary.attributes.length} attributes by ${summary.regionMethod}`]),
+          ...(report ? [`report ${report.png}`, `report ${report.html}`] : [])
+        );
       }
     });
 }

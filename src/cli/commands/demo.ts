@@ -1,20 +1,13 @@
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { ParamDecoder } from '../../core/encode/decoder';
-import { runEncodeJob } from '../../core/encode/job';
-import { makeTruth, truthDocument, writeSynthClip } from '../../core/encode/synth';
-import { PARAM_COUNT, loadBasis, paramNames } from '../../core/model/basis';
-import { Generator } from '../../core/model/generator';
-import { buildCalibrationReport, writeCalibrationReport } from '../../core/model/report';
-import { evalPlotPng, evaluateProject } from '../../core/metrics/evaluate';
-import { FrameRenderer, exportVideo } from '../../core/render/render';
-import { Runtime } from '../../core/runtime';
-import { ensureCalibrated, modelFromArg } from '../model-arg';
+import { join } from 'node:path';
 import { repoRoot } from '../paths';
-import { printJson, progress } from '../errors';
+import { printJson, progress, result } from '../errors';
 import { int } from '../options';
-import { qualitySchedule } from './encode';
+import { checkOutputDir } from '../output';
+import { stderrProgress } from '../progress';
+import { commandSignal } from '../signals';
+import { qualitySchedule, showEncodeProgress } from './encode';
 
 export function registerDemo(program: Command): void {
   program
@@ -28,9 +21,27 @@ export function registerDemo(program: Command): void {
     .option('--json', 'print one JSON object on stdout')
     .action(async (o) => {
       const t0 = performance.now();
+      const frames = int(o.frames, '--frames', 8);
+      const seed = int(o.seed, '--seed');
+      const schedule = await qualitySchedule(o.quality);
+      const outDir = checkOutputDir(o.out);
+      const signal = commandSignal;
+      const [{ ParamDecoder }, { runEncodeJob }, { makeTruth, truthDocument, writeSynthClip }, { PARAM_COUNT, loadBasis, paramNames }, { Generator }, { buildCalibrationReport, writeCalibrationReport }, { evalPlotPng, evaluateProject }, { FrameRenderer, exportVideo }, { Runtime }, { ensureCalibrated, modelFromArg }] =
+        await Promise.all([
+          import('../../core/encode/decoder'),
+          import('../../core/encode/job'),
+          import('../../core/encode/synth'),
+          import('../../core/model/basis'),
+          import('../../core/model/generator'),
+          import('../../core/model/report'),
+          import('../../core/metrics/evaluate'),
+          import('../../core/render/render'),
+          import('../../core/runtime'),
+          import('../model-arg')
+        ]);
       const rt = await Runtime.create({ device: program.opts().device });
       const bundle = await modelFromArg(o.model, rt);
-      await ensureCalibrated(bundle, rt);
+      await ensureCalibrated(bundle, rt, signal);
       const basis = loadBasis(bundle);
       // The calibration report of the model (README links the seeded model's): written once.
       const reportPng = join(bundle.dir, 'report.png');
@@ -41,8 +52,6 @@ export function registerDemo(program: Command): void {
       }
       const gen = new Generator(bundle, rt);
       const dec = new ParamDecoder(gen.net, basis);
-      const frames = int(o.frames, '--frames', 8);
-      const outDir = resolve(o.out);
       mkdirSync(outDir, { recursive: true });
       const clip = join(outDir, 'synthetic.mp4');
       const truthPath = join(outDir, 'truth.json');
@@ -50,15 +59,18 @@ export function registerDemo(program: Command): void {
       const rendered = join(outDir, 'rerender.mp4');
 
       progress(`1/4 synthesising ${frames} frames with known identity and parameters -> ${clip}`);
-      const truth = await makeTruth(gen, { seed: int(o.seed, '--seed'), frames });
-      await writeSynthClip(dec, rt, truth, clip, 25);
+      const truth = await makeTruth(gen, { seed, frames });
+      await writeSynthClip(dec, rt, truth, clip, 25, (d, n) => {
+        if (signal.aborted) throw signal.reason;
+        stderrProgress.update({ stage: 'synth', fraction: d / n, done: d, total: n, unit: 'frame' });
+      });
+      stderrProgress.end();
       const doc = truthDocument(truth, { modelId: bundle.manifest.id, model: bundle.dir, fps: 25, numWs: gen.net.numWs, wDim: gen.net.arch.wDim, paramNames: paramNames(basis) });
       writeFileSync(truthPath, JSON.stringify(doc));
       const truthRows = doc.params;
 
       progress(`2/4 encoding -> ${projectDir}`);
       rmSync(projectDir, { recursive: true, force: true });
-      let last = '';
       const enc = await runEncodeJob({
         video: clip,
         bundle,
@@ -66,20 +78,20 @@ export function registerDemo(program: Command): void {
         rt,
         projectDir,
         align: 'none',
-        schedule: qualitySchedule(o.quality),
-        onProgress: (p) => {
-          const line = `    [${p.stage}] ${(p.fraction * 100).toFixed(0)}%${p.etaSec ? `, ETA ${Math.ceil(p.etaSec)} s` : ''}`;
-          if (line !== last && (p.stage !== 'identity' && p.stage !== 'refine' ? true : Math.round(p.fraction * 100) % 5 === 0)) progress(line);
-          last = line;
-        }
+        schedule,
+        signal,
+        onProgress: showEncodeProgress
       });
+      stderrProgress.end();
 
       progress(`3/4 rendering the encoding -> ${rendered}`);
       const renderer = new FrameRenderer(bundle, basis, rt);
-      await exportVideo({ project: enc.project, renderer, out: rendered, pasteBack: false });
+      await exportVideo({ project: enc.project, renderer, out: rendered, pasteBack: false, signal, onProgress: (d, n) => stderrProgress.update({ stage: 'render', fraction: d / n, done: d, total: n, unit: 'frame' }) });
+      stderrProgress.end();
 
       progress('4/4 evaluating against the source and the truth');
-      const report = await evaluateProject({ project: enc.project, renderer, truth: { params: truthRows } });
+      const report = await evaluateProject({ project: enc.project, renderer, truth: { params: truthRows }, signal, onProgress: (d, n) => stderrProgress.update({ stage: 'evaluate', fraction: d / n, done: d, total: n, unit: 'frame' }) });
+      stderrProgress.end();
       const plot = join(outDir, 'eval.png');
       writeFileSync(plot, evalPlotPng(report, 'Synthetic clip: re-render vs source', `model ${bundle.manifest.name}, ${frames} frames`));
       const summary = {
@@ -88,7 +100,7 @@ export function registerDemo(program: Command): void {
         frames,
         psnr: { median: report.psnr.median, min: report.psnr.min },
         ssim: { median: report.ssim.median, min: report.ssim.min },
-        paramCorrelation: { min: report.paramCorrelation!.min, median: report.paramCorrelation!.median },
+        paramCorrelation: { compared: report.paramCorrelation!.compared, min: report.paramCorrelation!.min, median: report.paramCorrelation!.median, uncomputable: report.paramCorrelation!.uncomputable },
         bytesPerFrame: PARAM_COUNT * 4,
         encodeSecondsPerFrame: enc.secondsPerFrame,
         totalSeconds: (performance.now() - t0) / 1000,
@@ -96,13 +108,16 @@ export function registerDemo(program: Command): void {
       };
       if (o.json) printJson(summary);
       else {
-        progress('');
-        progress(`re-render PSNR  median ${summary.psnr.median.toFixed(2)} dB, min ${summary.psnr.min.toFixed(2)} dB`);
-        progress(`re-render SSIM  median ${summary.ssim.median.toFixed(4)}, min ${summary.ssim.min.toFixed(4)}`);
-        progress(`35 tracks vs truth: correlation min ${summary.paramCorrelation.min.toFixed(3)}, median ${summary.paramCorrelation.median.toFixed(3)}`);
-        progress(`encoding: ${summary.bytesPerFrame} bytes per frame, ${summary.encodeSecondsPerFrame.toFixed(2)} s per frame on ${rt.device}`);
-        progress(`outputs: ${outDir}`);
-        for (const [k, v] of Object.entries(summary.outputs)) progress(`  ${k.padEnd(11)} ${v}`);
+        result(
+          `re-render PSNR  median ${summary.psnr.median.toFixed(2)} dB, min ${summary.psnr.min.toFixed(2)} dB`,
+          `re-render SSIM  median ${summary.ssim.median.toFixed(4)}, min ${summary.ssim.min.toFixed(4)}`,
+          `tracks vs truth: ${summary.paramCorrelation.compared} of 35 compared, correlation min ${summary.paramCorrelation.min.toFixed(3)}, median ${summary.paramCorrelation.median.toFixed(3)}`,
+          `encoding: ${summary.bytesPerFrame} bytes per frame, ${summary.encodeSecondsPerFrame.toFixed(2)} s per frame on ${rt.device}`,
+          `outputs: ${outDir}`,
+          ...Object.entries(summary.outputs).map(([k, v]) => `  ${k.padEnd(11)} ${v}`)
+        );
       }
+      const bad = summary.paramCorrelation.uncomputable;
+      if (bad.length) throw new Error(`the correlation with the truth cannot be computed for ${bad.map((u) => `${u.track} (${u.reason})`).join(', ')}`);
     });
 }

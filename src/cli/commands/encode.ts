@@ -1,20 +1,13 @@
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { EncodeProgress } from '../../core/encode/job';
 import type { EncodeSchedule } from '../../core/encode/schedule';
-import { runEncodeJob } from '../../core/encode/job';
-import { discardFailedEncode, encoderSchedule, isEncodeQuality, resolveAlign } from '../../core/encode/presets';
-import { loadBasis } from '../../core/model/basis';
-import { bytesPerFrame, type Project } from '../../core/project';
-import type { ModelBundle } from '../../core/model/bundle';
-import type { TuneReport, TuneSettings } from '../../core/tune';
-import { Runtime } from '../../core/runtime';
-import { probeVideo } from '../../core/video';
-import { ensureCalibrated, modelFromArg } from '../model-arg';
-import { parseRange } from '../project-arg';
-import { UsageError, printJson, progress } from '../errors';
-import { int, num } from '../options';
-import { tuneSettingsFrom, tuneWithProgress } from './tune';
+import { UsageError, printJson, result } from '../errors';
+import { checkOutputDir } from '../output';
+import { stderrProgress } from '../progress';
+import { int, num, parseRange } from '../options';
+import { commandSignal } from '../signals';
 
 export function registerEncode(program: Command): void {
   program
@@ -34,57 +27,42 @@ export function registerEncode(program: Command): void {
     .option('--json', 'print one JSON object on stdout')
     .action(async (videoArg: string, o) => {
       const video = resolve(videoArg);
-      const out = resolve(o.out);
+      const out = checkOutputDir(o.out);
       const frames = o.frames ? parseRange(o.frames, '--frames') : undefined;
-      const schedule = qualitySchedule(o.quality);
-      const maxBatch = o.maxBatch !== undefined ? int(o.maxBatch, '--max-batch', 1) : undefined;
-      const tuning = o.tune ? tuneSettingsFrom({ steps: o.steps, rank: o.rank }) : null;
-      const rt = await Runtime.create({ device: program.opts().device });
-      const info = await probeVideo(video); // bad input fails here, before anything is written
-      const bundle = await modelFromArg(o.model, rt);
-      await ensureCalibrated(bundle, rt);
-      const basis = loadBasis(bundle);
-      const res = bundle.manifest.architecture.resolution;
       if (o.align !== 'auto' && o.align !== 'face' && o.align !== 'none') throw new UsageError(`--align must be face, none or auto, got "${o.align}"`);
-      const align = resolveAlign(o.align, info, res);
-      const nets = align === 'face' ? await (await import('../../core/face/nets')).FaceNets.load(rt) : undefined;
+      const smoothingSigma = num(o.smoothing, '--smoothing');
+      const identityFrame = o.identityFrame !== undefined ? int(o.identityFrame, '--identity-frame', 0) : undefined;
       const existed = existsSync(out);
-      if (existed && !existsSync(resolve(out, 'project.json')) && statSync(out).isDirectory()) {
+      if (existed && (!statSync(out).isDirectory() || !existsSync(resolve(out, 'project.json')))) {
         throw new UsageError(`${out} exists and is not a Stylecast project: choose a new output folder`);
       }
-      const controller = new AbortController();
-      const onSignal = () => {
-        progress('stopping after the frame in flight; run the same command again to resume');
-        controller.abort();
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      let lastLine = '';
+      const maxBatch = o.maxBatch !== undefined ? int(o.maxBatch, '--max-batch', 1) : undefined;
+      const schedule = await qualitySchedule(o.quality);
+      const tune = o.tune ? await import('./tune') : null;
+      const tuning = tune ? tune.tuneSettingsFrom({ steps: o.steps, rank: o.rank }) : null;
+      const [{ runEncodeJob }, { discardFailedEncode, resolveAlign }, { loadBasis }, { bytesPerFrame }, { Runtime }, { probeVideo }, { ensureCalibrated, modelFromArg }] = await Promise.all([
+        import('../../core/encode/job'),
+        import('../../core/encode/presets'),
+        import('../../core/model/basis'),
+        import('../../core/project'),
+        import('../../core/runtime'),
+        import('../../core/video'),
+        import('../model-arg')
+      ]);
+      const signal = commandSignal;
+      const info = await probeVideo(video); // bad input fails here, before anything is written
+      const rt = await Runtime.create({ device: program.opts().device });
+      const bundle = await modelFromArg(o.model, rt);
+      await ensureCalibrated(bundle, rt, signal);
+      const basis = loadBasis(bundle);
+      const res = bundle.manifest.architecture.resolution;
+      const align = resolveAlign(o.align, info, res);
+      const nets = align === 'face' ? await (await import('../../core/face/nets')).FaceNets.load(rt) : undefined;
       try {
-        const r = await runEncodeJob({
-          video,
-          bundle,
-          basis,
-          rt,
-          projectDir: out,
-          frames,
-          align,
-          nets,
-          smoothingSigma: num(o.smoothing, '--smoothing'),
-          identityFrame: o.identityFrame !== undefined ? int(o.identityFrame, '--identity-frame', 0) : undefined,
-          schedule,
-          maxBatch,
-          signal: controller.signal,
-          onProgress: (p) => {
-            const eta = p.etaSec !== null && p.etaSec !== undefined ? `, ETA ${Math.ceil(p.etaSec)} s` : '';
-            const loss = p.loss !== undefined ? `, loss ${p.loss.toFixed(5)}` : '';
-            const line = `[${p.stage}] ${(p.fraction * 100).toFixed(0)}% ${p.message}${loss}${eta}`;
-            if (line !== lastLine) progress(line);
-            lastLine = line;
-          }
-        });
+        const r = await runEncodeJob({ video, bundle, basis, rt, projectDir: out, frames, align, nets, smoothingSigma, identityFrame, schedule, maxBatch, signal, onProgress: showEncodeProgress });
+        stderrProgress.end();
         // After the encode's own error handling: a failed tune keeps the finished encoding.
-        const tuned = tuning ? await tuneAfterEncode(r.project, bundle, rt, tuning) : null;
+        const tuned = tune && tuning ? await tuneAfterEncode(() => tune.tuneWithProgress(r.project, bundle, rt, tuning)) : null;
         const bpf = bytesPerFrame(r.project);
         const summary = {
           project: out,
@@ -103,21 +81,26 @@ export function registerEncode(program: Command): void {
           ...(tuned ? { tune: tuned } : {})
         };
         if (o.json) printJson(summary);
-        else progress(`encoded ${out}: ${r.framesEncoded} frames at ${r.secondsPerFrame.toFixed(2)} s/frame, ${bpf.perFrameParams} bytes per frame`);
+        else {
+          result(
+            `encoded ${out}`,
+            `  frames         ${r.framesEncoded}${r.resumed ? ' (resumed)' : ''}, identity from frame ${r.identityFrame}`,
+            `  speed          ${r.secondsPerFrame.toFixed(2)} s/frame on ${rt.device}, ${o.quality} quality`,
+            `  size           ${bpf.perFrameParams} bytes per frame`,
+            ...(tuned && tune ? [`  tuned          ${tune.describeTune(tuned)}`] : [])
+          );
+        }
       } catch (e) {
         await discardFailedEncode(out, existed, e);
         throw e;
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
       }
     });
 }
 
 /** `encode --tune`: tuning runs on the finished project; its failure leaves the encoding in place. */
-async function tuneAfterEncode(project: Project, bundle: ModelBundle, rt: Runtime, settings: Partial<TuneSettings>): Promise<TuneReport> {
+async function tuneAfterEncode<T>(run: () => Promise<T>): Promise<T> {
   try {
-    return await tuneWithProgress(project, bundle, rt, settings);
+    return await run();
   } catch (e) {
     throw new TuneAfterEncodeError(e);
   }
@@ -131,7 +114,19 @@ class TuneAfterEncodeError extends Error {
   }
 }
 
-export function qualitySchedule(q: string): EncodeSchedule {
+/** An encode job's progress on the process's progress line (shared with demo). */
+export function showEncodeProgress(p: EncodeProgress): void {
+  stderrProgress.update({
+    stage: p.stage,
+    fraction: p.fraction,
+    ...(p.frame !== undefined && p.of !== undefined ? { done: p.frame, total: p.of, unit: 'frame' } : {}),
+    etaSec: p.etaSec,
+    detail: `${p.message}${p.loss !== undefined ? `, loss ${p.loss.toFixed(5)}` : ''}`
+  });
+}
+
+export async function qualitySchedule(q: string): Promise<EncodeSchedule> {
+  const { encoderSchedule, isEncodeQuality } = await import('../../core/encode/presets');
   if (!isEncodeQuality(q)) throw new UsageError(`--quality must be draft, normal or best, got "${q}"`);
   return encoderSchedule(q);
 }

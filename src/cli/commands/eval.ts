@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadBasis } from '../../core/model/basis';
-import { EvalNets, Truth, evalPlotPng, evaluateProject } from '../../core/metrics/evaluate';
-import { bytesPerFrame } from '../../core/project';
-import { projectRenderer } from '../../core/tune';
-import { Runtime } from '../../core/runtime';
-import { openWithModel } from '../project-arg';
-import { UsageError, printJson, progress } from '../errors';
+import type { Truth } from '../../core/metrics/evaluate';
+import { UsageError, printJson, result } from '../errors';
+import { checkOutputDir } from '../output';
+import { stderrProgress } from '../progress';
+import { commandSignal } from '../signals';
 
 function readTruth(path: string): Truth {
   let doc: unknown;
@@ -23,6 +21,8 @@ function readTruth(path: string): Truth {
   return t;
 }
 
+const fmt = (x: number | null | undefined, digits: number): string => (x === null || x === undefined ? '-' : Number.isFinite(x) ? x.toFixed(digits) : String(x));
+
 export function registerEval(program: Command): void {
   program
     .command('eval <project>')
@@ -34,12 +34,30 @@ export function registerEval(program: Command): void {
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, o) => {
       const truth = o.truth ? readTruth(resolve(o.truth)) : undefined;
-      const rt = await Runtime.create({ device: program.opts().device });
+      const [{ loadBasis }, { evalPlotPng, evaluateProject }, { bytesPerFrame }, { projectRenderer }, { Runtime }, { openWithModel }, { progress }] = await Promise.all([
+        import('../../core/model/basis'),
+        import('../../core/metrics/evaluate'),
+        import('../../core/project'),
+        import('../../core/tune'),
+        import('../../core/runtime'),
+        import('../project-arg'),
+        import('../errors')
+      ]);
       const { project, bundle } = await openWithModel(dir, o.model);
+      checkOutputDir(project.dir, 'the project folder');
+      const rt = await Runtime.create({ device: program.opts().device });
       const { renderer, delta, ignored } = await projectRenderer(project, bundle, loadBasis(bundle), rt, { ignoreDelta: Boolean(o.ignoreDelta) });
       if (ignored) progress(`evaluating untuned: ${ignored}`);
-      const nets: EvalNets | undefined = o.faces ? await (await import('../../core/face/nets')).FaceNets.load(rt) : undefined;
-      const r = await evaluateProject({ project, renderer, nets, truth, onProgress: (d, n) => progress(`evaluated ${d}/${n}`) });
+      const nets = o.faces ? await (await import('../../core/face/nets')).FaceNets.load(rt) : undefined;
+      const r = await evaluateProject({
+        project,
+        renderer,
+        nets,
+        truth,
+        signal: commandSignal,
+        onProgress: (d, n) => stderrProgress.update({ stage: 'evaluate', fraction: d / n, done: d, total: n, unit: 'frame' })
+      });
+      stderrProgress.end();
       const out = {
         psnr: { median: r.psnr.median, min: r.psnr.min, mean: r.psnr.mean },
         ssim: { median: r.ssim.median, min: r.ssim.min, mean: r.ssim.mean },
@@ -61,6 +79,27 @@ export function registerEval(program: Command): void {
       writeFileSync(`${out.report}.tmp`, JSON.stringify({ ...out, perFrame: r.perFrame }, null, 1));
       renameSync(`${out.report}.tmp`, out.report);
       if (o.json) printJson(out);
-      else progress(`PSNR median ${out.psnr.median.toFixed(2)} dB, SSIM median ${out.ssim.median.toFixed(4)}${out.lpips ? `, LPIPS median ${out.lpips.median.toFixed(4)}` : ''}; plot ${out.plot}`);
+      else {
+        const row = (name: string, s: { median: number; mean: number; min?: number; max?: number } | null, digits: number, worst: 'min' | 'max') =>
+          `  ${name.padEnd(14)} ${s ? `${fmt(s.median, digits).padStart(10)} ${fmt(s.mean, digits).padStart(10)} ${fmt(s[worst], digits).padStart(10)} (${worst})` : '         -  (not measured)'}`;
+        const pc = r.paramCorrelation;
+        result(
+          `${project.dir}: ${r.frames} frames, ${out.bytesPerFrame} bytes per frame`,
+          `  ${'metric'.padEnd(14)} ${'median'.padStart(10)} ${'mean'.padStart(10)} ${'worst'.padStart(10)}`,
+          row('PSNR (dB)', out.psnr, 2, 'min'),
+          row('SSIM', out.ssim, 4, 'min'),
+          row('LPIPS-VGG', out.lpips, 4, 'max'),
+          row('AKD (px)', out.akd, 3, 'max'),
+          row('identity', out.identity, 4, 'min'),
+          `  ${'jitter (px)'.padEnd(14)} ${fmt(out.jitterPx, 3).padStart(10)}`,
+          ...(r.faceMetricsNote ? [`  note: ${r.faceMetricsNote}`] : []),
+          ...(pc ? [`  tracks vs truth: ${pc.compared} of ${pc.tracks} compared, correlation min ${fmt(pc.min, 3)}, median ${fmt(pc.median, 3)}`] : []),
+          ...(pc?.uncomputable ?? []).map((u) => `  track ${u.track}: no correlation (${u.reason})`),
+          `  plot ${out.plot}`,
+          `  report ${out.report}`
+        );
+      }
+      const bad = r.paramCorrelation?.uncomputable ?? [];
+      if (bad.length) throw new Error(`the correlation with the truth cannot be computed for ${bad.length} of ${r.paramCorrelation!.tracks} tracks: ${bad.map((u) => `${u.track} (${u.reason})`).join(', ')}`);
     });
 }

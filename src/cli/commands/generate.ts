@@ -1,14 +1,9 @@
 import type { Command } from 'commander';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadBundle } from '../../core/model/bundle';
-import { Generator } from '../../core/model/generator';
-import { broadcastW, truncate } from '../../core/model/stylegan2';
-import { Runtime } from '../../core/runtime';
-import { printJson, progress, UsageError } from '../errors';
+import { printJson, result, UsageError } from '../errors';
 import { num } from '../options';
-import { writeFileAtomicSync } from '../../core/util/fs';
-import { encodeRgbPng } from '../../core/util/png';
+import { checkOutputFile } from '../output';
 
 /** A JSON file holding an array of numbers (nested arrays are flattened). */
 function readVector(file: string, flag: string): Float32Array {
@@ -26,7 +21,8 @@ function readVector(file: string, flag: string): Float32Array {
 }
 
 /** 8-bit RGB as the official generate.py converts: x * 127.5 + 128, clamped to 0..255, truncated. */
-function toPng(img: Float32Array, res: number): Buffer {
+async function toPng(img: Float32Array, res: number): Promise<Buffer> {
+  const { encodeRgbPng } = await import('../../core/util/png');
   const plane = res * res;
   const rgb = new Uint8Array(plane * 3);
   for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.trunc(Math.min(255, Math.max(0, img[c * plane + p]! * 127.5 + 128)));
@@ -47,6 +43,14 @@ export function registerGenerate(program: Command): void {
     .action(async (o) => {
       if (Boolean(o.z) === Boolean(o.w)) throw new UsageError('give exactly one of --z and --w');
       const psi = num(o.truncation, '--truncation');
+      const out = checkOutputFile(o.out);
+      const raw = o.raw ? checkOutputFile(o.raw, '--raw') : undefined;
+      const [{ loadBundle }, { Generator }, { broadcastW, truncate }, { Runtime }] = await Promise.all([
+        import('../../core/model/bundle'),
+        import('../../core/model/generator'),
+        import('../../core/model/stylegan2'),
+        import('../../core/runtime')
+      ]);
       const bundle = loadBundle(resolve(o.model));
       const a = bundle.manifest.architecture;
       const rt = await Runtime.create({ device: program.opts().device });
@@ -65,17 +69,15 @@ export function registerGenerate(program: Command): void {
       }
       if (psi !== 1) wplus = truncate(wplus, gen.net.wAvg, psi);
       const img = await gen.render(wplus, 1);
-      const out = resolve(o.out);
-      writeFileAtomicSync(out, toPng(img, a.resolution));
-      let raw: string | undefined;
-      if (o.raw) {
-        raw = resolve(o.raw);
+      const { writeFileAtomicSync } = await import('../../core/util/fs');
+      writeFileAtomicSync(out, await toPng(img, a.resolution));
+      if (raw) {
         const le = Buffer.alloc(img.length * 4);
         for (let i = 0; i < img.length; i++) le.writeFloatLE(img[i]!, i * 4);
         writeFileAtomicSync(raw, le);
       }
       const summary = { model: bundle.manifest.name, id: bundle.manifest.id, resolution: a.resolution, numWs: nWs, truncation: psi, input: o.z ? 'z' : 'w', png: out, raw: raw ?? null, shape: [1, 3, a.resolution, a.resolution] };
       if (o.json) printJson(summary);
-      else progress(`wrote ${out}${raw ? ` and ${raw}` : ''} (${a.resolution}x${a.resolution}, psi ${psi})`);
+      else result(`wrote ${out}${raw ? ` and ${raw}` : ''} (${a.resolution}x${a.resolution}, psi ${psi})`);
     });
 }

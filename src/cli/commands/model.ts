@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { makeArchitecture, styleDim, numWs } from '../../core/model/architecture';
-import { loadBundle } from '../../core/model/bundle';
-import { createSeededModel } from '../../core/model/create';
-import { Runtime } from '../../core/runtime';
-import { printJson, progress } from '../errors';
+import { printJson, progress, result } from '../errors';
 import { int } from '../options';
+import { checkOutputDir } from '../output';
 
 export function registerModel(program: Command): void {
   const model = program.command('model').description('create and inspect model bundles');
@@ -21,21 +18,38 @@ export function registerModel(program: Command): void {
     .option('--json', 'print the manifest summary as JSON')
     .action(async (o) => {
       const resolution = int(o.resolution, '--resolution');
+      const seed = int(o.seed, '--seed');
+      const out = checkOutputDir(o.out);
+      const [{ makeArchitecture, styleDim, numWs }, { createSeededModel }, { Runtime }] = await Promise.all([
+        import('../../core/model/architecture'),
+        import('../../core/model/create'),
+        import('../../core/runtime')
+      ]);
       const arch = makeArchitecture({ resolution, channelBase: int(o.channelBase, '--channel-base'), channelMax: int(o.channelMax, '--channel-max') });
       const rt = await Runtime.create({ device: program.opts().device });
-      const out = resolve(o.out);
-      progress(`creating seeded model ${out} (${resolution}x${resolution}, seed ${o.seed})`);
-      const m = await createSeededModel(out, arch, int(o.seed, '--seed'), rt, o.name ?? `seeded-${resolution}`);
+      progress(`creating seeded model ${out} (${resolution}x${resolution}, seed ${seed})`);
+      const m = await createSeededModel(out, arch, seed, rt, o.name ?? `seeded-${resolution}`);
       const summary = { path: out, id: m.id, name: m.name, resolution, numWs: numWs(arch), styleDim: styleDim(arch), parameters: m.weights.floats };
       if (o.json) printJson(summary);
-      else progress(`wrote ${out}: id ${m.id}, ${m.weights.floats} parameters, W+ ${summary.numWs}x${arch.wDim}, StyleSpace ${summary.styleDim} channels`);
+      else result(`wrote ${out}: id ${m.id}, ${m.weights.floats} parameters, W+ ${summary.numWs}x${arch.wDim}, StyleSpace ${summary.styleDim} channels`);
     });
   model
     .command('info <dir>')
     .description('print a bundle summary')
-    .action((dir: string) => {
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (dir: string, o) => {
+      const [{ styleDim, numWs }, { loadBundle }] = await Promise.all([import('../../core/model/architecture'), import('../../core/model/bundle')]);
       const b = loadBundle(resolve(dir));
       const a = b.manifest.architecture;
-      printJson({ id: b.manifest.id, name: b.manifest.name, resolution: a.resolution, channels: a.channels, numWs: numWs(a), styleDim: styleDim(a), convClamp: a.convClamp, parameters: b.manifest.weights.floats, calibrated: Boolean(b.manifest.basis) });
+      const summary = { id: b.manifest.id, name: b.manifest.name, resolution: a.resolution, channels: a.channels, numWs: numWs(a), styleDim: styleDim(a), convClamp: a.convClamp, parameters: b.manifest.weights.floats, calibrated: Boolean(b.manifest.basis) };
+      if (o.json) return printJson(summary);
+      result(
+        `${b.dir}: ${summary.name} (id ${summary.id})`,
+        `  resolution     ${a.resolution}x${a.resolution}, W+ ${summary.numWs}x${a.wDim}, StyleSpace ${summary.styleDim} channels`,
+        `  channels       ${Object.entries(a.channels).map(([r, c]) => `${r}:${c}`).join(' ')}`,
+        `  conv_clamp     ${a.convClamp ?? 'none'}`,
+        `  parameters     ${summary.parameters}`,
+        `  edit basis     ${summary.calibrated ? 'calibrated' : 'not calibrated (calibrated on first use, or run "stylecast calibrate")'}`
+      );
     });
 }

@@ -1,28 +1,28 @@
 import type { Command } from 'commander';
-import { type DownloadProgress, downloadModel, importModelFile, listModels, loadCatalog, removeModel } from '../../core/model/manager';
-import { printJson, progress } from '../errors';
+import type { DownloadProgress } from '../../core/model/manager';
+import { printJson, progress, result } from '../errors';
 import { int } from '../options';
+import { checkOutputDir } from '../output';
 import { modelsDir } from '../paths';
+import { stderrProgress } from '../progress';
+import { commandSignal } from '../signals';
+import { importFiles, importOptions } from './import-files';
 import { registerModelsMigrate } from './models-migrate';
 
 const mb = (n: number): string => (n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : `${(n / 1e6).toFixed(1)} MB`);
 
-/** Progress lines on stderr: every 5% (or every 2 s when the size is unknown), in place on a terminal. */
-function progressPrinter(label: string): (p: DownloadProgress) => void {
-  const tty = process.stderr.isTTY;
-  let lastStep = -1;
-  let lastTime = 0;
+/** A download's progress on the progress line: percent, rate and ETA when the size is known. */
+function showDownload(label: string): (p: DownloadProgress) => void {
+  let t0 = 0;
+  let received0 = 0;
   return (p) => {
     if (p.resumedFrom) progress(`resuming ${label} from ${mb(p.resumedFrom)}`);
-    const now = Date.now();
-    const step = p.fraction === null ? -1 : Math.floor(p.fraction * 20);
-    const done = p.fraction === 1;
-    if (!done && (p.fraction === null ? now - lastTime < 2000 : step === lastStep)) return;
-    lastStep = step;
-    lastTime = now;
-    const line = p.fraction === null ? `${label}: ${mb(p.received)}` : `${label}: ${(p.fraction * 100).toFixed(0)}% (${mb(p.received)} of ${mb(p.total!)})`;
-    if (tty) process.stderr.write(`\r${line}${done ? '\n' : ''}`);
-    else progress(line);
+    const now = performance.now();
+    if (!t0) [t0, received0] = [now, p.received];
+    const sec = (now - t0) / 1000;
+    const rate = sec > 0.2 ? `, ${mb((p.received - received0) / sec)}/s` : '';
+    const size = p.fraction === null ? mb(p.received) : `${mb(p.received)} of ${mb(p.total!)}`;
+    stderrProgress.update({ stage: label, fraction: p.fraction ?? 0, detail: `${size}${rate}` });
   };
 }
 
@@ -37,6 +37,7 @@ export function registerModels(program: Command): void {
     .description('installed bundles and perceptual weights, and catalogue models not installed yet')
     .option('--json', 'print one JSON object on stdout')
     .action(async (o) => {
+      const { listModels, loadCatalog } = await import('../../core/model/manager');
       const l = await listModels(modelsDir(), loadCatalog());
       if (o.json) return printJson(l);
       const out: string[] = [`models in ${l.modelsDir}`];
@@ -66,48 +67,39 @@ export function registerModels(program: Command): void {
     .option('--accept-unpinned', 'install an entry whose publisher gives no SHA-256, on trust: the digest of what arrives is recorded and later downloads must match it')
     .option('--json', 'print one JSON object on stdout')
     .action(async (name: string, o) => {
-      const ac = new AbortController();
-      const onSigint = () => ac.abort('download interrupted; run the same command again to resume');
-      process.once('SIGINT', onSigint);
-      try {
-        const r = await downloadModel(name, {
-          modelsDir: modelsDir(),
-          signal: ac.signal,
-          retries: int(o.retries, '--retries', 0),
-          keepFile: Boolean(o.keepFile),
-          acceptUnpinned: Boolean(o.acceptUnpinned),
-          onProgress: progressPrinter(name),
-          onLog: progress
-        });
-        if (o.json) printJson(r);
-        else if (!r.alreadyInstalled) {
-          const how = r.trust === 'first-use' ? ' (no published checksum: accepted on trust; its SHA-256 is now recorded and pinned)' : ' (SHA-256 verified)';
-          progress(`installed ${r.name} at ${r.path}${how}`);
-        }
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
+      const retries = int(o.retries, '--retries', 0);
+      const root = checkOutputDir(modelsDir(), 'the models folder');
+      const { downloadModel } = await import('../../core/model/manager');
+      const r = await downloadModel(name, {
+        modelsDir: root,
+        signal: commandSignal,
+        retries,
+        keepFile: Boolean(o.keepFile),
+        acceptUnpinned: Boolean(o.acceptUnpinned),
+        onProgress: showDownload(name),
+        onLog: progress
+      });
+      stderrProgress.end();
+      if (o.json) printJson(r);
+      else if (r.alreadyInstalled) result(`${r.name} is already installed at ${r.path}`);
+      else result(`installed ${r.name} at ${r.path}${r.trust === 'first-use' ? ' (no published checksum: accepted on trust; its SHA-256 is now recorded and pinned)' : ' (SHA-256 verified)'}`);
     });
 
-  models
-    .command('import <file>')
-    .description('install a file fetched by hand: a StyleGAN2 checkpoint (.pkl/.pt/.pth) becomes a bundle; VGG16 or LPIPS weights are recognised by checksum')
-    .option('--name <name>', 'bundle folder name (default: from the file name)')
-    .option('--json', 'print one JSON object on stdout')
-    .action(async (file: string, o) => {
-      const r = await importModelFile(file, { modelsDir: modelsDir(), ...(o.name ? { name: o.name } : {}), onLog: progress });
-      if (o.json) printJson(r);
-      else progress(`imported ${file} to ${r.path}`);
-    });
+  importOptions(
+    models
+      .command('import [files...]')
+      .description('install a file fetched by hand: a StyleGAN2 checkpoint (.pkl/.pt/.pth) becomes a bundle; VGG16 or LPIPS weights are recognised by checksum, or imported as a pair (two files, or --vgg and --lpips) into the perceptual bundle. "stylecast import" and "stylecast perceptual import" are aliases')
+  ).action((files: string[], o) => importFiles({ files, ...o }));
 
   models
     .command('remove <name>')
     .description('remove a bundle folder from the models directory (or stored perceptual weights by catalogue name)')
     .option('--force', 'also remove the default seeded model')
     .option('--json', 'print one JSON object on stdout')
-    .action((name: string, o) => {
+    .action(async (name: string, o) => {
+      const { removeModel } = await import('../../core/model/manager');
       const r = removeModel(name, { modelsDir: modelsDir(), force: Boolean(o.force) });
       if (o.json) printJson(r);
-      else progress(`removed ${r.path}`);
+      else result(`removed ${r.path}`);
     });
 }

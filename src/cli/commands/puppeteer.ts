@@ -1,13 +1,10 @@
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadBasis } from '../../core/model/basis';
-import { openProject } from '../../core/project';
-import { PuppetMode, RegionLock, identityFromPortrait, puppeteerProject } from '../../core/render/puppeteer';
-import { Runtime } from '../../core/runtime';
-import { openWithModel } from '../project-arg';
-import { UsageError, printJson, progress } from '../errors';
+import type { PuppetMode, RegionLock } from '../../core/render/puppeteer';
+import { UsageError, printJson, progress, result } from '../errors';
 import { int, num } from '../options';
+import { checkOutputDir } from '../output';
 
 export function registerPuppeteer(program: Command): void {
   program
@@ -30,6 +27,16 @@ export function registerPuppeteer(program: Command): void {
       if (only !== null && !['pose', 'expression', 'mouth', 'eyes'].includes(only)) throw new UsageError(`--only must be pose, expression, mouth or eyes, got "${o.only}"`);
       const out = resolve(o.out);
       if (existsSync(out)) throw new UsageError(`${out} already exists: choose a new output folder`);
+      checkOutputDir(out);
+      const strength = num(o.strength, '--strength');
+      const neutralFrame = o.neutralFrame !== undefined ? int(o.neutralFrame, '--neutral-frame', 0) : undefined;
+      const [{ loadBasis }, { openProject }, { identityFromPortrait, puppeteerProject }, { Runtime }, { openWithModel }] = await Promise.all([
+        import('../../core/model/basis'),
+        import('../../core/project'),
+        import('../../core/render/puppeteer'),
+        import('../../core/runtime'),
+        import('../project-arg')
+      ]);
       const rt = await Runtime.create({ device: program.opts().device });
       const { project: motion, bundle } = await openWithModel(o.motion, o.model);
       const basis = loadBasis(bundle);
@@ -50,10 +57,10 @@ export function registerPuppeteer(program: Command): void {
         basis,
         out,
         ignoreDelta: Boolean(o.ignoreDelta),
-        options: { mode, only, strength: num(o.strength, '--strength'), neutralFrame: o.neutralFrame !== undefined ? int(o.neutralFrame, '--neutral-frame', 0) : undefined }
+        options: { mode, only, strength, neutralFrame }
       });
       const summary = { project: p.dir, frames: p.doc.encoding.encodedThrough, tuned: p.doc.tune !== null, mode, only, strength: Number(o.strength), motion: motion.dir, identity: idPath };
       if (o.json) printJson(summary);
-      else progress(`wrote ${p.dir}: ${summary.frames} frames; render it with "stylecast render ${p.dir} --out video.mp4"`);
+      else result(`wrote ${p.dir}: ${summary.frames} frames; render it with "stylecast render ${p.dir} --out video.mp4"`);
     });
 }

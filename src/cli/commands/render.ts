@@ -1,12 +1,9 @@
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
-import { loadBasis } from '../../core/model/basis';
-import { exportVideo } from '../../core/render/render';
-import { projectRenderer } from '../../core/tune';
-import { Runtime } from '../../core/runtime';
-import { openWithModel, parseRange } from '../project-arg';
-import { printJson, progress } from '../errors';
-import { int } from '../options';
+import { printJson, result } from '../errors';
+import { int, parseRange } from '../options';
+import { checkOutputFile } from '../output';
+import { stderrProgress } from '../progress';
+import { commandSignal } from '../signals';
 
 export function registerRender(program: Command): void {
   program
@@ -22,25 +19,39 @@ export function registerRender(program: Command): void {
     .option('--ignore-delta', 'render with the untuned generator, leaving out the fine-tuning delta (also when it is missing or damaged)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, o) => {
-      const rt = await Runtime.create({ device: program.opts().device });
+      const out = checkOutputFile(o.out);
+      const size = o.size !== undefined ? int(o.size, '--size', 16) : undefined;
+      const crf = int(o.crf, '--crf', 0);
+      const frames = o.frames ? parseRange(o.frames, '--frames') : undefined;
+      const [{ loadBasis }, { exportVideo }, { projectRenderer }, { Runtime }, { openWithModel }, { progress }] = await Promise.all([
+        import('../../core/model/basis'),
+        import('../../core/render/render'),
+        import('../../core/tune'),
+        import('../../core/runtime'),
+        import('../project-arg'),
+        import('../errors')
+      ]);
       const { project, bundle } = await openWithModel(dir, o.model);
+      const rt = await Runtime.create({ device: program.opts().device });
       const { renderer, delta, ignored } = await projectRenderer(project, bundle, loadBasis(bundle), rt, { ignoreDelta: Boolean(o.ignoreDelta) });
       if (ignored) progress(`rendering untuned: ${ignored}`);
       const t0 = performance.now();
       const r = await exportVideo({
         project,
         renderer,
-        out: resolve(o.out),
-        size: o.size !== undefined ? int(o.size, '--size', 16) : undefined,
+        out,
+        size,
         pasteBack: Boolean(o.pasteBack),
         audio: o.audio,
-        crf: int(o.crf, '--crf', 0),
-        frames: o.frames ? parseRange(o.frames, '--frames') : undefined,
-        onProgress: (d, n) => progress(`rendered ${d}/${n}`)
+        crf,
+        frames,
+        signal: commandSignal,
+        onProgress: (d, n) => stderrProgress.update({ stage: 'render', fraction: d / n, done: d, total: n, unit: 'frame' })
       });
+      stderrProgress.end();
       const seconds = (performance.now() - t0) / 1000;
       const summary = { ...r, tuned: delta !== null, seconds, framesPerSecond: r.frames / seconds };
       if (o.json) printJson(summary);
-      else progress(`wrote ${r.path}: ${r.frames} frames ${r.width}x${r.height}${r.audio ? ' with audio' : ''} (${summary.framesPerSecond.toFixed(1)} fps)`);
+      else result(`wrote ${r.path}: ${r.frames} frames ${r.width}x${r.height}${r.audio ? ' with audio' : ''} (${summary.framesPerSecond.toFixed(1)} fps)`);
     });
 }

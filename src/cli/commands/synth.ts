@@ -1,14 +1,11 @@
 import type { Command } from 'commander';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { ParamDecoder } from '../../core/encode/decoder';
-import { makeTruth, truthDocument, writeSynthClip } from '../../core/encode/synth';
-import { loadBasis, paramNames } from '../../core/model/basis';
-import { Generator } from '../../core/model/generator';
-import { Runtime } from '../../core/runtime';
-import { ensureCalibrated, modelFromArg } from '../model-arg';
-import { UsageError, printJson, progress } from '../errors';
+import { dirname } from 'node:path';
+import { UsageError, printJson, result } from '../errors';
 import { int, num } from '../options';
+import { checkOutputFile } from '../output';
+import { stderrProgress } from '../progress';
+import { commandSignal } from '../signals';
 
 export function registerSynth(program: Command): void {
   program
@@ -25,18 +22,32 @@ export function registerSynth(program: Command): void {
       const frames = int(o.frames, '--frames', 1);
       const fps = num(o.fps, '--fps');
       if (!(fps > 0)) throw new UsageError('--fps must be positive');
+      const seed = int(o.seed, '--seed');
+      const out = checkOutputFile(o.out);
+      const truthPath = checkOutputFile(o.truth, '--truth');
+      const [{ ParamDecoder }, { makeTruth, truthDocument, writeSynthClip }, { loadBasis, paramNames }, { Generator }, { Runtime }, { throwIfAborted }, { ensureCalibrated, modelFromArg }] = await Promise.all([
+        import('../../core/encode/decoder'),
+        import('../../core/encode/synth'),
+        import('../../core/model/basis'),
+        import('../../core/model/generator'),
+        import('../../core/runtime'),
+        import('../../core/util/cancel'),
+        import('../model-arg')
+      ]);
       const rt = await Runtime.create({ device: program.opts().device });
       const bundle = await modelFromArg(o.model, rt);
-      await ensureCalibrated(bundle, rt);
+      await ensureCalibrated(bundle, rt, commandSignal);
       const gen = new Generator(bundle, rt);
       const basis = loadBasis(bundle);
       const dec = new ParamDecoder(gen.net, basis);
-      const truth = await makeTruth(gen, { seed: int(o.seed, '--seed'), frames });
-      const res = dec.res;
-      const out = resolve(o.out);
-      const truthPath = resolve(o.truth);
+      const truth = await makeTruth(gen, { seed, frames });
+      mkdirSync(dirname(out), { recursive: true });
       mkdirSync(dirname(truthPath), { recursive: true });
-      await writeSynthClip(dec, rt, truth, out, fps, (d, n) => progress(`synth ${d}/${n}`));
+      await writeSynthClip(dec, rt, truth, out, fps, (d, n) => {
+        throwIfAborted(commandSignal);
+        stderrProgress.update({ stage: 'synth', fraction: d / n, done: d, total: n, unit: 'frame' });
+      });
+      stderrProgress.end();
       const doc = truthDocument(truth, {
         modelId: bundle.manifest.id,
         model: bundle.dir,
@@ -47,8 +58,8 @@ export function registerSynth(program: Command): void {
       });
       writeFileSync(`${truthPath}.tmp`, JSON.stringify(doc));
       renameSync(`${truthPath}.tmp`, truthPath);
-      const summary = { video: out, truth: truthPath, frames, resolution: res, fps, modelId: bundle.manifest.id };
+      const summary = { video: out, truth: truthPath, frames, resolution: dec.res, fps, modelId: bundle.manifest.id };
       if (o.json) printJson(summary);
-      else progress(`wrote ${out} and ${truthPath}`);
+      else result(`wrote ${out} (${frames} frames, ${dec.res}x${dec.res} at ${fps} fps) and its truth ${truthPath}`);
     });
 }

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
-import { loadBasis } from '../../core/model/basis';
 import type { ModelBundle } from '../../core/model/bundle';
 import type { Project } from '../../core/project';
-import { Runtime } from '../../core/runtime';
-import { TuneSettings, runTune, type TuneReport } from '../../core/tune';
-import { openWithModel } from '../project-arg';
-import { printJson, progress } from '../errors';
+import type { Runtime } from '../../core/runtime';
+import type { TuneReport, TuneSettings } from '../../core/tune';
+import { printJson, progress, result } from '../errors';
 import { int } from '../options';
 
 /** Tuning options shared by `tune` and `encode --tune`. */
@@ -29,6 +27,8 @@ export async function tuneWithProgress(project: Project, bundle: ModelBundle, rt
   process.once('SIGTERM', onSignal);
   let last = '';
   let lastPct = -1;
+  // The engine loads with the command, not with the CLI (start-up stays fast).
+  const [{ loadBasis }, { runTune }] = await Promise.all([import('../../core/model/basis'), import('../../core/tune')]);
   try {
     const r = await runTune({
       project,
@@ -71,10 +71,11 @@ export function registerTune(program: Command): void {
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, o) => {
       const settings = tuneSettingsFrom({ steps: o.steps, rank: o.rank, tuneFrames: o.frames });
+      const [{ Runtime }, { openWithModel }] = await Promise.all([import('../../core/runtime'), import('../project-arg')]);
       const rt = await Runtime.create({ device: program.opts().device });
       const { project, bundle } = await openWithModel(dir, o.model);
       const r = await tuneWithProgress(project, bundle, rt, settings);
       if (o.json) printJson(r);
-      else progress(describeTune(r));
+      else result(describeTune(r));
     });
 }

@@ -197,9 +197,10 @@ export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchRep
         paramCorrelation: ev.paramCorrelation ? { min: ev.paramCorrelation.min, median: ev.paramCorrelation.median } : null,
         worstTracks: ev.paramCorrelation
           ? Object.entries(ev.paramCorrelation.perTrack)
-              .sort((a, b) => a[1] - b[1])
+              // A track whose correlation cannot be computed (null) is the worst: NaN here.
+              .sort((a, b) => (a[1] ?? -Infinity) - (b[1] ?? -Infinity))
               .slice(0, 3)
-              .map(([name, r]) => ({ name, r }))
+              .map(([name, r]) => ({ name, r: r ?? NaN }))
           : null,
         meanLoss: loss.reduce((a, b) => a + b, 0) / count,
         maxBatch: r.maxBatch

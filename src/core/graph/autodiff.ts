@@ -4,14 +4,22 @@
 // loss are differentiated: a conv weight's gradient is never built when only
 // latents are optimised. The rules follow shared/AUTODIFF.md and each one has
 // a finite-difference check in gradcheck.ts.
-import { Graph, GraphError, Node, Shape, Value, numel } from './graph';
+import { Graph, GraphError, Shape, Value, numel } from './graph';
+import type { ConvAttrs, Node, NodeOf, OpName } from './ops';
 
 interface RuleContext {
   /** Values the current gradients() call differentiates with respect to: never treated as constants. */
   variables: ReadonlySet<number>;
 }
 
-type Rule = (g: Graph, node: Node, dy: Value, wants: boolean[], ctx: RuleContext) => (Value | null)[];
+type Rule<K extends OpName> = (g: Graph, node: NodeOf<K>, dy: Value, wants: boolean[], ctx: RuleContext) => (Value | null)[];
+
+/**
+ * A rule that holds only for some attributes says which it accepts: the reason it
+ * refuses a node, or null. Nodes emitted outside the builder (face/nets) get a gradient
+ * only when their rule accepts them.
+ */
+type Accepts<K extends OpName> = (node: NodeOf<K>) => string | null;
 
 /** Sums a broadcast gradient back down to the operand's shape. */
 export function reduceTo(g: Graph, dy: Value, shape: Shape): Value {
@@ -34,21 +42,13 @@ function transposeLast2(g: Graph, v: Value): Value {
   return g.transpose(v, perm);
 }
 
-type ConvMeta = {
-  strides: [number, number];
-  pads: [number, number, number, number];
-  dilations: [number, number];
-  group: number;
-  kernel_shape: [number, number];
-};
-
 /**
  * Gradient of a convolution with respect to its weight: a Conv in which the
  * input (batch and channels swapped) is correlated with the output gradient
  * (swapped the same way); the forward stride becomes the dilation. Groups are
  * handled one at a time.
  */
-function convWeightGrad(g: Graph, x: Value, dy: Value, m: ConvMeta, wShape: Shape): Value {
+function convWeightGrad(g: Graph, x: Value, dy: Value, m: ConvAttrs, wShape: Shape): Value {
   const [kh, kw] = [wShape[2] as number, wShape[3] as number];
   const group = m.group;
   const cin = (x.shape[1] as number) / group;
@@ -85,7 +85,7 @@ function flipSwap(w: Float32Array, shape: Shape, group: number): Float32Array {
 
 const zerosLike = (g: Graph, v: Value): Value => g.expand(g.scalar(0), [...v.shape]);
 
-const RULES: Record<string, Rule> = {
+const RULES: { [K in OpName]?: Rule<K> } = {
   Identity: (_g, _n, dy) => [dy],
   Add: (g, n, dy) => [reduceTo(g, dy, n.inputs[0]!.shape), reduceTo(g, dy, n.inputs[1]!.shape)],
   Sub: (g, n, dy, w) => [reduceTo(g, dy, n.inputs[0]!.shape), w[1] ? reduceTo(g, g.neg(dy), n.inputs[1]!.shape) : null],
@@ -110,7 +110,7 @@ const RULES: Record<string, Rule> = {
   Tanh: (g, n, dy) => [g.mul(dy, g.sub(g.scalar(1), g.square(n.output)))],
   Relu: (g, n, dy) => [g.where(g.greater(n.inputs[0]!, g.scalar(0)), dy, g.scalar(0))],
   Pow: (g, n, dy) => {
-    const p = n.meta.exponent as number;
+    const p = n.attrs.exponent;
     return [g.mul(dy, g.mulScalar(g.pow(n.inputs[0]!, p - 1), p)), null];
   },
   // LeakyRelu and Clip read their mask off the output, not the input, so the input
@@ -118,12 +118,12 @@ const RULES: Record<string, Rule> = {
   // next layer's input). LeakyRelu(alpha > 0) keeps the sign; Clip's output is strictly
   // inside the bounds exactly where the input was (up to the measure-zero boundary).
   LeakyRelu: (g, n, dy) => {
-    const alpha = n.meta.alpha as number;
+    const alpha = n.attrs.alpha;
     if (!(alpha > 0)) return [g.where(g.greater(n.inputs[0]!, g.scalar(0)), dy, g.mulScalar(dy, alpha))];
     return [g.where(g.greater(n.output, g.scalar(0)), dy, g.mulScalar(dy, alpha))];
   },
   Clip: (g, n, dy) => {
-    const { lo, hi } = n.meta as { lo: number; hi: number };
+    const { lo, hi } = n.attrs;
     const y = n.output;
     const inside = g.and(g.greater(y, g.scalar(lo)), g.greater(g.scalar(hi), y));
     return [g.where(inside, dy, g.scalar(0)), null, null];
@@ -146,13 +146,13 @@ const RULES: Record<string, Rule> = {
   },
   ReduceSum: (g, n, dy) => {
     const x = n.inputs[0]!;
-    const axes = n.meta.axes as number[];
+    const axes = n.attrs.axes;
     const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
     return [g.expand(g.reshape(dy, kept), [...x.shape]), null];
   },
   Reshape: (g, n, dy) => [g.reshape(dy, [...n.inputs[0]!.shape]), null],
   Transpose: (g, n, dy) => {
-    const perm = n.meta.perm as number[];
+    const perm = n.attrs.perm;
     const inv = perm.map((_, i) => perm.indexOf(i));
     return [g.transpose(dy, inv)];
   },
@@ -161,7 +161,7 @@ const RULES: Record<string, Rule> = {
     const x = n.inputs[0]!;
     const r = x.shape.length;
     const pads = new Array<number>(2 * r).fill(0);
-    const { axes, starts, ends } = n.meta as { axes: number[]; starts: number[]; ends: number[] };
+    const { axes, starts, ends } = n.attrs;
     axes.forEach((ax, i) => {
       pads[ax] = starts[i] as number;
       pads[ax + r] = (x.shape[ax] as number) - (ends[i] as number);
@@ -169,7 +169,7 @@ const RULES: Record<string, Rule> = {
     return [g.pad(dy, pads), null, null, null];
   },
   Concat: (g, n, dy, w) => {
-    const axis = n.meta.axis as number;
+    const axis = n.attrs.axis;
     let offset = 0;
     return n.inputs.map((v, i) => {
       const size = v.shape[axis] as number;
@@ -180,17 +180,15 @@ const RULES: Record<string, Rule> = {
   },
   Pad: (g, n, dy) => {
     const x = n.inputs[0]!;
-    const r = x.shape.length;
-    const pads = n.meta.pads as number[];
+    const pads = n.attrs.pads;
     const axes = x.shape.map((_, i) => i);
     const starts = axes.map((i) => pads[i] as number);
     const ends = axes.map((i) => (pads[i] as number) + (x.shape[i] as number));
-    void r;
     return [g.slice(dy, axes, starts, ends), null, null];
   },
   Conv: (g, n, dy, w, ctx) => {
     const [x, wt] = n.inputs as [Value, Value];
-    const m = n.meta as unknown as ConvMeta;
+    const m = n.attrs;
     let dx: Value | null = null;
     if (w[0]) {
       const [kh, kw] = m.kernel_shape;
@@ -223,7 +221,7 @@ const RULES: Record<string, Rule> = {
   },
   ConvTranspose: (g, n, dy, w) => {
     const [x, wt] = n.inputs as [Value, Value];
-    const m = n.meta as unknown as ConvMeta;
+    const m = n.attrs;
     const dx = w[0] ? g.conv(dy, wt, { strides: m.strides, pads: m.pads, dilations: m.dilations, group: m.group }) : null;
     // y = ConvT(x, W) is the adjoint of Conv(., W): <dy, ConvT(x, W)> = <Conv(dy, W), x>.
     const dw = w[1] ? convWeightGrad(g, dy, x, m, wt.shape) : null;
@@ -231,7 +229,8 @@ const RULES: Record<string, Rule> = {
   },
   AveragePool: (g, n, dy) => {
     const x = n.inputs[0]!;
-    const { k, stride } = n.meta as { k: number; stride: number };
+    const [k] = n.attrs.kernel_shape;
+    const [stride] = n.attrs.strides;
     const [b, c, h, wd] = x.shape as [number, number, number, number];
     const [oh, ow] = [dy.shape[2] as number, dy.shape[3] as number];
     const flat = g.reshape(dy, [b * c, 1, oh, ow]);
@@ -247,8 +246,45 @@ const RULES: Record<string, Rule> = {
   }
 };
 
+const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+
+const ACCEPTS: { [K in OpName]?: Accepts<K> } = {
+  // The rule spreads each output gradient over a k x k window with a stride, from the top left.
+  AveragePool: (n) => {
+    const { kernel_shape: k, strides: s, pads } = n.attrs;
+    if (k[0] !== k[1] || s[0] !== s[1]) return 'the rule needs a square kernel and equal strides';
+    return pads.every((p) => p === 0) ? null : 'the rule has no padding';
+  },
+  // The rule finds each window's winner by comparing the input with the output upsampled x2.
+  MaxPool: (n) => {
+    const { kernel_shape: k, strides: s, pads } = n.attrs;
+    const [x, y] = [n.inputs[0]!.shape, n.output.shape];
+    if (!same(k, [2, 2]) || !same(s, [2, 2]) || pads.some((p) => p !== 0)) return 'the rule covers 2x2 windows with stride 2 and no padding only';
+    return x[2] === 2 * (y[2] as number) && x[3] === 2 * (y[3] as number) ? null : 'the rule needs even input sizes';
+  }
+};
+
+function ruleFor(n: Node): Rule<OpName> {
+  if (n.noGrad) throw new GraphError(`gradients: ${n.op} was built forward-only and has no gradient`);
+  const rule = RULES[n.op] as Rule<OpName> | undefined;
+  if (!rule) throw new GraphError(`gradients: no rule for op ${n.op}`);
+  const why = (ACCEPTS[n.op] as Accepts<OpName> | undefined)?.(n);
+  if (why) throw new GraphError(`gradients: no gradient for ${n.op} with attributes ${JSON.stringify(n.attrs)}: ${why}`);
+  return rule;
+}
+
 export function hasGradientRule(op: string): boolean {
   return op in RULES;
+}
+
+/** Why `gradients` would refuse this node (no rule, forward-only, attributes its rule does not accept), or null. */
+export function gradientRefusal(n: Node): string | null {
+  try {
+    ruleFor(n);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 /**
@@ -281,10 +317,7 @@ export function gradients(g: Graph, loss: Value, wrt: readonly Value[]): Value[]
     if (!dy) continue;
     const wants = n.inputs.map((v) => v.dtype === 'float32' && dependsOnWrt.has(v.id) && lossNeeds.has(v.id));
     if (!wants.some(Boolean)) continue;
-    if (n.meta.noGrad) throw new GraphError(`gradients: ${n.op} was built forward-only and has no gradient`);
-    const rule = RULES[n.op];
-    if (!rule) throw new GraphError(`gradients: no rule for op ${n.op}`);
-    const dxs = rule(g, n, dy, wants, ctx);
+    const dxs = ruleFor(n)(g, n, dy, wants, ctx);
     n.inputs.forEach((v, k) => {
       const d = dxs[k];
       if (!wants[k] || !d) return;

@@ -100,6 +100,25 @@ export function opChecks(): CheckCase[] {
         return { wrt: [x, w], out: g.conv(x.value, w.value) };
       }
     },
+    // A constant (initializer) weight at stride 1 takes autodiff's fast path: the input
+    // gradient is a plain Conv with the flipped, in/out-swapped kernel baked as a new
+    // initializer. Only x is differentiated, so the weight stays constant.
+    {
+      name: 'Conv fast path (constant weight, stride 1, 3x3 pads 1)',
+      build(g, rng) {
+        const x = input(g, rng, 'x', [2, 3, 6, 5]);
+        const w = g.weight('wconst3x3', rng.normals(4 * 3 * 9), [4, 3, 3, 3]);
+        return { wrt: [x], out: g.conv(x.value, w, { pads: [1, 1, 1, 1] }) };
+      }
+    },
+    {
+      name: 'Conv fast path (constant weight, stride 1, groups 2, dilation 2x1, asymmetric pads)',
+      build(g, rng) {
+        const x = input(g, rng, 'x', [2, 4, 7, 6]);
+        const w = g.weight('wconstgrouped', rng.normals(6 * 2 * 9), [6, 2, 3, 3]);
+        return { wrt: [x], out: g.conv(x.value, w, { group: 2, dilations: [2, 1], pads: [2, 1, 1, 0] }) };
+      }
+    },
     {
       name: 'ConvTranspose (stride 2, pads 1, output_padding 1)',
       build(g, rng) {

@@ -2,6 +2,7 @@
 // Every value has a static shape known at build time, so gradients can be
 // built as more ops on the same tape (see autodiff.ts) and the whole thing
 // serialised as one ONNX graph for onnxruntime-node.
+import type { Node, OpAttrs, OpName } from './ops';
 
 export type Shape = readonly number[];
 export type DType = 'float32' | 'int64' | 'bool';
@@ -18,16 +19,7 @@ export interface Value {
   readonly producer: number;
 }
 
-export type AttrValue = number | number[] | string | { float: number };
-
-export interface Node {
-  readonly op: string;
-  readonly inputs: Value[];
-  readonly output: Value;
-  readonly attrs: Record<string, AttrValue>;
-  /** Build-time facts the gradient rules need (axes, pads, permutation...). */
-  readonly meta: Record<string, unknown>;
-}
+export type { AttrValue, ConvAttrs, ConvTransposeAttrs, Node, NodeOf, OpAttrs, OpName, PoolAttrs } from './ops';
 
 export interface Initializer {
   readonly value: Value;
@@ -114,6 +106,13 @@ export class Graph {
     return v;
   }
 
+  /** The node that computes `v` (an error for inputs and initializers). */
+  producerOf(v: Value): Node {
+    const n = this.nodes[v.producer];
+    if (!n) throw new GraphError(`value ${v.id} is an input or initializer, not computed by a node`);
+    return n;
+  }
+
   initializerOf(v: Value): Initializer | undefined {
     return this.initById.get(v.id);
   }
@@ -191,16 +190,20 @@ export class Graph {
     return v;
   }
 
-  /** Appends a node; exposed for the gradient builder. */
-  emit(op: string, inputs: Value[], shape: Shape, attrs: Record<string, AttrValue> = {}, meta: Record<string, unknown> = {}, dtype: DType = 'float32'): Value {
+  /**
+   * Appends a node with its op's typed attributes (ops.ts). Used by the builder methods and
+   * by networks that need an op variant the builder does not make (face/nets); a gradient
+   * rule checks that it accepts the attributes of any node it is asked to differentiate.
+   */
+  emit<K extends OpName>(op: K, inputs: Value[], shape: Shape, attrs: OpAttrs[K], dtype: DType = 'float32', opts: { noGrad?: boolean } = {}): Value {
     const out = this.newValue(shape, dtype, this.nodes.length);
-    this.nodes.push({ op, inputs, output: out, attrs, meta });
+    this.nodes.push({ op, inputs, output: out, attrs, ...(opts.noGrad ? { noGrad: true } : {}) } as Node);
     return out;
   }
 
   // ---- elementwise -------------------------------------------------------
-  private binary(op: string, a: Value, b: Value): Value {
-    return this.emit(op, [a, b], broadcastShapes(a.shape, b.shape, op));
+  private binary(op: 'Add' | 'Sub' | 'Mul' | 'Div', a: Value, b: Value): Value {
+    return this.emit(op, [a, b], broadcastShapes(a.shape, b.shape, op), {});
   }
   add(a: Value, b: Value): Value { return this.binary('Add', a, b); }
   sub(a: Value, b: Value): Value { return this.binary('Sub', a, b); }
@@ -208,49 +211,49 @@ export class Graph {
   div(a: Value, b: Value): Value { return this.binary('Div', a, b); }
   addScalar(a: Value, x: number): Value { return this.add(a, this.scalar(x)); }
   mulScalar(a: Value, x: number): Value { return x === 1 ? a : this.mul(a, this.scalar(x)); }
-  neg(a: Value): Value { return this.emit('Neg', [a], a.shape); }
-  sqrt(a: Value): Value { return this.emit('Sqrt', [a], a.shape); }
-  reciprocal(a: Value): Value { return this.emit('Reciprocal', [a], a.shape); }
+  neg(a: Value): Value { return this.emit('Neg', [a], a.shape, {}); }
+  sqrt(a: Value): Value { return this.emit('Sqrt', [a], a.shape, {}); }
+  reciprocal(a: Value): Value { return this.emit('Reciprocal', [a], a.shape, {}); }
   rsqrt(a: Value): Value { return this.reciprocal(this.sqrt(a)); }
-  exp(a: Value): Value { return this.emit('Exp', [a], a.shape); }
-  log(a: Value): Value { return this.emit('Log', [a], a.shape); }
-  abs(a: Value): Value { return this.emit('Abs', [a], a.shape); }
-  sign(a: Value): Value { return this.emit('Sign', [a], a.shape); }
+  exp(a: Value): Value { return this.emit('Exp', [a], a.shape, {}); }
+  log(a: Value): Value { return this.emit('Log', [a], a.shape, {}); }
+  abs(a: Value): Value { return this.emit('Abs', [a], a.shape, {}); }
+  sign(a: Value): Value { return this.emit('Sign', [a], a.shape, {}); }
   square(a: Value): Value { return this.mul(a, a); }
-  sigmoid(a: Value): Value { return this.emit('Sigmoid', [a], a.shape); }
-  tanh(a: Value): Value { return this.emit('Tanh', [a], a.shape); }
-  relu(a: Value): Value { return this.emit('Relu', [a], a.shape); }
+  sigmoid(a: Value): Value { return this.emit('Sigmoid', [a], a.shape, {}); }
+  tanh(a: Value): Value { return this.emit('Tanh', [a], a.shape, {}); }
+  relu(a: Value): Value { return this.emit('Relu', [a], a.shape, {}); }
   pow(a: Value, p: number): Value {
     if (p === 2) return this.square(a);
     if (p === 1) return a;
-    return this.emit('Pow', [a, this.scalar(p)], a.shape, {}, { exponent: p });
+    return this.emit('Pow', [a, this.scalar(p)], a.shape, { exponent: p });
   }
   leakyRelu(a: Value, alpha = 0.2): Value {
-    return this.emit('LeakyRelu', [a], a.shape, { alpha: { float: alpha } }, { alpha });
+    return this.emit('LeakyRelu', [a], a.shape, { alpha });
   }
   clip(a: Value, lo: number, hi: number): Value {
-    return this.emit('Clip', [a, this.scalar(lo), this.scalar(hi)], a.shape, {}, { lo, hi });
+    return this.emit('Clip', [a, this.scalar(lo), this.scalar(hi)], a.shape, { lo, hi });
   }
   greater(a: Value, b: Value): Value {
-    return this.emit('Greater', [a, b], broadcastShapes(a.shape, b.shape, 'Greater'), {}, {}, 'bool');
+    return this.emit('Greater', [a, b], broadcastShapes(a.shape, b.shape, 'Greater'), {}, 'bool');
   }
   lessOrEqual(a: Value, b: Value): Value {
-    return this.emit('LessOrEqual', [a, b], broadcastShapes(a.shape, b.shape, 'LessOrEqual'), {}, {}, 'bool');
+    return this.emit('LessOrEqual', [a, b], broadcastShapes(a.shape, b.shape, 'LessOrEqual'), {}, 'bool');
   }
   greaterOrEqual(a: Value, b: Value): Value {
-    return this.emit('GreaterOrEqual', [a, b], broadcastShapes(a.shape, b.shape, 'GreaterOrEqual'), {}, {}, 'bool');
+    return this.emit('GreaterOrEqual', [a, b], broadcastShapes(a.shape, b.shape, 'GreaterOrEqual'), {}, 'bool');
   }
   equal(a: Value, b: Value): Value {
-    return this.emit('Equal', [a, b], broadcastShapes(a.shape, b.shape, 'Equal'), {}, {}, 'bool');
+    return this.emit('Equal', [a, b], broadcastShapes(a.shape, b.shape, 'Equal'), {}, 'bool');
   }
   and(a: Value, b: Value): Value {
     if (a.dtype !== 'bool' || b.dtype !== 'bool') throw new GraphError('And takes boolean values');
-    return this.emit('And', [a, b], broadcastShapes(a.shape, b.shape, 'And'), {}, {}, 'bool');
+    return this.emit('And', [a, b], broadcastShapes(a.shape, b.shape, 'And'), {}, 'bool');
   }
   where(cond: Value, a: Value, b: Value): Value {
     if (cond.dtype !== 'bool') throw new GraphError('Where needs a boolean condition');
     const shape = broadcastShapes(cond.shape, broadcastShapes(a.shape, b.shape, 'Where'), 'Where');
-    return this.emit('Where', [cond, a, b], shape);
+    return this.emit('Where', [cond, a, b], shape, {});
   }
   castFloat(a: Value): Value {
     return this.emit('Cast', [a], a.shape, { to: 1 });
@@ -265,14 +268,14 @@ export class Graph {
     const [k2, n] = b.shape.slice(-2) as [number, number];
     if (k !== k2) throw new GraphError(`MatMul: inner dimensions differ in ${shapeStr(a.shape)} x ${shapeStr(b.shape)}`);
     const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'MatMul');
-    return this.emit('MatMul', [a, b], [...batch, m, n]);
+    return this.emit('MatMul', [a, b], [...batch, m, n], {});
   }
 
   reduceSum(a: Value, axes: readonly number[], keepdims = false): Value {
     const ax = normAxes(axes, a.shape.length);
     for (const x of ax) if (x < 0 || x >= a.shape.length) throw new GraphError(`ReduceSum: axis out of range for ${shapeStr(a.shape)}`);
     const shape = keepdims ? a.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : a.shape.filter((_, i) => !ax.includes(i));
-    return this.emit('ReduceSum', [a, this.int64(ax)], shape, { keepdims: keepdims ? 1 : 0 }, { axes: ax, keepdims });
+    return this.emit('ReduceSum', [a, this.int64(ax)], shape, { axes: ax, keepdims });
   }
   reduceMean(a: Value, axes: readonly number[], keepdims = false): Value {
     const ax = normAxes(axes, a.shape.length);
@@ -298,18 +301,18 @@ export class Graph {
       throw new GraphError(`Reshape: cannot view ${shapeStr(a.shape)} as ${shapeStr(shape)}`);
     }
     if (resolved.length === a.shape.length && resolved.every((d, i) => d === a.shape[i])) return a;
-    return this.emit('Reshape', [a, this.int64(resolved)], resolved, {}, { shape: resolved });
+    return this.emit('Reshape', [a, this.int64(resolved)], resolved, { shape: resolved });
   }
   transpose(a: Value, perm: readonly number[]): Value {
     if (perm.length !== a.shape.length || [...perm].sort().some((p, i) => p !== i)) {
       throw new GraphError(`Transpose: bad permutation [${perm}] for ${shapeStr(a.shape)}`);
     }
-    return this.emit('Transpose', [a], perm.map((p) => a.shape[p] as number), { perm: [...perm] }, { perm: [...perm] });
+    return this.emit('Transpose', [a], perm.map((p) => a.shape[p] as number), { perm: [...perm] });
   }
   expand(a: Value, shape: readonly number[]): Value {
     const out = broadcastShapes(a.shape, shape, 'Expand');
     if (out.length === a.shape.length && out.every((d, i) => d === a.shape[i])) return a;
-    return this.emit('Expand', [a, this.int64(out)], out, {}, { shape: out });
+    return this.emit('Expand', [a, this.int64(out)], out, { shape: out });
   }
   slice(a: Value, axes: readonly number[], starts: readonly number[], ends: readonly number[]): Value {
     const shape = [...a.shape];
@@ -324,7 +327,7 @@ export class Graph {
       en.push(e);
       shape[axis] = e - s;
     });
-    return this.emit('Slice', [a, this.int64(st), this.int64(en), this.int64(ax)], shape, {}, { axes: ax, starts: st, ends: en });
+    return this.emit('Slice', [a, this.int64(st), this.int64(en), this.int64(ax)], shape, { axes: ax, starts: st, ends: en });
   }
   concat(values: Value[], axis: number): Value {
     if (values.length === 0) throw new GraphError('Concat of nothing');
@@ -339,7 +342,7 @@ export class Graph {
       }
       shape[ax] = (shape[ax] as number) + (v.shape[ax] as number);
     }
-    return this.emit('Concat', values, shape, { axis: ax }, { axis: ax, sizes: values.map((v) => v.shape[ax]) });
+    return this.emit('Concat', values, shape, { axis: ax });
   }
   /** Constant padding; pads given as [begin per axis..., end per axis...] like ONNX. */
   pad(a: Value, pads: readonly number[], value = 0): Value {
@@ -347,7 +350,7 @@ export class Graph {
     if (pads.length !== 2 * r || pads.some((p) => p < 0)) throw new GraphError(`Pad: need ${2 * r} non-negative pads`);
     if (pads.every((p) => p === 0)) return a;
     const shape = a.shape.map((d, i) => d + (pads[i] as number) + (pads[i + r] as number));
-    return this.emit('Pad', [a, this.int64(pads), this.scalar(value)], shape, { mode: 'constant' }, { pads: [...pads] });
+    return this.emit('Pad', [a, this.int64(pads), this.scalar(value)], shape, { pads: [...pads] });
   }
 
   // ---- convolution -----------------------------------------------------------
@@ -365,8 +368,7 @@ export class Graph {
     const oh = convOut(h, kh, s0, pt, pb, d0);
     const ow = convOut(wd, kw, s1, pl, pr, d1);
     if (oh <= 0 || ow <= 0) throw new GraphError(`Conv: empty output for input ${shapeStr(x.shape)}`);
-    const attrs = { strides: [s0, s1], pads: [pt, pl, pb, pr], dilations: [d0, d1], group, kernel_shape: [kh, kw] };
-    return this.emit('Conv', [x, w], [n, o, oh, ow], attrs, { ...attrs });
+    return this.emit('Conv', [x, w], [n, o, oh, ow], { strides: [s0, s1], pads: [pt, pl, pb, pr], dilations: [d0, d1], group, kernel_shape: [kh, kw] });
   }
 
   convTranspose(x: Value, w: Value, opts: ConvTransposeOpts = {}): Value {
@@ -380,30 +382,28 @@ export class Graph {
     if (ci !== c) throw new GraphError(`ConvTranspose: weight ${shapeStr(w.shape)} does not fit input ${shapeStr(x.shape)}`);
     const oh = s0 * (h - 1) + op0 + (kh - 1) * d0 + 1 - pt - pb;
     const ow = s1 * (wd - 1) + op1 + (kw - 1) * d1 + 1 - pl - pr;
-    const attrs = {
+    return this.emit('ConvTranspose', [x, w], [n, og * group, oh, ow], {
       strides: [s0, s1],
       pads: [pt, pl, pb, pr],
       dilations: [d0, d1],
       group,
       kernel_shape: [kh, kw],
       output_padding: [op0, op1]
-    };
-    return this.emit('ConvTranspose', [x, w], [n, og * group, oh, ow], attrs, { ...attrs });
+    });
   }
 
   averagePool(x: Value, k: number, stride = k): Value {
     const [n, c, h, w] = x.shape as [number, number, number, number];
     const oh = convOut(h, k, stride, 0, 0, 1);
     const ow = convOut(w, k, stride, 0, 0, 1);
-    const attrs = { kernel_shape: [k, k], strides: [stride, stride] };
-    return this.emit('AveragePool', [x], [n, c, oh, ow], attrs, { k, stride });
+    return this.emit('AveragePool', [x], [n, c, oh, ow], { kernel_shape: [k, k], strides: [stride, stride], pads: [0, 0, 0, 0] });
   }
 
   /** 2x2 max pooling with stride 2 on even sizes (VGG). */
   maxPool2(x: Value): Value {
     const [n, c, h, w] = x.shape as [number, number, number, number];
     if (h % 2 || w % 2) throw new GraphError(`maxPool2 needs even sizes, got ${shapeStr(x.shape)}`);
-    return this.emit('MaxPool', [x], [n, c, h / 2, w / 2], { kernel_shape: [2, 2], strides: [2, 2] });
+    return this.emit('MaxPool', [x], [n, c, h / 2, w / 2], { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0] });
   }
 
   /** Nearest-neighbour upsampling by an integer factor, built from Reshape+Expand so it differentiates. */
@@ -419,13 +419,10 @@ export class Graph {
     const [n, c] = x.shape as [number, number];
     const sizes = this.int64([n, c, outH, outW]);
     const empty = this.constant(new Float32Array(0), [0]);
-    return this.emit('Resize', [x, empty, empty, sizes], [n, c, outH, outW], {
-      mode: 'linear',
-      coordinate_transformation_mode: 'half_pixel'
-    }, { noGrad: true });
+    return this.emit('Resize', [x, empty, empty, sizes], [n, c, outH, outW], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }, 'float32', { noGrad: true });
   }
 
   identity(a: Value): Value {
-    return this.emit('Identity', [a], a.shape, {}, {}, a.dtype);
+    return this.emit('Identity', [a], a.shape, {}, a.dtype);
   }
 }

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { AttrValue, DType, Graph, GraphError, Value } from './graph';
+import { onnxAttributes } from './ops';
 
 // onnx-proto is CommonJS; its namespace hangs off the default export.
 const { onnx } = onnxProto;
@@ -88,7 +89,7 @@ export function serialize(g: Graph, outputs: readonly GraphOutput[], opts: Seria
       opType: n.op,
       input: n.inputs.map((v) => g.nameOf(v)),
       output: [g.nameOf(n.output)],
-      attribute: Object.entries(n.attrs).map(([k, v]) => attribute(k, v))
+      attribute: Object.entries(onnxAttributes(n)).map(([k, v]) => attribute(k, v))
     };
   });
   const outputNames = outputs.map((o) => o.name);

@@ -37,7 +37,7 @@ export interface EvalReport {
   jitterPx: number | null;
   faceMetricsNote?: string;
   bytesPerFrame: number;
-  paramCorrelation?: { min: number; median: number; perTrack: Record<string, number> };
+  paramCorrelation?: ParamCorrelation;
   perFrame: EvalPerFrame;
 }
 
@@ -53,20 +53,46 @@ export interface EvalPerFrame {
   jitter?: (number | null)[];
 }
 
+/** Correlation of each encoded track with the truth. */
+export interface ParamCorrelation {
+  /** Tracks whose correlation was computed; min and median are over these. */
+  compared: number;
+  /** Tracks in the encoding. */
+  tracks: number;
+  min: number;
+  median: number;
+  /** Correlation per track; null where it cannot be computed. */
+  perTrack: Record<string, number | null>;
+  /** Tracks whose correlation cannot be computed, by name: each counts as a failure. */
+  uncomputable: { track: string; reason: string }[];
+}
+
 export interface Truth {
   params: number[][];
   paramNames?: string[];
 }
 
-/** Pearson correlation (offset- and scale-invariant); NaN for a constant series. */
+const isConstant = (a: ArrayLike<number>): boolean => {
+  for (let i = 1; i < a.length; i++) if (a[i] !== a[0]) return false;
+  return true;
+};
+
+/**
+ * Pearson correlation (offset- and scale-invariant); NaN for a constant series (checked
+ * exactly: a constant series' rounded mean would leave tiny deviations that correlate).
+ */
 export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
+  if (n !== b.length) throw new RangeError(`pearson: series differ in length (${n} vs ${b.length})`);
+  if (n < 2 || isConstant(a) || isConstant(b)) return NaN;
   let ma = 0;
   let mb = 0;
   for (let i = 0; i < n; i++) {
-    ma += a[i]! / n;
-    mb += b[i]! / n;
+    ma += a[i]!;
+    mb += b[i]!;
   }
+  ma /= n;
+  mb /= n;
   let sab = 0;
   let saa = 0;
   let sbb = 0;
@@ -183,27 +209,42 @@ export async function evaluateProject(opts: {
       ? `faces were found in only ${found} of ${count} frame pairs (source crop and re-render), so AKD, identity and jitter are not reported`
       : 'no face networks given: AKD, identity and jitter are not reported';
   }
-  if (opts.truth) {
-    const perTrack: Record<string, number> = {};
-    const names = enc.paramNames;
-    const values: number[] = [];
-    for (let k = 0; k < PARAM_COUNT; k++) {
-      const t: number[] = [];
-      const e: number[] = [];
-      for (let f = 0; f < count; f++) {
-        const row = opts.truth.params[enc.frames.start + f];
-        if (!row) throw new Error(`the truth file has no parameters for source frame ${enc.frames.start + f}`);
-        t.push(row[k]!);
-        e.push(p.params[f * PARAM_COUNT + k]!);
-      }
-      const c = pearson(t, e);
-      perTrack[names[k] ?? `p${k}`] = c;
-      values.push(c);
-    }
-    const s = summarise(values);
-    report.paramCorrelation = { min: s.min, median: s.median, perTrack };
-  }
+  if (opts.truth) report.paramCorrelation = correlateTracks(opts.truth.params, p.params, enc.paramNames, enc.frames.start, count);
   return report;
+}
+
+/**
+ * The Pearson correlation of each of the 35 tracks of `params` ([count, 35], encoded
+ * frames start.. of the source) with the truth rows of the same source frames. A track
+ * whose correlation cannot be computed is listed by name with the reason.
+ */
+export function correlateTracks(truth: readonly (readonly number[])[], params: ArrayLike<number>, names: readonly string[], start: number, count: number): ParamCorrelation {
+  const perTrack: Record<string, number | null> = {};
+  const uncomputable: ParamCorrelation['uncomputable'] = [];
+  const values: number[] = [];
+  for (let k = 0; k < PARAM_COUNT; k++) {
+    const t: number[] = [];
+    const e: number[] = [];
+    for (let f = 0; f < count; f++) {
+      const row = truth[start + f];
+      if (!row) throw new Error(`the truth file has no parameters for source frame ${start + f}`);
+      t.push(row[k]!);
+      e.push(params[f * PARAM_COUNT + k]!);
+    }
+    const name = names[k] ?? `p${k}`;
+    const c = pearson(t, e);
+    if (Number.isFinite(c)) {
+      perTrack[name] = c;
+      values.push(c);
+      continue;
+    }
+    perTrack[name] = null;
+    const [ct, ce] = [isConstant(t), isConstant(e)];
+    const reason = count < 2 ? 'fewer than two frames' : ct && ce ? 'truth and encoding are both constant' : ct ? 'the truth is constant' : ce ? 'the encoding is constant' : `not finite (${c})`;
+    uncomputable.push({ track: name, reason });
+  }
+  const s = summarise(values);
+  return { compared: values.length, tracks: PARAM_COUNT, min: s.min, median: s.median, perTrack, uncomputable };
 }
 
 const gaps = (vs: readonly (number | null)[]): number[] => vs.map((v) => (v === null ? Number.NaN : v));

@@ -33,12 +33,12 @@ export interface BenchRow {
   runs: number;
 }
 
-interface Timing {
+export interface Timing {
   wallMs: number;
   cpuMs: number;
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
@@ -98,11 +98,16 @@ export async function benchModel(rt: Runtime, name: string, net: StyleGan2, batc
   await rt.release();
   const vjp = await timeInterleaved(rt, setups.map((x) => ({ model: x.graphs.vjp, feeds: { s: x.s, cotangent: x.ct } })), runs);
   await rt.release();
+  return benchRows(name, res, batches, fwd, vjp, runs);
+}
+
+/** The rows' fields from the median timings of each batch size (forward and VJP, in `batches` order). */
+export function benchRows(name: string, resolution: number, batches: readonly number[], fwd: readonly Timing[], vjp: readonly Timing[], runs: number): BenchRow[] {
   const one = batches.indexOf(1);
-  const vsBatch1 = (t: Timing[], k: number): number | null => (one < 0 ? null : t[k]!.wallMs / batches[k]! / t[one]!.wallMs);
-  return setups.map(({ batch }, k) => ({
+  const vsBatch1 = (t: readonly Timing[], k: number): number | null => (one < 0 ? null : t[k]!.wallMs / batches[k]! / t[one]!.wallMs);
+  return batches.map((batch, k) => ({
     model: name,
-    resolution: res,
+    resolution,
     batch,
     forwardMs: fwd[k]!.wallMs,
     vjpMs: vjp[k]!.wallMs,

@@ -1,5 +1,6 @@
-// Whole-network gradient checks: d/dW+, d/dStyleSpace, d/d one conv weight, d/dz.
-import type { CheckCase } from '../graph/gradcheck';
+// Whole-network gradient checks: d/dW+, d/dStyleSpace, d/d one conv weight, d/dz. Each
+// also takes untilted random directions (gradcheck.ts says why the tilted ones are not enough).
+import { UNTILTED_DIRECTIONS, type CheckCase } from '../graph/gradcheck';
 import { ModelBundle, tensor } from './bundle';
 import { StyleGan2 } from './stylegan2';
 
@@ -9,7 +10,7 @@ export function modelChecks(bundle: ModelBundle): CheckCase[] {
   const wAvg = tensor(bundle, 'mapping.w_avg');
   const convName = net.layers.find((l) => l.kind === 'conv' && l.res === 8 && !l.up)!.name;
   const label = `${bundle.manifest.name} ${a.resolution}x${a.resolution}`;
-  return [
+  const cases: CheckCase[] = [
     {
       name: `whole network d/dW+ (${label})`,
       build(g, rng) {
@@ -47,4 +48,5 @@ export function modelChecks(bundle: ModelBundle): CheckCase[] {
       }
     }
   ];
+  return cases.map((c) => ({ untilted: UNTILTED_DIRECTIONS, ...c }));
 }

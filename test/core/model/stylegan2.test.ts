@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gradients } from '../../../src/core/graph/autodiff';
-import { runCheck } from '../../../src/core/graph/gradcheck';
+import { TOLERANCE, UNTILTED_TOLERANCE, runCheck } from '../../../src/core/graph/gradcheck';
 import { Graph } from '../../../src/core/graph/graph';
 import { serialize } from '../../../src/core/graph/serialize';
 import { makeArchitecture } from '../../../src/core/model/architecture';
@@ -82,8 +82,10 @@ describe('StyleGAN2 generator', () => {
 
   it('whole-network gradients (W+, StyleSpace, one conv weight, z) match finite differences', async () => {
     for (const c of modelChecks(bundle)) {
+      expect(c.untilted, c.name).toBe(2);
       const r = await runCheck(rt, { ...c, step: 1e-4 }, 5);
-      expect(r.relError, c.name).toBeLessThan(1e-2);
+      expect(r.relError, c.name).toBeLessThan(TOLERANCE);
+      expect(r.untilted!.relError, c.name).toBeLessThan(UNTILTED_TOLERANCE);
     }
   });
 

@@ -81,7 +81,7 @@ export class Layers {
     const [pl, pr] = tfPads(w, k, stride, padding);
     const oh = Math.floor((h + pt + pb - k) / stride) + 1;
     const ow = Math.floor((w + pl + pr - k) / stride) + 1;
-    return this.g.emit('MaxPool', [x], [n, c, oh, ow], { kernel_shape: [k, k], strides: [stride, stride], pads: [pt, pl, pb, pr] });
+    return this.g.emit('MaxPool', [x], [n, c, oh, ow], { kernel_shape: [k, k], strides: [stride, stride], pads: [pt!, pl!, pb!, pr!] });
   }
 
   /** x @ W (+ b) for a [N, I] input and a tfjs [I, O] weight. */

@@ -23,9 +23,7 @@ function depthwiseConvLayer(L: Layers, x: Value, prefix: string, stride: number)
   const c = x.shape[1] as number;
   const y = L.depthwiseConv(x, `${prefix}/depthwise_weights`, stride, 'same');
   const v = (name: string) => g.weight(`${SSD_MOBILENET_V1}/${prefix}/${name}`, L.tensor(`${prefix}/BatchNorm/${name}`, [c]), [c]);
-  const bn = g.emit('BatchNormalization', [y, v('gamma'), v('beta'), v('moving_mean'), v('moving_variance')], y.shape, {
-    epsilon: { float: BN_EPSILON }
-  });
+  const bn = g.emit('BatchNormalization', [y, v('gamma'), v('beta'), v('moving_mean'), v('moving_variance')], y.shape, { epsilon: BN_EPSILON });
   return g.clip(bn, 0, 6);
 }
 

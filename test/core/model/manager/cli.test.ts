@@ -53,7 +53,7 @@ describe('stylecast models', () => {
     try {
       const r = await cli({ STYLECAST_MODEL_MIRROR: mirror }, 'models', 'download', 'lpips-vgg-v0.1', '--json');
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain('lpips-vgg-v0.1: 100% (7.3 kB of 7.3 kB)');
+      expect(r.stderr).toContain('[lpips-vgg-v0.1] 100% 7.3 kB of 7.3 kB');
       expect(r.stderr).toContain('failed verification: its SHA-256 is ');
       expect(r.stderr).toContain('expected a78928a0af1e5f0fcb1f3b9e8f8c3a2a5a3de244d830ad5c1feddc79b8432868');
     } finally {
