@@ -9,7 +9,7 @@ import { throwIfAborted } from '../util/cancel';
 import { Adam, cosineSchedule } from './adam';
 import { ParamDecoder } from './decoder';
 import { faceWeightMap } from './losses';
-import { bfgsUpdate, choleskySolve, gaussNewtonMatrix, lbfgsMinimise, quadForm } from './newton';
+import { bfgsUpdate, choleskySolve, gaussNewtonMatrix, lbfgsMinimise, quadForm } from '../util/linalg';
 import { type AdamOptimiser, type EncodeSchedule, type LbfgsOptimiser, type LossWeights, type NewtonOptimiser, type Stage, stageResolution } from './schedule';
 
 export interface Progress {

@@ -11,6 +11,7 @@
 // The seeded test models draw no faces: `calibrateModel` detects that and falls back to
 // fixed regions and pseudo-degrees (calibrate.ts).
 import type { FaceNetsLike } from '../face/pipeline';
+import { choleskySolve } from '../util/linalg';
 import { headPose, type HeadPose } from '../face/headpose';
 import type { Landmarks68 } from '../face/types';
 import { ATTRIBUTE_VOCABULARY } from '../params';
@@ -90,29 +91,8 @@ export function landmarkRegionMasks(lm: Landmarks68 | ArrayLike<number>, res: nu
 
 /** Solves the symmetric positive-definite system A x = b (n x n, row-major) by Cholesky. */
 function solveSpd(A: Float64Array, b: Float64Array, n: number): Float64Array {
-  const L = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * n + j]!;
-      for (let k = 0; k < j; k++) s -= L[i * n + k]! * L[j * n + k]!;
-      if (i === j) {
-        if (!(s > 0)) throw new CalibrationError('pose regression is singular: too few renders with a detected face');
-        L[i * n + i] = Math.sqrt(s);
-      } else L[i * n + j] = s / L[j * n + j]!;
-    }
-  }
-  const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= L[i * n + k]! * y[k]!;
-    y[i] = s / L[i * n + i]!;
-  }
-  const x = new Float64Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = y[i]!;
-    for (let k = i + 1; k < n; k++) s -= L[k * n + i]! * x[k]!;
-    x[i] = s / L[i * n + i]!;
-  }
+  const x = choleskySolve(A, b, n);
+  if (!x) throw new CalibrationError('pose regression is singular: too few renders with a detected face');
   return x;
 }
 

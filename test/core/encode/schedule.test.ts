@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encodeBenchFigures } from '../../../src/core/encode/bench';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
 import { bytesPerFrame, defaultMaxBatch } from '../../../src/core/encode/memory';
-import { bfgsUpdate, choleskySolve, gaussNewtonMatrix } from '../../../src/core/encode/newton';
+import { bfgsUpdate, choleskySolve, gaussNewtonMatrix } from '../../../src/core/util/linalg';
 import { Evaluator, NewtonSolver, downsample, warmStart } from '../../../src/core/encode/optimize';
 import { DEFAULT_LOSS, REFERENCE_SCHEDULE, type Stage, planFractions, qualitySchedule, scheduleProblem, stageResolution } from '../../../src/core/encode/schedule';
 import { makeTruth } from '../../../src/core/encode/synth';

@@ -1,5 +1,5 @@
-// Small dense linear algebra for the per-frame Gauss-Newton solver: 35 unknowns, so
-// plain loops over Float64Arrays are the right tool.
+// Small dense linear algebra: Cholesky solves, Gauss-Newton matrices, BFGS and L-BFGS for the
+// encoder (35 unknowns per frame, thousands in the identity) and calibration's regressions.
 
 /** Solves A x = b for a symmetric positive definite n x n A (row-major) by Cholesky; null if A is not positive definite. */
 export function choleskySolve(a: Float64Array, b: Float64Array, n: number): Float64Array | null {
