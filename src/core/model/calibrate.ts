@@ -4,6 +4,7 @@
 // "pseudo-degrees", and attribute channels are the StyleSpace channels whose image
 // change is most concentrated in fixed image regions of an FFHQ-aligned crop.
 import { Graph } from '../graph/graph';
+import { matVec } from '../util/linalg';
 import { serialize } from '../graph/serialize';
 import type { Runtime } from '../runtime';
 import { Rng } from '../util/random';
@@ -98,12 +99,7 @@ function topEigen(cov: Float64Array, n: number, k: number, rng: Rng): { vectors:
     let v = Float64Array.from(rng.normals(n));
     let lambda = 0;
     for (let it = 0; it < 300; it++) {
-      const nv = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let j = 0; j < n; j++) s += a[i * n + j]! * v[j]!;
-        nv[i] = s;
-      }
+      const nv = matVec(a, v, n);
       let norm = 0;
       for (const x of nv) norm += x * x;
       norm = Math.sqrt(norm);

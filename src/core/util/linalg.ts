@@ -51,17 +51,23 @@ export function gaussNewtonMatrix(cols: Float32Array, n: number, m: number, weig
   return h;
 }
 
+/** y = A x for a row-major n x n A. */
+export function matVec(a: ArrayLike<number>, x: ArrayLike<number>, n: number): Float64Array<ArrayBuffer> {
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let v = 0;
+    for (let j = 0; j < n; j++) v += a[i * n + j]! * x[j]!;
+    y[i] = v;
+  }
+  return y;
+}
+
 /**
  * Damped BFGS update of a curvature estimate H (in place) from a step s and the change of
  * gradient y along it (Powell's damping keeps H positive definite when s.y is small or negative).
  */
 export function bfgsUpdate(h: Float64Array, s: Float64Array, y: Float64Array, n: number): void {
-  const hs = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let v = 0;
-    for (let j = 0; j < n; j++) v += h[i * n + j]! * s[j]!;
-    hs[i] = v;
-  }
+  const hs = matVec(h, s, n);
   let shs = 0;
   let sy = 0;
   for (let i = 0; i < n; i++) {
@@ -83,12 +89,9 @@ export function bfgsUpdate(h: Float64Array, s: Float64Array, y: Float64Array, n:
 
 /** x^T H x for a symmetric n x n H. */
 export function quadForm(h: Float64Array, x: Float64Array, n: number): number {
+  const hx = matVec(h, x, n);
   let s = 0;
-  for (let i = 0; i < n; i++) {
-    let v = 0;
-    for (let j = 0; j < n; j++) v += h[i * n + j]! * x[j]!;
-    s += x[i]! * v;
-  }
+  for (let i = 0; i < n; i++) s += x[i]! * hx[i]!;
   return s;
 }
 
