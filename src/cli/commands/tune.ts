@@ -64,7 +64,7 @@ export function registerTune(program: Command): void {
   program
     .command('tune <project>')
     .description('fine-tune the generator on the encoded frames (w_ID and p_t fixed), stored as a small float16 low-rank delta in the project; every 4th frame is held out and measured')
-    .option('--steps <n>', 'optimiser steps (default 150)')
+    .option('--steps <n>', 'optimiser steps (default 600)')
     .option('--rank <r>', 'rank of each modulated conv weight update (default 8)')
     .option('--frames <k>', 'tune on k frames spread over the clip (default: every frame not held out)')
     .option('--model <dir>', 'model bundle (default: found by id under the models folder)')

@@ -16,7 +16,7 @@ import { serialize } from '../graph/serialize';
 import { evaluateProject } from '../metrics/evaluate';
 import { summarise } from '../metrics/summary';
 import { EditBasis, PARAM_COUNT } from '../model/basis';
-import { ModelBundle } from '../model/bundle';
+import { ModelBundle, tensor } from '../model/bundle';
 import { StyleGan2 } from '../model/stylegan2';
 import type { PerceptualBundle } from '../perceptual/bundle';
 import { findPerceptualBundle } from '../perceptual/find';
@@ -28,7 +28,7 @@ import { throwIfAborted } from '../util/cancel';
 import { writeFileAtomicSync } from '../util/fs';
 import { Rng } from '../util/random';
 import { decodeFrames } from '../video';
-import { DEFAULT_RANK, DeltaLayout, SynthesisDelta, TuneError, applyDelta, checkBudget, planDelta, roundToHalf, sha256Hex, synthesisBytes } from './delta';
+import { DEFAULT_RANK, DeltaLayer, DeltaLayout, SynthesisDelta, TuneError, applyDelta, checkBudget, planDelta, roundToHalf, sha256Hex, synthesisBytes } from './delta';
 import { mappingGraph, stylesGraph, synthesisGraph, tuneLossGraph } from './graph';
 import { storeDelta, widSha256 } from './store';
 
@@ -48,14 +48,17 @@ export interface TuneSettings {
   /** Locality latents are w_ID + alpha * (w - w_ID) for random mapped w. */
   localityAlpha: number;
   seed: number;
+  /** Fraction of the steps over which the learning rate ramps up (then a cosine decay). */
+  warmup: number;
 }
 
 export const DEFAULT_TUNE: TuneSettings = {
-  steps: 150,
+  steps: 600,
   rank: DEFAULT_RANK,
   batch: 4,
-  lr: 0.003,
-  localityWeight: 1,
+  lr: 0.03,
+  warmup: 0.25,
+  localityWeight: 0.2,
   localityPerStep: 2,
   localityPool: 16,
   localityAlpha: 0.5,
@@ -68,7 +71,7 @@ export const HELD_OUT_EVERY = 4;
 const LOCALITY_PROBES = 8;
 const CHECKPOINT = 'tune-resume.bin';
 /** Bumped whenever the optimisation changes, so an old checkpoint is not resumed by a different run. */
-const CHECKPOINT_VERSION = 2;
+const CHECKPOINT_VERSION = 3;
 
 export interface TuneProgress {
   stage: 'prepare' | 'tune' | 'measure' | 'done';
@@ -264,6 +267,14 @@ function writeCheckpoint(path: string, c: Checkpoint): void {
 
 const median = (v: number[]): number => summarise(v).median;
 
+/** Root mean square of a layer's stored weight: the scale its delta is measured against. */
+function weightScale(bundle: ModelBundle, l: DeltaLayer): number {
+  const w = tensor(bundle, `${l.name}.weight`);
+  let s = 0;
+  for (const x of w) s += x * x;
+  return Math.sqrt(s / w.length) || 1;
+}
+
 /**
  * Tunes the project's synthesis delta and stores it in the project (saved). Throws a
  * TuneError for bad input before anything is written, a CancelledError when `signal`
@@ -317,22 +328,25 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
   const F = Math.min(s.batch, tuned.length);
   const graph = tuneLossGraph(net, layout, { frames: F, locality: K, localityWeight: s.localityWeight, weights }, lpipsNet);
 
-  // The factors: A small and random, B zero (the delta starts at zero, as LoRA does); biases zero.
+  // The factors: A random, B zero (the delta starts at zero, as LoRA does); biases zero.
+  // Everything is scaled to the layer's own weights: the stored conv and ToRGB weights are
+  // the unscaled ones (the demodulation and the style gain normalise them), about 1 in size,
+  // so A is drawn at rms(W)/sqrt(r), where B.A with |B| = b changes W by about b relative.
+  // Adam moves every value by about its rate per step, so each tensor's rate is lr times its
+  // own scale: A by its init scale, ToRGB weights by theirs; B and the biases take lr itself.
   const values = new Float32Array(layout.size);
+  const rate = new Float32Array(layout.size).fill(s.lr);
   const init = new Rng(s.seed);
   for (const l of layout.layers) {
-    if (l.kind !== 'conv') continue;
-    const n = l.rank * l.in * l.k * l.k;
-    values.set(init.normals(n, 1 / Math.sqrt(l.in * l.k * l.k)), l.a);
-  }
-  // Adam moves every value by about lr per step, so each tensor's step is scaled to its own
-  // size: A by its init scale (else a step would change it by a third at once), ToRGB weights
-  // by their fan-in (their channels add up coherently); B and the biases take lr itself.
-  const rate = new Float32Array(layout.size).fill(s.lr);
-  for (const l of layout.layers) {
-    const fan = l.in * l.k * l.k;
-    const n = l.kind === 'conv' ? l.rank * fan : l.out * l.in;
-    rate.fill(s.lr / Math.sqrt(fan), l.a, l.a + n);
+    const scale = weightScale(bundle, l);
+    if (l.kind === 'conv') {
+      const n = l.rank * l.in * l.k * l.k;
+      const sd = scale / Math.sqrt(l.rank);
+      values.set(init.normals(n, sd), l.a);
+      rate.fill(s.lr * sd, l.a, l.a + n);
+    } else {
+      rate.fill(s.lr * scale, l.a, l.a + l.out * l.in);
+    }
   }
   const adam = new Adam(layout.size, (i) => rate[i]!);
   const order = tuned.map((_, k) => k);
@@ -386,7 +400,7 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
     });
     const loss = out.loss!.data[0]!;
     if (!Number.isFinite(loss)) throw new TuneError('BAD_ARGUMENT', `tuning diverged at step ${step} (loss ${loss}): try a lower rank or fewer steps`);
-    adam.step(values, out.grad!.data, cosineSchedule(step, s.steps));
+    adam.step(values, out.grad!.data, cosineSchedule(step, s.steps, 0.05, s.warmup));
     const done = step + 1 - startStep;
     const eta = ((performance.now() - tLoop) / 1000 / done) * (s.steps - step - 1);
     report({ stage: 'tune', fraction: 0.05 + 0.85 * ((step + 1) / s.steps), step: step + 1, of: s.steps, loss, etaSec: eta, message: `step ${step + 1} of ${s.steps}` });

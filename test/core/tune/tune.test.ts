@@ -91,7 +91,10 @@ describe.skipIf(!hasSharedData)('tuning a tiny generator on real frames (needs .
   let basis: EditBasis;
   let first: TuneResult;
   const steps = 30;
-  const settings: Partial<TuneSettings> = { steps, rank: 2, lr: 0.01 };
+  // The tiny project starts from w_avg, far from its frames, so the fit pulls far harder than
+  // on an encoded project; the locality test therefore weights the term 1 (the default 0.2
+  // is measured on seeded-64 and real clips in the README).
+  const settings: Partial<TuneSettings> = { steps, rank: 2, lr: 0.003, localityWeight: 1 };
 
   beforeAll(async () => {
     rt = await Runtime.create({ device: 'cpu' });
