@@ -79,12 +79,19 @@ export function planDelta(arch: Architecture, rank: number): DeltaLayout {
   return { rank, layers, size: off };
 }
 
+/** The highest rank, up to `upTo`, whose delta fits the 5% budget (0 when none does). */
+export function largestRank(arch: Architecture, upTo: number): number {
+  const limit = MAX_DELTA_FRACTION * synthesisBytes(arch);
+  let best = 0;
+  for (let r = 1; r <= upTo; r++) if (2 * planDelta(arch, r).size <= limit) best = r;
+  return best;
+}
+
 /** Checks a layout against the 5% budget; the message names the largest rank that fits. */
 export function checkBudget(arch: Architecture, layout: DeltaLayout): void {
   const limit = MAX_DELTA_FRACTION * synthesisBytes(arch);
   if (2 * layout.size <= limit) return;
-  let best = 0;
-  for (let r = 1; r <= layout.rank; r++) if (2 * planDelta(arch, r).size <= limit) best = r;
+  const best = largestRank(arch, layout.rank);
   throw new TuneError(
     'BAD_ARGUMENT',
     `rank ${layout.rank} needs ${2 * layout.size} bytes, more than ${Math.round(MAX_DELTA_FRACTION * 100)}% of the synthesis weights (${Math.floor(limit)} of ${synthesisBytes(arch)} bytes): use --rank ${best} or less`

@@ -69,7 +69,8 @@ export const DEFAULT_TUNE: TuneSettings = {
 export const HELD_OUT_EVERY = 4;
 /** Random latents the reported locality is measured on (drawn apart from the training pool). */
 const LOCALITY_PROBES = 8;
-const CHECKPOINT = 'tune-resume.bin';
+/** The checkpoint a cancelled or crashed run leaves in the project folder; the next run with the same settings resumes it. */
+export const TUNE_CHECKPOINT = 'tune-resume.bin';
 /** Bumped whenever the optimisation changes, so an old checkpoint is not resumed by a different run. */
 const CHECKPOINT_VERSION = 3;
 
@@ -126,6 +127,13 @@ export function splitFrames(encoded: number, tunedCount?: number): { tuned: numb
   const rest = all.filter((i) => i % HELD_OUT_EVERY !== HELD_OUT_EVERY - 1);
   return { tuned: spreadOver(rest, tunedCount ?? rest.length), heldOut };
 }
+
+/** The encoder's loss weights the project was encoded with: tuning uses the same. */
+export const projectLossWeights = (project: Project): LossWeights => (project.doc.encoding.settings.loss as LossWeights | undefined) ?? DEFAULT_LOSS;
+/** Frames in one training step. */
+export const framesPerStep = (s: TuneSettings, tuned: number): number => Math.min(s.batch, tuned);
+/** Random latents near w_ID in one training step (the locality term). */
+export const localityPerStep = (s: TuneSettings): number => (s.localityWeight > 0 ? s.localityPerStep : 0);
 
 /** Checks what can be checked before any work or any write; throws a one-line TuneError. */
 export async function checkTuneInput(project: Project, bundle: ModelBundle, s: TuneSettings): Promise<{ layout: DeltaLayout; tuned: number[]; heldOut: number[]; source: string }> {
@@ -291,7 +299,7 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
   const net = new StyleGan2(bundle);
   const dec = new ParamDecoder(net, o.basis, lpipsNet);
   const res = dec.res;
-  const weights: LossWeights = (project.doc.encoding.settings.loss as LossWeights | undefined) ?? DEFAULT_LOSS;
+  const weights = projectLossWeights(project);
 
   // Before: the untuned network, measured exactly as `eval` measures.
   report({ stage: 'prepare', fraction: 0, message: 'measuring the untuned network' });
@@ -318,14 +326,14 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
     codes.set(out.s!.data, k * S);
   }
 
-  const K = s.localityWeight > 0 ? s.localityPerStep : 0;
+  const K = localityPerStep(s);
   const pool = K ? Math.max(s.localityPool, K) : 0;
   const locCodes = K ? await localityCodes(net, rt, project.wid, pool, s.localityAlpha, s.seed) : new Float32Array(0);
   // Clamped as the frame loss clamps the render: where the untuned network draws outside
   // -1..1, the tuned one matches it at the bound, and an unchanged network has zero locality loss.
   const locTargets = K ? (await rt.run(synthesisGraph(net, pool), { s: { data: locCodes, dims: [pool, S] } })).image!.data.map((x) => Math.min(1, Math.max(-1, x))) : new Float32Array(0);
 
-  const F = Math.min(s.batch, tuned.length);
+  const F = framesPerStep(s, tuned.length);
   const graph = tuneLossGraph(net, layout, { frames: F, locality: K, localityWeight: s.localityWeight, weights }, lpipsNet);
 
   // The factors: A random, B zero (the delta starts at zero, as LoRA does); biases zero.
@@ -357,7 +365,7 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
   }
 
   // Resume: a checkpoint of the same run (same project state, model and settings) continues.
-  const ckPath = join(project.dir, CHECKPOINT);
+  const ckPath = join(project.dir, TUNE_CHECKPOINT);
   const key = sha256Hex(
     Buffer.from(JSON.stringify({ v: CHECKPOINT_VERSION, s, tuned, model: bundle.manifest.id, wid: widSha256(project.wid), params: sha256Hex(new Uint8Array(params.buffer)), weights, lpips: perceptual?.manifest.id ?? null }))
   );
