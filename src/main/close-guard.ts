@@ -14,7 +14,7 @@ export interface CloseWarning {
   confirm: string;
 }
 
-const JOB_WORDS = { encode: 'an encode', export: 'an export', puppeteer: 'a puppeteering job', model: 'a model download or import' } as const;
+const JOB_WORDS = { encode: 'an encode', export: 'an export', puppeteer: 'a puppeteering job', model: 'a model download or import', tune: 'a fine-tune' } as const;
 
 export function closeWarning(work: PendingWork, action: 'close' | 'quit'): CloseWarning | null {
   const { unsavedEdits, jobs } = work;
@@ -27,6 +27,7 @@ export function closeWarning(work: PendingWork, action: 'close' | 'quit'): Close
     details.push(`${what[0]!.toUpperCase()}${what.slice(1)} ${jobs.length === 1 ? 'is' : 'are'} running and will be stopped.`);
     if (kinds.includes('encode')) details.push('An interrupted encode keeps the frames encoded so far: open the project and encode again to resume.');
     if (kinds.includes('export')) details.push('An interrupted export leaves no partial file.');
+    if (kinds.includes('tune')) details.push('An interrupted fine-tune keeps a checkpoint: fine-tune again with the same settings to resume.');
     if (kinds.includes('model')) details.push('An interrupted download keeps what it fetched and resumes from there next time.');
   }
   if (unsavedEdits) details.push('Edits made in the last moments have not been saved yet and will be lost.');

@@ -9,11 +9,14 @@ import { readdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { warpToCrop } from '../core/face/warp';
 import { drivenParams, lockMask } from '../core/render/puppeteer';
-import { locateModel, openProject, PROJECT_FILE, resolveSourcePath, sourceFrameOf, frameTransform, type Project } from '../core/project';
+import { locateModel, openProject, PROJECT_FILE, resolveSourcePath, sourceFrameOf, frameTransform, type Project, type TuneRecord } from '../core/project';
+import type { ModelBundle } from '../core/model/bundle';
+import { TUNE_CHECKPOINT } from '../core/tune/tune';
 import { decodeFrames, probeVideo } from '../core/video';
 import type { Catalog } from '../core/model/manager';
 import {
   CHECKPOINT_EXTENSIONS,
+  MAX_TUNE_RANK,
   PARAM_COUNT,
   fileExtension,
   fileName,
@@ -27,7 +30,8 @@ import {
   type EventPayload,
   type ModelInfo,
   type ProjectSummary,
-  type RecentProject
+  type RecentProject,
+  type TuneEstimate
 } from '../shared/contract';
 import { classifyPath } from '../shared/paths';
 import { EXPORT_ENCODING, exportExtensionOk } from './export-settings';
@@ -44,7 +48,8 @@ import { pngDataUrl } from './png';
 import { recentKind, type StoredRecent } from './recent';
 import { projectTracks, type Tracks } from './tracks';
 import type { FrameRenderer } from '../core/render/render';
-import { projectRenderer } from '../core/tune/store';
+import { TuneError, largestRank } from '../core/tune/delta';
+import { loadDelta, projectRenderer } from '../core/tune/store';
 
 export interface DialogHost<E> {
   openVideo(event: E): Promise<string | null>;
@@ -116,6 +121,10 @@ interface OpenProject {
   modelDir: string | null;
   /** The renderer with the project's fine-tuning delta, made on first use (tuned projects only). */
   tuned?: Promise<FrameRenderer>;
+  /** Why the project's delta cannot be used (missing or damaged, a TuneError's message); null when it is fine or there is none. */
+  deltaProblem: string | null;
+  /** The user agreed to render untuned although the project is tuned (its delta is damaged or missing). */
+  ignoreDelta: boolean;
   /** The source video's real path once checked and granted; null when missing or not trusted. */
   source: string | null;
   /** What was not trusted, for the user (ProjectSummary.notices). */
@@ -146,6 +155,8 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
   const projects = new Map<string, Promise<OpenProject>>();
   const sourceCrops = new Map<string, { data: Uint8Array; n: number }>();
   const portraits = new Map<string, Float32Array>();
+  /** Timed tuning steps per project, frame count and rank (the machine does not change while the app runs). */
+  const estimates = new Map<string, Promise<TuneEstimate>>();
 
   const modelsDir = resolve(host.modelsDir);
   const modelJobs = new ModelJobs(modelsDir, emit, host.catalog, (spec, signal) => jobs.run(spec, signal));
@@ -189,6 +200,17 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
     return real;
   };
 
+  /** Checks a tuned project's delta against its record and the model, as rendering will. */
+  const deltaProblemOf = async (project: Project, bundle: ModelBundle): Promise<string | null> => {
+    try {
+      await loadDelta(project, bundle);
+      return null;
+    } catch (e) {
+      if (e instanceof TuneError) return e.message;
+      throw e;
+    }
+  };
+
   const loadOpenProject = async (path: string): Promise<OpenProject> => {
     const project = await openProject(path);
     const notices: string[] = [];
@@ -201,10 +223,10 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
     if (modelDir && !modelWritable(modelDir)) {
       notices.push(`${project.dir} uses the model bundle ${modelDir}, which is outside the models folder ${modelsDir}. Stylecast reads it but never writes to it (it cannot be calibrated there). To keep using it, import it in the Model Manager or copy the folder into ${modelsDir}.`);
     }
-    const basis = modelDir ? (await engine.model(modelDir).catch(() => null))?.basis ?? null : null;
-    const tracks = projectTracks(project, basis);
+    const model = modelDir ? await engine.model(modelDir).catch(() => null) : null;
+    const tracks = projectTracks(project, model?.basis ?? null);
     const source = await checkSource(project, grants.isDroppedOnly(path), notices);
-    return { project, tracks, modelDir, source, notices };
+    return { project, tracks, modelDir, source, notices, deltaProblem: model ? await deltaProblemOf(project, model.bundle) : null, ignoreDelta: false };
   };
 
   /** The open project at `path` (opened now when main does not hold it yet). */
@@ -219,17 +241,26 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
     return o;
   };
 
-  const rendererFor = async (o: OpenProject) => {
+  /** The project's renderer: with its delta, unless it is untuned, `untuned` asks for the network without it, or the user chose to ignore a bad delta. */
+  const rendererFor = async (o: OpenProject, untuned = false) => {
     if (!o.modelDir) {
       const m = o.project.doc.model;
       throw new Error(`The model "${m.name}" (id ${m.id}) that ${o.project.dir} was encoded with is not installed: put its bundle in ${modelsDir}.`);
     }
     const r = await engine.renderer(o.modelDir);
-    if (!o.project.doc.tune) return r;
+    if (!o.project.doc.tune || untuned || o.ignoreDelta) return r;
     // The delta belongs to this project: its renderer is kept with it, the model's stays shared.
     o.tuned ??= projectRenderer(o.project, r.bundle, r.basis, await engine.rt()).then((t) => t.renderer);
     o.tuned.catch(() => (o.tuned = undefined));
     return { ...r, renderer: await o.tuned };
+  };
+
+  /** The model a project is tuned with, refusing a rank whose delta would not fit the budget. */
+  const tunableModel = async (o: OpenProject, rank: number): Promise<string> => {
+    const { bundle } = await rendererFor(o, true);
+    const most = largestRank(bundle.manifest.architecture, MAX_TUNE_RANK);
+    if (rank > most) throw new Error(`Rank ${rank} is too high for ${bundle.manifest.name}: its delta would take more than 5% of the synthesis weights. Choose ${most} or less.`);
+    return o.modelDir!;
   };
 
   const checkFrame = (o: OpenProject, frame: number, encoded: boolean): void => {
@@ -256,6 +287,19 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
     return end.wid;
   };
 
+  const tuneSummary = (t: TuneRecord, o: OpenProject): NonNullable<ProjectSummary['tune']> => {
+    const report = t.report as { psnr?: { before?: { heldOut?: unknown }; after?: { heldOut?: unknown } } } | undefined;
+    const before = report?.psnr?.before?.heldOut;
+    const after = report?.psnr?.after?.heldOut;
+    return {
+      file: t.file,
+      rank: t.rank,
+      deltaBytes: t.bytes,
+      psnrHeldOut: typeof before === 'number' && typeof after === 'number' && Number.isFinite(before) && Number.isFinite(after) ? { before, after } : null,
+      ignored: o.ignoreDelta ? (o.deltaProblem ?? 'the delta was left out as asked') : null
+    };
+  };
+
   const summary = async (o: OpenProject): Promise<ProjectSummary> => {
     const { project, tracks } = o;
     const d = project.doc;
@@ -279,7 +323,9 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       edits,
       editsWarning: warning,
       notices: o.notices,
-      puppeteeredFrom: typeof settings.puppeteer?.motion === 'string' ? settings.puppeteer.motion : null
+      puppeteeredFrom: typeof settings.puppeteer?.motion === 'string' ? settings.puppeteer.motion : null,
+      tune: d.tune ? tuneSummary(d.tune, o) : null,
+      tuneCheckpoint: existsSync(join(project.dir, TUNE_CHECKPOINT))
     };
   };
 
@@ -452,7 +498,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       return { url: host.mediaUrl(media.tokenFor(p)) };
     },
 
-    'project:open': async ({ path }) => {
+    'project:open': async ({ path }, event) => {
       const p = grants.checkProject(path);
       if (!(await isDirectory(p))) throw new Error(`${p} is not a project folder: a Stylecast project is a NAME${PROJECT_EXTENSION} folder.`);
       // Always from disk: an encode may have added frames since it was last opened.
@@ -461,7 +507,22 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       o.catch(() => projects.delete(p));
       // A dropped project stays read-only until the user confirms a write (confirmDropped).
       if (!grants.isDroppedOnly(p)) grants.allowProject(p);
-      return summary(await o);
+      const open = await o;
+      if (open.deltaProblem) {
+        // Rendering untuned is the user's call, asked in main's own dialog; by default the project stays closed.
+        const problem = open.deltaProblem[0]!.toUpperCase() + open.deltaProblem.slice(1);
+        const agreed = await host.dialogs.confirm(event, {
+          message: `Render ${fileName(p)} without its fine-tuning?`,
+          detail: `${problem}\n\nRender Untuned opens the project with the untuned network: the editor, previews and exports use it and the delta file is left as it is. Cancel leaves the project closed.`,
+          confirm: 'Render Untuned'
+        });
+        if (!agreed) {
+          projects.delete(p);
+          throw new Error(`${p} was not opened: ${open.deltaProblem} In the studio: open it again and choose Render Untuned, or fine-tune it again.`);
+        }
+        open.ignoreDelta = true;
+      }
+      return summary(open);
     },
 
     'project:evaluation': async ({ project }) => {
@@ -481,11 +542,11 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       for (const key of [...sourceCrops.keys()]) if (key.startsWith(`${p}\0`)) sourceCrops.delete(key);
     },
 
-    'render:frame': async ({ project, frame, params, size }) => {
+    'render:frame': async ({ project, frame, params, size, untuned }) => {
       const t0 = performance.now();
       const o = await opened(project);
       checkFrame(o, frame, false);
-      const { renderer } = await rendererFor(o);
+      const { renderer } = await rendererFor(o, untuned);
       const n = pickRenderSize(renderer.resolution, size);
       const [img] = await renderer.render(o.project.wid, Float32Array.from(params), n, 1);
       const image = pngDataUrl({ data: img!, width: n, height: n });
@@ -558,8 +619,37 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
         ...EXPORT_ENCODING[r.quality],
         edits: r.edits,
         start: r.start,
-        count: r.count
+        count: r.count,
+        ignoreDelta: o.ignoreDelta
       });
+      return { jobId };
+    },
+
+    'tune:estimate': async ({ project, rank }) => {
+      const o = await opened(project);
+      const model = await tunableModel(o, rank);
+      const key = `${o.project.dir}\0${o.project.doc.encoding.encodedThrough}\0${rank}`;
+      let e = estimates.get(key);
+      if (!e) {
+        e = jobs.run({ kind: 'tune-estimate', project: o.project.dir, model, modelWritable: modelWritable(model), rank, maxRankAsked: MAX_TUNE_RANK }).then((end) => {
+          if (end.status !== 'done' || !end.estimate) throw new Error(end.message);
+          return end.estimate;
+        });
+        e.catch(() => estimates.delete(key));
+        estimates.set(key, e);
+      }
+      return e;
+    },
+
+    'tune:start': async ({ project, steps, rank }, event) => {
+      const o = await opened(project);
+      const dir = o.project.dir;
+      const model = await tunableModel(o, rank);
+      await confirmDropped(dir, `fine-tune ${dir} (the delta is stored in the project)`, event);
+      if (jobs.isWriting(dir)) throw new Error(`${dir} is being written by another job: wait for it or cancel it.`);
+      const jobId = jobs.start({ kind: 'tune', project: dir, model, modelWritable: modelWritable(model), steps, rank });
+      // The next render reads the project afresh, with its new delta.
+      void jobs.whenDone(jobId)?.then(() => projects.delete(dir));
       return { jobId };
     },
 

@@ -93,7 +93,7 @@ const recentProject = expectObject({
 const pathRequest = expectObject({ path: expectAbsolutePath });
 
 /** Long jobs the app runs outside the window's thread, one kind per dialog. */
-export const JOB_KINDS = ['encode', 'export', 'puppeteer', 'model'] as const;
+export const JOB_KINDS = ['encode', 'export', 'puppeteer', 'model', 'tune'] as const;
 const jobKind = expectOneOf(...JOB_KINDS);
 
 const jobProgress = expectObject({
@@ -225,7 +225,22 @@ const projectSummary = expectObject({
    */
   notices: expectArray(expectString, 16),
   /** Where the project came from when it is a puppeteered one. */
-  puppeteeredFrom: expectNullable(expectString)
+  puppeteeredFrom: expectNullable(expectString),
+  /** The fine-tuning delta (stylecast tune, or the Fine-tune dialog); null when the project is untuned. */
+  tune: expectNullable(
+    expectObject({
+      /** The delta file inside the project folder. */
+      file: expectNonEmptyString,
+      rank: expectPositiveInteger,
+      deltaBytes: expectIntegerIn(0, Number.MAX_SAFE_INTEGER),
+      /** The held-out PSNR medians (dB) tuning measured, before and after; null when the record has none (a copied delta). */
+      psnrHeldOut: expectNullable(expectObject({ before: expectFiniteNumber, after: expectFiniteNumber })),
+      /** Why the delta is not applied: it is damaged or missing and the user chose to render untuned. Null when it applies. */
+      ignored: expectNullable(expectNonEmptyString)
+    })
+  ),
+  /** A cancelled fine-tune left a checkpoint: starting it again with the same steps and rank resumes it. */
+  tuneCheckpoint: expectBoolean
 });
 
 const projectRef = expectObject({ project: expectAbsolutePath });
@@ -253,7 +268,9 @@ const renderFrameRequest = expectObject({
   /** The 35 parameters to render (the edited values at that frame). */
   params: frameParams,
   /** Render size; null = the model's resolution. */
-  size: expectNullable(expectPositiveInteger)
+  size: expectNullable(expectPositiveInteger),
+  /** Render with the untuned network even when the project is fine-tuned (the viewer's "before"). */
+  untuned: expectBoolean
 });
 
 const sourceFrameRequest = expectObject({
@@ -290,6 +307,34 @@ const exportRequest = expectObject({
   /** Encoded-frame range; null = all encoded frames. */
   start: expectNullable(expectIntegerIn(0, MAX_FRAMES)),
   count: expectNullable(expectIntegerIn(1, MAX_FRAMES))
+});
+
+/** The most steps and the highest rank a fine-tune request may ask for (the 5% budget caps the rank further per model). */
+export const MAX_TUNE_STEPS = 20_000;
+export const MAX_TUNE_RANK = 64;
+
+const tuneRequest = expectObject({
+  project: expectAbsolutePath,
+  steps: expectIntegerIn(1, MAX_TUNE_STEPS),
+  rank: expectIntegerIn(1, MAX_TUNE_RANK)
+});
+
+/**
+ * What a fine-tune costs, timed on this machine: one training step of the real graph
+ * (framesPerStep frames and localityPerStep random latents, forward and gradient) and one
+ * full-resolution render (tuning renders every encoded frame twice to measure PSNR).
+ */
+const tuneEstimate = expectObject({
+  secondsPerStep: expectNumberIn(0, Number.MAX_SAFE_INTEGER),
+  secondsPerRender: expectNumberIn(0, Number.MAX_SAFE_INTEGER),
+  framesPerStep: expectIntegerIn(1, MAX_FRAMES),
+  localityPerStep: expectIntegerIn(0, 1000),
+  encoded: expectIntegerIn(0, MAX_FRAMES),
+  tuned: expectIntegerIn(0, MAX_FRAMES),
+  heldOut: expectIntegerIn(0, MAX_FRAMES),
+  deltaBytes: expectIntegerIn(0, Number.MAX_SAFE_INTEGER),
+  /** The highest rank whose delta fits 5% of the synthesis weights. */
+  maxRank: expectIntegerIn(0, MAX_TUNE_RANK)
 });
 
 const puppetSettings = {
@@ -377,6 +422,8 @@ export type ImageResult = Infer<typeof imageResult>;
 export type ExportRequest = Infer<typeof exportRequest>;
 export type PuppeteerRequest = Infer<typeof puppeteerRequest>;
 export type PuppeteerPreviewRequest = Infer<typeof puppeteerPreviewRequest>;
+export type TuneRequest = Infer<typeof tuneRequest>;
+export type TuneEstimate = Infer<typeof tuneEstimate>;
 
 // ---- the contract ----------------------------------------------------------
 
@@ -426,6 +473,10 @@ export const invokeContract = {
   /** Starts an encode (or resumes one); progress comes as job:progress, encode:frame and job:done. */
   'encode:start': method(encodeRequest, jobStarted),
   'export:start': method(exportRequest, jobStarted),
+  /** Times one fine-tuning step of the project at this rank in a job process (the cost shown before tuning). */
+  'tune:estimate': method(expectObject({ project: expectAbsolutePath, rank: expectIntegerIn(1, MAX_TUNE_RANK) }), tuneEstimate),
+  /** Fine-tunes the project's generator (a job of kind tune); a cancelled one resumes when started again with the same settings. */
+  'tune:start': method(tuneRequest, jobStarted),
   'puppeteer:start': method(puppeteerRequest, jobStarted),
   /** One driven frame, rendered without writing anything. */
   'puppeteer:preview': method(puppeteerPreviewRequest, imageResult),

@@ -159,7 +159,7 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
 
   it('opens the encoded project with its tracks', async () => {
     summary = await call<ProjectSummary>('project:open', { path: projectDir });
-    expect(summary).toMatchObject({ name: 'd11', frameCount: FRAMES, encodedThrough: FRAMES, fps: 25, edits: null, editsWarning: null, puppeteeredFrom: null });
+    expect(summary).toMatchObject({ name: 'd11', frameCount: FRAMES, encodedThrough: FRAMES, fps: 25, edits: null, editsWarning: null, puppeteeredFrom: null, tune: null, tuneCheckpoint: false });
     expect(summary.model).toMatchObject({ name: 'seeded-64', resolution: 64, path: modelPath });
     expect(summary.source).toEqual({ path: video, width: 512, height: 512, hasAudio: true });
     expect(summary.params).toHaveLength(FRAMES * 35);
@@ -184,7 +184,7 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     const row = summary.params.slice(0, 35);
     const times: number[] = [];
     const render = async (params: number[], size: number | null = null) => {
-      const r = await call<{ image: string; width: number; height: number; ms: number }>('render:frame', { project: projectDir, frame: 0, params, size });
+      const r = await call<{ image: string; width: number; height: number; ms: number }>('render:frame', { project: projectDir, frame: 0, params, size, untuned: false });
       times.push(r.ms);
       return { ...r, img: decodePngDataUrl(r.image) };
     };
@@ -203,8 +203,8 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     expect([small.width, small.img.width]).toEqual([32, 32]);
     console.log(`render:frame ms: ${times.map((t) => t.toFixed(0)).join(', ')}`);
     expect(Math.max(...times.slice(1))).toBeLessThan(1000);
-    await expect(call('render:frame', { project: projectDir, frame: 0, params: row.slice(0, 34), size: null })).rejects.toThrow('payload.params must be an array of 35 numbers');
-    await expect(call('render:frame', { project: projectDir, frame: FRAMES, params: row, size: null })).rejects.toThrow(/Frame 3 is outside/);
+    await expect(call('render:frame', { project: projectDir, frame: 0, params: row.slice(0, 34), size: null, untuned: false })).rejects.toThrow('payload.params must be an array of 35 numbers');
+    await expect(call('render:frame', { project: projectDir, frame: FRAMES, params: row, size: null, untuned: false })).rejects.toThrow(/Frame 3 is outside/);
   });
 
   it('gives the aligned source crop the encoder saw', async () => {
@@ -305,7 +305,7 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     const identityFrame = summary.identityFrame!;
     const preview = async (frame: number, strength: number) =>
       decodePngDataUrl((await call<{ image: string }>('puppeteer:preview', { motion: projectDir, identity: { kind: 'project', path: projectDir }, mode: 'relative', lock: null, strength, frame })).image);
-    const render = async (frame: number) => decodePngDataUrl((await call<{ image: string }>('render:frame', { project: projectDir, frame, params: summary.params.slice(frame * 35, frame * 35 + 35), size: null })).image);
+    const render = async (frame: number) => decodePngDataUrl((await call<{ image: string }>('render:frame', { project: projectDir, frame, params: summary.params.slice(frame * 35, frame * 35 + 35), size: null, untuned: false })).image);
     expect(meanAbsDiff((await preview(2, 1)).data, (await render(2)).data)).toBeLessThan(0.5);
     expect(meanAbsDiff((await preview(2, 0)).data, (await render(identityFrame)).data)).toBeLessThan(0.5);
 

@@ -2,7 +2,8 @@
 // queued, events are recorded (and forwarded), recent projects live in memory,
 // and jobs run in Node child processes.
 import { addRecent, type StoredRecent } from '../../src/main/recent';
-import type { CoreHost } from '../../src/main/core-api';
+import { createCoreApi, type CoreHost } from '../../src/main/core-api';
+import { appUrlMatcher, registerHandlers, type InvokeEventLike } from '../../src/main/ipc';
 import { nodeJobTransport } from '../../src/main/jobs/node-transport';
 import type { EventName } from '../../src/shared/contract';
 import type { Catalog } from '../../src/core/model/manager';
@@ -130,4 +131,14 @@ export class FakeIpcMain {
     return listener({ senderFrame: { url: this.senderUrl } }, ...args);
   }
   static readonly APP_URL = 'file:///opt/stylecast/out/renderer/index.html';
+}
+
+/** The core API behind a FakeIpcMain, called as the window calls it (every payload validated by the contract). */
+export function coreOverIpc(modelsDir: string) {
+  const host = new ScriptedHost(modelsDir);
+  const api = createCoreApi<InvokeEventLike>(host);
+  const ipc = new FakeIpcMain();
+  registerHandlers(ipc, api.handlers, { isTrustedSender: appUrlMatcher(FakeIpcMain.APP_URL) });
+  const call = <T = unknown>(name: string, payload?: unknown): Promise<T> => (payload === undefined ? ipc.invoke(name) : ipc.invoke(name, payload)) as Promise<T>;
+  return { host, api, ipc, call };
 }

@@ -83,6 +83,40 @@ describe('registerHandlers', () => {
     expect(calls).toEqual([]);
   });
 
+  it('validates a fine-tune request: steps and rank are integers in range, the project an absolute path', async () => {
+    const started: unknown[] = [];
+    const { ipc } = setup({
+      'tune:start': (request) => {
+        started.push(request);
+        return { jobId: 'tune-1' };
+      },
+      'tune:estimate': () => ({ secondsPerStep: 1.5, secondsPerRender: 0.1, framesPerStep: 4, localityPerStep: 2, encoded: 32, tuned: 24, heldOut: 8, deltaBytes: 151_518, maxRank: 8 })
+    });
+    const good = { project: '/p/talk.stylecast', steps: 600, rank: 8 };
+    const bad: [unknown, string][] = [
+      [{ ...good, steps: 0 }, 'tune:start payload.steps must be an integer from 1 to 20000, got 0'],
+      [{ ...good, steps: 20_001 }, 'tune:start payload.steps must be an integer from 1 to 20000, got 20001'],
+      [{ ...good, steps: 1.5 }, 'tune:start payload.steps must be an integer from 1 to 20000, got 1.5'],
+      [{ ...good, steps: '600' }, 'tune:start payload.steps must be an integer from 1 to 20000, got "600"'],
+      [{ ...good, rank: 0 }, 'tune:start payload.rank must be an integer from 1 to 64, got 0'],
+      [{ ...good, rank: 65 }, 'tune:start payload.rank must be an integer from 1 to 64, got 65'],
+      [{ ...good, rank: Number.NaN }, 'tune:start payload.rank must be an integer from 1 to 64, got NaN'],
+      [{ ...good, project: 'talk.stylecast' }, 'tune:start payload.project must be an absolute file path'],
+      [{ project: good.project, steps: 600 }, 'tune:start payload.rank must be an integer from 1 to 64, got undefined'],
+      [{ ...good, lr: 0.5 }, 'tune:start payload has an unexpected field "lr"']
+    ];
+    for (const [payload, message] of bad) await expect(ipc.invoke('tune:start', APP_URL, payload)).rejects.toThrow(message);
+    expect(started).toEqual([]);
+    await expect(ipc.invoke('tune:start', APP_URL, good)).resolves.toEqual({ jobId: 'tune-1' });
+    expect(started).toEqual([good]);
+    await expect(ipc.invoke('tune:estimate', APP_URL, { project: good.project, rank: 100 })).rejects.toThrow('tune:estimate payload.rank must be an integer from 1 to 64, got 100');
+    await expect(ipc.invoke('tune:estimate', APP_URL, { project: good.project, rank: 8 })).resolves.toMatchObject({ secondsPerStep: 1.5, maxRank: 8 });
+    // The viewer's before/after flag is required and boolean.
+    const render = { project: good.project, frame: 0, params: new Array(35).fill(0), size: null };
+    await expect(ipc.invoke('render:frame', APP_URL, render)).rejects.toThrow('render:frame payload.untuned must be true or false, got undefined');
+    await expect(ipc.invoke('render:frame', APP_URL, { ...render, untuned: 'yes' })).rejects.toThrow('render:frame payload.untuned must be true or false, got "yes"');
+  });
+
   it('rejects calls from a frame that is not the app page', async () => {
     const { ipc, calls } = setup();
     await expect(ipc.invoke('recent:add', 'https://evil.example/', { path: '/a.mp4' })).rejects.toThrow(

@@ -110,9 +110,9 @@ describe('JobManager', () => {
     const { jobs, procs, events } = setup();
     const end = jobs.run({ kind: 'invert-portrait', path: '/i/face.jpg', model: '/m/seeded', modelWritable: true });
     procs[0]!.emit(progress('portrait', 0.1));
-    procs[0]!.emit({ type: 'result', wid: new Float32Array([1, 2]) });
+    procs[0]!.emit({ type: 'result', wid: new Float32Array([1, 2]), estimate: null });
     procs[0]!.emit({ type: 'done', status: 'done', message: 'ok', path: null });
-    expect(await end).toEqual({ status: 'done', message: 'ok', path: null, wid: new Float32Array([1, 2]) });
+    expect(await end).toEqual({ status: 'done', message: 'ok', path: null, wid: new Float32Array([1, 2]), estimate: null });
     expect(events).toEqual([]);
   });
 

@@ -20,6 +20,8 @@ export function projectFixture(p: Partial<ProjectSummary> = {}): ProjectSummary 
     editsWarning: null,
     notices: [],
     puppeteeredFrom: null,
+    tune: null,
+    tuneCheckpoint: false,
     ...p
   };
 }

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { EventName, EventPayload, JobKind, JobStatus } from '../../shared/contract';
-import { IMPORT_HEAP_LIMIT_MB, type FromWorker, type JobSpec, type ToWorker } from './protocol';
+import type { TuneEstimate } from '../../core/tune/estimate';
+import { IMPORT_HEAP_LIMIT_MB, type FromWorker, type HelperSpec, type JobSpec, type ToWorker } from './protocol';
 
 /** A running job process, as the manager sees it. */
 export interface JobProcess {
@@ -44,16 +45,22 @@ export interface JobEnd {
   message: string;
   path: string | null;
   wid: Float32Array | null;
+  /** What a tune-estimate job measured. */
+  estimate: TuneEstimate | null;
 }
 
 /** How long a cancelled job may take to reach a safe point before its process is killed. */
 export const CANCEL_GRACE_MS = 20_000;
 
+/** Jobs that send events to the window. */
+export type EventJobSpec = Exclude<JobSpec, HelperSpec>;
+
 function outOf(spec: JobSpec): string | null {
-  return spec.kind === 'invert-portrait' || spec.kind === 'import-model' ? null : spec.out;
+  if (spec.kind === 'tune') return spec.project;
+  return spec.kind === 'invert-portrait' || spec.kind === 'import-model' || spec.kind === 'tune-estimate' ? null : spec.out;
 }
 
-const kindOf = (spec: Exclude<JobSpec, { kind: 'invert-portrait' }>): JobKind => (spec.kind === 'import-model' ? 'model' : spec.kind);
+const kindOf = (spec: EventJobSpec): JobKind => (spec.kind === 'import-model' ? 'model' : spec.kind);
 
 export class JobManager {
   private readonly jobs = new Map<string, Running>();
@@ -75,7 +82,7 @@ export class JobManager {
   }
 
   /** Starts a job whose progress and end go to the renderer as events. */
-  start(spec: Exclude<JobSpec, { kind: 'invert-portrait' }>): string {
+  start(spec: EventJobSpec): string {
     return this.launch(spec, kindOf(spec)).jobId;
   }
 
@@ -95,6 +102,7 @@ export class JobManager {
     const jobId = randomUUID();
     const proc = this.transport(spec.kind === 'import-model' ? { heapLimitMb: IMPORT_HEAP_LIMIT_MB } : undefined);
     let wid: Float32Array | null = null;
+    let estimate: TuneEstimate | null = null;
     let end: JobEnd | null = null;
     let fraction = 0;
     const startedAt = Date.now();
@@ -123,16 +131,18 @@ export class JobManager {
         this.emit('encode:frame', { jobId, frame: m.frame, loss: m.loss, source: m.source, render: m.render });
       } else if (m.type === 'result') {
         wid = m.wid;
+      } else if (m.type === 'estimate') {
+        estimate = m.estimate;
       } else if (m.type === 'done') {
         // A cancelled or failed encode keeps the frames it saved: the project is what it wrote.
         const path = m.path ?? (spec.kind === 'encode' && m.status !== 'done' && existsSync(spec.out) ? spec.out : null);
-        finish({ status: m.status, message: m.message, path, wid });
+        finish({ status: m.status, message: m.message, path, wid, estimate });
         proc.kill();
       }
     });
     proc.onExit((code) => {
-      if (job.cancelling) finish({ status: 'cancelled', message: 'Cancelled.', path: null, wid: null });
-      else finish({ status: 'failed', message: `The job stopped unexpectedly (exit code ${code ?? 'unknown'}). Anything it saved is kept; try again.`, path: null, wid: null });
+      if (job.cancelling) finish({ status: 'cancelled', message: 'Cancelled.', path: null, wid: null, estimate: null });
+      else finish({ status: 'failed', message: `The job stopped unexpectedly (exit code ${code ?? 'unknown'}). Anything it saved is kept; try again.`, path: null, wid: null, estimate: null });
     });
     this.jobs.set(jobId, job);
     proc.send({ type: 'start', spec });

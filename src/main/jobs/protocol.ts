@@ -5,6 +5,7 @@
 import type { AlignRequest, EncodeQuality } from '../../core/encode/presets';
 import type { JobStatus } from '../../shared/contract';
 import type { Catalog } from '../../core/model/manager/catalog';
+import type { TuneEstimate } from '../../core/tune/estimate';
 
 /**
  * modelWritable: whether the bundle's real path lies inside the models folder. Only then may
@@ -41,6 +42,8 @@ export interface ExportSpec {
   edits: unknown;
   start: number | null;
   count: number | null;
+  /** The project's delta is damaged or missing and the user chose to render untuned. */
+  ignoreDelta: boolean;
 }
 
 export type PortraitIdentity = { kind: 'portrait'; path: string; /** Already inverted (cached by main). */ wid: Float32Array | null };
@@ -66,6 +69,26 @@ export interface InvertPortraitSpec {
   modelWritable: boolean;
 }
 
+/** Fine-tunes a project's generator (runTune); a cancelled run resumes from its checkpoint. */
+export interface TuneSpec {
+  kind: 'tune';
+  project: string;
+  model: string;
+  modelWritable: boolean;
+  steps: number;
+  rank: number;
+}
+
+/** Times one tuning step of a project (the cost the Fine-tune dialog shows first). */
+export interface TuneEstimateSpec {
+  kind: 'tune-estimate';
+  project: string;
+  model: string;
+  modelWritable: boolean;
+  rank: number;
+  maxRankAsked: number;
+}
+
 /**
  * Imports a checkpoint the user chose into a new bundle of the models folder. It runs in a job
  * process with a V8 heap limit (IMPORT_HEAP_LIMIT_MB), so a hostile file that gets past the
@@ -83,7 +106,9 @@ export interface ImportModelSpec {
   knownSha256?: string;
 }
 
-export type JobSpec = EncodeSpec | ExportSpec | PuppeteerSpec | InvertPortraitSpec | ImportModelSpec;
+export type JobSpec = EncodeSpec | ExportSpec | PuppeteerSpec | InvertPortraitSpec | ImportModelSpec | TuneSpec | TuneEstimateSpec;
+/** Helper jobs whose result main needs: no events, run with JobManager.run. */
+export type HelperSpec = InvertPortraitSpec | TuneEstimateSpec;
 
 /** Old-space limit of an import's job process: config-f needs well under 1 GiB of heap. */
 export const IMPORT_HEAP_LIMIT_MB = 2048;
@@ -115,6 +140,11 @@ export interface ResultMessage {
   wid: Float32Array;
 }
 
+export interface EstimateMessage {
+  type: 'estimate';
+  estimate: TuneEstimate;
+}
+
 export interface DoneMessage {
   type: 'done';
   status: JobStatus;
@@ -122,4 +152,4 @@ export interface DoneMessage {
   path: string | null;
 }
 
-export type FromWorker = ProgressMessage | FrameMessage | ResultMessage | DoneMessage;
+export type FromWorker = ProgressMessage | FrameMessage | ResultMessage | EstimateMessage | DoneMessage;

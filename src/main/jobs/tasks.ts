@@ -13,18 +13,20 @@ import { identityFromPortrait, puppeteerProject } from '../../core/render/puppet
 import { FrameRenderer, exportVideo, renderSizes } from '../../core/render/render';
 import type { Runtime } from '../../core/runtime';
 import { projectRenderer } from '../../core/tune/store';
+import type { TuneEstimate } from '../../core/tune/estimate';
 import { probeVideo } from '../../core/video';
 import { THUMBNAIL_SIZE } from '../../shared/contract';
 import { editedParams } from '../edits';
 import { pngDataUrl, thumbnail } from '../png';
 import { projectTracks } from '../tracks';
-import type { EncodeSpec, ExportSpec, FrameMessage, ImportModelSpec, InvertPortraitSpec, JobSpec, ProgressMessage, PuppeteerSpec } from './protocol';
+import type { EncodeSpec, ExportSpec, FrameMessage, ImportModelSpec, InvertPortraitSpec, JobSpec, ProgressMessage, PuppeteerSpec, TuneEstimateSpec, TuneSpec } from './protocol';
 
 export interface JobContext {
   signal: AbortSignal;
   progress(p: Omit<ProgressMessage, 'type'>): void;
   frame(f: Omit<FrameMessage, 'type'>): void;
   result(wid: Float32Array): void;
+  estimate(e: TuneEstimate): void;
 }
 
 export interface TaskResult {
@@ -123,7 +125,7 @@ async function exportTask(spec: ExportSpec, ctx: JobContext): Promise<TaskResult
   ctx.progress({ stage: 'export', fraction: 0, etaSec: null, message: `rendering ${total} frames`, frame: 0, of: total, loss: null });
   const r = await exportVideo({
     project,
-    renderer: (await projectRenderer(project, bundle, basis, rt)).renderer,
+    renderer: (await projectRenderer(project, bundle, basis, rt, { ignoreDelta: spec.ignoreDelta })).renderer,
     out: spec.out,
     size: spec.size,
     pasteBack: spec.pasteBack,
@@ -177,6 +179,40 @@ async function importModel(spec: ImportModelSpec, ctx: JobContext): Promise<Task
   return { message: r.kind === 'bundle' ? `Imported ${spec.file} as the bundle ${r.path}` : `Stored ${spec.file} as ${r.catalogName ?? 'perceptual weights'} at ${r.path}`, path: r.path };
 }
 
+/** Decimal kilobytes with one decimal. */
+const kb = (bytes: number): string => `${(bytes / 1000).toFixed(1)} KB`;
+
+async function tune(spec: TuneSpec, ctx: JobContext): Promise<TaskResult> {
+  const rt = await getRuntime();
+  const { runTune } = await import('../../core/tune/tune');
+  const project = await openProject(spec.project);
+  const { bundle, basis } = await modelWithBasis(spec.model, spec.modelWritable, rt, ctx);
+  const r = await runTune({
+    project,
+    bundle,
+    basis,
+    rt,
+    settings: { steps: spec.steps, rank: spec.rank },
+    signal: ctx.signal,
+    onProgress: (p) => ctx.progress({ stage: p.stage, fraction: p.fraction, etaSec: p.etaSec, message: p.message, frame: null, of: null, loss: null })
+  });
+  const { before, after } = r.report.psnr;
+  const resumed = r.resumedFromStep > 0 ? ` (resumed at step ${r.resumedFromStep})` : '';
+  return {
+    message: `Fine-tuned ${r.report.frames.tuned} frames in ${spec.steps} steps${resumed}: held-out PSNR ${before.heldOut.toFixed(2)} → ${after.heldOut.toFixed(2)} dB, delta ${kb(r.report.deltaBytes)}.`,
+    path: spec.project
+  };
+}
+
+async function tuneEstimate(spec: TuneEstimateSpec, ctx: JobContext): Promise<TaskResult> {
+  const rt = await getRuntime();
+  const { estimateTune } = await import('../../core/tune/estimate');
+  const project = await openProject(spec.project);
+  const { bundle, basis } = await modelWithBasis(spec.model, spec.modelWritable, rt, ctx);
+  ctx.estimate(await estimateTune({ project, bundle, basis, rt, settings: { rank: spec.rank }, maxRankAsked: spec.maxRankAsked, signal: ctx.signal }));
+  return { message: `Timed a tuning step of ${spec.project}.`, path: null };
+}
+
 export function runTask(spec: JobSpec, ctx: JobContext): Promise<TaskResult> {
   switch (spec.kind) {
     case 'import-model':
@@ -189,5 +225,9 @@ export function runTask(spec: JobSpec, ctx: JobContext): Promise<TaskResult> {
       return puppeteer(spec, ctx);
     case 'invert-portrait':
       return invertPortrait(spec, ctx);
+    case 'tune':
+      return tune(spec, ctx);
+    case 'tune-estimate':
+      return tuneEstimate(spec, ctx);
   }
 }

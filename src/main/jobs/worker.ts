@@ -70,7 +70,8 @@ async function run(spec: JobSpec): Promise<void> {
         progress.flush();
         post({ type: 'frame', ...f });
       },
-      result: (wid) => post({ type: 'result', wid })
+      result: (wid) => post({ type: 'result', wid }),
+      estimate: (estimate) => post({ type: 'estimate', estimate })
     });
     progress.flush();
     post({ type: 'done', status: 'done', message: r.message, path: r.path });

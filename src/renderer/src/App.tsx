@@ -133,6 +133,19 @@ export function App({ api }: { api: StylecastApi }) {
     [api, exclusive, remember, say]
   );
 
+  /** Reads the open project afresh (after a fine-tune) and keeps the editor on it. */
+  const reopenEditor = useCallback(
+    async (path: string) => {
+      try {
+        const project = await api.invoke('project:open', { path });
+        setScreen((s) => (s.name === 'editor' && s.project.path === path ? { name: 'editor', project } : s));
+      } catch (e) {
+        say('error', errorMessage(e));
+      }
+    },
+    [api, say]
+  );
+
   const openVideoPath = useCallback(
     (path: string) =>
       exclusive(async () => {
@@ -263,6 +276,7 @@ export function App({ api }: { api: StylecastApi }) {
             onClose={goBack}
             onExport={(edits) => setDialog({ name: 'export', edits })}
             onPuppeteer={() => setDialog({ name: 'puppeteer' })}
+            onTuned={() => void reopenEditor(base.project.path)}
           />
         );
       case 'models':

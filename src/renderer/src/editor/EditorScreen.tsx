@@ -29,6 +29,8 @@ import {
 } from '../../../core/timeline';
 import { errorMessage } from '../api';
 import { EvaluatePanel } from './EvaluatePanel';
+import { TuneDialog } from '../tune/TuneDialog';
+import { canCompareTuning } from '../tune/tuneForm';
 import { Button, IconButton, InlineNotice, SegmentedControl, Toast, formatShortcut, useShortcut, useToast } from '../ui';
 import { keysAt, offsetAt, setEditedValueAt } from './actions';
 import './editor.css';
@@ -47,6 +49,8 @@ export interface EditorScreenProps {
   onClose(): void;
   onExport(edits: unknown): void;
   onPuppeteer(): void;
+  /** A fine-tune finished: reopen the project so the editor renders its new delta. */
+  onTuned(): void;
 }
 
 function loadDoc(project: ProjectSummary): { doc: TimelineDoc; error: string | null } {
@@ -59,7 +63,7 @@ function loadDoc(project: ProjectSummary): { doc: TimelineDoc; error: string | n
   }
 }
 
-export function EditorScreen({ api, project, onClose, onExport, onPuppeteer }: EditorScreenProps) {
+export function EditorScreen({ api, project, onClose, onExport, onPuppeteer, onTuned }: EditorScreenProps) {
   const { toast, say, dismiss } = useToast();
   const loaded = useMemo(() => loadDoc(project), [project]);
   const onError = useCallback((m: string) => say('error', m), [say]);
@@ -86,6 +90,8 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer }: E
   const [range, setRange] = useState<FrameRange | null>(null);
   const [mode, setMode] = useState<TimelineMode>('dope');
   const [viewerMode, setViewerMode] = useState<ViewerMode>('side');
+  const [beforeTuning, setBeforeTuning] = useState(false);
+  const comparable = canCompareTuning(project);
   const [playing, setPlaying] = useState<0 | 1 | -1>(0);
   const [sigma, setSigma] = useState(3);
   const clipboard = useRef<KeyClipboard | null>(null);
@@ -236,6 +242,7 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer }: E
   useShortcut('i', () => setRange((r) => ({ start: playheadRef.current, end: Math.max(playheadRef.current, r?.end ?? frames - 1) })), { enabled: on });
   useShortcut('o', () => setRange((r) => ({ start: Math.min(playheadRef.current, r?.start ?? 0), end: playheadRef.current })), { enabled: on });
   useShortcut('g', () => setMode((m) => (m === 'dope' ? 'graph' : 'dope')), { enabled: on });
+  useShortcut('b', () => setBeforeTuning((b) => !b), { enabled: on && comparable });
   useShortcut('escape', () => {
     setSelectedKeys(new Set());
     setRange(null);
@@ -255,6 +262,7 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer }: E
 
   const saveText = { saved: 'All changes saved', unsaved: 'Unsaved changes', saving: 'Saving…', error: `Not saved: ${save.error ?? ''}` }[save.state];
   const [evaluating, setEvaluating] = useState(false);
+  const [tuning, setTuning] = useState(false);
   const undoText = undoLabel(history);
   const redoText = redoLabel(history);
 
@@ -344,6 +352,9 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer }: E
           <Button variant="secondary" size="small" onClick={() => setEvaluating(true)} data-testid="open-evaluate">
             Evaluate…
           </Button>
+          <Button variant="secondary" size="small" onClick={() => setTuning(true)} data-testid="open-tune">
+            Fine-tune…
+          </Button>
           <Button variant="secondary" size="small" icon={<PuppetIcon />} onClick={onPuppeteer} data-testid="open-puppeteer">
             Puppeteer…
           </Button>
@@ -353,10 +364,11 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer }: E
         </div>
       </header>
       {evaluating && <EvaluatePanel api={api} project={project.path} onClose={() => setEvaluating(false)} />}
+      {tuning && <TuneDialog api={api} project={project} onClose={() => setTuning(false)} onTuned={onTuned} />}
 
       <div className="editor-main">
         <div className="editor-stage">
-          <Viewer api={api} project={project} frame={playhead} params={current} mode={viewerMode} onMode={setViewerMode} />
+          <Viewer api={api} project={project} frame={playhead} params={current} mode={viewerMode} onMode={setViewerMode} beforeTuning={comparable ? beforeTuning : null} onBeforeTuning={setBeforeTuning} />
           <div className="transport" role="group" aria-label="Transport">
             <IconButton label="Go to start" icon={<StartIcon />} shortcut="home" onClick={() => step(-frames)} />
             <IconButton label="Previous frame" icon={<StepBackIcon />} shortcut="left" onClick={() => step(-1)} data-testid="frame-back" />

@@ -15,13 +15,31 @@ const MODES = [
   { value: 'side', label: 'Side by side', hint: 'Source and render next to each other' }
 ] as const;
 
+const TUNING = [
+  { value: 'before', label: 'Before', hint: 'The untuned network, as before fine-tuning (B)' },
+  { value: 'after', label: 'After', hint: "The fine-tuned network: the model plus the project's delta (B)" }
+] as const;
+
 interface RenderKey {
   frame: number;
   params: number[];
   size: number;
+  untuned: boolean;
 }
 
-export function Viewer({ api, project, frame, params, mode, onMode }: { api: StylecastApi; project: ProjectSummary; frame: number; params: Float32Array | null; mode: ViewerMode; onMode(m: ViewerMode): void }) {
+export interface ViewerProps {
+  api: StylecastApi;
+  project: ProjectSummary;
+  frame: number;
+  params: Float32Array | null;
+  mode: ViewerMode;
+  onMode(m: ViewerMode): void;
+  /** For a tuned project: whether the render shows the network before fine-tuning; null when there is nothing to compare. */
+  beforeTuning: boolean | null;
+  onBeforeTuning(before: boolean): void;
+}
+
+export function Viewer({ api, project, frame, params, mode, onMode, beforeTuning, onBeforeTuning }: ViewerProps) {
   const resolution = project.model.resolution;
   const size = Math.min(resolution, 512);
   // A small preview while the playhead or the parameters move; the full resolution once they rest.
@@ -35,13 +53,14 @@ export function Viewer({ api, project, frame, params, mode, onMode }: { api: Sty
   }, [frame, paramsId]);
   const renderSize = viewerRenderSize(resolution, settled, previewSize);
   // Only what the mode shows is requested: no decoding of hidden source frames during playback.
-  const renderKey: RenderKey | null = params && mode !== 'source' ? { frame, params: Array.from(params), size: renderSize } : null;
+  const untuned = beforeTuning === true;
+  const renderKey: RenderKey | null = params && mode !== 'source' ? { frame, params: Array.from(params), size: renderSize, untuned } : null;
   const render = useLatestRequest<RenderKey, ImageResult>(
     renderKey,
-    useCallback((k: RenderKey) => `${k.frame}:${k.size}:${k.params.join(',')}`, []),
+    useCallback((k: RenderKey) => `${k.frame}:${k.size}:${k.untuned}:${k.params.join(',')}`, []),
     useCallback(
       (k: RenderKey) =>
-        api.invoke('render:frame', { project: project.path, frame: k.frame, params: k.params, size: k.size }).then((r) => {
+        api.invoke('render:frame', { project: project.path, frame: k.frame, params: k.params, size: k.size, untuned: k.untuned }).then((r) => {
           if (k.size < resolution) setPreviewSize((s) => (s === k.size ? adaptPreviewSize(resolution, s, r.ms) : s));
           return r;
         }),
@@ -74,7 +93,7 @@ export function Viewer({ api, project, frame, params, mode, onMode }: { api: Sty
     <img
       className="viewer-img"
       src={render.result?.image}
-      alt={`Render of frame ${frame + 1} with the edits`}
+      alt={`Render of frame ${frame + 1} with the edits${untuned ? ', before fine-tuning' : ''}`}
       data-testid="viewer-render"
       data-state={render.busy ? 'rendering' : render.result ? 'ready' : 'empty'}
       hidden={!render.result}
@@ -87,6 +106,14 @@ export function Viewer({ api, project, frame, params, mode, onMode }: { api: Sty
     <section className="viewer" aria-label="Viewer">
       <div className="viewer-bar">
         <SegmentedControl label="Viewer mode" hideLabel options={MODES} value={mode} onChange={onMode} data-testid="viewer-mode" />
+        {beforeTuning !== null && (
+          <SegmentedControl label="Fine-tuning" hideLabel options={TUNING} value={beforeTuning ? 'before' : 'after'} onChange={(v) => onBeforeTuning(v === 'before')} data-testid="viewer-tuning" />
+        )}
+        {project.tune?.ignored && (
+          <span className="viewer-stat is-error" data-testid="viewer-untuned">
+            Rendering untuned: the delta {project.tune.file} is damaged or missing
+          </span>
+        )}
         <span className="viewer-stat" aria-live="polite" data-testid="render-time">
           {render.error ? <span className="is-error">Render failed: {render.error}</span> : render.result ? `Render ${Math.round(render.result.ms)} ms · ${render.result.width}×${render.result.height}` : 'Rendering…'}
           {render.busy && render.result && <span className="viewer-busy" aria-hidden="true" />}
@@ -103,7 +130,7 @@ export function Viewer({ api, project, frame, params, mode, onMode }: { api: Sty
             </figure>
             <figure className="viewer-pane">
               {renderImg}
-              <figcaption>Edited render</figcaption>
+              <figcaption>{untuned ? 'Edited render, before fine-tuning' : 'Edited render'}</figcaption>
             </figure>
           </>
         ) : (

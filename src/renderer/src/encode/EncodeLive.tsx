@@ -119,7 +119,11 @@ export function EncodeLive({ run, request, frameCount, onCancel, onResume, onOpe
           </InlineNotice>
         )}
         {job.phase === 'cancelled' && <InlineNotice kind="info">{job.message || 'Cancelled.'} Resume continues from the last saved frame.</InlineNotice>}
-        {job.phase === 'done' && job.message && <InlineNotice kind="success">{job.message}</InlineNotice>}
+        {job.phase === 'done' && job.message && (
+          <InlineNotice kind="success">
+            {job.message} Optional next step: the editor's Fine-tune… tunes the generator on these frames for more detail.
+          </InlineNotice>
+        )}
         <dl className="live-stats">
           <div>
             <dt>Frames encoded</dt>
