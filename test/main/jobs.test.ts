@@ -46,7 +46,7 @@ function setup(graceMs = 50) {
   return { jobs, procs, events };
 }
 
-const exportSpec = { kind: 'export', project: '/p/a.stylecast', model: '/m/seeded', modelWritable: true, source: null, out: '/v/out.mp4', size: 64, pasteBack: false, audio: false, crf: 20, lossless: false, edits: null, start: null, count: null } as const;
+const exportSpec = { kind: 'export', project: '/p/a.stylecast', model: '/m/seeded', modelWritable: true, source: null, out: '/v/out.mp4', size: 64, pasteBack: false, audio: false, crf: 20, lossless: false, edits: null, start: null, count: null, ignoreDelta: false } as const;
 const progress = (stage: string, fraction: number, etaSec: number | null = null): FromWorker => ({ type: 'progress', stage, fraction, etaSec, message: '', frame: null, of: null, loss: null });
 
 describe('JobManager', () => {
@@ -110,7 +110,7 @@ describe('JobManager', () => {
     const { jobs, procs, events } = setup();
     const end = jobs.run({ kind: 'invert-portrait', path: '/i/face.jpg', model: '/m/seeded', modelWritable: true });
     procs[0]!.emit(progress('portrait', 0.1));
-    procs[0]!.emit({ type: 'result', wid: new Float32Array([1, 2]), estimate: null });
+    procs[0]!.emit({ type: 'result', wid: new Float32Array([1, 2]) });
     procs[0]!.emit({ type: 'done', status: 'done', message: 'ok', path: null });
     expect(await end).toEqual({ status: 'done', message: 'ok', path: null, wid: new Float32Array([1, 2]), estimate: null });
     expect(events).toEqual([]);
