@@ -22,7 +22,8 @@ import { coreOverIpc, type ScriptedHost } from './fake-host';
 
 const tmp = tempDir('tune-ipc');
 const modelsDir = join(tmp, 'models');
-const STEPS = 20;
+// Enough steps that the cancel, sent on the first step's progress, lands while steps remain.
+const STEPS = 40;
 
 let rt: Runtime;
 let bundle: ModelBundle;
@@ -106,7 +107,7 @@ describe.skipIf(!hasSharedData)('fine-tuning in the studio (needs ../shared/data
     const done = await host.jobDone(second.jobId);
     console.log(`tune job: ${done.message}`);
     expect(done).toMatchObject({ status: 'done', path: tuned });
-    expect(done.message).toMatch(/^Fine-tuned 6 frames in 20 steps \(resumed at step [1-9]\d*\): held-out PSNR -?\d+\.\d\d → -?\d+\.\d\d dB, delta \d+\.\d KB\.$/);
+    expect(done.message).toMatch(/^Fine-tuned 6 frames in 40 steps \(resumed at step [1-9]\d*\): held-out PSNR -?\d+\.\d\d → -?\d+\.\d\d dB, delta \d+\.\d KB\.$/);
     const progress = host.eventsOf<JobProgress>('job:progress', second.jobId);
     expect(progress.every((p) => p.kind === 'tune')).toBe(true);
     expect(progress.at(-1)!.fraction).toBe(1);
