@@ -107,12 +107,12 @@ describe.skipIf(!hasSharedData)('fine-tuning in the studio (needs ../shared/data
     const done = await host.jobDone(second.jobId);
     console.log(`tune job: ${done.message}`);
     expect(done).toMatchObject({ status: 'done', path: tuned });
-    expect(done.message).toMatch(/^Fine-tuned 6 frames in 40 steps \(resumed at step [1-9]\d*\): held-out PSNR -?\d+\.\d\d → -?\d+\.\d\d dB, delta \d+\.\d KB\.$/);
+    expect(done.message).toMatch(new RegExp(`^Fine-tuned 6 frames in ${STEPS} steps \\(resumed at step [1-9]\\d*\\): held-out PSNR -?\\d+\\.\\d\\d → -?\\d+\\.\\d\\d dB, delta \\d+\\.\\d KB\\.$`));
     const progress = host.eventsOf<JobProgress>('job:progress', second.jobId);
     expect(progress.every((p) => p.kind === 'tune')).toBe(true);
     expect(progress.at(-1)!.fraction).toBe(1);
     expect(progress.some((p) => p.stage === 'tune' && p.etaSec !== null && p.etaSec > 0)).toBe(true);
-    expect(progress.some((p) => /^resuming at step \d+ of 20$/.test(p.message))).toBe(true);
+    expect(progress.some((p) => new RegExp(`^resuming at step \\d+ of ${STEPS}$`).test(p.message))).toBe(true);
 
     const summary = await call<ProjectSummary>('project:open', { path: tuned });
     expect(summary.tuneCheckpoint).toBe(false);
