@@ -242,6 +242,7 @@ export async function alignVideo(opts: AlignVideoOptions): Promise<AlignVideoRes
     const { width: w, height: h, data } = frame;
     const small = downscaleArea(data, w, h, factor);
     const found = await nets.detect(small.data, small.width, small.height);
+    throwIfAborted(signal); // before the landmarks: a stop waits for one network, not two
     const scaled = found.map((b) => ({ ...b, x: b.x * factor, y: b.y * factor, width: b.width * factor, height: b.height * factor }));
     let box = pickFace(scaled, prevBox, minScore);
     let lm: Landmarks68 | null = null;
