@@ -1,7 +1,9 @@
-// SIGTERM during a real encode (draft quality): alignment and identity on the seeded model and a
-// real clip with face alignment, frames on a small model and its own clip (to get there fast):
+// SIGTERM during a real encode (draft quality): identity on the seeded model and a real clip
+// with face alignment, alignment (and its resumption) on that clip into a small model, and
+// frames on the small model and its own clip (to get there fast):
 // in the alignment, identity and frames stages the process is gone within 5 s, and what is
-// left resumes. Stage names are matched loosely on the progress lines ("[stage] NN% ...").
+// left resumes (an alignment from the frames already aligned, to the crops of an
+// uninterrupted one). Stage names are matched loosely on the progress lines ("[stage] NN% ...").
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +12,9 @@ import { loadBundle } from '../../src/core/model/bundle';
 import { calibrateFixedRegions } from '../../src/core/model/calibrate';
 import { makeArchitecture } from '../../src/core/model/architecture';
 import { createSeededModel } from '../../src/core/model/create';
+import { ALIGN_PROGRESS_FILE, alignProgressFrames } from '../../src/core/encode/align-progress';
+import { FaceNets } from '../../src/core/face/nets';
+import { alignVideo } from '../../src/core/face/pipeline';
 import { openProject } from '../../src/core/project';
 import { Runtime } from '../../src/core/runtime';
 import { calibratedSeededModel, clip, hasSharedData, tempDir } from '../helpers';
@@ -35,6 +40,9 @@ beforeAll(async () => {
 }, 900_000);
 
 const encodeArgs = (out: string) => ['encode', clip('lp_d11.mp4'), '--frames', '0:8', '--quality', 'draft', '--align', 'face', '--out', out];
+// Face alignment on the real clip into the small model: the alignment costs what it does at any
+// model size, the identity and frames that a resumed run must finish cost little.
+const alignArgs = (out: string) => ['encode', clip('lp_d11.mp4'), '--model', tiny, '--frames', '0:8', '--quality', 'draft', '--align', 'face', '--out', out];
 const tinyArgs = (out: string) => ['encode', tinyClip, '--model', tiny, '--quality', 'draft', '--align', 'none', '--out', out];
 
 /** Runs an encode and sends SIGTERM once stderr matches `when`; returns the run and the seconds from signal to exit. */
@@ -62,17 +70,44 @@ async function encodeAndTerminate(args: string[], when: RegExp): Promise<{ r: Cl
 }
 
 describe.skipIf(!hasSharedData)('SIGTERM during an encode', () => {
-  it('during alignment: gone within 5 s, exit 143, nothing half-written left', async () => {
+  it('during alignment: gone within 5 s, the project and the frames aligned so far are kept, and the same command resumes the alignment', async () => {
     const out = join(tmp, 'align.stylecast');
-    const { r, sentAfter, stopSec } = await encodeAndTerminate(encodeArgs(out), /^\[[^\]]*align[^\]]*\].*$/m);
+    const { r, sentAfter, stopSec } = await encodeAndTerminate(alignArgs(out), /^\[[^\]]*align[^\]]*\].*$/m);
     expect(sentAfter, r.stderr).not.toBeNull();
     expect(stopSec, r.stderr).toBeLessThan(5);
     expect(r.status, r.stderr).toBe(143);
     expect(r.stderr).toMatch(/SIGTERM: stopping/);
     expect(r.stdout).toBe('');
-    // The encoder makes the project after alignment: none yet, or one that opens.
-    if (existsSync(out)) await expect(openProject(out)).resolves.toBeTruthy();
-  }, 500_000);
+    // The project is made before alignment; nothing is encoded, and it says so.
+    const stopped = await openProject(out);
+    expect(stopped.doc.encoding.encodedThrough).toBe(0);
+    expect(stopped.doc.encoding.identityFrame).toBeNull();
+    const aligned = await alignProgressFrames(out);
+    expect(aligned).toBeGreaterThanOrEqual(1); // the progress line came after the first frame
+    expect(aligned).toBeLessThanOrEqual(8);
+    const info = await runCli({ cwd: tmp, env: { STYLECAST_MODELS_DIR: models } }, 'info', out);
+    expect(info.status, info.stderr).toBe(0);
+    expect(info.stdout).toMatch(/0 of 8 encoded \(run the same encode again to resume\)/);
+    expect(info.stdout).toContain(`aligned        ${aligned} of 8 frames`);
+
+    const again = await runCli({ cwd: tmp, env: { STYLECAST_MODELS_DIR: models }, timeoutMs: 400_000 }, ...alignArgs(out), '--json');
+    expect(again.status, again.stderr).toBe(0);
+    const s = JSON.parse(again.stdout);
+    expect(s.resumed).toBe(true);
+    expect(s.alignment.framesReused).toBe(aligned);
+    expect(again.stderr).toContain(`resuming the alignment after frame ${aligned} of 8`);
+    const done = await openProject(out);
+    expect(done.doc.encoding.encodedThrough).toBe(8);
+    expect(existsSync(join(out, ALIGN_PROGRESS_FILE))).toBe(false);
+
+    // The crops of the resumed encode are those of an uninterrupted alignment of the same frames.
+    const rt = await Runtime.create({ device: 'cpu' });
+    const whole = await alignVideo({ path: clip('lp_d11.mp4'), nets: await FaceNets.load(rt), size: 32, frames: { start: 0, count: 8 } });
+    let worst = 0;
+    whole.affines.forEach((a, i) => a.forEach((v, j) => (worst = Math.max(worst, Math.abs(done.transforms[i * 6 + j]! - v) / Math.max(1, Math.abs(v))))));
+    console.log(`resumed crop transforms against an uninterrupted alignment: largest relative difference ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThan(1e-5);
+  }, 800_000);
 
   it('during the identity inversion: gone within 5 s, and the project it left opens with no frame encoded', async () => {
     const out = join(tmp, 'identity.stylecast');

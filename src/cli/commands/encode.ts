@@ -85,6 +85,7 @@ export function registerEncode(program: Command): void {
           result(
             `encoded ${out}`,
             `  frames         ${r.framesEncoded}${r.resumed ? ' (resumed)' : ''}, identity from frame ${r.identityFrame}`,
+            ...(r.align?.framesReused ? [`  alignment      resumed: ${r.align.framesReused} of ${r.project.doc.encoding.frames.count} frames were aligned before the stop`] : []),
             `  speed          ${r.secondsPerFrame.toFixed(2)} s/frame on ${rt.device}, ${o.quality} quality`,
             `  size           ${bpf.perFrameParams} bytes per frame`,
             ...(tuned && tune ? [`  tuned          ${tune.describeTune(tuned)}`] : [])

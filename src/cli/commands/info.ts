@@ -11,9 +11,11 @@ export function registerInfo(program: Command): void {
     .description('describe an encoding: source, model, frames, bytes per frame, and whether it is fine-tuned (delta size)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, o) => {
-      const { bytesPerFrame, openProject } = await import('../../core/project');
+      const [{ bytesPerFrame, openProject }, { alignProgressFrames }] = await Promise.all([import('../../core/project'), import('../../core/encode/align-progress')]);
       const p = await openProject(resolve(dir));
       const d = p.doc;
+      // An encode stopped before its identity leaves its face alignment so far beside the project.
+      const aligned = d.encoding.identityFrame === null ? await alignProgressFrames(p.dir) : null;
       const bpf = bytesPerFrame(p);
       const summary = {
         project: p.dir,
@@ -22,6 +24,7 @@ export function registerInfo(program: Command): void {
         frames: d.encoding.frames,
         encodedThrough: d.encoding.encodedThrough,
         identityFrame: d.encoding.identityFrame,
+        ...(aligned !== null ? { alignedFrames: aligned } : {}),
         params: d.encoding.paramNames,
         bytesPerFrame: bpf,
         tune: tuneInfo(p)
@@ -33,6 +36,7 @@ export function registerInfo(program: Command): void {
         `  source         ${d.source.path} (${d.source.width}x${d.source.height}, ${d.source.fps} fps, ${d.source.frameCount} frames${d.source.hasAudio ? ', audio' : ''})`,
         `  model          ${d.model.name} (id ${d.model.id}, ${d.model.resolution}x${d.model.resolution})`,
         `  frames         ${f.start}:${f.start + f.count}, ${d.encoding.encodedThrough} of ${f.count} encoded${d.encoding.encodedThrough < f.count ? ' (run the same encode again to resume)' : ''}`,
+        ...(aligned !== null ? [`  aligned        ${aligned} of ${f.count} frames (the encode resumes the face alignment there)`] : []),
         `  identity from  ${d.encoding.identityFrame === null ? 'not chosen yet' : `encoded frame ${d.encoding.identityFrame}`}`,
         `  parameters     ${d.encoding.paramNames.length} per frame: ${d.encoding.paramNames.join(', ')}`,
         `  size           ${bpf.perFrameParams} bytes per frame (${bpf.perFrameTotal.toFixed(1)} with the crop transform and the identity's share)`,

@@ -1,9 +1,10 @@
 // EncodeJob: a video in, a NAME.stylecast project out. Streams the video (never holds
 // it in memory), saves every window of frames as it goes (a crash or cancel loses at
-// most the window in flight) and resumes from what the project says is done.
+// most the window in flight) and resumes from what the project says is done. The project
+// is made before face alignment, which saves its own progress in it (align-progress.ts).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { alignVideo, type FaceNetsLike } from '../face/pipeline';
+import { alignVideo, trackerSettings, type FaceNetsLike } from '../face/pipeline';
 import type { Affine, Landmarks68 } from '../face/types';
 import { warpToCrop } from '../face/warp';
 import { EditBasis, PARAM_COUNT, paramNames } from '../model/basis';
@@ -14,10 +15,11 @@ import { StyleGan2 } from '../model/stylegan2';
 import { Project, createProject, openProject, saveProject, writeFrames } from '../project';
 import { fromRgb8 } from '../render/image';
 import type { Runtime } from '../runtime';
-import { throwIfAborted } from '../util/cancel';
+import { isCancelled, throwIfAborted } from '../util/cancel';
 import { defaultMaxBatch } from './memory';
 import { VideoInfo, decodeFrames, probeVideo } from '../video';
 import type { AlignVideoResult } from '../face/pipeline';
+import { AlignProgressWriter, readAlignProgress, removeAlignProgress, type AlignProgressKey } from './align-progress';
 import { ParamDecoder } from './decoder';
 import { Evaluator, NewtonSolver, StageCost, invertFrames, runFrameStages, runRefineStage, warmStart } from './optimize';
 import { EncodePhase, EncodeSchedule, planFractions, qualitySchedule, scheduleProblem } from './schedule';
@@ -100,7 +102,8 @@ export interface EncodeResult {
   framesEncoded: number;
   secondsPerFrame: number;
   identityFrame: number;
-  align: { faceFoundFraction: number; jitterPx: { smoothed: number; raw: number } } | null;
+  /** Face alignment: how much of it an interrupted run had saved (framesReused), and its quality. */
+  align: { faceFoundFraction: number; jitterPx: { smoothed: number; raw: number }; framesReused: number } | null;
   /** What each stage of the schedule cost in this run (resumed stages absent). */
   stageCosts: StageCost[];
   /** Processor and wall time of the identity phases (0 when resumed past them) and of the frames phase, in ms. */
@@ -154,6 +157,43 @@ function stack(frames: Float32Array[]): Float32Array {
   return out;
 }
 
+/**
+ * Face alignment of the encoded frames, saving its progress in the project folder as it
+ * goes and continuing from what an interrupted run saved there (align-progress.ts).
+ */
+async function alignResumably(
+  o: EncodeJobOptions,
+  project: Project,
+  range: { start: number; count: number; res: number; info: VideoInfo },
+  onProgress: (done: number, total: number, reused: boolean) => void
+): Promise<{ aligned: AlignVideoResult; framesReused: number }> {
+  const key: AlignProgressKey = { sourceSha256: project.doc.source.sha256, start: range.start, count: range.count, tracker: trackerSettings() };
+  const resume = await readAlignProgress(project.dir, key);
+  const saver = new AlignProgressWriter(project.dir, key);
+  const framesReused = resume?.frames.length ?? 0;
+  let aligned: AlignVideoResult;
+  try {
+    aligned = await alignVideo({
+      path: o.video,
+      nets: o.nets!,
+      size: range.res,
+      info: range.info,
+      frames: { start: range.start, count: range.count },
+      smoothing: o.smoothingSigma !== undefined ? { sigmaFrames: o.smoothingSigma } : undefined,
+      signal: o.signal,
+      ...(resume ? { resume } : {}),
+      onCheckpoint: (c) => saver.update(c),
+      onProgress: (done, total) => onProgress(done, total, done === framesReused && framesReused > 0)
+    });
+  } catch (e) {
+    if (isCancelled(e)) saver.flush();
+    throw e;
+  }
+  // Kept until the encode finishes: a stop in a later stage does not align again.
+  saver.flush();
+  return { aligned, framesReused };
+}
+
 export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
   const s = o.schedule ?? qualitySchedule('normal');
   const problem = scheduleProblem(s);
@@ -180,50 +220,11 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     return r.start + (r.end - r.start) * Math.min(1, Math.max(0, f));
   };
 
-  // Crop transforms: from face alignment, or the centred square.
-  let affines: Affine[];
-  let alignInfo: EncodeResult['align'] = null;
-  let candidates: number[];
-  if (o.align === 'face') {
-    if (!o.nets && !o.aligned) throw new EncodeError('NO_NETS', 'face alignment needs the face networks');
-    const aligned =
-      o.aligned ??
-      (await alignVideo({
-        path: o.video,
-        nets: o.nets!,
-        size: res,
-        info,
-        frames: { start, count },
-        smoothing: o.smoothingSigma !== undefined ? { sigmaFrames: o.smoothingSigma } : undefined,
-        signal: o.signal,
-        onProgress: (done, total) => report({ stage: 'align', fraction: at('align', done / total), frame: done, of: total, message: `aligning frame ${done} of ${total}` })
-      }));
-    affines = aligned.affines;
-    alignInfo = { faceFoundFraction: aligned.faceFoundFraction, jitterPx: aligned.jitterPx };
-    // Identity candidates: the most frontal frame in each stretch of the clip.
-    const k = Math.min(s.identity.candidates, count);
-    candidates = [];
-    for (let j = 0; j < k; j++) {
-      const a = Math.floor((j * count) / k);
-      const b = Math.max(a + 1, Math.floor(((j + 1) * count) / k));
-      let best = a;
-      let bestScore = Infinity;
-      for (let i = a; i < b; i++) {
-        const lm = aligned.frames[i]?.landmarks;
-        const sc = lm ? frontalness(lm) : Infinity;
-        if (sc < bestScore) {
-          bestScore = sc;
-          best = i;
-        }
-      }
-      candidates.push(best);
-    }
-  } else {
-    const a = centreSquareAffine(info.width, info.height, res);
-    affines = Array.from({ length: count }, () => a);
-    candidates = spread(count, Math.min(s.identity.candidates, count));
+  if (o.identityFrame !== undefined && (!Number.isInteger(o.identityFrame) || o.identityFrame < 0 || o.identityFrame >= count)) {
+    throw new EncodeError('BAD_RANGE', `identity frame ${o.identityFrame} is outside the encoded frames 0..${count - 1}`);
   }
-  // Open the project to resume, or create it.
+  if (o.align === 'face' && !o.nets && !o.aligned) throw new EncodeError('NO_NETS', 'face alignment needs the face networks');
+  // Open the project to resume, or create it (before alignment, which saves its progress in it).
   let project: Project;
   let resumed = false;
   if (existsSync(join(o.projectDir, 'project.json'))) {
@@ -260,12 +261,40 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     });
   }
 
-  if (o.identityFrame !== undefined) {
-    if (!Number.isInteger(o.identityFrame) || o.identityFrame < 0 || o.identityFrame >= count) {
-      throw new EncodeError('BAD_RANGE', `identity frame ${o.identityFrame} is outside the encoded frames 0..${count - 1}`);
+  // Crop transforms: from face alignment (resumed from the project's saved alignment), or the centred square.
+  let affines: Affine[];
+  let alignInfo: EncodeResult['align'] = null;
+  let candidates: number[];
+  if (o.align === 'face') {
+    const { aligned, framesReused } = o.aligned ? { aligned: o.aligned, framesReused: 0 } : await alignResumably(o, project, { start, count, res, info }, (done, total, reused) =>
+      report({ stage: 'align', fraction: at('align', done / total), frame: done, of: total, message: reused ? `resuming the alignment after frame ${done} of ${total}` : `aligning frame ${done} of ${total}` })
+    );
+    affines = aligned.affines;
+    alignInfo = { faceFoundFraction: aligned.faceFoundFraction, jitterPx: aligned.jitterPx, framesReused };
+    // Identity candidates: the most frontal frame in each stretch of the clip.
+    const k = Math.min(s.identity.candidates, count);
+    candidates = [];
+    for (let j = 0; j < k; j++) {
+      const a = Math.floor((j * count) / k);
+      const b = Math.max(a + 1, Math.floor(((j + 1) * count) / k));
+      let best = a;
+      let bestScore = Infinity;
+      for (let i = a; i < b; i++) {
+        const lm = aligned.frames[i]?.landmarks;
+        const sc = lm ? frontalness(lm) : Infinity;
+        if (sc < bestScore) {
+          bestScore = sc;
+          best = i;
+        }
+      }
+      candidates.push(best);
     }
-    candidates = [o.identityFrame];
+  } else {
+    const a = centreSquareAffine(info.width, info.height, res);
+    affines = Array.from({ length: count }, () => a);
+    candidates = spread(count, Math.min(s.identity.candidates, count));
   }
+  if (o.identityFrame !== undefined) candidates = [o.identityFrame];
   const transforms = new Float32Array(count * 6);
   affines.forEach((a, i) => transforms.set(a, i * 6));
   const identityStages = s.stages.filter((st) => st.phase === 'identity');
@@ -373,6 +402,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     }
     await flush();
   }
+  removeAlignProgress(project.dir);
   const c = process.cpuUsage(c0);
   time.framesCpuMs = (c.user + c.system) / 1000;
   time.framesWallMs = performance.now() - t0;

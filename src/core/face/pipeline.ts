@@ -26,6 +26,14 @@
 // Then fillGaps (smooth.ts) bridges runs of at most `maxGap` frames with no
 // face (default 8) and throws NO_FACE for longer ones, and smoothQuads applies
 // the user's smoothing strength.
+//
+// Resuming: detection and landmarks are the expensive part, and each frame's
+// result depends on the frames before only through the tracker's state (the
+// last box, the last two landmark sets, the hint run). `onCheckpoint` hands out
+// the per-frame results after every frame; given back as `resume`, they restore
+// that state exactly and detection continues at the next frame, so a resumed
+// alignment equals an uninterrupted one. Gap filling and smoothing, which need
+// the whole sequence, always run at the end.
 import type { Runtime } from '../runtime';
 import { throwIfAborted } from '../util/cancel';
 import { decodeFrames, probeVideo, type VideoInfo } from '../video';
@@ -71,6 +79,35 @@ export interface AlignVideoOptions {
   signal?: AbortSignal;
   /** Called after each frame with the number of frames done and the number expected. */
   onProgress?(done: number, total: number): void;
+  /** Frames already detected by an earlier, interrupted run with the same video, range and tracker settings. */
+  resume?: AlignCheckpoint;
+  /** Called after each frame with everything detected so far (what `resume` takes). */
+  onCheckpoint?(c: AlignCheckpoint): void;
+}
+
+/**
+ * The per-frame results of detection so far: enough to continue where it stopped. The
+ * arrays handed to `onCheckpoint` are the pipeline's own and keep growing: a caller that
+ * keeps them for later copies the first `frames.length` entries.
+ */
+export interface AlignCheckpoint {
+  /** The frames done, in order from the first frame of the range. */
+  frames: readonly FrameFace[];
+  /** Source indices of the frames among them whose landmarks came from a hint box. */
+  hintedFrames: readonly number[];
+  /** Hint boxes used since the detector last found a face (the tracker's one state not in the frames). */
+  hintRun: number;
+}
+
+/** The tracker settings, defaults filled in: a checkpoint is only valid for the same ones. */
+export interface TrackerSettings {
+  detectMaxSide: number;
+  minScore: number;
+  maxHintFrames: number;
+}
+
+export function trackerSettings(opts: Pick<AlignVideoOptions, 'detectMaxSide' | 'minScore' | 'maxHintFrames'> = {}): TrackerSettings {
+  return { detectMaxSide: opts.detectMaxSide ?? 640, minScore: opts.minScore ?? 0.5, maxHintFrames: opts.maxHintFrames ?? 8 };
 }
 
 export interface AlignVideoResult {
@@ -153,9 +190,7 @@ export async function alignVideo(opts: AlignVideoOptions): Promise<AlignVideoRes
   const { path, nets, signal } = opts;
   const size = opts.size ?? 256;
   const maxGap = opts.maxGap ?? 8;
-  const detectMaxSide = opts.detectMaxSide ?? 640;
-  const minScore = opts.minScore ?? 0.5;
-  const maxHintFrames = opts.maxHintFrames ?? 8;
+  const { detectMaxSide, minScore, maxHintFrames } = trackerSettings(opts);
   checkCount('size', size, 1);
   checkCount('maxGap', maxGap, 0);
   checkCount('detectMaxSide', detectMaxSide, 16);
@@ -177,11 +212,37 @@ export async function alignVideo(opts: AlignVideoOptions): Promise<AlignVideoRes
   let prevQuad: Quad | null = null;
   let hintRun = 0;
 
-  for await (const frame of decodeFrames(path, { start, count, signal, info })) {
+  if (opts.resume && opts.resume.frames.length > 0) {
+    const r = opts.resume;
+    const k = r.frames.length;
+    if (k > total || r.frames.some((f, i) => f.index !== start + i) || r.hintedFrames.some((i) => i < start || i >= start + k)) {
+      throw new FaceAlignError('INVALID_ARGUMENT', `the alignment to resume holds frames ${r.frames[0]!.index}-${r.frames[k - 1]!.index}, not the first ${k} of frames ${start}-${start + total - 1}`);
+    }
+    for (const f of r.frames) {
+      const quad = tryQuad(f.landmarks);
+      if (Boolean(quad) !== Boolean(f.landmarks) || Boolean(f.box) !== Boolean(f.landmarks)) {
+        throw new FaceAlignError('INVALID_ARGUMENT', `the alignment to resume has an inconsistent frame ${f.index}`);
+      }
+      frames.push({ index: f.index, box: f.box ? { ...f.box } : null, landmarks: f.landmarks ? Float32Array.from(f.landmarks) : null });
+      quadsRaw.push(quad);
+    }
+    hintedFrames.push(...r.hintedFrames);
+    hintRun = r.hintRun;
+    // The state the loop below leaves after the last of these frames.
+    prevBox = frames[k - 1]!.box;
+    prevLm = frames[k - 1]!.landmarks;
+    prevQuad = quadsRaw[k - 1]!;
+    prevPrevLm = prevQuad && k > 1 ? frames[k - 2]!.landmarks : null;
+    opts.onProgress?.(k, total);
+  }
+  const resumed = frames.length;
+
+  for await (const frame of decodeFrames(path, { start: start + resumed, count: count === undefined ? undefined : count - resumed, signal, info })) {
     throwIfAborted(signal);
     const { width: w, height: h, data } = frame;
     const small = downscaleArea(data, w, h, factor);
     const found = await nets.detect(small.data, small.width, small.height);
+    throwIfAborted(signal); // before the landmarks: a stop waits for one network, not two
     const scaled = found.map((b) => ({ ...b, x: b.x * factor, y: b.y * factor, width: b.width * factor, height: b.height * factor }));
     let box = pickFace(scaled, prevBox, minScore);
     let lm: Landmarks68 | null = null;
@@ -230,6 +291,7 @@ export async function alignVideo(opts: AlignVideoOptions): Promise<AlignVideoRes
     prevBox = box;
     prevLm = kept;
     prevQuad = quad;
+    opts.onCheckpoint?.({ frames, hintedFrames, hintRun });
     opts.onProgress?.(frames.length, Math.max(total, frames.length));
   }
   throwIfAborted(signal);

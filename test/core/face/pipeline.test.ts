@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ffhqQuad, quadToAffine } from '../../../src/core/face/align';
 import { FaceAlignError } from '../../../src/core/face/errors';
-import { alignVideo, pickFace, type FaceNetsLike } from '../../../src/core/face/pipeline';
+import { alignVideo, pickFace, type AlignCheckpoint, type FaceNetsLike } from '../../../src/core/face/pipeline';
 import type { FaceBox, Landmarks68 } from '../../../src/core/face/types';
 import { CancelledError } from '../../../src/core/video';
 import { asLandmarks, faceUnder, normal, rng } from './fixtures';
@@ -45,6 +45,8 @@ interface FakeOptions {
   missDetect?: Set<number>;
   /** Source frames where there is no face at all (landmarks come back as garbage). */
   noFace?: Set<number>;
+  /** Landmark noise seeded by the frame, so two runs over overlapping frames see the same faces. */
+  noisePerFrame?: boolean;
 }
 
 /** Fake networks that know which frame they are looking at by counting detect calls. */
@@ -59,7 +61,7 @@ function fakeNets(opts: FakeOptions) {
       expect(rgb.length).toBe(width * height * 3);
       frame++;
       seen.push({ width, height });
-      const lm = fakeLandmarks(frame, noise);
+      const lm = fakeLandmarks(frame, opts.noisePerFrame ? normal(rng(1000 + frame)) : noise);
       truth.set(frame, lm);
       if (opts.missDetect?.has(frame) || opts.noFace?.has(frame)) return [];
       const f = (width / 512);
@@ -174,5 +176,42 @@ describe.skipIf(!haveClip)('alignVideo on a real clip with fake networks', () =>
     });
     await expect(run).rejects.toBeInstanceOf(CancelledError);
     expect(fake.seen.length).toBeLessThan(10);
+  });
+
+  it('resumes from a checkpoint: detects only the frames after it and ends exactly as an uninterrupted run', async () => {
+    const start = 10;
+    const count = 30;
+    const faces = { missDetect: new Set([20, 21, 22]), noFace: new Set([30, 31]), noisePerFrame: true };
+    // At most 2 hints in a row: frame 22 gets none, so the restored hint run matters.
+    const maxHintFrames = 2;
+    const whole = fakeNets({ start, ...faces });
+    const checkpoints = new Map<number, AlignCheckpoint>();
+    const common = { path: clip, size: 256, smoothing: { sigmaFrames: 3 }, frames: { start, count }, maxHintFrames };
+    const full = await alignVideo({
+      ...common,
+      nets: whole.nets,
+      onCheckpoint: (c) => checkpoints.set(c.frames.length, { frames: c.frames.slice(), hintedFrames: c.hintedFrames.slice(), hintRun: c.hintRun }),
+    });
+    expect([...checkpoints.keys()]).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+    expect(full.hintedFrames).toEqual([20, 21]);
+    expect(full.frames[22 - start]!.landmarks).toBeNull();
+    expect(checkpoints.get(12)!.hintRun).toBe(2); // stopped after frame 21, at the end of the hints allowed
+    // Cut points: after the first frame, before the first hint (whose box follows the last two
+    // frames' motion), inside and at the end of the hint run, after a frame with no face, at the end.
+    for (const k of [1, 10, 11, 12, 21, 30]) {
+      const rest = fakeNets({ start: start + k, ...faces });
+      const progress: number[] = [];
+      const r = await alignVideo({ ...common, nets: rest.nets, resume: checkpoints.get(k)!, onProgress: (i) => progress.push(i) });
+      expect(rest.seen.length, `cut at ${k}`).toBe(count - k);
+      expect(progress[0]).toBe(k);
+      expect(progress.at(-1)).toBe(count);
+      expect(r.frames).toEqual(full.frames);
+      expect(r.hintedFrames).toEqual(full.hintedFrames);
+      expect(r.affines).toEqual(full.affines);
+      expect(r.jitterPx).toEqual(full.jitterPx);
+    }
+    // Frames that are not the start of the range are refused.
+    const wrong = { ...checkpoints.get(3)!, frames: checkpoints.get(3)!.frames.map((f) => ({ ...f, index: f.index + 1 })) };
+    await expect(alignVideo({ path: clip, nets: fakeNets({ start: 13 }).nets, frames: { start, count }, resume: wrong })).rejects.toThrow(/not the first 3 of frames 10-39/);
   });
 });
