@@ -695,20 +695,20 @@ describe('a shared project folder is untrusted: links are never followed', () =>
   });
 
   it('refuses to open a project whose array or project.json is a link, naming the file', async () => {
+    // Moves a project file elsewhere and leaves a symbolic link to it in its place.
+    const linkAway = (dir: string, name: string, to: string) => {
+      cpSync(join(dir, name), to);
+      rmSync(join(dir, name));
+      symlinkSync(to, join(dir, name));
+    };
     const dir = newDir('linked-params');
     await createProject(dir, baseInit());
-    const elsewhere = join(tmp, 'elsewhere-params.f32');
-    cpSync(join(dir, 'params.f32'), elsewhere);
-    rmSync(join(dir, 'params.f32'));
-    symlinkSync(elsewhere, join(dir, 'params.f32'));
+    linkAway(dir, 'params.f32', join(tmp, 'elsewhere-params.f32'));
     await expectProjectError(openProject(dir), 'UNSAFE_PATH', join(dir, 'params.f32'), /never follows links inside a project folder/);
 
     const dir2 = newDir('linked-doc');
     await createProject(dir2, baseInit());
-    const doc = join(tmp, 'elsewhere-project.json');
-    cpSync(join(dir2, 'project.json'), doc);
-    rmSync(join(dir2, 'project.json'));
-    symlinkSync(doc, join(dir2, 'project.json'));
+    linkAway(dir2, 'project.json', join(tmp, 'elsewhere-project.json'));
     await expectProjectError(openProject(dir2), 'UNSAFE_PATH', join(dir2, 'project.json'));
   });
 
