@@ -208,7 +208,7 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     expect(report.perFrame.psnr).toHaveLength(FRAMES);
     // Frame 1's PSNR, computed here from what the editor shows: its re-render and the source crop.
     const [ren, src] = await Promise.all([
-      call<{ image: string }>('render:frame', { project: projectDir, frame: 1, params: summary.params.slice(35, 70), size: null }),
+      call<{ image: string }>('render:frame', { project: projectDir, frame: 1, params: summary.params.slice(35, 70), size: null, untuned: false }),
       call<{ image: string }>('render:source', { project: projectDir, frame: 1, size: 64 })
     ]);
     const a = decodePngDataUrl(ren.image).data;
