@@ -530,6 +530,18 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       return evaluationPlot({ dir: p.dir, sourcePath: p.doc.source.path, loss: p.loss.subarray(0, p.doc.encoding.encodedThrough) });
     },
 
+    'evaluate:start': async ({ project }, event) => {
+      const o = await opened(project);
+      const dir = o.project.dir;
+      if (o.project.doc.encoding.encodedThrough === 0) throw new Error(`${dir} has no encoded frames yet: finish or resume the encode, then evaluate it.`);
+      await rendererFor(o); // names a missing model or a damaged delta now, not inside the job
+      if (!o.source) throw new Error(`The source video of ${dir} is not at ${o.project.doc.source.path}, or is not a video Stylecast trusts: locate it to evaluate the project.`);
+      if (jobs.isWriting(dir)) throw new Error(`${dir} is being written by another job: wait for it or cancel it.`);
+      // Writing eval.json into a dropped project waits for the user's yes in main.
+      await confirmDropped(dir, `write the evaluation into ${dir}`, event);
+      return { jobId: jobs.start({ kind: 'evaluate', project: dir, model: o.modelDir!, modelWritable: modelWritable(o.modelDir!) }) };
+    },
+
     'project:saveEdits': async ({ project, edits }, event) => {
       const o = await opened(project);
       await confirmDropped(o.project.dir, `save edits into ${o.project.dir}`, event);

@@ -93,7 +93,7 @@ const recentProject = expectObject({
 const pathRequest = expectObject({ path: expectAbsolutePath });
 
 /** Long jobs the app runs outside the window's thread, one kind per dialog. */
-export const JOB_KINDS = ['encode', 'export', 'puppeteer', 'model', 'tune'] as const;
+export const JOB_KINDS = ['encode', 'export', 'puppeteer', 'model', 'tune', 'evaluate'] as const;
 const jobKind = expectOneOf(...JOB_KINDS);
 
 const jobProgress = expectObject({
@@ -505,6 +505,12 @@ export const invokeContract = {
    * `stylecast eval` has not run on it yet, and the plot then shows the loss only.
    */
   'project:evaluation': method(projectRef, expectObject({ image: expectDataUrl, width: expectPositiveInteger, height: expectPositiveInteger, evaluated: expectBoolean })),
+  /**
+   * Evaluates the open project as `stylecast eval` does (re-render against the source, face
+   * metrics included), writing eval.json and eval.png into it; a job of kind evaluate, with
+   * progress and cancel. A cancelled evaluation leaves the last report as it was.
+   */
+  'evaluate:start': method(projectRef, jobStarted),
   /** The editor's undo and redo steps, which the Edit menu names and runs (through menu:command); null when the editor closes. */
   'menu:setEditState': method(expectNullable(editState), expectNothing)
 } as const;

@@ -16,6 +16,7 @@ import { appUrlMatcher, registerHandlers, type InvokeEventLike } from '../../src
 import { decodePngDataUrl } from '../../src/main/png';
 import type { EncodeFrameEvent, JobProgress, ProjectSummary } from '../../src/shared/contract';
 import { calibratedSeededModel, clip, hasSharedData, tempDir } from '../helpers';
+import { runCli } from '../cli/run-cli';
 import { FakeIpcMain, ScriptedHost } from './fake-host';
 
 const tmp = tempDir('core-api');
@@ -179,6 +180,56 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     expect(after.height - before.height).toBe(2 * (24 + 170 + 22));
     rmSync(join(projectDir, 'eval.json'));
   });
+
+  it('runs the evaluation of the open project as a job: payloads are validated, a cancel writes nothing, a run writes what stylecast eval writes', async () => {
+    type Plot = { image: string; width: number; height: number; evaluated: boolean };
+    const evalJson = join(projectDir, 'eval.json');
+    const evalPng = join(projectDir, 'eval.png');
+    await expect(call('evaluate:start', { project: 'd11.stylecast' })).rejects.toThrow('evaluate:start payload.project must be an absolute file path, got "d11.stylecast"');
+    await expect(call('evaluate:start', { project: projectDir, faces: false })).rejects.toThrow('evaluate:start payload has an unexpected field "faces"');
+    await expect(call('evaluate:start', { project: join(tmp, 'other.stylecast') })).rejects.toThrow(/cannot open .*other\.stylecast: choose the project with File > Open Project first/);
+
+    // Cancelled as soon as it starts: no report is written.
+    const first = await call<{ jobId: string }>('evaluate:start', { project: projectDir });
+    await call('job:cancel', { jobId: first.jobId });
+    expect((await host.jobDone(first.jobId)).status).toBe('cancelled');
+    expect(existsSync(evalJson) || existsSync(evalPng)).toBe(false);
+    expect(readdirSync(projectDir).filter((f) => f.includes('.tmp'))).toEqual([]);
+
+    const { jobId } = await call<{ jobId: string }>('evaluate:start', { project: projectDir });
+    const done = await host.jobDone(jobId);
+    expect(done, done.message).toMatchObject({ status: 'done', path: projectDir });
+    expect(done.message).toMatch(/^Evaluated 3 frames: PSNR median \d+\.\d\d dB/);
+    const progress = host.eventsOf<JobProgress>('job:progress', jobId);
+    expect(progress.every((p) => p.kind === 'evaluate' && p.stage === 'evaluate')).toBe(true);
+    expect(progress.at(-1)).toMatchObject({ fraction: 1, frame: FRAMES, of: FRAMES });
+    const report = JSON.parse(readFileSync(evalJson, 'utf8'));
+    expect(report.frames).toBe(FRAMES);
+    expect(report.perFrame.psnr).toHaveLength(FRAMES);
+    // Frame 1's PSNR, computed here from what the editor shows: its re-render and the source crop.
+    const [ren, src] = await Promise.all([
+      call<{ image: string }>('render:frame', { project: projectDir, frame: 1, params: summary.params.slice(35, 70), size: null, untuned: false }),
+      call<{ image: string }>('render:source', { project: projectDir, frame: 1, size: 64 })
+    ]);
+    const a = decodePngDataUrl(ren.image).data;
+    const b = decodePngDataUrl(src.image).data;
+    let se = 0;
+    for (let i = 0; i < a.length; i++) se += (a[i]! - b[i]!) ** 2;
+    expect(report.perFrame.psnr[1]).toBeCloseTo(10 * Math.log10((255 * 255) / (se / a.length)), 6);
+    const png = readFileSync(evalPng);
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    // The panel now shows the metrics.
+    const plot = await call<Plot>('project:evaluation', { project: projectDir });
+    expect(plot.evaluated).toBe(true);
+
+    // `stylecast eval` on the same project measures the same.
+    const cli = await runCli({ cwd: tmp, env: { STYLECAST_MODELS_DIR: modelsDir }, timeoutMs: 300_000 }, 'eval', projectDir, '--json');
+    expect(cli.status, cli.stderr).toBe(0);
+    const fromCli = JSON.parse(readFileSync(evalJson, 'utf8'));
+    expect(fromCli.perFrame).toEqual(report.perFrame);
+    expect(JSON.parse(cli.stdout).psnr).toEqual(report.psnr);
+    expect(fromCli).toEqual(report);
+  }, 600_000);
 
   it('renders an edited frame fast, and the pixels follow the parameters', async () => {
     const row = summary.params.slice(0, 35);

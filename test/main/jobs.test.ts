@@ -116,6 +116,20 @@ describe('JobManager', () => {
     expect(events).toEqual([]);
   });
 
+  it('counts an evaluation as writing its project, so no encode or second evaluation writes it meanwhile', () => {
+    const { jobs, procs, events } = setup();
+    const id = jobs.start({ kind: 'evaluate', project: '/p/a.stylecast', model: '/m/seeded', modelWritable: true });
+    expect(jobs.list()).toEqual([{ jobId: id, kind: 'evaluate', out: '/p/a.stylecast' }]);
+    expect(jobs.isWriting('/p/a.stylecast')).toBe(true);
+    procs[0]!.emit(progress('evaluate', 0.5));
+    procs[0]!.emit({ type: 'done', status: 'done', message: 'Evaluated 3 frames.', path: '/p/a.stylecast' });
+    expect(events.map((e) => [e.name, e.payload.kind])).toEqual([
+      ['job:progress', 'evaluate'],
+      ['job:done', 'evaluate']
+    ]);
+    expect(jobs.isWriting('/p/a.stylecast')).toBe(false);
+  });
+
   it('cancelAll waits for every job to end', async () => {
     const { jobs, procs } = setup(20);
     jobs.start(exportSpec);
@@ -136,6 +150,14 @@ describe('closeWarning', () => {
       message: 'Quit Stylecast Studio and stop the running job?',
       detail: 'An encode is running and will be stopped. An interrupted encode keeps the frames encoded so far: open the project and encode again to resume.',
       confirm: 'Stop and Quit'
+    });
+  });
+
+  it('names a running evaluation, which leaves the last report as it was', () => {
+    expect(closeWarning({ unsavedEdits: false, jobs: [{ jobId: 'e', kind: 'evaluate', out: '/p.stylecast' }] }, 'close')).toEqual({
+      message: 'Close the window and stop the running job?',
+      detail: 'An evaluation is running and will be stopped. An interrupted evaluation leaves the last report as it was.',
+      confirm: 'Stop and Close'
     });
   });
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Truth } from '../../core/metrics/evaluate';
 import { UsageError, printJson, result } from '../errors';
 import { checkOutputDir } from '../output';
@@ -34,11 +34,9 @@ export function registerEval(program: Command): void {
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, o) => {
       const truth = o.truth ? readTruth(resolve(o.truth)) : undefined;
-      const [{ loadBasis }, { evalPlotPng, evaluateProject }, { bytesPerFrame }, { projectRenderer }, { Runtime }, { openWithModel }, { progress }] = await Promise.all([
+      const [{ loadBasis }, { evaluateAndSave }, { Runtime }, { openWithModel }, { progress }] = await Promise.all([
         import('../../core/model/basis'),
-        import('../../core/metrics/evaluate'),
-        import('../../core/project'),
-        import('../../core/tune'),
+        import('../../core/metrics/project-eval'),
         import('../../core/runtime'),
         import('../project-arg'),
         import('../errors')
@@ -46,38 +44,20 @@ export function registerEval(program: Command): void {
       const { project, bundle } = await openWithModel(dir, o.model);
       checkOutputDir(project.dir, 'the project folder');
       const rt = await Runtime.create({ device: program.opts().device });
-      const { renderer, delta, ignored } = await projectRenderer(project, bundle, loadBasis(bundle), rt, { ignoreDelta: Boolean(o.ignoreDelta) });
-      if (ignored) progress(`evaluating untuned: ${ignored}`);
       const nets = o.faces ? await (await import('../../core/face/nets')).FaceNets.load(rt) : undefined;
-      const r = await evaluateProject({
+      const { report: r, summary: out } = await evaluateAndSave({
         project,
-        renderer,
+        bundle,
+        basis: loadBasis(bundle),
+        rt,
         nets,
         truth,
+        ignoreDelta: Boolean(o.ignoreDelta),
         signal: commandSignal,
+        onLog: progress,
         onProgress: (d, n) => stderrProgress.update({ stage: 'evaluate', fraction: d / n, done: d, total: n, unit: 'frame' })
       });
       stderrProgress.end();
-      const out = {
-        psnr: { median: r.psnr.median, min: r.psnr.min, mean: r.psnr.mean },
-        ssim: { median: r.ssim.median, min: r.ssim.min, mean: r.ssim.mean },
-        lpips: r.lpips ? { median: r.lpips.median, max: r.lpips.max, mean: r.lpips.mean } : null,
-        akd: r.akd ? { median: r.akd.median, max: r.akd.max, mean: r.akd.mean } : null,
-        identity: r.identity ? { median: r.identity.median, min: r.identity.min, mean: r.identity.mean } : null,
-        jitterPx: r.jitterPx,
-        bytesPerFrame: bytesPerFrame(project).perFrameParams,
-        frames: r.frames,
-        tuned: delta !== null,
-        ...(r.faceMetricsNote ? { note: r.faceMetricsNote } : {}),
-        ...(r.paramCorrelation ? { paramCorrelation: r.paramCorrelation } : {}),
-        plot: join(project.dir, 'eval.png'),
-        report: join(project.dir, 'eval.json')
-      };
-      const png = evalPlotPng(r, `Re-render vs source: ${project.doc.source.path.split(/[\\/]/).pop()}`, `model ${bundle.manifest.name}, ${r.frames} frames`, project.loss.subarray(0, r.frames));
-      writeFileSync(`${out.plot}.tmp`, png);
-      renameSync(`${out.plot}.tmp`, out.plot);
-      writeFileSync(`${out.report}.tmp`, JSON.stringify({ ...out, perFrame: r.perFrame }, null, 1));
-      renameSync(`${out.report}.tmp`, out.report);
       if (o.json) printJson(out);
       else {
         const row = (name: string, s: { median: number; mean: number; min?: number; max?: number } | null, digits: number, worst: 'min' | 'max') =>

@@ -56,7 +56,7 @@ export const CANCEL_GRACE_MS = 20_000;
 export type EventJobSpec = Exclude<JobSpec, HelperSpec>;
 
 function outOf(spec: JobSpec): string | null {
-  if (spec.kind === 'tune') return spec.project;
+  if (spec.kind === 'tune' || spec.kind === 'evaluate') return spec.project;
   return spec.kind === 'invert-portrait' || spec.kind === 'import-model' || spec.kind === 'tune-estimate' ? null : spec.out;
 }
 

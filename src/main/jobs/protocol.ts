@@ -61,6 +61,15 @@ export interface PuppeteerSpec {
   out: string;
 }
 
+/** Evaluates a project as `stylecast eval` does, writing eval.json and eval.png into it. */
+export interface EvaluateSpec {
+  kind: 'evaluate';
+  project: string;
+  /** The bundle folder the project was encoded with (main located it). */
+  model: string;
+  modelWritable: boolean;
+}
+
 /** Inverts a portrait into W+ for puppeteering (the preview caches the result). */
 export interface InvertPortraitSpec {
   kind: 'invert-portrait';
@@ -106,7 +115,7 @@ export interface ImportModelSpec {
   knownSha256?: string;
 }
 
-export type JobSpec = EncodeSpec | ExportSpec | PuppeteerSpec | InvertPortraitSpec | ImportModelSpec | TuneSpec | TuneEstimateSpec;
+export type JobSpec = EncodeSpec | ExportSpec | PuppeteerSpec | EvaluateSpec | InvertPortraitSpec | ImportModelSpec | TuneSpec | TuneEstimateSpec;
 /** Helper jobs whose result main needs: no events, run with JobManager.run. */
 export type HelperSpec = InvertPortraitSpec | TuneEstimateSpec;
 

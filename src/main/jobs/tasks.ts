@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runEncodeJob } from '../../core/encode/job';
 import { discardFailedEncode, encoderSchedule, resolveAlign } from '../../core/encode/presets';
+import { evaluateAndSave } from '../../core/metrics/project-eval';
 import { hasBasis, loadBasis, saveBasis, type EditBasis } from '../../core/model/basis';
 import { loadBundle, type ModelBundle } from '../../core/model/bundle';
 import { calibrateFixedRegions } from '../../core/model/calibrate';
@@ -19,7 +20,7 @@ import { THUMBNAIL_SIZE } from '../../shared/contract';
 import { editedParams } from '../edits';
 import { pngDataUrl, thumbnail } from '../png';
 import { projectTracks } from '../tracks';
-import type { EncodeSpec, ExportSpec, FrameMessage, ImportModelSpec, InvertPortraitSpec, JobSpec, ProgressMessage, PuppeteerSpec, TuneEstimateSpec, TuneSpec } from './protocol';
+import type { EncodeSpec, EvaluateSpec, ExportSpec, FrameMessage, ImportModelSpec, InvertPortraitSpec, JobSpec, ProgressMessage, PuppeteerSpec, TuneEstimateSpec, TuneSpec } from './protocol';
 
 export interface JobContext {
   signal: AbortSignal;
@@ -144,6 +145,29 @@ async function exportTask(spec: ExportSpec, ctx: JobContext): Promise<TaskResult
   return { message: `Exported ${r.frames} frames (${r.width}x${r.height}${r.audio ? ', with audio' : ''}) to ${r.path}.`, path: r.path };
 }
 
+async function evaluate(spec: EvaluateSpec, ctx: JobContext): Promise<TaskResult> {
+  const rt = await getRuntime();
+  const project = await openProject(spec.project);
+  const { bundle, basis } = await modelWithBasis(spec.model, spec.modelWritable, rt, ctx);
+  const say = (message: string) => ctx.progress({ stage: 'evaluate', fraction: 0, etaSec: null, message, frame: null, of: null, loss: null });
+  say('loading the face networks');
+  const t0 = performance.now();
+  const { summary } = await evaluateAndSave({
+    project,
+    bundle,
+    basis,
+    rt,
+    nets: await loadFaceNets(rt),
+    signal: ctx.signal,
+    onLog: say,
+    onProgress: (done, of) => {
+      const elapsed = (performance.now() - t0) / 1000;
+      ctx.progress({ stage: 'evaluate', fraction: done / of, etaSec: (elapsed / done) * (of - done), message: `evaluated frame ${done} of ${of}`, frame: done, of, loss: null });
+    }
+  });
+  return { message: `Evaluated ${summary.frames} frames: PSNR median ${summary.psnr.median.toFixed(2)} dB, SSIM median ${summary.ssim.median.toFixed(4)}. Wrote ${summary.report} and ${summary.plot}.`, path: project.dir };
+}
+
 async function portraitIdentity(path: string, bundle: ModelBundle, basis: EditBasis, rt: Runtime, ctx: JobContext): Promise<Float32Array> {
   ctx.progress({ stage: 'portrait', fraction: 0, etaSec: null, message: `finding the face in ${path}`, frame: null, of: null, loss: null });
   return identityFromPortrait(path, bundle, basis, rt, await loadFaceNets(rt), undefined, ctx.signal);
@@ -223,6 +247,8 @@ export function runTask(spec: JobSpec, ctx: JobContext): Promise<TaskResult> {
       return exportTask(spec, ctx);
     case 'puppeteer':
       return puppeteer(spec, ctx);
+    case 'evaluate':
+      return evaluate(spec, ctx);
     case 'invert-portrait':
       return invertPortrait(spec, ctx);
     case 'tune':
