@@ -134,6 +134,9 @@ interface OpenProject {
 /** Source frames kept decoded for render:source (scrubbing back and forth). */
 const SOURCE_CACHE = 48;
 
+/** A message that starts lower-case (a TuneError's), as the first sentence of a dialog. */
+const asSentence = (m: string): string => m.charAt(0).toUpperCase() + m.slice(1);
+
 const isDirectory = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
 
 export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
@@ -510,10 +513,9 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       const open = await o;
       if (open.deltaProblem) {
         // Rendering untuned is the user's call, asked in main's own dialog; by default the project stays closed.
-        const problem = open.deltaProblem[0]!.toUpperCase() + open.deltaProblem.slice(1);
         const agreed = await host.dialogs.confirm(event, {
           message: `Render ${fileName(p)} without its fine-tuning?`,
-          detail: `${problem}\n\nRender Untuned opens the project with the untuned network: the editor, previews and exports use it and the delta file is left as it is. Cancel leaves the project closed.`,
+          detail: `${asSentence(open.deltaProblem)}\n\nRender Untuned opens the project with the untuned network: the editor, previews and exports use it and the delta file is left as it is. Cancel leaves the project closed.`,
           confirm: 'Render Untuned'
         });
         if (!agreed) {
@@ -665,7 +667,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       return { jobId };
     },
 
-    'puppeteer:start': async (r) => {
+    'puppeteer:start': async (r, event) => {
       const motion = await opened(r.motion);
       const { bundle } = await rendererFor(motion);
       const out = grants.checkOutput(r.out, 'project');
@@ -673,13 +675,29 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       if (existsSync(out)) throw new Error(`${out} already exists: choose a new project name for the puppeteered result.`);
       if (jobs.isWriting(out)) throw new Error(`${out} is being written by another job.`);
       let identity: { kind: 'project'; path: string } | { kind: 'portrait'; path: string; wid: Float32Array | null };
+      let ignoreDelta = false;
       if (r.identity.kind === 'project') {
-        identity = { kind: 'project', path: (await opened(r.identity.path)).project.dir };
+        const id = await opened(r.identity.path);
+        if (r.tune) throw new Error(`Tune on the portrait applies to a portrait identity; ${id.project.dir} is a project, which brings its own fine-tuning (Fine-tune… in its editor).`);
+        if (id.project.doc.model.id !== bundle.manifest.id) throw new Error(`${id.project.dir} was encoded with another model (${id.project.doc.model.name}): both faces must use the same model.`);
+        // The delta belongs to the identity: checked afresh (the file may have changed since it
+        // was opened), and a bad one is left out only when the user agrees, in main's own dialog.
+        const problem = await deltaProblemOf(id.project, bundle);
+        if (problem) {
+          const agreed = await host.dialogs.confirm(event, {
+            message: `Puppeteer ${fileName(id.project.dir)} without its fine-tuning?`,
+            detail: `${asSentence(problem)}\n\nContinue Untuned creates ${fileName(out)} with the untuned network: the driven project carries no fine-tuning, and the delta file is left as it is. Cancel creates nothing.`,
+            confirm: 'Continue Untuned'
+          });
+          if (!agreed) throw new Error(`${out} was not created: ${problem} In the studio: start again and choose Continue Untuned, or fine-tune ${id.project.dir} again.`);
+          ignoreDelta = true;
+        }
+        identity = { kind: 'project', path: id.project.dir };
       } else {
         const path = grants.checkRead(r.identity.path, 'portrait');
         identity = { kind: 'portrait', path, wid: portraits.get(await portraitKey(path, bundle.manifest.id)) ?? null };
       }
-      const jobId = jobs.start({ kind: 'puppeteer', motion: motion.project.dir, model: motion.modelDir!, modelWritable: modelWritable(motion.modelDir!), identity, mode: r.mode, lock: r.lock, strength: r.strength, out });
+      const jobId = jobs.start({ kind: 'puppeteer', motion: motion.project.dir, model: motion.modelDir!, modelWritable: modelWritable(motion.modelDir!), identity, mode: r.mode, lock: r.lock, strength: r.strength, out, tune: r.tune, ignoreDelta });
       grants.allowProject(out);
       return { jobId };
     },
@@ -696,7 +714,13 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
         const id = await opened(r.identity.path);
         if (id.project.doc.model.id !== bundle.manifest.id) throw new Error(`${id.project.dir} was encoded with another model (${id.project.doc.model.name}): both faces must use the same model.`);
         wid = id.project.wid;
-        renderer = (await rendererFor(id)).renderer; // the delta belongs to the identity
+        // The delta belongs to the identity; a bad one is left out only after the user's yes at the start.
+        renderer = (
+          await rendererFor(id).catch((e: unknown) => {
+            if (e instanceof TuneError) throw new Error(`${e.message} The preview needs the delta; Create driven project asks whether to go on without it.`);
+            throw e;
+          })
+        ).renderer;
         const ref = id.project.doc.encoding.identityFrame ?? 0;
         if (ref < id.project.doc.encoding.encodedThrough) neutral = id.project.params.slice(ref * PARAM_COUNT, (ref + 1) * PARAM_COUNT);
       } else {

@@ -347,7 +347,16 @@ const puppetSettings = {
   strength: expectNumberIn(0, 3)
 };
 
-const puppeteerRequest = expectObject({ ...puppetSettings, out: expectAbsolutePath });
+const puppeteerRequest = expectObject({
+  ...puppetSettings,
+  out: expectAbsolutePath,
+  /**
+   * Fine-tune the generator on the portrait and store the delta in the driven project; null:
+   * no tuning. A portrait identity only (a project identity brings its own delta). steps null:
+   * the default of `stylecast puppeteer --tune`.
+   */
+  tune: expectNullable(expectObject({ steps: expectNullable(expectIntegerIn(1, MAX_TUNE_STEPS)) }))
+});
 const puppeteerPreviewRequest = expectObject({ ...puppetSettings, frame: expectIntegerIn(0, MAX_FRAMES) });
 
 const saveDialogRequest = expectObject({

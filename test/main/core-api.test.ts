@@ -362,12 +362,12 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
 
     host.answer('save', join(tmp, 'driven.stylecast'));
     const out = await call<string>('dialog:save', { kind: 'project', defaultPath: join(tmp, 'driven.stylecast') });
-    const { jobId } = await call<{ jobId: string }>('puppeteer:start', { motion: projectDir, identity: { kind: 'project', path: projectDir }, mode: 'relative', lock: 'mouth', strength: 1, out });
+    const { jobId } = await call<{ jobId: string }>('puppeteer:start', { motion: projectDir, identity: { kind: 'project', path: projectDir }, mode: 'relative', lock: 'mouth', strength: 1, out, tune: null });
     expect(await host.jobDone(jobId)).toMatchObject({ status: 'done', path: out });
     const driven = await call<ProjectSummary>('project:open', { path: out });
     expect(driven.encodedThrough).toBe(FRAMES);
     expect(driven.puppeteeredFrom).toBe(projectDir);
-    await expect(call('puppeteer:start', { motion: projectDir, identity: { kind: 'project', path: projectDir }, mode: 'relative', lock: null, strength: 1, out })).rejects.toThrow(/already exists/);
+    await expect(call('puppeteer:start', { motion: projectDir, identity: { kind: 'project', path: projectDir }, mode: 'relative', lock: null, strength: 1, out, tune: null })).rejects.toThrow(/already exists/);
   }, 300_000);
 
   it('refuses to open a folder that is not a project, and reports unsaved edits to the host', async () => {

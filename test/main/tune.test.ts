@@ -1,8 +1,9 @@
 // The studio's fine-tuning over IPC, on the tiny generator and 8 real frames of lp_d11
 // (test/core/tune/fixture.ts): the cost estimate (a real timed step), the tune job in a
 // real job process with progress, cancel and resume, the viewer's before/after renders, and
-// a damaged or missing delta, which opens untuned only after the user agrees.
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// a damaged or missing delta, which opens untuned only after the user agrees; puppeteering
+// with a portrait tuned on the portrait, and with an identity whose delta is damaged or missing.
+import { cpSync, existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveBasis } from '../../src/core/model/basis';
@@ -16,7 +17,7 @@ import type { CoreApi } from '../../src/main/core-api';
 import type { InvokeEventLike } from '../../src/main/ipc';
 import { decodePngDataUrl } from '../../src/main/png';
 import type { ImageResult, JobProgress, ProjectSummary, TuneEstimate } from '../../src/shared/contract';
-import { hasSharedData, tempDir } from '../helpers';
+import { hasSharedData, portrait, tempDir } from '../helpers';
 import { tinyArch, tinyModel, tinyProject } from '../core/tune/fixture';
 import { coreOverIpc, type ScriptedHost } from './fake-host';
 
@@ -45,6 +46,23 @@ const renderFrame = async (project: string, untuned: boolean, frame = 1) => {
   const params = Array.from(p.params.subarray(frame * 35, (frame + 1) * 35));
   return call<ImageResult>('render:frame', { project, frame, params, size: null, untuned });
 };
+
+/** A copy of the tuned project with one byte of its delta flipped; returns the copy and its delta file. */
+async function damagedCopy(name: string, byte: number): Promise<{ dir: string; file: string }> {
+  const dir = join(tmp, name);
+  cpSync(tuned, dir, { recursive: true });
+  const file = join(dir, (await openProject(dir)).doc.tune!.file);
+  const bytes = readFileSync(file);
+  bytes[byte]! ^= 0xff;
+  writeFileSync(file, bytes);
+  return { dir, file };
+}
+
+/** The user chooses a new project folder in the Save dialog (main writes only there). */
+async function chooseOut(path: string): Promise<string> {
+  host.answer('save', path);
+  return call<string>('dialog:save', { kind: 'project', defaultPath: path });
+}
 
 function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
   let d = 0;
@@ -144,12 +162,7 @@ describe.skipIf(!hasSharedData)('fine-tuning in the studio (needs ../shared/data
   }, 300_000);
 
   it('a damaged delta: named in the question, refused by default, rendered untuned only after consent', async () => {
-    const damaged = join(tmp, 'damaged.stylecast');
-    cpSync(tuned, damaged, { recursive: true });
-    const file = join(damaged, (await openProject(damaged)).doc.tune!.file);
-    const bytes = readFileSync(file);
-    bytes[6]! ^= 0xff;
-    writeFileSync(file, bytes);
+    const { dir: damaged, file } = await damagedCopy('damaged.stylecast', 6);
     await openByDialog(damaged);
 
     host.confirmAnswers.push(false);
@@ -173,4 +186,74 @@ describe.skipIf(!hasSharedData)('fine-tuning in the studio (needs ../shared/data
     await expect(call('project:open', { path: damaged })).rejects.toThrow(/was not opened: the fine-tuning delta .*\.f16 is missing\./);
     expect(host.confirmRequests.at(-1)!.detail).toContain(file);
   }, 300_000);
+
+  it('puppeteer:start validates the tune option: a portrait only, whole steps in range, never left out', async () => {
+    const base = { motion: plain, identity: { kind: 'project', path: tuned }, mode: 'relative', lock: null, strength: 1, out: await chooseOut(join(tmp, 'never.stylecast')) };
+    await expect(call('puppeteer:start', { ...base, tune: { steps: 5 } })).rejects.toThrow(/Tune on the portrait applies to a portrait identity; .*talk\.stylecast is a project, which brings its own fine-tuning/);
+    await expect(call('puppeteer:start', { ...base, tune: { steps: 0 } })).rejects.toThrow(/tune\.steps/);
+    await expect(call('puppeteer:start', { ...base, tune: { steps: 2.5 } })).rejects.toThrow(/tune\.steps/);
+    await expect(call('puppeteer:start', { ...base, tune: { steps: 5, rank: 2 } })).rejects.toThrow(/unexpected field "rank"/);
+    await expect(call('puppeteer:start', { ...base, tune: true })).rejects.toThrow(/tune/);
+    await expect(call('puppeteer:start', base)).rejects.toThrow(/tune/);
+    expect(existsSync(base.out)).toBe(false);
+  });
+
+  it('puppeteers a portrait tuned on the portrait: the driven project carries the delta, and it changes the render', async () => {
+    const face = portrait('lp_s0.jpg');
+    host.answer('openImage', face);
+    expect(await call('dialog:openImage')).toBe(face);
+    const out = await chooseOut(join(tmp, 'portrait-driven.stylecast'));
+    const { jobId } = await call<{ jobId: string }>('puppeteer:start', { motion: plain, identity: { kind: 'portrait', path: face }, mode: 'relative', lock: null, strength: 1, out, tune: { steps: 60 } });
+    const done = await host.jobDone(jobId);
+    console.log(`portrait puppeteer job: ${done.message}`);
+    expect(done).toMatchObject({ status: 'done', path: out });
+    expect(done.message).toMatch(/tuned on the portrait \(PSNR -?\d+\.\d\d → -?\d+\.\d\d dB\)\.$/);
+    const progress = host.eventsOf<JobProgress>('job:progress', jobId);
+    expect(progress.some((p) => p.stage === 'tune' && /^tuning on the portrait: step \d+ of 60$/.test(p.message))).toBe(true);
+    const record = (await openProject(out)).doc.tune!;
+    // Main names the portrait by its real path (../shared may be a link).
+    expect(record).toMatchObject({ source: 'portrait', portrait: realpathSync(face), rank: 2 });
+    const report = record.report as { frames: unknown; psnr: { before: { tuned: number; heldOut: null }; after: { tuned: number; heldOut: null } } };
+    expect(report.frames).toEqual({ tuned: 1, heldOut: 0 });
+    expect(report.psnr.after.heldOut).toBeNull();
+    expect(report.psnr.after.tuned).toBeGreaterThan(report.psnr.before.tuned);
+    await openByDialog(out);
+    const summary = await call<ProjectSummary>('project:open', { path: out });
+    // No held-out frames: the summary shows no held-out PSNR rather than a made-up one.
+    expect(summary.tune).toMatchObject({ rank: 2, psnrHeldOut: null, ignored: null });
+    const after = decodePngDataUrl((await renderFrame(out, false)).image);
+    const before = decodePngDataUrl((await renderFrame(out, true)).image);
+    expect(meanAbsDiff(after.data, before.data)).toBeGreaterThan(0.5);
+  }, 600_000);
+
+  it('an identity project with a damaged or missing delta: asked by name before the start, nothing created without consent', async () => {
+    const { dir: identity, file } = await damagedCopy('damaged-id.stylecast', 8);
+    await openByDialog(identity);
+    const out = await chooseOut(join(tmp, 'driven-by-damaged.stylecast'));
+    const request = { motion: plain, identity: { kind: 'project', path: identity }, mode: 'relative', lock: null, strength: 1, out, tune: null };
+    // The preview does not render untuned behind the user's back.
+    const { out: _out, tune: _tune, ...settings } = request;
+    await expect(call('puppeteer:preview', { ...settings, frame: 1 })).rejects.toThrow(/delta .*is damaged.*Create driven project asks/);
+
+    host.confirmAnswers.push(false);
+    await expect(call('puppeteer:start', request)).rejects.toThrow(/driven-by-damaged\.stylecast was not created: the fine-tuning delta .*delta-[0-9a-f]{12}\.f16 is damaged/);
+    const asked = host.confirmRequests.at(-1)!;
+    expect(asked.message).toBe('Puppeteer damaged-id.stylecast without its fine-tuning?');
+    expect(asked.detail).toContain(file);
+    expect(asked.confirm).toBe('Continue Untuned');
+    expect(existsSync(out)).toBe(false);
+
+    host.confirmAnswers.push(true);
+    const { jobId } = await call<{ jobId: string }>('puppeteer:start', request);
+    const done = await host.jobDone(jobId);
+    expect(done).toMatchObject({ status: 'done', path: out });
+    expect(done.message).toMatch(/untuned \(the identity’s delta was left out\)\.$/);
+    expect((await openProject(out)).doc.tune).toBeNull();
+
+    rmSync(file);
+    host.confirmAnswers.push(false);
+    await expect(call('puppeteer:start', { ...request, out: await chooseOut(join(tmp, 'driven-by-missing.stylecast')) })).rejects.toThrow(/was not created: the fine-tuning delta .*\.f16 is missing\./);
+    expect(host.confirmRequests.at(-1)!.detail).toContain(file);
+    expect(existsSync(join(tmp, 'driven-by-missing.stylecast'))).toBe(false);
+  }, 600_000);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelInfo } from '../../src/shared/contract';
+import { type ModelInfo, validateRequest } from '../../src/shared/contract';
 import { audioBlocker, defaultExportPath, exportSizes, initialExportForm, outputSize, pasteBackBlocker, toExportRequest, validateExport } from '../../src/renderer/src/dialogs/exportForm';
 import { projectFixture } from './fixtures';
 import { defaultPuppetOut, initialPuppetForm, previewKey, puppetOut, toPreviewRequest, toPuppeteerRequest, validatePuppet } from '../../src/renderer/src/dialogs/puppeteerForm';
@@ -92,10 +92,23 @@ describe('puppeteer form', () => {
 
   it('builds the start and preview requests', () => {
     const f = { ...initialPuppetForm(motion), identity: { kind: 'portrait' as const, path: '/pics/ada.png' }, lock: 'mouth' as const, strength: 1.5, frame: 20 };
-    expect(toPuppeteerRequest({ ...f, out: '/o.stylecast' })).toEqual({ motion: '/work/talk.stylecast', identity: { kind: 'portrait', path: '/pics/ada.png' }, mode: 'relative', lock: 'mouth', strength: 1.5, out: '/o.stylecast' });
+    expect(toPuppeteerRequest({ ...f, out: '/o.stylecast' })).toEqual({ motion: '/work/talk.stylecast', identity: { kind: 'portrait', path: '/pics/ada.png' }, mode: 'relative', lock: 'mouth', strength: 1.5, out: '/o.stylecast', tune: null });
     expect(toPreviewRequest(f).frame).toBe(7);
     expect(previewKey(f)).toBe(previewKey({ ...f, out: '/elsewhere.stylecast' }));
     expect(previewKey(f)).not.toBe(previewKey({ ...f, strength: 2 }));
     expect(previewKey(initialPuppetForm(motion))).toBe('null');
+  });
+
+  it('tunes on the portrait only when asked and only for a portrait; the request passes main\'s validation', () => {
+    const f = { ...initialPuppetForm(motion), identity: { kind: 'portrait' as const, path: '/pics/ada.png' }, out: '/o.stylecast' };
+    expect(f.tunePortrait).toBe(false);
+    expect(toPuppeteerRequest(f).tune).toBeNull();
+    const tuned = toPuppeteerRequest({ ...f, tunePortrait: true });
+    expect(tuned.tune).toEqual({ steps: null });
+    expect(validateRequest('puppeteer:start', tuned)).toEqual(tuned);
+    // Switching the identity to a project drops the option rather than sending what main refuses.
+    expect(toPuppeteerRequest({ ...f, tunePortrait: true, identity: { kind: 'project', path: '/work/ada.stylecast' } }).tune).toBeNull();
+    // The preview renders the untuned face either way: its request has no tune field.
+    expect(toPreviewRequest({ ...f, tunePortrait: true })).toEqual(toPreviewRequest(f));
   });
 });

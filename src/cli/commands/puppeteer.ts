@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { PuppetMode, RegionLock } from '../../core/render/puppeteer';
+import type { PortraitTuneReport } from '../../core/tune/portrait';
 import { UsageError, printJson, progress, result } from '../errors';
 import { int, num } from '../options';
 import { checkOutputDir } from '../output';
+import { describePortraitTune, tunePortraitWithProgress } from './tune';
 
 export function registerPuppeteer(program: Command): void {
   program
@@ -19,6 +21,9 @@ export function registerPuppeteer(program: Command): void {
     .requiredOption('--out <project>', 'the driven encoding to write (C.stylecast)')
     .option('--model <dir>', 'model bundle (default: found by id under the models folder)')
     .option('--ignore-delta', "leave out the identity project's fine-tuning delta (also when it is missing or damaged)")
+    .option('--tune', 'fine-tune the generator on the portrait (a portrait identity only) and store the delta in the driven project')
+    .option('--tune-steps <n>', 'optimiser steps of --tune (default 300)')
+    .option('--tune-rank <r>', 'rank of --tune\'s delta (default: the largest up to 8 within 5% of the synthesis weights)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (o) => {
       const mode = o.mode as PuppetMode;
@@ -30,7 +35,19 @@ export function registerPuppeteer(program: Command): void {
       checkOutputDir(out);
       const strength = num(o.strength, '--strength');
       const neutralFrame = o.neutralFrame !== undefined ? int(o.neutralFrame, '--neutral-frame', 0) : undefined;
-      const [{ loadBasis }, { openProject }, { identityFromPortrait, puppeteerProject }, { Runtime }, { openWithModel }] = await Promise.all([
+      if (!o.tune && (o.tuneSteps !== undefined || o.tuneRank !== undefined)) throw new UsageError(`${o.tuneSteps !== undefined ? '--tune-steps' : '--tune-rank'} only applies with --tune`);
+      const tuneSettings = {
+        ...(o.tuneSteps !== undefined ? { steps: int(o.tuneSteps, '--tune-steps', 1) } : {}),
+        ...(o.tuneRank !== undefined ? { rank: int(o.tuneRank, '--tune-rank', 1) } : {})
+      };
+      const idPath = resolve(o.identity);
+      if (!existsSync(idPath)) throw new UsageError(`${idPath} does not exist`);
+      const idIsProject = statSync(idPath).isDirectory();
+      if (o.tune && idIsProject) {
+        throw new UsageError(`--tune tunes on a portrait image, and ${idPath} is a project: a project identity brings its own delta (tune it with "stylecast tune ${idPath}")`);
+      }
+      if (o.tune && o.ignoreDelta) throw new UsageError('--ignore-delta applies to a project identity, --tune to a portrait: use one of them');
+      const [{ loadBasis }, { openProject }, { invertPortrait, puppeteerProject }, { Runtime }, { openWithModel }] = await Promise.all([
         import('../../core/model/basis'),
         import('../../core/project'),
         import('../../core/render/puppeteer'),
@@ -40,15 +57,17 @@ export function registerPuppeteer(program: Command): void {
       const rt = await Runtime.create({ device: program.opts().device });
       const { project: motion, bundle } = await openWithModel(o.motion, o.model);
       const basis = loadBasis(bundle);
-      const idPath = resolve(o.identity);
-      if (!existsSync(idPath)) throw new UsageError(`${idPath} does not exist`);
       let identity;
-      if (statSync(idPath).isDirectory()) {
+      let tuned: PortraitTuneReport | null = null;
+      if (idIsProject) {
         identity = { project: await openProject(idPath) };
       } else {
         progress(`inverting the portrait ${idPath}`);
         const nets = await (await import('../../core/face/nets')).FaceNets.load(rt);
-        identity = { wid: await identityFromPortrait(idPath, bundle, basis, rt, nets), label: idPath };
+        if (o.tune) (await import('../../core/tune')).portraitTuneSettings(bundle, tuneSettings); // a bad rank fails before the inversion
+        const { wid, crop } = await invertPortrait(idPath, bundle, basis, rt, nets);
+        identity = { wid, label: idPath, ...(o.tune ? { tuned: await tunePortraitWithProgress({ crop, wid, label: idPath, bundle, basis, rt, settings: tuneSettings }) } : {}) };
+        tuned = identity.tuned?.report ?? null;
       }
       const p = await puppeteerProject({
         motion,
@@ -59,8 +78,8 @@ export function registerPuppeteer(program: Command): void {
         ignoreDelta: Boolean(o.ignoreDelta),
         options: { mode, only, strength, neutralFrame }
       });
-      const summary = { project: p.dir, frames: p.doc.encoding.encodedThrough, tuned: p.doc.tune !== null, mode, only, strength: Number(o.strength), motion: motion.dir, identity: idPath };
+      const summary = { project: p.dir, frames: p.doc.encoding.encodedThrough, tuned: p.doc.tune !== null, mode, only, strength: Number(o.strength), motion: motion.dir, identity: idPath, ...(tuned ? { tune: tuned } : {}) };
       if (o.json) printJson(summary);
-      else result(`wrote ${p.dir}: ${summary.frames} frames; render it with "stylecast render ${p.dir} --out video.mp4"`);
+      else result(`wrote ${p.dir}: ${summary.frames} frames${tuned ? `, ${describePortraitTune(tuned)}` : ''}; render it with "stylecast render ${p.dir} --out video.mp4"`);
     });
 }

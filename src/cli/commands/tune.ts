@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ModelBundle } from '../../core/model/bundle';
 import type { Project } from '../../core/project';
 import type { Runtime } from '../../core/runtime';
-import type { TuneReport, TuneSettings } from '../../core/tune';
+import type { PortraitTune, PortraitTuneOptions, PortraitTuneReport, TuneProgress, TuneReport, TuneSettings } from '../../core/tune';
 import { printJson, progress, result } from '../errors';
 import { int } from '../options';
 
@@ -16,43 +16,57 @@ export function tuneSettingsFrom(o: { steps?: string; rank?: string; tuneFrames?
   };
 }
 
-/** Tunes an open project with progress on stderr; Ctrl-C stops after the step in flight and keeps a checkpoint. */
-export async function tuneWithProgress(project: Project, bundle: ModelBundle, rt: Runtime, settings: Partial<TuneSettings>): Promise<TuneReport> {
+/** Progress lines of a tune on stderr, at most one per percent while stepping. */
+function tuneProgressPrinter(): (p: TuneProgress) => void {
+  let last = '';
+  let lastPct = -1;
+  return (p) => {
+    const pct = Math.floor(p.fraction * 100);
+    if (p.stage === 'tune' && pct === lastPct) return;
+    lastPct = pct;
+    const eta = p.etaSec !== null ? `, ETA ${Math.ceil(p.etaSec)} s` : '';
+    const loss = p.loss !== undefined ? `, loss ${p.loss.toFixed(5)}` : '';
+    const line = `[tune:${p.stage}] ${pct}% ${p.message}${loss}${eta}`;
+    if (line !== last) progress(line);
+    last = line;
+  };
+}
+
+/** Runs `work` with a signal that Ctrl-C or SIGTERM fires (after saying `stopping`). */
+async function stoppable<T>(stopping: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const onSignal = () => {
-    progress('stopping after the step in flight; run the same command again to resume');
+    progress(stopping);
     controller.abort();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  let last = '';
-  let lastPct = -1;
-  // The engine loads with the command, not with the CLI (start-up stays fast).
-  const [{ loadBasis }, { runTune }] = await Promise.all([import('../../core/model/basis'), import('../../core/tune')]);
   try {
-    const r = await runTune({
-      project,
-      bundle,
-      basis: loadBasis(bundle),
-      rt,
-      settings,
-      signal: controller.signal,
-      onProgress: (p) => {
-        const pct = Math.floor(p.fraction * 100);
-        if (p.stage === 'tune' && pct === lastPct) return;
-        lastPct = pct;
-        const eta = p.etaSec !== null ? `, ETA ${Math.ceil(p.etaSec)} s` : '';
-        const loss = p.loss !== undefined ? `, loss ${p.loss.toFixed(5)}` : '';
-        const line = `[tune:${p.stage}] ${pct}% ${p.message}${loss}${eta}`;
-        if (line !== last) progress(line);
-        last = line;
-      }
-    });
-    return r.report;
+    return await work(controller.signal);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Tunes an open project with progress on stderr; Ctrl-C stops after the step in flight and keeps a checkpoint. */
+export async function tuneWithProgress(project: Project, bundle: ModelBundle, rt: Runtime, settings: Partial<TuneSettings>): Promise<TuneReport> {
+  // The engine loads with the command, not with the CLI (start-up stays fast).
+  const [{ loadBasis }, { runTune }] = await Promise.all([import('../../core/model/basis'), import('../../core/tune')]);
+  return stoppable('stopping after the step in flight; run the same command again to resume', async (signal) => {
+    const r = await runTune({ project, bundle, basis: loadBasis(bundle), rt, settings, signal, onProgress: tuneProgressPrinter() });
+    return r.report;
+  });
+}
+
+/** Tunes on a portrait with progress on stderr; Ctrl-C stops it and nothing is written (there is no checkpoint). */
+export async function tunePortraitWithProgress(o: Omit<PortraitTuneOptions, 'signal' | 'onProgress'>): Promise<PortraitTune> {
+  const { tunePortrait } = await import('../../core/tune');
+  return stoppable('stopping after the step in flight; no project is written', (signal) => tunePortrait({ ...o, signal, onProgress: tuneProgressPrinter() }));
+}
+
+export function describePortraitTune(r: PortraitTuneReport): string {
+  return `tuned on the portrait: PSNR ${r.psnr.before.tuned.toFixed(2)} -> ${r.psnr.after.tuned.toFixed(2)} dB (no held-out frames); locality ${r.locality.toFixed(2)}; delta ${r.deltaBytes} bytes`;
 }
 
 export function describeTune(r: TuneReport): string {

@@ -16,7 +16,7 @@ import { fromRgb8 } from './image';
 import { readFrames } from '../video';
 import { rm } from 'node:fs/promises';
 import type { SynthesisDelta } from '../tune/delta';
-import { loadDelta, storeDelta } from '../tune/store';
+import { loadDelta, storeDelta, widSha256 } from '../tune/store';
 
 export type PuppetMode = 'absolute' | 'relative';
 export type RegionLock = 'pose' | 'expression' | 'mouth' | 'eyes';
@@ -74,26 +74,44 @@ export function drivenParams(motion: Float32Array, frames: number, motionNeutral
   return out;
 }
 
-/** Inverts a still portrait into W+: detect, align as FFHQ, invert. */
-export async function identityFromPortrait(path: string, bundle: ModelBundle, basis: EditBasis, rt: Runtime, nets: FaceNetsLike, schedule: EncodeSchedule = qualitySchedule('normal'), signal?: AbortSignal): Promise<Float32Array> {
+/** The portrait's face, found and aligned as FFHQ: [1, 3, res, res] in -1..1, the crop inversion and tuning fit. */
+export async function portraitCrop(path: string, res: number, nets: FaceNetsLike): Promise<Float32Array> {
   const [frame] = await readFrames(path, { count: 1 });
   if (!frame) throw new PuppeteerError('NO_FACE', `could not read an image from ${path}`);
   const boxes = await nets.detect(frame.data, frame.width, frame.height);
   const box = boxes[0];
   if (!box) throw new PuppeteerError('NO_FACE', `no face found in ${path}: use a portrait with one clearly visible face`);
   const lm = await nets.landmarks(frame.data, frame.width, frame.height, box);
+  return fromRgb8(warpToCrop(frame.data, frame.width, frame.height, alignAffine(lm, res), res), res, res);
+}
+
+/**
+ * Inverts a still portrait into W+: detect, align as FFHQ, invert. Only the identity stages
+ * run, so the latent renders the portrait with all 35 parameters at zero.
+ */
+export async function invertPortrait(path: string, bundle: ModelBundle, basis: EditBasis, rt: Runtime, nets: FaceNetsLike, schedule: EncodeSchedule = qualitySchedule('normal'), signal?: AbortSignal): Promise<{ wid: Float32Array; crop: Float32Array }> {
   const dec = new ParamDecoder(new StyleGan2(bundle), basis);
-  const res = dec.res;
-  const crop = fromRgb8(warpToCrop(frame.data, frame.width, frame.height, alignAffine(lm, res), res), res, res);
+  const crop = await portraitCrop(path, dec.res, nets);
   const ev = new Evaluator(dec, rt, schedule.loss, 1, signal);
   const inv = await invertFrames(ev, schedule.stages.filter((st) => st.phase === 'identity'), crop, 1);
-  return inv.wplus;
+  return { wid: inv.wplus, crop };
+}
+
+/** The W+ identity of a still portrait (invertPortrait without the crop). */
+export async function identityFromPortrait(path: string, bundle: ModelBundle, basis: EditBasis, rt: Runtime, nets: FaceNetsLike, schedule: EncodeSchedule = qualitySchedule('normal'), signal?: AbortSignal): Promise<Float32Array> {
+  return (await invertPortrait(path, bundle, basis, rt, nets, schedule, signal)).wid;
+}
+
+/** The delta the driven project gets, with the extra fields of its tune record (copiedFrom, or a portrait's tuning). */
+export interface IdentityDelta {
+  delta: SynthesisDelta;
+  record: Record<string, unknown>;
 }
 
 export interface PuppeteerProjectOptions {
   motion: Project;
   /** The identity: another project, or a latent inverted from a portrait. */
-  identity: { project: Project } | { wid: Float32Array; label: string };
+  identity: { project: Project } | { wid: Float32Array; label: string; /** Tuned on the portrait; left out: untuned. */ tuned?: IdentityDelta };
   bundle: ModelBundle;
   basis: EditBasis;
   out: string;
@@ -114,19 +132,23 @@ export async function puppeteerProject(o: PuppeteerProjectOptions): Promise<Proj
   let wid: Float32Array;
   let identityNeutral = new Float32Array(PARAM_COUNT);
   let identityLabel: string;
-  let identityDelta: SynthesisDelta | null = null;
+  let identityDelta: IdentityDelta | null = null;
   if ('project' in o.identity) {
     const b = o.identity.project;
     if (b.doc.model.id !== o.bundle.manifest.id) throw new PuppeteerError('MODEL_MISMATCH', `${b.dir} was encoded with another model (${b.doc.model.name}); both faces must use the same model`);
     wid = b.wid;
     // The delta belongs to the identity: checked before anything is written, copied after.
-    identityDelta = o.ignoreDelta ? null : await loadDelta(b, o.bundle);
+    const own = o.ignoreDelta ? null : await loadDelta(b, o.bundle);
+    identityDelta = own && { delta: own, record: { copiedFrom: b.dir } };
     const bRef = b.doc.encoding.identityFrame ?? 0;
     if (bRef < b.doc.encoding.encodedThrough) identityNeutral = b.params.slice(bRef * PARAM_COUNT, (bRef + 1) * PARAM_COUNT);
     identityLabel = b.dir;
   } else {
     wid = o.identity.wid;
     identityLabel = o.identity.label;
+    identityDelta = o.identity.tuned ?? null;
+    // A delta belongs to the latent it was tuned for (project.json records its sha256).
+    if (identityDelta && identityDelta.record.widSha256 !== widSha256(wid)) throw new PuppeteerError('BAD_ARGUMENT', `the delta tuned on ${identityLabel} was tuned for another latent than the one given`);
   }
   const params = drivenParams(a.params, frames, neutral, identityNeutral, lockMask(o.basis, o.options.only), o.options);
   const c = await createProject(o.out, {
@@ -149,7 +171,7 @@ export async function puppeteerProject(o: PuppeteerProjectOptions): Promise<Proj
   });
   if (identityDelta) {
     try {
-      await storeDelta(c, identityDelta.layout, identityDelta.values, { copiedFrom: identityLabel });
+      await storeDelta(c, identityDelta.delta.layout, identityDelta.delta.values, identityDelta.record);
     } catch (e) {
       await rm(c.dir, { recursive: true, force: true });
       throw e;

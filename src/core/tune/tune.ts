@@ -283,33 +283,64 @@ function weightScale(bundle: ModelBundle, l: DeltaLayer): number {
   return Math.sqrt(s / w.length) || 1;
 }
 
+/** What the optimisation fits: aligned crops with the parameters each is rendered with, all of one identity. */
+export interface TuneTargets {
+  /** Aligned crops [count, 3, R, R] in -1..1, the encoder's targets. */
+  crops: Float32Array;
+  /** The parameters each crop is rendered with, [count, 35]. */
+  params: Float32Array;
+  /** The identity latent W+ every target shares (and the locality latents are drawn near). */
+  wid: Float32Array;
+  count: number;
+}
+
+/** What one tuning run optimises with: the model, the settings, the delta's layout, the losses, progress and cancel. */
+export interface TuneRun {
+  bundle: ModelBundle;
+  basis: EditBasis;
+  rt: Runtime;
+  settings: TuneSettings;
+  layout: DeltaLayout;
+  weights: LossWeights;
+  /** The perceptual bundle the losses use (null: MS-SSIM), and its network. */
+  perceptual: PerceptualBundle | null;
+  lpipsNet: PerceptualBundle['net'] | null;
+  signal?: AbortSignal;
+  report: (p: Omit<TuneProgress, 'etaSec'> & { etaSec?: number | null }) => void;
+}
+
+/** The run of `o`: the LPIPS-VGG bundle looked up beside the model unless given (null: none). */
+export function tuneRun(
+  o: { bundle: ModelBundle; basis: EditBasis; rt: Runtime; perceptual?: PerceptualBundle | null; signal?: AbortSignal; onProgress?: (p: TuneProgress) => void },
+  settings: TuneSettings,
+  layout: DeltaLayout,
+  weights: LossWeights
+): TuneRun {
+  const perceptual = o.perceptual === undefined ? findPerceptualBundle(o.bundle.dir) : o.perceptual;
+  return {
+    bundle: o.bundle,
+    basis: o.basis,
+    rt: o.rt,
+    settings,
+    layout,
+    weights,
+    perceptual,
+    lpipsNet: perceptual?.net ?? null,
+    signal: o.signal,
+    report: (p) => o.onProgress?.({ etaSec: null, ...p })
+  };
+}
+
 /**
- * Tunes the project's synthesis delta and stores it in the project (saved). Throws a
- * TuneError for bad input before anything is written, a CancelledError when `signal`
- * fires (after saving a checkpoint that the next call resumes from).
+ * The optimisation loop shared by project and portrait tuning: a low-rank delta fitted to
+ * the targets with the encoder's losses plus the locality term. Returns the delta rounded
+ * to float16 (what is stored and rendered). Cancel saves the checkpoint, when there is one.
  */
-export async function runTune(o: TuneOptions): Promise<TuneResult> {
-  const t0 = performance.now();
-  const s: TuneSettings = { ...DEFAULT_TUNE, ...o.settings };
-  const { project, bundle, rt } = o;
-  const { layout, tuned, heldOut, source } = await checkTuneInput(project, bundle, s);
-  const report = (p: Omit<TuneProgress, 'etaSec'> & { etaSec?: number | null }) => o.onProgress?.({ etaSec: null, ...p });
-  const perceptual = o.perceptual === undefined ? findPerceptualBundle(bundle.dir) : o.perceptual;
-  const lpipsNet = perceptual?.net ?? null;
+export async function optimiseDelta(o: TuneRun, tg: TuneTargets, checkpoint?: { path: string; key: string }): Promise<{ delta: SynthesisDelta; resumedFromStep: number }> {
+  const { bundle, rt, settings: s, layout, lpipsNet } = o;
   const net = new StyleGan2(bundle);
   const dec = new ParamDecoder(net, o.basis, lpipsNet);
   const res = dec.res;
-  const weights = projectLossWeights(project);
-
-  // Before: the untuned network, measured exactly as `eval` measures.
-  report({ stage: 'prepare', fraction: 0, message: 'measuring the untuned network' });
-  const untuned = new FrameRenderer(bundle, o.basis, rt);
-  const before = await evaluateProject({ project, renderer: untuned, perceptual: lpipsNet, signal: o.signal });
-
-  report({ stage: 'prepare', fraction: 0.02, message: `reading ${tuned.length} frames to tune on` });
-  const targets = await cropsOf(project, source, tuned, res, o.signal);
-  const params = new Float32Array(tuned.length * PARAM_COUNT);
-  tuned.forEach((i, k) => params.set(project.params.subarray(i * PARAM_COUNT, (i + 1) * PARAM_COUNT), k * PARAM_COUNT));
   const codesGraph = (() => {
     const g = new Graph();
     const wid = g.input('wid', [1, dec.numWs, dec.wDim]);
@@ -317,24 +348,24 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
     return serialize(g, [{ name: 's', value: dec.styleCodes(g, wid, p) }], { graphName: 'tune-codes' });
   })();
   const S = net.styleDim;
-  const codes = new Float32Array(tuned.length * S);
-  for (let k = 0; k < tuned.length; k++) {
+  const codes = new Float32Array(tg.count * S);
+  for (let k = 0; k < tg.count; k++) {
     const out = await rt.run(codesGraph, {
-      wid: { data: project.wid, dims: [1, dec.numWs, dec.wDim] },
-      params: { data: params.slice(k * PARAM_COUNT, (k + 1) * PARAM_COUNT), dims: [1, PARAM_COUNT] }
+      wid: { data: tg.wid, dims: [1, dec.numWs, dec.wDim] },
+      params: { data: tg.params.slice(k * PARAM_COUNT, (k + 1) * PARAM_COUNT), dims: [1, PARAM_COUNT] }
     });
     codes.set(out.s!.data, k * S);
   }
 
   const K = localityPerStep(s);
   const pool = K ? Math.max(s.localityPool, K) : 0;
-  const locCodes = K ? await localityCodes(net, rt, project.wid, pool, s.localityAlpha, s.seed) : new Float32Array(0);
+  const locCodes = K ? await localityCodes(net, rt, tg.wid, pool, s.localityAlpha, s.seed) : new Float32Array(0);
   // Clamped as the frame loss clamps the render: where the untuned network draws outside
   // -1..1, the tuned one matches it at the bound, and an unchanged network has zero locality loss.
   const locTargets = K ? (await rt.run(synthesisGraph(net, pool), { s: { data: locCodes, dims: [pool, S] } })).image!.data.map((x) => Math.min(1, Math.max(-1, x))) : new Float32Array(0);
 
-  const F = framesPerStep(s, tuned.length);
-  const graph = tuneLossGraph(net, layout, { frames: F, locality: K, localityWeight: s.localityWeight, weights }, lpipsNet);
+  const F = framesPerStep(s, tg.count);
+  const graph = tuneLossGraph(net, layout, { frames: F, locality: K, localityWeight: s.localityWeight, weights: o.weights }, lpipsNet);
 
   // The factors: A random, B zero (the delta starts at zero, as LoRA does); biases zero.
   // Everything is scaled to the layer's own weights: the stored conv and ToRGB weights are
@@ -357,27 +388,22 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
     }
   }
   const adam = new Adam(layout.size, (i) => rate[i]!);
-  const order = tuned.map((_, k) => k);
+  const order = Array.from({ length: tg.count }, (_, k) => k);
   const shuffle = new Rng(s.seed + 1);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(shuffle.uniform() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
 
-  // Resume: a checkpoint of the same run (same project state, model and settings) continues.
-  const ckPath = join(project.dir, TUNE_CHECKPOINT);
-  const key = sha256Hex(
-    Buffer.from(JSON.stringify({ v: CHECKPOINT_VERSION, s, tuned, model: bundle.manifest.id, wid: widSha256(project.wid), params: sha256Hex(new Uint8Array(params.buffer)), weights, lpips: perceptual?.manifest.id ?? null }))
-  );
   let startStep = 0;
-  const ck = readCheckpoint(ckPath, key, layout.size);
+  const ck = checkpoint ? readCheckpoint(checkpoint.path, checkpoint.key, layout.size) : null;
   if (ck) {
     values.set(ck.values);
     adam.restore(ck.adam);
     startStep = ck.step;
-    report({ stage: 'tune', fraction: 0.05, step: startStep, of: s.steps, message: `resuming at step ${startStep} of ${s.steps}` });
+    o.report({ stage: 'tune', fraction: 0.05, step: startStep, of: s.steps, message: `resuming at step ${startStep} of ${s.steps}` });
   }
-  const save = (step: number) => writeCheckpoint(ckPath, { key, step, values, adam: adam.snapshot() });
+  const save = (step: number) => checkpoint && writeCheckpoint(checkpoint.path, { key: checkpoint.key, step, values, adam: adam.snapshot() });
 
   const plane = 3 * res * res;
   const sFeed = new Float32Array((F + K) * S);
@@ -393,7 +419,7 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
     for (let j = 0; j < F; j++) {
       const k = order[(step * F + j) % order.length]!;
       sFeed.set(codes.subarray(k * S, (k + 1) * S), j * S);
-      tFeed.set(targets.subarray(k * plane, (k + 1) * plane), j * plane);
+      tFeed.set(tg.crops.subarray(k * plane, (k + 1) * plane), j * plane);
     }
     for (let j = 0; j < K; j++) {
       const k = (step * K + j) % pool;
@@ -411,16 +437,49 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
     adam.step(values, out.grad!.data, cosineSchedule(step, s.steps, 0.05, s.warmup));
     const done = step + 1 - startStep;
     const eta = ((performance.now() - tLoop) / 1000 / done) * (s.steps - step - 1);
-    report({ stage: 'tune', fraction: 0.05 + 0.85 * ((step + 1) / s.steps), step: step + 1, of: s.steps, loss, etaSec: eta, message: `step ${step + 1} of ${s.steps}` });
-    if (performance.now() - lastSave > 15000) {
+    o.report({ stage: 'tune', fraction: 0.05 + 0.85 * ((step + 1) / s.steps), step: step + 1, of: s.steps, loss, etaSec: eta, message: `step ${step + 1} of ${s.steps}` });
+    if (checkpoint && performance.now() - lastSave > 15000) {
       save(step + 1);
       lastSave = performance.now();
     }
   }
+  return { delta: { layout, values: roundToHalf(values) }, resumedFromStep: startStep };
+}
+
+/**
+ * Tunes the project's synthesis delta and stores it in the project (saved). Throws a
+ * TuneError for bad input before anything is written, a CancelledError when `signal`
+ * fires (after saving a checkpoint that the next call resumes from).
+ */
+export async function runTune(o: TuneOptions): Promise<TuneResult> {
+  const t0 = performance.now();
+  const s: TuneSettings = { ...DEFAULT_TUNE, ...o.settings };
+  const { project, bundle, rt } = o;
+  const { layout, tuned, heldOut, source } = await checkTuneInput(project, bundle, s);
+  const weights = projectLossWeights(project);
+  const run = tuneRun(o, s, layout, weights);
+  const { report, perceptual, lpipsNet } = run;
+  const res = bundle.manifest.architecture.resolution;
+
+  // Before: the untuned network, measured exactly as `eval` measures.
+  report({ stage: 'prepare', fraction: 0, message: 'measuring the untuned network' });
+  const untuned = new FrameRenderer(bundle, o.basis, rt);
+  const before = await evaluateProject({ project, renderer: untuned, perceptual: lpipsNet, signal: o.signal });
+
+  report({ stage: 'prepare', fraction: 0.02, message: `reading ${tuned.length} frames to tune on` });
+  const crops = await cropsOf(project, source, tuned, res, o.signal);
+  const params = new Float32Array(tuned.length * PARAM_COUNT);
+  tuned.forEach((i, k) => params.set(project.params.subarray(i * PARAM_COUNT, (i + 1) * PARAM_COUNT), k * PARAM_COUNT));
+
+  // Resume: a checkpoint of the same run (same project state, model and settings) continues.
+  const ckPath = join(project.dir, TUNE_CHECKPOINT);
+  const key = sha256Hex(
+    Buffer.from(JSON.stringify({ v: CHECKPOINT_VERSION, s, tuned, model: bundle.manifest.id, wid: widSha256(project.wid), params: sha256Hex(new Uint8Array(params.buffer)), weights, lpips: perceptual?.manifest.id ?? null }))
+  );
+  const { delta, resumedFromStep } = await optimiseDelta(run, { crops, params, wid: project.wid, count: tuned.length }, { path: ckPath, key });
 
   // After: the stored (float16) delta, measured as `eval` will measure the re-render.
   report({ stage: 'measure', fraction: 0.92, etaSec: null, message: 'measuring the tuned network' });
-  const delta: SynthesisDelta = { layout, values: roundToHalf(values) };
   const tunedRenderer = new FrameRenderer(bundle, o.basis, rt, applyDelta(bundle, delta));
   const after = await evaluateProject({ project, renderer: tunedRenderer, perceptual: lpipsNet, signal: o.signal });
   const locality = await measureLocality(bundle, delta, rt, project.wid, s);
@@ -446,5 +505,5 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
   });
   rmSync(ckPath, { force: true });
   report({ stage: 'done', fraction: 1, etaSec: 0, message: `tuned ${tuned.length} frames in ${s.steps} steps` });
-  return { report: result, delta, resumedFromStep: startStep };
+  return { report: result, delta, resumedFromStep };
 }

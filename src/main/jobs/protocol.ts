@@ -59,6 +59,10 @@ export interface PuppeteerSpec {
   lock: 'pose' | 'expression' | 'mouth' | 'eyes' | null;
   strength: number;
   out: string;
+  /** Tune on the portrait (a portrait identity only); steps null: the default. */
+  tune: { steps: number | null } | null;
+  /** The identity project's delta is damaged or missing and the user chose to go on untuned. */
+  ignoreDelta: boolean;
 }
 
 /** Evaluates a project as `stylecast eval` does, writing eval.json and eval.png into it. */

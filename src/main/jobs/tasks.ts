@@ -10,7 +10,8 @@ import { loadBundle, type ModelBundle } from '../../core/model/bundle';
 import { calibrateFixedRegions } from '../../core/model/calibrate';
 import { openProject, PROJECT_FILE } from '../../core/project';
 import { toRgb8 } from '../../core/render/image';
-import { identityFromPortrait, puppeteerProject } from '../../core/render/puppeteer';
+import { identityFromPortrait, invertPortrait as invertPortraitImage, portraitCrop, puppeteerProject } from '../../core/render/puppeteer';
+import type { PortraitTune } from '../../core/tune/portrait';
 import { FrameRenderer, exportVideo, renderSizes } from '../../core/render/render';
 import type { Runtime } from '../../core/runtime';
 import { projectRenderer } from '../../core/tune/store';
@@ -20,7 +21,7 @@ import { THUMBNAIL_SIZE } from '../../shared/contract';
 import { editedParams } from '../edits';
 import { pngDataUrl, thumbnail } from '../png';
 import { projectTracks } from '../tracks';
-import type { EncodeSpec, EvaluateSpec, ExportSpec, FrameMessage, ImportModelSpec, InvertPortraitSpec, JobSpec, ProgressMessage, PuppeteerSpec, TuneEstimateSpec, TuneSpec } from './protocol';
+import type { EncodeSpec, EvaluateSpec, ExportSpec, FrameMessage, ImportModelSpec, InvertPortraitSpec, JobSpec, PortraitIdentity, ProgressMessage, PuppeteerSpec, TuneEstimateSpec, TuneSpec } from './protocol';
 
 export interface JobContext {
   signal: AbortSignal;
@@ -173,19 +174,46 @@ async function portraitIdentity(path: string, bundle: ModelBundle, basis: EditBa
   return identityFromPortrait(path, bundle, basis, rt, await loadFaceNets(rt), undefined, ctx.signal);
 }
 
+/** A portrait identity tuned on the portrait: its latent (main's cached one, or inverted now), its crop and the delta. */
+async function tunedPortraitIdentity(spec: PuppeteerSpec & { identity: PortraitIdentity }, bundle: ModelBundle, basis: EditBasis, rt: Runtime, ctx: JobContext): Promise<{ wid: Float32Array; label: string; tuned: PortraitTune }> {
+  const { portraitTuneSettings, tunePortrait } = await import('../../core/tune');
+  const settings = spec.tune?.steps ? { steps: spec.tune.steps } : {};
+  portraitTuneSettings(bundle, settings); // a model too small for any rank fails before the inversion
+  const path = spec.identity.path;
+  ctx.progress({ stage: 'portrait', fraction: 0, etaSec: null, message: `finding the face in ${path}`, frame: null, of: null, loss: null });
+  const nets = await loadFaceNets(rt);
+  const { wid, crop } = spec.identity.wid ? { wid: spec.identity.wid, crop: await portraitCrop(path, bundle.manifest.architecture.resolution, nets) } : await invertPortraitImage(path, bundle, basis, rt, nets, undefined, ctx.signal);
+  const tuned = await tunePortrait({
+    crop,
+    wid,
+    label: path,
+    bundle,
+    basis,
+    rt,
+    settings,
+    signal: ctx.signal,
+    onProgress: (p) => ctx.progress({ stage: 'tune', fraction: 0.05 + 0.85 * p.fraction, etaSec: p.etaSec, message: `tuning on the portrait: ${p.message}`, frame: null, of: null, loss: p.loss ?? null })
+  });
+  return { wid, label: path, tuned };
+}
+
 async function puppeteer(spec: PuppeteerSpec, ctx: JobContext): Promise<TaskResult> {
   const rt = await getRuntime();
   const motion = await openProject(spec.motion);
   const { bundle, basis } = await modelWithBasis(spec.model, spec.modelWritable, rt, ctx);
-  let identity: { project: Awaited<ReturnType<typeof openProject>> } | { wid: Float32Array; label: string };
+  let identity: { project: Awaited<ReturnType<typeof openProject>> } | { wid: Float32Array; label: string; tuned?: PortraitTune };
   if (spec.identity.kind === 'project') {
     identity = { project: await openProject(spec.identity.path) };
+  } else if (spec.tune) {
+    identity = await tunedPortraitIdentity({ ...spec, identity: spec.identity }, bundle, basis, rt, ctx);
   } else {
     identity = { wid: spec.identity.wid ?? (await portraitIdentity(spec.identity.path, bundle, basis, rt, ctx)), label: spec.identity.path };
   }
   ctx.progress({ stage: 'puppeteer', fraction: 0.9, etaSec: null, message: `writing ${spec.out}`, frame: null, of: null, loss: null });
-  const p = await puppeteerProject({ motion, identity, bundle, basis, out: spec.out, options: { mode: spec.mode, only: spec.lock, strength: spec.strength } });
-  return { message: `Wrote ${p.dir}: ${p.doc.encoding.encodedThrough} frames driven by ${motion.dir}.`, path: p.dir };
+  const p = await puppeteerProject({ motion, identity, bundle, basis, out: spec.out, ignoreDelta: spec.ignoreDelta, options: { mode: spec.mode, only: spec.lock, strength: spec.strength } });
+  const t = 'tuned' in identity ? identity.tuned?.report : undefined;
+  const how = t ? `, tuned on the portrait (PSNR ${t.psnr.before.tuned.toFixed(2)} → ${t.psnr.after.tuned.toFixed(2)} dB)` : spec.ignoreDelta ? ', untuned (the identity’s delta was left out)' : '';
+  return { message: `Wrote ${p.dir}: ${p.doc.encoding.encodedThrough} frames driven by ${motion.dir}${how}.`, path: p.dir };
 }
 
 async function invertPortrait(spec: InvertPortraitSpec, ctx: JobContext): Promise<TaskResult> {

@@ -178,6 +178,19 @@ export function PuppeteerDialog({ api, project, onClose, onOpenProject }: Puppet
             <p className="field-hint" data-testid="puppet-identity">
               {identityName ? `${form.identity!.kind === 'portrait' ? 'Portrait' : 'Project'}: ${identityName}` : 'A front-facing photo with a neutral expression works best; its face is found, aligned and inverted.'}
             </p>
+            {form.identity?.kind === 'portrait' && (
+              <>
+                <label className="checkbox">
+                  <input type="checkbox" checked={form.tunePortrait} onChange={(e) => set({ tunePortrait: e.target.checked })} data-testid="puppet-tune-portrait" />
+                  <span>Tune on the portrait</span>
+                </label>
+                <p className="field-hint">
+                  {form.tunePortrait
+                    ? 'Fine-tunes the generator on this photo, so the driven face keeps its detail; the small delta is stored in the new project. It adds minutes to the job, and the preview shows the face untuned.'
+                    : 'The driven face is the portrait as inverted, with the untuned generator.'}
+                </p>
+              </>
+            )}
           </div>
 
           <div className="choice">

@@ -24,6 +24,8 @@ export interface PuppetForm {
   frame: number;
   /** The new project folder; null = the default beside the motion project. */
   out: string | null;
+  /** Fine-tune the generator on the portrait (a portrait identity only; a project brings its own delta). */
+  tunePortrait: boolean;
 }
 
 export const MAX_STRENGTH = 3;
@@ -42,7 +44,7 @@ export const LOCK_INFO: Record<'none' | RegionLock, { label: string; summary: st
 };
 
 export function initialPuppetForm(motion: MotionSource): PuppetForm {
-  return { motion, identity: null, mode: 'relative', lock: null, strength: 1, frame: Math.floor(Math.max(0, motion.frames - 1) / 2), out: null };
+  return { motion, identity: null, mode: 'relative', lock: null, strength: 1, frame: Math.floor(Math.max(0, motion.frames - 1) / 2), out: null, tunePortrait: false };
 }
 
 /** NAME-driven-by-MOTION.stylecast beside the motion project. */
@@ -69,8 +71,11 @@ function settings(f: PuppetForm) {
   return { motion: f.motion.path, identity: { ...f.identity }, mode: f.mode, lock: f.lock, strength: f.strength };
 }
 
+/** Whether the start tunes on the portrait: only a portrait identity can be (steps: the CLI's default). */
+export const tunesOnPortrait = (f: PuppetForm): boolean => f.tunePortrait && f.identity?.kind === 'portrait';
+
 export function toPuppeteerRequest(f: PuppetForm): PuppeteerRequest {
-  return { ...settings(f), out: puppetOut(f)! };
+  return { ...settings(f), out: puppetOut(f)!, tune: tunesOnPortrait(f) ? { steps: null } : null };
 }
 
 export function toPreviewRequest(f: PuppetForm): PuppeteerPreviewRequest {
