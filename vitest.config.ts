@@ -12,7 +12,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**'],
     testTimeout: 120_000,
-    hookTimeout: 120_000,
+    hookTimeout: 300_000,
     pool: 'forks',
     poolOptions: { forks: { singleFork: false, maxForks: 2 } },
     env: { STYLECAST_MODELS_DIR: models }
