@@ -158,7 +158,9 @@ export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
   // 520 runs, and the frames stage refits every frame's numbers anyway. With a memory of 20 the
   // identity could settle where a weak track's effect is mixed into others (model seed 23, clip
   // seed 5: wink left r 0.73); 100 pairs of 5-10 thousand numbers cost nothing beside a render
-  // and lifted it to 0.98. Measured per step in the README (bench encode).
+  // and lifted it to 0.98 at 1040 runs, 0.94 at 780. 4 x 780 frame-runs keep every real clip
+  // within 0.94 of the reference's loss at a sixth of its runs; 1040 fitted better (0.71-0.89)
+  // but made the identity only 5 times cheaper. Measured per step in the README (bench encode).
   const refineFrames = 4;
   return {
     name: quality,
@@ -167,7 +169,7 @@ export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
     frames: { window: 1, smoothness: 1e-5, warmStart: 'extrapolate' },
     stages: [
       { id: 'invert', label: 'Invert candidate frames (L-BFGS)', phase: 'identity', optimise: 'wplus', downscale: 1, optimiser: lbfgs({ firstStep: 0.3 }), stop: { maxEvaluations: steps(100) } },
-      { id: 'refine', label: `Refine identity with ${refineFrames} frames (L-BFGS)`, phase: 'refine', optimise: 'identity+params', downscale: 1, optimiser: lbfgs({ memory: 100 }), stop: { maxEvaluations: steps(1040) } },
+      { id: 'refine', label: `Refine identity with ${refineFrames} frames (L-BFGS)`, phase: 'refine', optimise: 'identity+params', downscale: 1, optimiser: lbfgs({ memory: 100 }), stop: { maxEvaluations: steps(780) } },
       { id: 'params', label: 'All 35 numbers (Gauss-Newton)', phase: 'frames', optimise: 'params', downscale: 1, optimiser: newton(), stop: { maxEvaluations: steps(12), xTol: 0.03 } }
     ]
   };
