@@ -1,7 +1,7 @@
 // The IPC handlers over the real core, called the way the window calls them
 // (through registerHandlers, so every payload is validated as in the app), on
 // the seeded model and a real clip. Jobs run in real child processes.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFrames, probeVideo } from '../../src/core/video';
@@ -162,7 +162,8 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     summary = await call<ProjectSummary>('project:open', { path: projectDir });
     expect(summary).toMatchObject({ name: 'd11', frameCount: FRAMES, encodedThrough: FRAMES, fps: 25, edits: null, editsWarning: null, puppeteeredFrom: null, tune: null, tuneCheckpoint: false });
     expect(summary.model).toMatchObject({ name: 'seeded-64', resolution: 64, path: modelPath });
-    expect(summary.source).toEqual({ path: video, width: 512, height: 512, hasAudio: true });
+    // The project records the source's real path (symlinks resolved), as the encode job saw it.
+    expect(summary.source).toEqual({ path: realpathSync(video), width: 512, height: 512, hasAudio: true });
     expect(summary.params).toHaveLength(FRAMES * 35);
     expect(summary.paramNames.slice(0, 4)).toEqual(['yaw', 'pitch', 'roll', 'lip open']);
     expect(summary.paramGroups.slice(0, 4)).toEqual(['pose', 'pose', 'pose', 'mouth']);
