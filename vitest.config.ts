@@ -12,6 +12,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**'],
     testTimeout: 120_000,
+    // Several beforeAll hooks create and calibrate a seeded model: 1-2 minutes idle, more when
+    // benchmarks share the two cores. Files whose hooks need longer pass their own limit.
     hookTimeout: 300_000,
     pool: 'forks',
     poolOptions: { forks: { singleFork: false, maxForks: 2 } },

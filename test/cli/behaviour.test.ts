@@ -32,7 +32,7 @@ beforeAll(async () => {
   });
   // Reports, at exit, whether onnxruntime-node was loaded (it is loaded through require).
   writeFileSync(hook, `process.on('exit', () => { if (Object.keys(require.cache).some((k) => k.includes('onnxruntime-node'))) process.stderr.write('ORT-LOADED\\n'); });`);
-}, 300_000);
+});
 
 describe('stylecast exit codes and streams', () => {
   it('--version prints the package version and exits 0', async () => {

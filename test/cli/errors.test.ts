@@ -48,7 +48,7 @@ function expectFailure(r: CliResult, pattern: RegExp) {
 
 beforeAll(async () => {
   await calibratedSeededModel(join(models, 'seeded-64'), await Runtime.create({ device: 'cpu' }));
-}, 300_000);
+});
 
 describe('the stylecast CLI on bad input', () => {
   it('prints help and exits 0; an unknown command exits non-zero', async () => {

@@ -79,7 +79,7 @@ beforeAll(async () => {
   api = createCoreApi<InvokeEventLike>(host);
   ipc = new FakeIpcMain();
   registerHandlers(ipc, api.handlers, { isTrustedSender: appUrlMatcher(FakeIpcMain.APP_URL) });
-}, 300_000);
+});
 
 afterAll(async () => {
   if (savedMirror === undefined) delete process.env.STYLECAST_MODEL_MIRROR;

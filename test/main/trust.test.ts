@@ -93,7 +93,7 @@ beforeAll(async () => {
   api = createCoreApi<InvokeEventLike>(host);
   ipc = new FakeIpcMain();
   registerHandlers(ipc, api.handlers, { isTrustedSender: appUrlMatcher(FakeIpcMain.APP_URL) });
-}, 300_000);
+});
 
 afterAll(async () => {
   await api?.dispose();

@@ -79,7 +79,7 @@ beforeAll(async () => {
   tuned = (await tinyProject(join(tmp, 'talk.stylecast'), bundle, basis)).dir;
   plain = (await tinyProject(join(tmp, 'plain.stylecast'), bundle, basis)).dir;
   ({ host, api, call } = coreOverIpc(modelsDir));
-}, 300_000);
+});
 
 afterAll(async () => {
   await api?.dispose();

@@ -158,9 +158,10 @@ export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
   // 520 runs, and the frames stage refits every frame's numbers anyway. With a memory of 20 the
   // identity could settle where a weak track's effect is mixed into others (model seed 23, clip
   // seed 5: wink left r 0.73); 100 pairs of 5-10 thousand numbers cost nothing beside a render
-  // and lifted it to 0.98 at 1040 runs, 0.94 at 780. 4 x 780 frame-runs keep every real clip
-  // within 0.94 of the reference's loss at a sixth of its runs; 1040 fitted better (0.71-0.89)
-  // but made the identity only 5 times cheaper. Measured per step in the README (bench encode).
+  // and lifted it to r 0.98 at 1040 runs, 0.935 at 780. With 4 x 780 frame-runs (a sixth of the
+  // reference's identity runs) the real clips end at 0.77-0.93 times the reference's loss; 1040
+  // fitted better (0.71-0.89) but left the identity only 5 times cheaper. Measured per step in
+  // the README (bench encode).
   const refineFrames = 4;
   return {
     name: quality,
