@@ -39,3 +39,15 @@ export function smallSchedule(evaluations: Record<string, number>, identity: Par
   s.stages = s.stages.filter((st) => st.stop.maxEvaluations > 0);
   return s;
 }
+
+/** Largest absolute difference of two arrays and the largest magnitude of the second (the scale to compare it with). */
+export function maxAbsDiff(ours: ArrayLike<number>, ref: ArrayLike<number>): { maxDiff: number; scale: number } {
+  if (ours.length !== ref.length) throw new Error(`lengths differ: ${ours.length} vs ${ref.length}`);
+  let maxDiff = 0;
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(ours[i]! - ref[i]!));
+    scale = Math.max(scale, Math.abs(ref[i]!));
+  }
+  return { maxDiff, scale };
+}

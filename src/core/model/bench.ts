@@ -6,8 +6,7 @@ import { SerializedModel, serialize } from '../graph/serialize';
 import { Runtime, ortVersion } from '../runtime';
 import { Rng } from '../util/random';
 import { CONFIG_F } from './architecture';
-import { ModelBundle } from './bundle';
-import { seededTensors } from './create';
+import { inMemoryBundle, seededTensors } from './create';
 import { StyleGan2 } from './stylegan2';
 
 export interface BenchRow {
@@ -124,12 +123,7 @@ export function benchRows(name: string, resolution: number, batches: readonly nu
 
 export function configFNet(resolution: number): StyleGan2 {
   const arch = CONFIG_F(resolution);
-  const bundle: ModelBundle = {
-    dir: '',
-    manifest: { format: 'stylecast-model', version: 1, id: `config-f-${resolution}`, name: 'config-f', architecture: arch, weights: { file: '', sha256: '', floats: 0 }, tensors: [] },
-    tensors: seededTensors(arch, 1)
-  };
-  return new StyleGan2(bundle);
+  return new StyleGan2(inMemoryBundle(arch, seededTensors(arch, 1), 'config-f', `config-f-${resolution}`));
 }
 
 export function machineDescription(rt: Runtime): string {

@@ -39,13 +39,18 @@ export async function measureWAvg(bundle: ModelBundle, runtime: Runtime, seed: n
   return Float32Array.from(acc, (v) => v / Math.ceil(samples / batch) / batch);
 }
 
-export async function createSeededModel(dir: string, arch: Architecture, seed: number, runtime: Runtime, name = `seeded-${arch.resolution}`): Promise<Manifest> {
-  const tensors = seededTensors(arch, seed);
-  const inMemory: ModelBundle = {
+/** A bundle that lives only in memory (nothing written): for measuring, benchmarks and tests. */
+export function inMemoryBundle(arch: Architecture, tensors: Map<string, Float32Array>, name: string, id = name, dir = ''): ModelBundle {
+  return {
     dir,
-    manifest: { format: 'stylecast-model', version: 1, id: 'unsaved', name, architecture: arch, weights: { file: '', sha256: '', floats: 0 }, tensors: [] },
+    manifest: { format: 'stylecast-model', version: 1, id, name, architecture: arch, weights: { file: '', sha256: '', floats: 0 }, tensors: [] },
     tensors
   };
+}
+
+export async function createSeededModel(dir: string, arch: Architecture, seed: number, runtime: Runtime, name = `seeded-${arch.resolution}`): Promise<Manifest> {
+  const tensors = seededTensors(arch, seed);
+  const inMemory = inMemoryBundle(arch, tensors, name, 'unsaved', dir);
   tensors.set('mapping.w_avg', await measureWAvg(inMemory, runtime, seed));
   return writeBundle(dir, name, arch, tensors, { kind: 'seeded', seed });
 }

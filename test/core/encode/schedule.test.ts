@@ -15,8 +15,7 @@ import { Graph } from '../../../src/core/graph/graph';
 import { serialize } from '../../../src/core/graph/serialize';
 import { makeArchitecture, numWs } from '../../../src/core/model/architecture';
 import { PARAM_COUNT, loadBasis } from '../../../src/core/model/basis';
-import type { ModelBundle } from '../../../src/core/model/bundle';
-import { seededTensors } from '../../../src/core/model/create';
+import { inMemoryBundle, seededTensors } from '../../../src/core/model/create';
 import { Generator } from '../../../src/core/model/generator';
 import { StyleGan2 } from '../../../src/core/model/stylegan2';
 import { Runtime } from '../../../src/core/runtime';
@@ -31,12 +30,7 @@ describe('truncated synthesis (the coarse stages and the preview)', () => {
   it('equals the skip image of a full render after that block (independent float64 reference)', async () => {
     const arch = makeArchitecture({ resolution: 64, channelBase: 256, channelMax: 32, zDim: 32, wDim: 32, mappingLayers: 2 });
     const tensors = seededTensors(arch, 5);
-    const bundle: ModelBundle = {
-      dir: '',
-      manifest: { format: 'stylecast-model', version: 1, id: 'trunc', name: 'trunc', architecture: arch, weights: { file: '', sha256: '', floats: 0 }, tensors: [] },
-      tensors
-    };
-    const net = new StyleGan2(bundle);
+    const net = new StyleGan2(inMemoryBundle(arch, tensors, 'trunc'));
     const rt = await Runtime.create({ device: 'cpu' });
     const L = numWs(arch);
     const wplus = new Rng(3).normals(2 * L * arch.wDim, 0.7);

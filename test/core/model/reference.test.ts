@@ -9,6 +9,7 @@ import { seededTensors } from '../../../src/core/model/create';
 import { Generator } from '../../../src/core/model/generator';
 import { Runtime } from '../../../src/core/runtime';
 import { Rng } from '../../../src/core/util/random';
+import { maxAbsDiff } from '../../helpers';
 import { ReferenceTrace, conv2dResample, modulatedConv2d, referenceMapping, referenceSynthesis, setupFilter, upsample2d } from '../../reference/stylegan2-reference';
 
 const rt = await Runtime.create({ device: 'cpu' });
@@ -24,17 +25,6 @@ function bundleFor(arch: Architecture): ModelBundle {
     manifest: { format: 'stylecast-model', version: 1, id: `ref-${arch.convClamp}`, name: `ref-${arch.convClamp}`, architecture: arch, weights: { file: '', sha256: '', floats: 0 }, tensors: [] },
     tensors
   };
-}
-
-function compare(ours: Float32Array, ref: Float64Array): { maxDiff: number; scale: number } {
-  expect(ours.length).toBe(ref.length);
-  let maxDiff = 0;
-  let scale = 0;
-  for (let i = 0; i < ref.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(ours[i]! - ref[i]!));
-    scale = Math.max(scale, Math.abs(ref[i]!));
-  }
-  return { maxDiff, scale };
 }
 
 function std(a: ArrayLike<number>): number {
@@ -59,7 +49,7 @@ describe('StyleGAN2 graph vs the official-code float64 reference', () => {
     const z = new Rng(21).normals(B * base.zDim);
     const ours = await gen.mapping(z, B);
     const ref = referenceMapping(tensors, base, z, B);
-    const { maxDiff, scale } = compare(ours, ref);
+    const { maxDiff, scale } = maxAbsDiff(ours, ref);
     console.log(`mapping: max |diff| ${maxDiff.toExponential(3)}, max |w| ${scale.toFixed(3)}`);
     expect(std(ref)).toBeGreaterThan(0.05);
     expect(maxDiff).toBeLessThanOrEqual(1e-3 * Math.max(1, scale));
@@ -79,7 +69,7 @@ describe('StyleGAN2 graph vs the official-code float64 reference', () => {
       const ours = await g.render(wplus, B);
       const trace: ReferenceTrace = { clamped: 0, clampTotal: 0 };
       const ref = referenceSynthesis(tensors, arch, wplus, B, { trace });
-      const { maxDiff, scale } = compare(ours, ref);
+      const { maxDiff, scale } = maxAbsDiff(ours, ref);
       console.log(`render (clamp ${convClamp}): max |diff| ${maxDiff.toExponential(3)}, max |img| ${scale.toFixed(3)}, std ${std(ref).toFixed(3)}, clamped ${trace.clamped}/${trace.clampTotal}`);
       expect(ours.length).toBe(B * 3 * 32 * 32);
       expect(std(ref)).toBeGreaterThan(0.05);
@@ -88,19 +78,19 @@ describe('StyleGAN2 graph vs the official-code float64 reference', () => {
       if (convClamp !== null) {
         expect(trace.clamped / trace.clampTotal).toBeGreaterThan(0.01); // clamping really happens (about 4% here)
         const unclamped = referenceSynthesis(tensors, base, wplus, B);
-        expect(compare(new Float32Array(unclamped), ref).maxDiff).toBeGreaterThan(0.05);
+        expect(maxAbsDiff(new Float32Array(unclamped), ref).maxDiff).toBeGreaterThan(0.05);
       }
       // W+ rows are used per layer: the same w broadcast to every row renders something else.
       // The builder's fused grouped form (the official formulation) agrees too.
       const gg = new Graph();
       const grouped = serialize(gg, [{ name: 'img', value: g.net.render(gg, gg.input('wplus', [B, n, base.wDim]), { form: 'grouped' }) }]);
       const oursGrouped = (await rt.run(grouped, { wplus: { data: wplus, dims: [B, n, base.wDim] } })).img!.data;
-      const dg = compare(oursGrouped, ref);
+      const dg = maxAbsDiff(oursGrouped, ref);
       console.log(`render grouped form (clamp ${convClamp}): max |diff| ${dg.maxDiff.toExponential(3)}`);
       expect(dg.maxDiff).toBeLessThanOrEqual(1e-3 * Math.max(1, scale));
       const bcast = new Float32Array(wplus.length);
       for (let b = 0; b < B; b++) for (let j = 0; j < n; j++) bcast.set(wplus.subarray(b * n * base.wDim, (b * n + 1) * base.wDim), (b * n + j) * base.wDim);
-      expect(compare(new Float32Array(referenceSynthesis(tensors, arch, bcast, B)), ref).maxDiff).toBeGreaterThan(0.01);
+      expect(maxAbsDiff(new Float32Array(referenceSynthesis(tensors, arch, bcast, B)), ref).maxDiff).toBeGreaterThan(0.01);
     });
   }
 });
