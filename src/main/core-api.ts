@@ -562,7 +562,9 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       checkFrame(o, frame, false);
       const { renderer } = await rendererFor(o, untuned);
       const n = pickRenderSize(renderer.resolution, size);
-      const [img] = await renderer.render(o.project.wid, Float32Array.from(params), n, 1);
+      // Below the model's resolution the viewer asks for its moving preview: Winograd convolutions
+      // (faster, within about one 8-bit level). At rest it asks for the full, exact frame.
+      const [img] = await renderer.render(o.project.wid, Float32Array.from(params), n, 1, { preview: n < renderer.resolution });
       const image = pngDataUrl({ data: img!, width: n, height: n });
       return { image, width: n, height: n, ms: performance.now() - t0 };
     },

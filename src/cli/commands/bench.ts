@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { BenchRow } from '../../core/model/bench';
+import type { PreviewTiming } from '../../core/encode/step-bench';
 import type { StyleGan2 } from '../../core/model/stylegan2';
 import type { Runtime } from '../../core/runtime';
 import { resolve } from 'node:path';
@@ -51,7 +52,7 @@ export function registerBench(program: Command): void {
       }
       // The encoder at 1024 on this machine: one step's memory (in its own process) and the editor's preview.
       let encoderStep: { resolution: number; batch: number; peakRssMB: number; stepMs: number } | null = null;
-      let preview: { model: string; resolution: number; sizes: { size: number; msPerFrame: number; framesPerSecond: number }[] } | null = null;
+      let preview: { model: string; resolution: number; sizes: PreviewTiming[] } | null = null;
       if (!o.quick) {
         const { defaultMaxBatch } = await import('../../core/encode/memory');
         const { encoderStepInChild, previewTimings } = await import('../../core/encode/step-bench');
@@ -59,9 +60,9 @@ export function registerBench(program: Command): void {
         progress(`encoder step: config-f 1024, batch ${batch} (what the encoder would choose here), in a process of its own...`);
         encoderStep = { resolution: 1024, batch, ...(await encoderStepInChild(process.argv[1]!, 1024, batch)) };
         progress(`  peak resident memory ${encoderStep.peakRssMB.toFixed(0)} MB, one step ${encoderStep.stepMs.toFixed(0)} ms`);
-        progress('editor preview of config-f 1024 (truncated synthesis), batch 1...');
+        progress('editor preview of config-f 1024 (truncated synthesis, Winograd convolutions; then the exact render), batch 1...');
         const sizes = await previewTimings(configFNet(1024), rt, [256, 128, 64]);
-        for (const x of sizes) progress(`  ${x.size}x${x.size}: ${x.msPerFrame.toFixed(0)} ms per frame, ${x.framesPerSecond.toFixed(1)} frames per second`);
+        for (const x of sizes) progress(`  ${x.size}x${x.size}: ${x.msPerFrame.toFixed(0)} ms per frame, ${x.framesPerSecond.toFixed(1)} frames per second (exact render ${x.exactMsPerFrame.toFixed(0)} ms; images differ by at most ${x.maxLevelDiff} levels of 255)`);
         preview = { model: 'config-f', resolution: 1024, sizes };
       }
       const out = { machine: machineDescription(rt), results, encoderStep, preview, startup: await startupSection() };

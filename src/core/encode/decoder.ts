@@ -32,8 +32,8 @@ export class ParamDecoder {
   }
 
   /** params [B, 35] and wid [1, numWs, wDim] -> image [B, 3, R', R'] (R' = maxResolution or full). */
-  image(g: Graph, wid: Value, params: Value, maxResolution?: number): Value {
-    return this.net.synthesis(g, this.styleCodes(g, wid, params), maxResolution ? { maxResolution } : {});
+  image(g: Graph, wid: Value, params: Value, maxResolution?: number, opts: { preview?: boolean } = {}): Value {
+    return this.net.synthesis(g, this.styleCodes(g, wid, params), { ...(maxResolution ? { maxResolution } : {}), ...(opts.preview ? { winograd: true } : {}) });
   }
 
   /** params [B, 35] and wid [1, numWs, wDim] -> the StyleSpace codes s_t [B, styleDim] that synthesis renders. */
@@ -57,13 +57,18 @@ export class ParamDecoder {
     return m;
   }
 
-  /** Forward render: inputs wid [1, L, D], params [B, 35]; output image [B, 3, r, r] (r = size, the skip image of that block). */
-  renderGraph(batch: number, size = this.res): SerializedModel {
-    return this.cached(`render:${batch}:${size}`, () => {
+  /**
+   * Forward render: inputs wid [1, L, D], params [B, 35]; output image [B, 3, r, r] (r = size, the
+   * skip image of that block). `preview`: the editor's moving preview, whose big convs run as
+   * Winograd (equal to the direct form to about 1e-5 of each layer's scale, not bit for bit).
+   */
+  renderGraph(batch: number, size = this.res, opts: { preview?: boolean } = {}): SerializedModel {
+    const preview = opts.preview === true;
+    return this.cached(`render:${batch}:${size}:${preview}`, () => {
       const g = new Graph();
       const wid = g.input('wid', [1, this.numWs, this.wDim]);
       const params = g.input('params', [batch, PARAM_COUNT]);
-      return serialize(g, [{ name: 'image', value: this.image(g, wid, params, this.truncation(size)) }], { graphName: 'decode' });
+      return serialize(g, [{ name: 'image', value: this.image(g, wid, params, this.truncation(size), { preview }) }], { graphName: preview ? 'preview' : 'decode' });
     });
   }
 

@@ -1,11 +1,13 @@
 // Two measurements of `stylecast bench` that need a config-f 1024 network but no calibration:
 // the resident memory of one encoder step (the loss-and-gradient graph at the batch the
 // encoder would choose here, measured in its own process so nothing else counts), and the
-// editor's preview render (a truncated synthesis) per frame.
+// editor's preview render (a truncated synthesis with Winograd convolutions) per frame, against
+// the exact truncated render.
 import { spawn } from 'node:child_process';
 import { ATTRIBUTE_COUNT, EditBasis, PARAM_COUNT } from '../model/basis';
 import { styleLayers } from '../model/architecture';
 import type { StyleGan2 } from '../model/stylegan2';
+import type { SerializedModel } from '../graph/serialize';
 import type { Runtime } from '../runtime';
 import { ParamDecoder } from './decoder';
 import { DEFAULT_LOSS } from './schedule';
@@ -64,25 +66,49 @@ export function encoderStepInChild(cli: string, resolution: number, batch: numbe
   });
 }
 
-/** Median milliseconds of one preview render at each size (the skip image after that block), batch 1. */
-export async function previewTimings(net: StyleGan2, rt: Runtime, sizes: number[], runs = 5): Promise<{ size: number; msPerFrame: number; framesPerSecond: number }[]> {
+/** One preview size: median milliseconds of a render (the skip image after that block), batch 1. */
+export interface PreviewTiming {
+  size: number;
+  /** The editor's moving preview (Winograd convolutions), median of `runs`. */
+  msPerFrame: number;
+  framesPerSecond: number;
+  /** The same truncated synthesis with direct convolutions (what the preview drew before), timed in the same run. */
+  exactMsPerFrame: number;
+  /** Largest difference between the two images, in 8-bit levels. */
+  maxLevelDiff: number;
+}
+
+/** Times the editor's preview of a model at each size, batch 1, against the exact truncated render. */
+export async function previewTimings(net: StyleGan2, rt: Runtime, sizes: number[], runs = 5): Promise<PreviewTiming[]> {
   const dec = new ParamDecoder(net, standInBasis(net));
   const wid = new Float32Array(dec.numWs * dec.wDim).map((_, i) => net.wAvg[i % dec.wDim]!);
   const feeds = { wid: { data: wid, dims: [1, dec.numWs, dec.wDim] }, params: { data: new Float32Array(PARAM_COUNT), dims: [1, PARAM_COUNT] } };
-  const out: { size: number; msPerFrame: number; framesPerSecond: number }[] = [];
-  for (const size of sizes) {
-    const graph = dec.renderGraph(1, size);
+  const time = async (graph: SerializedModel): Promise<{ ms: number; image: Float32Array }> => {
     await rt.run(graph, feeds);
     await rt.run(graph, feeds);
     const t: number[] = [];
+    let image: Float32Array = new Float32Array(0);
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
-      await rt.run(graph, feeds);
+      image = (await rt.run(graph, feeds)).image!.data as Float32Array;
       t.push(performance.now() - t0);
     }
-    const ms = [...t].sort((a, b) => a - b)[runs >> 1]!;
-    out.push({ size, msPerFrame: ms, framesPerSecond: 1000 / ms });
     await rt.release();
+    return { ms: [...t].sort((a, b) => a - b)[runs >> 1]!, image };
+  };
+  const out: PreviewTiming[] = [];
+  for (const size of sizes) {
+    const fast = await time(dec.renderGraph(1, size, { preview: true }));
+    const exact = await time(dec.renderGraph(1, size));
+    out.push({ size, msPerFrame: fast.ms, framesPerSecond: 1000 / fast.ms, exactMsPerFrame: exact.ms, maxLevelDiff: maxLevelDiff(fast.image, exact.image) });
   }
   return out;
+}
+
+/** Largest difference of two images in -1..1, in the 8-bit levels they are shown at. */
+export function maxLevelDiff(a: Float32Array, b: Float32Array): number {
+  const level = (v: number) => Math.round(Math.min(255, Math.max(0, (v + 1) * 127.5)));
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(level(a[i]!) - level(b[i]!)));
+  return m;
 }

@@ -49,21 +49,24 @@ export class FrameRenderer {
     return this.dec.res;
   }
 
-  private graph(batch: number, size: number): SerializedModel {
-    const key = `${batch}:${size}`;
+  private graph(batch: number, size: number, preview: boolean): SerializedModel {
+    const key = `${batch}:${size}:${preview}`;
     let m = this.graphs.get(key);
     if (!m) {
       const g = new Graph();
       const wid = g.input('wid', [1, this.dec.numWs, this.dec.wDim]);
       const params = g.input('params', [batch, PARAM_COUNT]);
-      m = serialize(g, [{ name: 'image', value: this.dec.image(g, wid, params, size === this.dec.res ? undefined : size) }], { graphName: `render-${size}` });
+      m = serialize(g, [{ name: 'image', value: this.dec.image(g, wid, params, size === this.dec.res ? undefined : size, { preview }) }], { graphName: `${preview ? 'preview' : 'render'}-${size}` });
       this.graphs.set(key, m);
     }
     return m;
   }
 
-  /** params [n, 35] -> n RGB crops of size x size. */
-  async render(wid: Float32Array, params: Float32Array, size = this.dec.res, batch = 4): Promise<Uint8Array[]> {
+  /**
+   * params [n, 35] -> n RGB crops of size x size. `preview`: the editor's moving preview, drawn
+   * with Winograd convolutions (faster; equal to the exact render within about one 8-bit level).
+   */
+  async render(wid: Float32Array, params: Float32Array, size = this.dec.res, batch = 4, opts: { preview?: boolean } = {}): Promise<Uint8Array[]> {
     if (!renderSizes(this.dec.res).includes(size)) {
       throw new RenderError('BAD_SIZE', `size ${size} is not one this model renders: choose one of ${renderSizes(this.dec.res).join(', ')}`);
     }
@@ -73,7 +76,7 @@ export class FrameRenderer {
       const k = Math.min(batch, n - t);
       const p = new Float32Array(batch * PARAM_COUNT);
       p.set(params.subarray(t * PARAM_COUNT, (t + k) * PARAM_COUNT));
-      const img = (await this.rt.run(this.graph(batch, size), {
+      const img = (await this.rt.run(this.graph(batch, size, opts.preview === true), {
         wid: { data: wid, dims: [1, this.dec.numWs, this.dec.wDim] },
         params: { data: p, dims: [batch, PARAM_COUNT] }
       })).image!.data;
