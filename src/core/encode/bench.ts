@@ -43,8 +43,10 @@ export interface EncodeBenchReport {
   forwardCpuMsPerFrame: number;
   input: { kind: 'synthetic'; seed: number } | { kind: 'video'; path: string; start: number; count: number; align: 'face' | 'none' };
   results: EncodeBenchResult[];
-  /** The reference's cost over the default's; null when only one schedule ran. */
-  speedup: { perFrame: number; identity: number } | null;
+  /** The reference's cost over the default's; null when only one schedule ran (identity: null when it was given). */
+  speedup: { perFrame: number; identity: number | null } | null;
+  /** The synthetic clip's true w_ID was kept (`--true-identity`): no identity stages ran. */
+  identityGiven: boolean;
   /** Peak resident memory of the whole run (MB). */
   peakRssMB: number;
 }
@@ -66,7 +68,7 @@ export interface MeasuredEncode {
 }
 
 /** The bench's arithmetic: measured processor times -> forward-equivalents, and the speedups of the first result over the last. */
-export function encodeBenchFigures(forwardCpuMs: number, model: { name: string; resolution: number }, runs: MeasuredEncode[]): { results: EncodeBenchResult[]; speedup: { perFrame: number; identity: number } | null } {
+export function encodeBenchFigures(forwardCpuMs: number, model: { name: string; resolution: number }, runs: MeasuredEncode[]): { results: EncodeBenchResult[]; speedup: { perFrame: number; identity: number | null } | null } {
   if (!(forwardCpuMs > 0)) throw new Error(`a forward's processor time must be positive, got ${forwardCpuMs}`);
   const results = runs.map((r) => ({
     schedule: r.schedule,
@@ -88,7 +90,10 @@ export function encodeBenchFigures(forwardCpuMs: number, model: { name: string; 
   const last = results[results.length - 1]!;
   return {
     results,
-    speedup: results.length < 2 ? null : { perFrame: last.forwardEquivalentsPerFrame / first.forwardEquivalentsPerFrame, identity: last.identityForwardEquivalents / first.identityForwardEquivalents }
+    speedup:
+      results.length < 2
+        ? null
+        : { perFrame: last.forwardEquivalentsPerFrame / first.forwardEquivalentsPerFrame, identity: first.identityForwardEquivalents > 0 ? last.identityForwardEquivalents / first.identityForwardEquivalents : null }
   };
 }
 
@@ -122,6 +127,8 @@ export interface EncodeBenchOptions {
   /** Synthetic clip seed (ignored with `video`). */
   seed: number;
   video?: { path: string; start: number; count: number };
+  /** Keep the synthetic clip's true w_ID (no identity stages): times the frames of large models. */
+  trueIdentity?: boolean;
   nets?: FaceNetsLike;
   maxBatch?: number;
   machine: string;
@@ -139,6 +146,8 @@ export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchRep
     let start = 0;
     let count = o.frames;
     let truth: number[][] | undefined;
+    let trueWid: Float32Array | undefined;
+    if (o.trueIdentity && o.video) throw new Error('the true identity is known only for a synthetic clip, not for --video');
     let align: 'face' | 'none' = 'none';
     let aligned: AlignVideoResult | undefined;
     let input: EncodeBenchReport['input'];
@@ -159,6 +168,7 @@ export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchRep
       log(`synthesising ${o.frames} frames (seed ${o.seed})`);
       await writeSynthClip(dec, o.rt, t, video, 25);
       truth = Array.from({ length: o.frames }, (_, i) => Array.from(t.params.subarray(i * PARAM_COUNT, (i + 1) * PARAM_COUNT)));
+      if (o.trueIdentity) trueWid = t.wid;
       input = { kind: 'synthetic', seed: o.seed };
     }
     const fwd = await forwardCost(dec, o.rt, new Float32Array(dec.numWs * dec.wDim).map((_, i) => gen.net.wAvg[i % dec.wDim]!));
@@ -178,6 +188,7 @@ export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchRep
         align,
         aligned,
         schedule,
+        givenIdentity: trueWid,
         maxBatch: o.maxBatch,
         onProgress: (p) => {
           const line = `  [${p.stage}] ${Math.floor(p.fraction * 20) * 5}%`;
@@ -213,6 +224,7 @@ export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchRep
       forwardCpuMsPerFrame: fwd.cpuMs,
       input,
       ...figures,
+      identityGiven: trueWid !== undefined,
       peakRssMB: process.resourceUsage().maxRSS / 1024
     };
   } finally {

@@ -68,6 +68,12 @@ export interface EncodeJobOptions {
   identityFrame?: number;
   /** The stages to run (default: the 'normal' quality). */
   schedule?: EncodeSchedule;
+  /**
+   * A W+ identity [numWs * wDim] to keep instead of finding one: the identity and refine stages
+   * do not run. The benchmark gives a synthetic clip's true w_ID, to time the frames of a large
+   * model without its hours of identity stages.
+   */
+  givenIdentity?: Float32Array;
   /** Most frames in one loss-and-gradient run (default: what fits in free memory, see memory.ts). */
   maxBatch?: number;
   /** Face alignment already computed for these frames (the benchmark aligns once for two schedules). */
@@ -223,6 +229,9 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
   if (o.identityFrame !== undefined && (!Number.isInteger(o.identityFrame) || o.identityFrame < 0 || o.identityFrame >= count)) {
     throw new EncodeError('BAD_RANGE', `identity frame ${o.identityFrame} is outside the encoded frames 0..${count - 1}`);
   }
+  if (o.givenIdentity && o.givenIdentity.length !== dec.numWs * dec.wDim) {
+    throw new EncodeError('MISMATCH', `the given identity has ${o.givenIdentity.length} numbers; this model's W+ has ${dec.numWs * dec.wDim}`);
+  }
   if (o.align === 'face' && !o.nets && !o.aligned) throw new EncodeError('NO_NETS', 'face alignment needs the face networks');
   // Open the project to resume, or create it (before alignment, which saves its progress in it).
   let project: Project;
@@ -305,6 +314,11 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
   // The numbers the refinement found for its frames, with the final identity: their warm start.
   const refined = new Map<number, Float32Array>();
 
+  if (o.givenIdentity && project.doc.encoding.identityFrame === null) {
+    project.wid.set(o.givenIdentity);
+    project.doc.encoding.identityFrame = 0;
+    await saveProject(project);
+  }
   // Identity: inversion of the candidates, then refinement over frames spread across the clip.
   if (project.doc.encoding.identityFrame === null) {
     const c0 = process.cpuUsage();

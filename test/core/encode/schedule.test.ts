@@ -187,6 +187,10 @@ describe('the encode bench arithmetic', () => {
       { id: 'b', evaluations: 80, forwardEquivalents: 2 }
     ]);
     expect(f.speedup).toEqual({ perFrame: 20, identity: 10 });
+    // A given identity (bench encode --true-identity): no identity cost, so no identity speedup.
+    const given = encodeBenchFigures(20, { name: 'm', resolution: 64 }, [run('default', 0, 800), run('reference', 0, 16000)]);
+    expect(given.speedup).toEqual({ perFrame: 20, identity: null });
+    expect(given.results[0]!.identityForwardEquivalents).toBe(0);
     expect(() => encodeBenchFigures(0, { name: 'm', resolution: 64 }, [run('x', 1, 1)])).toThrow(/positive/);
   });
 });

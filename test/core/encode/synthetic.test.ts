@@ -2,7 +2,7 @@
 // latent and smooth random parameters must be re-rendered at >= 38 dB median PSNR, and
 // the 35 recovered tracks must follow the truth (Pearson correlation, which ignores the
 // offset that comes from encoding relative to the chosen identity frame).
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
@@ -20,16 +20,22 @@ import { calibratedSeededModel, smallSchedule, tempDir } from '../../helpers';
 const tmp = tempDir('synthetic');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+/** The calibrated seeded model and a lossless synthetic clip of it with its truth. */
+async function synthClip(seed: number, frames: number, file: string) {
+  const rt = await Runtime.create({ device: 'cpu' });
+  const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
+  const basis = loadBasis(bundle);
+  const gen = new Generator(bundle, rt);
+  const dec = new ParamDecoder(gen.net, basis);
+  const truth = await makeTruth(gen, { seed, frames });
+  const video = join(tmp, file);
+  await writeSynthClip(dec, rt, truth, video, 25);
+  return { rt, bundle, basis, truth, video };
+}
+
 describe('encoding synthetic ground truth (seeded 64x64 model, 48 frames)', () => {
   it('re-renders at >= 38 dB and recovers every one of the 35 tracks (correlation >= 0.9)', async () => {
-    const rt = await Runtime.create({ device: 'cpu' });
-    const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
-    const basis = loadBasis(bundle);
-    const gen = new Generator(bundle, rt);
-    const dec = new ParamDecoder(gen.net, basis);
-    const truth = await makeTruth(gen, { seed: 3, frames: 48 });
-    const video = join(tmp, 'clip.mp4');
-    await writeSynthClip(dec, rt, truth, video, 25);
+    const { rt, bundle, basis, truth, video } = await synthClip(3, 48, 'clip.mp4');
 
     const stages = new Set<string>();
     let lastFraction = 0;
@@ -65,14 +71,7 @@ describe('encoding synthetic ground truth (seeded 64x64 model, 48 frames)', () =
   }, 900_000);
 
   it('cancels with a typed error, keeps what was saved, and resumes to the same result', async () => {
-    const rt = await Runtime.create({ device: 'cpu' });
-    const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
-    const basis = loadBasis(bundle);
-    const gen = new Generator(bundle, rt);
-    const dec = new ParamDecoder(gen.net, basis);
-    const truth = await makeTruth(gen, { seed: 5, frames: 16 });
-    const video = join(tmp, 'short.mp4');
-    await writeSynthClip(dec, rt, truth, video, 25);
+    const { rt, bundle, basis, video } = await synthClip(5, 16, 'short.mp4');
     const schedule = smallSchedule({ invert: 30, refine: 10, params: 6 }, { candidates: 2, refineFrames: 4 });
     const dir = join(tmp, 'resume.stylecast');
     const ctl = new AbortController();
@@ -94,5 +93,22 @@ describe('encoding synthetic ground truth (seeded 64x64 model, 48 frames)', () =
     expect(done.doc.encoding.encodedThrough).toBe(16);
     expect(done.params.slice(0, 8 * PARAM_COUNT)).toEqual(saved);
     expect(done.wid).toEqual(partial.wid);
+  }, 300_000);
+
+  it('keeps a given identity: no identity stages run, and the frames alone recover the clip', async () => {
+    // 24 frames: a shorter synthetic clip moves too far from frame to frame for warm starts.
+    const { rt, bundle, basis, truth, video } = await synthClip(9, 24, 'given.mp4');
+    const schedule = smallSchedule({ invert: 30, refine: 10 }, { candidates: 2, refineFrames: 4 });
+    const bad = join(tmp, 'given-bad.stylecast');
+    await expect(runEncodeJob({ video, bundle, basis, rt, projectDir: bad, align: 'none', schedule, givenIdentity: truth.wid.subarray(1) })).rejects.toThrow(/the given identity has \d+ numbers/);
+    expect(existsSync(bad)).toBe(false);
+    const stages = new Set<string>();
+    const r = await runEncodeJob({ video, bundle, basis, rt, projectDir: join(tmp, 'given.stylecast'), align: 'none', schedule, givenIdentity: truth.wid, onProgress: (p) => stages.add(p.stage) });
+    expect(stages.has('identity') || stages.has('refine')).toBe(false);
+    expect(r.stageCosts.map((c) => c.id)).toEqual(['params']);
+    expect(r.time.identityCpuMs).toBe(0);
+    expect(r.project.wid).toEqual(truth.wid);
+    const report = await evaluateProject({ project: r.project, renderer: new FrameRenderer(bundle, basis, rt) });
+    expect(report.psnr.median).toBeGreaterThanOrEqual(45);
   }, 300_000);
 });
