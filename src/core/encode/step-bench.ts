@@ -8,6 +8,7 @@ import { ATTRIBUTE_COUNT, EditBasis, PARAM_COUNT } from '../model/basis';
 import { styleLayers } from '../model/architecture';
 import type { StyleGan2 } from '../model/stylegan2';
 import type { SerializedModel } from '../graph/serialize';
+import { toRgb8 } from '../render/image';
 import type { Runtime } from '../runtime';
 import { ParamDecoder } from './decoder';
 import { DEFAULT_LOSS } from './schedule';
@@ -100,15 +101,17 @@ export async function previewTimings(net: StyleGan2, rt: Runtime, sizes: number[
   for (const size of sizes) {
     const fast = await time(dec.renderGraph(1, size, { preview: true }));
     const exact = await time(dec.renderGraph(1, size));
-    out.push({ size, msPerFrame: fast.ms, framesPerSecond: 1000 / fast.ms, exactMsPerFrame: exact.ms, maxLevelDiff: maxLevelDiff(fast.image, exact.image) });
+    out.push({ size, msPerFrame: fast.ms, framesPerSecond: 1000 / fast.ms, exactMsPerFrame: exact.ms, maxLevelDiff: maxLevelDiff(fast.image, exact.image, size) });
   }
   return out;
 }
 
-/** Largest difference of two images in -1..1, in the 8-bit levels they are shown at. */
-export function maxLevelDiff(a: Float32Array, b: Float32Array): number {
-  const level = (v: number) => Math.round(Math.min(255, Math.max(0, (v + 1) * 127.5)));
+/** Largest difference of two batches of size x size images in -1..1, in the 8-bit levels they are shown at. */
+export function maxLevelDiff(a: Float32Array, b: Float32Array, size: number): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(level(a[i]!) - level(b[i]!)));
+  for (let k = 0; k < a.length / (3 * size * size); k++) {
+    const [x, y] = [toRgb8(a, k, size, size), toRgb8(b, k, size, size)];
+    for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
+  }
   return m;
 }

@@ -4,8 +4,6 @@ import { faceMask } from '../face/mask';
 import { pasteBack } from '../face/warp';
 import type { Affine } from '../face/types';
 import { ParamDecoder } from '../encode/decoder';
-import { Graph } from '../graph/graph';
-import { SerializedModel, serialize } from '../graph/serialize';
 import { EditBasis, PARAM_COUNT } from '../model/basis';
 import { ModelBundle } from '../model/bundle';
 import { StyleGan2 } from '../model/stylegan2';
@@ -34,7 +32,6 @@ export function renderSizes(resolution: number): number[] {
 /** Renders params through the decoder at one of the model's sizes, batched. */
 export class FrameRenderer {
   private readonly dec: ParamDecoder;
-  private readonly graphs = new Map<string, SerializedModel>();
   /** `tuned`: the bundle with a project's fine-tuning delta merged in (src/core/tune), which then renders instead. */
   constructor(
     readonly bundle: ModelBundle,
@@ -47,19 +44,6 @@ export class FrameRenderer {
 
   get resolution(): number {
     return this.dec.res;
-  }
-
-  private graph(batch: number, size: number, preview: boolean): SerializedModel {
-    const key = `${batch}:${size}:${preview}`;
-    let m = this.graphs.get(key);
-    if (!m) {
-      const g = new Graph();
-      const wid = g.input('wid', [1, this.dec.numWs, this.dec.wDim]);
-      const params = g.input('params', [batch, PARAM_COUNT]);
-      m = serialize(g, [{ name: 'image', value: this.dec.image(g, wid, params, size === this.dec.res ? undefined : size, { preview }) }], { graphName: `${preview ? 'preview' : 'render'}-${size}` });
-      this.graphs.set(key, m);
-    }
-    return m;
   }
 
   /**
@@ -76,7 +60,7 @@ export class FrameRenderer {
       const k = Math.min(batch, n - t);
       const p = new Float32Array(batch * PARAM_COUNT);
       p.set(params.subarray(t * PARAM_COUNT, (t + k) * PARAM_COUNT));
-      const img = (await this.rt.run(this.graph(batch, size, opts.preview === true), {
+      const img = (await this.rt.run(this.dec.renderGraph(batch, size, { preview: opts.preview === true }), {
         wid: { data: wid, dims: [1, this.dec.numWs, this.dec.wDim] },
         params: { data: p, dims: [batch, PARAM_COUNT] }
       })).image!.data;

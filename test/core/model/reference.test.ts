@@ -5,7 +5,7 @@ import { Graph } from '../../../src/core/graph/graph';
 import { serialize } from '../../../src/core/graph/serialize';
 import { Architecture, makeArchitecture, numWs } from '../../../src/core/model/architecture';
 import { ModelBundle } from '../../../src/core/model/bundle';
-import { seededTensors } from '../../../src/core/model/create';
+import { inMemoryBundle, seededTensors } from '../../../src/core/model/create';
 import { Generator } from '../../../src/core/model/generator';
 import { Runtime } from '../../../src/core/runtime';
 import { Rng } from '../../../src/core/util/random';
@@ -19,13 +19,7 @@ const base = makeArchitecture({ resolution: 32, channelBase: 256, channelMax: 32
 const tensors = seededTensors(base, 11);
 tensors.set('mapping.w_avg', new Rng(12).normals(base.wDim));
 
-function bundleFor(arch: Architecture): ModelBundle {
-  return {
-    dir: '(memory)',
-    manifest: { format: 'stylecast-model', version: 1, id: `ref-${arch.convClamp}`, name: `ref-${arch.convClamp}`, architecture: arch, weights: { file: '', sha256: '', floats: 0 }, tensors: [] },
-    tensors
-  };
-}
+const bundleFor = (arch: Architecture): ModelBundle => inMemoryBundle(arch, tensors, `ref-${arch.convClamp}`, `ref-${arch.convClamp}`, '(memory)');
 
 function std(a: ArrayLike<number>): number {
   let m = 0;
