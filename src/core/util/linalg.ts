@@ -95,6 +95,29 @@ export function quadForm(h: Float64Array, x: Float64Array, n: number): number {
   return s;
 }
 
+/** a . b, with four partial sums (the loop is latency-bound with one). */
+export function dot(a: Float64Array, b: Float64Array): number {
+  const n = a.length;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += a[i]! * b[i]!;
+    s1 += a[i + 1]! * b[i + 1]!;
+    s2 += a[i + 2]! * b[i + 2]!;
+    s3 += a[i + 3]! * b[i + 3]!;
+  }
+  for (; i < n; i++) s0 += a[i]! * b[i]!;
+  return s0 + s1 + s2 + s3;
+}
+
+/** y += a x. */
+function axpy(y: Float64Array, a: number, x: Float64Array): void {
+  for (let i = 0; i < y.length; i++) y[i]! += a * x[i]!;
+}
+
 /**
  * Limited-memory BFGS with a backtracking (Armijo) line search, for the identity stages: a
  * deterministic, smooth problem of thousands of unknowns where it needs far fewer loss and
@@ -128,25 +151,18 @@ export async function lbfgsMinimise(
   while (evals < o.maxEvaluations) {
     if (!Number.isFinite(cur.f) || !cur.g.every(Number.isFinite)) break;
     // Two-loop recursion: d = -H g.
+    // With a memory of hundreds of pairs this loop costs as much as a small render, hence dot() and axpy().
     const q = Float64Array.from(cur.g);
     const alpha: number[] = [];
     for (let k = S.length - 1; k >= 0; k--) {
-      let a = 0;
-      for (let i = 0; i < n; i++) a += S[k]![i]! * q[i]!;
-      a *= rhos[k]!;
+      const a = dot(S[k]!, q) * rhos[k]!;
       alpha[k] = a;
-      for (let i = 0; i < n; i++) q[i]! -= a * Y[k]![i]!;
+      axpy(q, -a, Y[k]!);
     }
     let gamma = 1;
     if (S.length) {
       const k = S.length - 1;
-      let sy = 0;
-      let yy = 0;
-      for (let i = 0; i < n; i++) {
-        sy += S[k]![i]! * Y[k]![i]!;
-        yy += Y[k]![i]! * Y[k]![i]!;
-      }
-      gamma = sy / yy;
+      gamma = dot(S[k]!, Y[k]!) / dot(Y[k]!, Y[k]!);
     } else {
       let gmax = 0;
       for (let i = 0; i < n; i++) gmax = Math.max(gmax, Math.abs(q[i]!));
@@ -154,10 +170,8 @@ export async function lbfgsMinimise(
     }
     for (let i = 0; i < n; i++) q[i]! *= gamma;
     for (let k = 0; k < S.length; k++) {
-      let b = 0;
-      for (let i = 0; i < n; i++) b += Y[k]![i]! * q[i]!;
-      b *= rhos[k]!;
-      for (let i = 0; i < n; i++) q[i]! += S[k]![i]! * (alpha[k]! - b);
+      const b = dot(Y[k]!, q) * rhos[k]!;
+      axpy(q, alpha[k]! - b, S[k]!);
     }
     let gd = 0;
     for (let i = 0; i < n; i++) gd -= cur.g[i]! * q[i]!;
