@@ -162,10 +162,10 @@ export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
   // below). With 4 x 780 frame-runs (a sixth of the reference's identity runs) the real clips end
   // at 0.79-0.95 times the reference's loss; 1040 fitted better (0.71-0.89) but left the identity
   // only 5 times cheaper. Measured per step in the README (bench encode). A memory of 400 pairs
-  // (2026-12-06) lifted the hardest pairs found since, model/clip seeds 23/5 from r 0.908 to 0.980
-  // and 404/57 from 0.752 to 0.873, at no measurable cost in identity seconds on seeded-64
-  // (the two-loop recursion is a few milliseconds beside a run); 800 gained little more
-  // (0.986, 0.891) and cost 23% more identity time.
+  // (2026-12-06) lifted model/clip seeds 23/5 from r 0.908 to 0.980 and 404/57 from 0.752 to
+  // 0.873, and every real clip's loss, at no measurable cost in identity seconds on seeded-64
+  // (91.2 s against 91.6 s); 800 gained little more (0.986, 0.891) for 23% more identity time.
+  // On 202/57 it let a per-frame drift start (r 0.986 -> 0.658; README, "The encoder").
   const refineFrames = 4;
   // Per frame, Gauss-Newton stops when no number would move by more than 0.03 of its unit, and
   // after 24 evaluations at most. On seeded-64 most frames stop on the tolerance; on config-f 256
