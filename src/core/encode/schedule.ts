@@ -161,11 +161,9 @@ export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
   // and lifted it to r 0.98 at 1040 runs, 0.935 at 780 (0.908 with the per-frame cap of 24
   // below). With 4 x 780 frame-runs (a sixth of the reference's identity runs) the real clips end
   // at 0.79-0.95 times the reference's loss; 1040 fitted better (0.71-0.89) but left the identity
-  // only 5 times cheaper. Measured per step in the README (bench encode). A memory of 400 pairs
-  // (2026-12-06) lifted model/clip seeds 23/5 from r 0.908 to 0.980 and 404/57 from 0.752 to
-  // 0.873, and every real clip's loss, at no measurable cost in identity seconds on seeded-64
-  // (91.2 s against 91.6 s); 800 gained little more (0.986, 0.891) for 23% more identity time.
-  // On 202/57 it let a per-frame drift start (r 0.986 -> 0.658; README, "The encoder").
+  // only 5 times cheaper. Memory 400 (was 100) fits better again on every real clip and on most
+  // seed pairs, at no measurable cost; 800 cost 23% more identity time for little. The pairs it
+  // did not fix, and one it made worse: README, "The encoder".
   const refineFrames = 4;
   // Per frame, Gauss-Newton stops when no number would move by more than 0.03 of its unit, and
   // after 24 evaluations at most. On seeded-64 most frames stop on the tolerance; on config-f 256

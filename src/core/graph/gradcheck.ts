@@ -21,6 +21,7 @@ import { Rng } from '../util/random';
 import { gradients } from './autodiff';
 import { Graph, Value, numel } from './graph';
 import { serialize } from './serialize';
+import { dot } from '../util/linalg';
 
 export interface CheckInput {
   value: Value;
@@ -70,12 +71,6 @@ export function checkPassed(r: CheckResult): boolean {
 function firstNonFinite(a: Float32Array): number {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
   return -1;
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
 }
 
 export async function runCheck(rt: Runtime, c: CheckCase, seed = 1, directions = 2): Promise<CheckResult> {

@@ -96,7 +96,7 @@ export function quadForm(h: Float64Array, x: Float64Array, n: number): number {
 }
 
 /** a . b, with four partial sums (the loop is latency-bound with one). */
-export function dot(a: Float64Array, b: Float64Array): number {
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
   let s0 = 0;
   let s1 = 0;
@@ -173,8 +173,7 @@ export async function lbfgsMinimise(
       const b = dot(Y[k]!, q) * rhos[k]!;
       axpy(q, alpha[k]! - b, S[k]!);
     }
-    let gd = 0;
-    for (let i = 0; i < n; i++) gd -= cur.g[i]! * q[i]!;
+    const gd = -dot(cur.g, q);
     if (!(gd < 0)) {
       // Not a descent direction: forget the history and take a scaled gradient step.
       S.length = Y.length = rhos.length = 0;
