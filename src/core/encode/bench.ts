@@ -34,6 +34,8 @@ export interface EncodeBenchResult {
   /** Each stage's share: forward-equivalents per frame of the clip (identity stages: in total). */
   stages: { id: string; evaluations: number; forwardEquivalents: number }[];
   maxBatch: number;
+  /** Frames that the schedule's restart rule solved again (their cost is in the frames' time). */
+  restartedFrames: number[];
 }
 
 export interface EncodeBenchReport {
@@ -65,6 +67,7 @@ export interface MeasuredEncode {
   worstTracks: { name: string; r: number }[] | null;
   meanLoss: number;
   maxBatch: number;
+  restartedFrames: number[];
 }
 
 /** The bench's arithmetic: measured processor times -> forward-equivalents, and the speedups of the first result over the last. */
@@ -84,7 +87,8 @@ export function encodeBenchFigures(forwardCpuMs: number, model: { name: string; 
     worstTracks: r.worstTracks,
     meanLoss: r.meanLoss,
     stages: r.stages.map((s) => ({ id: s.id, evaluations: s.evaluations, forwardEquivalents: s.cpuMs / forwardCpuMs / (s.phase === 'frames' ? r.frames : 1) })),
-    maxBatch: r.maxBatch
+    maxBatch: r.maxBatch,
+    restartedFrames: r.restartedFrames
   }));
   const first = results[0]!;
   const last = results[results.length - 1]!;
@@ -214,7 +218,8 @@ export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchRep
               .map(([name, r]) => ({ name, r: r ?? NaN }))
           : null,
         meanLoss: loss.reduce((a, b) => a + b, 0) / count,
-        maxBatch: r.maxBatch
+        maxBatch: r.maxBatch,
+        restartedFrames: r.restarts
       });
     }
     const figures = encodeBenchFigures(fwd.cpuMs, { name: o.bundle.manifest.name, resolution: res }, runs);

@@ -116,6 +116,8 @@ export interface EncodeResult {
   time: { identityCpuMs: number; identityWallMs: number; framesCpuMs: number; framesWallMs: number };
   /** Frames per loss-and-gradient run that this encode used. */
   maxBatch: number;
+  /** Encoded-frame indices that the schedule's restart rule solved again (frames.restart). */
+  restarts: number[];
 }
 
 /** The crop -> source map that scales the centred square of a frame to n x n. */
@@ -137,6 +139,9 @@ export function frontalness(lm: Landmarks68): number {
   const d = Math.abs(r - l) || 1;
   return Math.abs(lm[60]! - (l + r) / 2) / d;
 }
+
+/** How many of the frames before one the restart rule takes the median loss of. */
+const RESTART_HISTORY = 50;
 
 function spread(count: number, k: number): number[] {
   if (k >= count) return Array.from({ length: count }, (_, i) => i);
@@ -311,7 +316,8 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
   const frameStages = s.stages.filter((st) => st.phase === 'frames');
   const P = PARAM_COUNT;
   const time = { identityCpuMs: 0, identityWallMs: 0, framesCpuMs: 0, framesWallMs: 0 };
-  // The numbers the refinement found for its frames, with the final identity: their warm start.
+  // The numbers the refinement found for its frames, with the final identity: their warm start,
+  // and where the restart rule starts again.
   const refined = new Map<number, Float32Array>();
 
   if (o.givenIdentity && project.doc.encoding.identityFrame === null) {
@@ -373,6 +379,10 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
   let windowStart = from;
   const lastFrames = plan.get(frameStages[frameStages.length - 1]!.id)!;
   const framesRange = { start: plan.get(frameStages[0]!.id)!.start, end: lastFrames.end };
+  // Losses of the frames encoded so far (the restart rule compares with their recent median),
+  // and the frames solved again.
+  const accepted: number[] = Array.from(project.loss.subarray(Math.max(0, from - RESTART_HISTORY), from));
+  const restarts: number[] = [];
   const flush = async () => {
     if (window.length === 0) return;
     const n = window.length;
@@ -386,10 +396,43 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     const start0 = warmStart(s.frames.warmStart, prev, prev2);
     for (let k = 0; k < batch; k++) init.set(refined.get(windowStart + k) ?? start0, k * P);
     const losses = await runFrameStages(ev, frameStages, wid, init, targets, batch, prev, s.frames.smoothness, solvers);
+    let jumped = false;
+    for (let k = 0; k < n; k++) {
+      const f = windowStart + k;
+      const recent = accepted.slice(-RESTART_HISTORY).sort((a, b) => a - b);
+      if (s.frames.restart && recent.length >= 3 && losses[k]! > s.frames.restart.factor * recent[recent.length >> 1]!) {
+        // Solved again from the neutral numbers and from the nearest refined frame (not its own
+        // start), each by a fresh solver: a curvature learnt along the clip is the wrong one at a
+        // distant start.
+        const starts: Float32Array[] = [new Float32Array(P)];
+        const near = [...refined.keys()].sort((a, b) => Math.abs(a - f) - Math.abs(b - f))[0];
+        if (near !== undefined && near !== f) starts.push(refined.get(near)!);
+        let won = false;
+        const before = k > 0 ? init.slice((k - 1) * P, k * P) : prev;
+        const plane = window[k]!.length;
+        for (const p0 of starts) {
+          const p = p0.slice();
+          const [l] = await runFrameStages(ev, frameStages, wid, p, targets.subarray(k * plane, (k + 1) * plane), 1, before, s.frames.smoothness, new Map());
+          if (l! < losses[k]!) {
+            losses[k] = l!;
+            init.set(p, k * P);
+            won = true;
+          }
+        }
+        restarts.push(f);
+        // The branch changed: the next frames learn their curvature afresh and start from this
+        // frame, not from an extrapolation across the change (else they drift back).
+        if (won) {
+          solvers.clear();
+          if (k === n - 1) jumped = true;
+        }
+      }
+      accepted.push(losses[k]!);
+    }
     const params = init.subarray(0, n * P);
     await writeFrames(project, windowStart, params, transforms.subarray(windowStart * 6, (windowStart + n) * 6), losses.subarray(0, n));
     await o.onFrames?.({ start: windowStart, params: params.slice(), loss: losses.slice(0, n), crops: window, wid, resolution: res });
-    prev2 = n > 1 ? params.slice((n - 2) * P, (n - 1) * P) : prev;
+    prev2 = jumped ? null : n > 1 ? params.slice((n - 2) * P, (n - 1) * P) : prev;
     prev = params.slice((n - 1) * P);
     done += n;
     windowStart += n;
@@ -430,6 +473,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     align: alignInfo,
     stageCosts: [...ev.costs.values()],
     time,
-    maxBatch
+    maxBatch,
+    restarts
   };
 }

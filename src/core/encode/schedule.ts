@@ -113,6 +113,15 @@ export interface EncodeSchedule {
     smoothness: number;
     /** Warm start of a frame: the previous frame's numbers, or their linear extrapolation from the two before. */
     warmStart: 'previous' | 'extrapolate';
+    /**
+     * A frame whose loss comes out above `factor` times the median loss of the frames encoded
+     * before it is solved again from the neutral numbers (all 0) and from the nearest frame the
+     * refinement solved, each by a fresh solver; the lowest loss is kept. When a restart wins, the
+     * next frame starts from it and learns its curvature afresh. A warm start carried along a wrong branch
+     * (an expression traded for another that fits as well for a while), a cut or a fast turn
+     * are caught here. Left out: never.
+     */
+    restart?: { factor: number };
   };
   stages: Stage[];
 }
@@ -173,7 +182,7 @@ export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
     name: quality,
     loss: DEFAULT_LOSS,
     identity: { candidates: quality === 'draft' ? 1 : 2, refineFrames },
-    frames: { window: 1, smoothness: 1e-5, warmStart: 'extrapolate' },
+    frames: { window: 1, smoothness: 1e-5, warmStart: 'extrapolate', restart: { factor: 3 } },
     stages: [
       { id: 'invert', label: 'Invert candidate frames (L-BFGS)', phase: 'identity', optimise: 'wplus', downscale: 1, optimiser: lbfgs({ firstStep: 0.3 }), stop: { maxEvaluations: steps(100) } },
       { id: 'refine', label: `Refine identity with ${refineFrames} frames (L-BFGS)`, phase: 'refine', optimise: 'identity+params', downscale: 1, optimiser: lbfgs({ memory: 400 }), stop: { maxEvaluations: steps(780) } },
@@ -206,6 +215,7 @@ export function scheduleProblem(s: EncodeSchedule): string | null {
   if (!s.stages.some((st) => st.phase === 'frames')) return 'a schedule needs at least one frames stage';
   if (!(s.frames.window >= 1) || !Number.isInteger(s.frames.window)) return 'frames.window must be a positive integer';
   if (!(s.identity.candidates >= 1)) return 'identity.candidates must be at least 1';
+  if (s.frames.restart && !(s.frames.restart.factor > 1)) return 'frames.restart.factor must be above 1';
   return null;
 }
 

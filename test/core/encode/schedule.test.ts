@@ -108,6 +108,7 @@ describe('schedules as data', () => {
     expect(scheduleProblem({ ...s, stages: s.stages.map((st) => ({ ...st, downscale: 3 })) })).toMatch(/power of two/);
     expect(scheduleProblem({ ...s, stages: s.stages.map((st) => ({ ...st, optimiser: { kind: 'newton', damping: 1e-3, jacobianEvery: 8, jacobianDownscale: 1 } as const })) })).toMatch(/Gauss-Newton only/);
     expect(scheduleProblem({ ...s, stages: s.stages.filter((st) => st.phase !== 'frames') })).toMatch(/frames stage/);
+    expect(scheduleProblem({ ...s, frames: { ...s.frames, restart: { factor: 1 } } })).toMatch(/restart.factor must be above 1/);
   });
 
   it('progress fractions come from the table: ordered, contiguous, from 0 to 1', () => {
@@ -174,7 +175,8 @@ describe('the encode bench arithmetic', () => {
       paramCorrelation: null,
       worstTracks: null,
       meanLoss: 0.01,
-      maxBatch: 4
+      maxBatch: 4,
+      restartedFrames: [7]
     });
     const f = encodeBenchFigures(20, { name: 'm', resolution: 64 }, [run('default', 2000, 800), run('reference', 20000, 16000)]);
     expect(f.results[0]!.identityForwardEquivalents).toBe(100);
@@ -187,6 +189,7 @@ describe('the encode bench arithmetic', () => {
       { id: 'b', evaluations: 80, forwardEquivalents: 2 }
     ]);
     expect(f.speedup).toEqual({ perFrame: 20, identity: 10 });
+    expect(f.results[0]!.restartedFrames).toEqual([7]);
     // A given identity (bench encode --true-identity): no identity cost, so no identity speedup.
     const given = encodeBenchFigures(20, { name: 'm', resolution: 64 }, [run('default', 0, 800), run('reference', 0, 16000)]);
     expect(given.speedup).toEqual({ perFrame: 20, identity: null });

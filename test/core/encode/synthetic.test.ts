@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
 import { runEncodeJob, EncodeProgress } from '../../../src/core/encode/job';
+import { qualitySchedule } from '../../../src/core/encode/schedule';
 import { makeTruth, writeSynthClip } from '../../../src/core/encode/synth';
 import { PARAM_COUNT, loadBasis } from '../../../src/core/model/basis';
 import { Generator } from '../../../src/core/model/generator';
@@ -110,5 +111,36 @@ describe('encoding synthetic ground truth (seeded 64x64 model, 48 frames)', () =
     expect(r.project.wid).toEqual(truth.wid);
     const report = await evaluateProject({ project: r.project, renderer: new FrameRenderer(bundle, basis, rt) });
     expect(report.psnr.median).toBeGreaterThanOrEqual(45);
+  }, 300_000);
+  it('solves a frame again when its loss jumps (a cut), from the neutral numbers, and keeps the lower loss', async () => {
+    // Clip seed 3 for four frames, then seed 4's numbers: the warm start of frame 3 lands far
+    // off, and one Gauss-Newton solve from there stays far off (loss 0.1 against 2e-4).
+    const rt = await Runtime.create({ device: 'cpu' });
+    const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
+    const basis = loadBasis(bundle);
+    const gen = new Generator(bundle, rt);
+    const a = await makeTruth(gen, { seed: 3, frames: 8 });
+    const b = await makeTruth(gen, { seed: 4, frames: 8 });
+    const params = a.params.slice();
+    params.set(b.params.subarray(4 * PARAM_COUNT), 4 * PARAM_COUNT);
+    const video = join(tmp, 'cut.mp4');
+    await writeSynthClip(new ParamDecoder(gen.net, basis), rt, { ...a, params }, video, 25);
+    const run = async (restart: boolean) => {
+      const schedule = qualitySchedule('normal');
+      if (!restart) delete schedule.frames.restart;
+      return runEncodeJob({ video, bundle, basis, rt, projectDir: join(tmp, `cut-${restart}.stylecast`), align: 'none', schedule, givenIdentity: a.wid });
+    };
+    const off = await run(false);
+    const on = await run(true);
+    expect(off.restarts).toEqual([]);
+    expect(on.restarts.length).toBeGreaterThan(0);
+    const mean = (l: Float32Array) => l.reduce((x, y) => x + y, 0) / l.length;
+    const worst = (l: Float32Array) => Math.max(...l);
+    expect(worst(off.project.loss)).toBeGreaterThan(0.01);
+    expect(worst(on.project.loss)).toBeLessThan(worst(off.project.loss) / 10);
+    expect(mean(on.project.loss)).toBeLessThan(mean(off.project.loss) / 5);
+    // The first frame solved again ends lower than the same frame without the rule.
+    const first = on.restarts[0]!;
+    expect(on.project.loss[first]!).toBeLessThan(off.project.loss[first]!);
   }, 300_000);
 });
