@@ -188,7 +188,7 @@ export async function runInversionStage(ev: Evaluator, stage: Stage, wplus: Floa
         }
         return { f: sum(out.loss), g: out.grad };
       },
-      { maxEvaluations: stage.stop.maxEvaluations, memory: lb.memory, firstStep: lb.firstStep, onEvaluation: (i, f) => onProgress?.({ iteration: i, of: n, loss: f / k }) }
+      { maxEvaluations: stage.stop.maxEvaluations, memory: lb.memory, firstStep: lb.firstStep, plateau: stage.stop.plateau, onEvaluation: (i, f) => onProgress?.({ iteration: i, of: n, loss: f / k }) }
     );
     wplus.set(best);
     return bestLoss;
@@ -250,6 +250,7 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
       },
       {
         maxEvaluations: stage.stop.maxEvaluations,
+        plateau: stage.stop.plateau,
         memory: lb.memory,
         firstStep: lb.firstStep,
         scale: (i) => (i < W ? 1 : unit[(i - W) % P]!),

@@ -127,7 +127,15 @@ function axpy(y: Float64Array, a: number, x: Float64Array): void {
 export async function lbfgsMinimise(
   x: Float32Array,
   evaluate: (x: Float32Array) => Promise<{ f: number; g: Float32Array }>,
-  o: { maxEvaluations: number; memory?: number; firstStep: number; scale?: (i: number) => number; onEvaluation?: (i: number, f: number) => void }
+  o: {
+    maxEvaluations: number;
+    memory?: number;
+    firstStep: number;
+    scale?: (i: number) => number;
+    onEvaluation?: (i: number, f: number) => void;
+    /** Stop once the loss fell by less than the fraction `relTol` over the last `evaluations` evaluations. */
+    plateau?: { evaluations: number; relTol: number };
+  }
 ): Promise<number> {
   const n = x.length;
   const m = o.memory ?? 10;
@@ -148,8 +156,17 @@ export async function lbfgsMinimise(
   };
   let cur: { f: number; g: Float64Array<ArrayBufferLike> } = await run(x);
   let first = true;
+  // The loss after each accepted step, with the evaluations spent by then (the plateau rule).
+  const trail: { evals: number; f: number }[] = [];
   while (evals < o.maxEvaluations) {
     if (!Number.isFinite(cur.f) || !cur.g.every(Number.isFinite)) break;
+    if (o.plateau) {
+      trail.push({ evals, f: cur.f });
+      // Drop what is older than needed: the first entry is the latest one a window back.
+      while (trail.length > 1 && trail[1]!.evals <= evals - o.plateau.evaluations) trail.shift();
+      const then = trail[0]!;
+      if (then.evals <= evals - o.plateau.evaluations && cur.f > (1 - o.plateau.relTol) * then.f) break;
+    }
     // Two-loop recursion: d = -H g.
     // With a memory of hundreds of pairs this loop costs as much as a small render, hence dot() and axpy().
     const q = Float64Array.from(cur.g);

@@ -109,6 +109,9 @@ describe('schedules as data', () => {
     expect(scheduleProblem({ ...s, stages: s.stages.map((st) => ({ ...st, optimiser: { kind: 'newton', damping: 1e-3, jacobianEvery: 8, jacobianDownscale: 1 } as const })) })).toMatch(/Gauss-Newton only/);
     expect(scheduleProblem({ ...s, stages: s.stages.filter((st) => st.phase !== 'frames') })).toMatch(/frames stage/);
     expect(scheduleProblem({ ...s, frames: { ...s.frames, restart: { factor: 1 } } })).toMatch(/restart.factor must be above 1/);
+    const plateau = { evaluations: 50, relTol: 0.01 };
+    expect(scheduleProblem({ ...s, stages: s.stages.map((st) => (st.phase === 'frames' ? { ...st, stop: { ...st.stop, plateau } } : st)) })).toMatch(/plateau rule is for L-BFGS/);
+    expect(scheduleProblem({ ...s, stages: s.stages.map((st) => (st.phase === 'refine' ? { ...st, stop: { ...st.stop, plateau: { evaluations: 50, relTol: 1 } } } : st)) })).toMatch(/0 < relTol < 1/);
   });
 
   it('progress fractions come from the table: ordered, contiguous, from 0 to 1', () => {
