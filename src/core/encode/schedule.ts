@@ -179,7 +179,8 @@ export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
   // seed pairs, at no measurable cost; 800 cost 23% more identity time for little. A fixed count
   // is both too many and too few: seed 11 stops falling at about 600 runs, model 404 / clip 57
   // falls by 15-19% per 50 runs up to 1000 and settles at about 1450 (track r 0.873 at 780, 0.983
-  // there). So the refinement stops once 50 runs gain less than 1%, at 1560 runs at most.
+  // there). So the refinement stops once 50 runs gain less than 1%, at 1560 runs at most ('best':
+  // 3120). 'draft', for quick looks, keeps its old 390 at most.
   const refineFrames = 4;
   // Per frame, Gauss-Newton stops when no number would move by more than 0.03 of its unit, and
   // after 24 evaluations at most. On seeded-64 most frames stop on the tolerance; on config-f 256
@@ -192,7 +193,7 @@ export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
     frames: { window: 1, smoothness: 1e-5, warmStart: 'extrapolate', restart: { factor: 3 } },
     stages: [
       { id: 'invert', label: 'Invert candidate frames (L-BFGS)', phase: 'identity', optimise: 'wplus', downscale: 1, optimiser: lbfgs({ firstStep: 0.3 }), stop: { maxEvaluations: steps(100) } },
-      { id: 'refine', label: `Refine identity with ${refineFrames} frames (L-BFGS)`, phase: 'refine', optimise: 'identity+params', downscale: 1, optimiser: lbfgs({ memory: 400 }), stop: { maxEvaluations: steps(1560), plateau: { evaluations: 50, relTol: 0.01 } } },
+      { id: 'refine', label: `Refine identity with ${refineFrames} frames (L-BFGS)`, phase: 'refine', optimise: 'identity+params', downscale: 1, optimiser: lbfgs({ memory: 400 }), stop: { maxEvaluations: quality === 'draft' ? 390 : steps(1560), plateau: { evaluations: 50, relTol: 0.01 } } },
       { id: 'params', label: 'All 35 numbers (Gauss-Newton)', phase: 'frames', optimise: 'params', downscale: 1, optimiser: newton(), stop: { maxEvaluations: steps(24), xTol: 0.03 } }
     ]
   };
