@@ -182,6 +182,7 @@ export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
   // there). So the refinement stops once 50 runs gain less than 1%, at 1560 runs at most ('best':
   // 3120). 'draft', for quick looks, keeps its old 390 at most.
   const refineFrames = 4;
+  const refineCap = { draft: 390, normal: 1560, best: 3120 }[quality];
   // Per frame, Gauss-Newton stops when no number would move by more than 0.03 of its unit, and
   // after 24 evaluations at most. On seeded-64 most frames stop on the tolerance; on config-f 256
   // (8 synthetic frames, true identity) every frame ran into a cap of 12 at 41.6 dB PSNR median,
@@ -193,7 +194,7 @@ export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
     frames: { window: 1, smoothness: 1e-5, warmStart: 'extrapolate', restart: { factor: 3 } },
     stages: [
       { id: 'invert', label: 'Invert candidate frames (L-BFGS)', phase: 'identity', optimise: 'wplus', downscale: 1, optimiser: lbfgs({ firstStep: 0.3 }), stop: { maxEvaluations: steps(100) } },
-      { id: 'refine', label: `Refine identity with ${refineFrames} frames (L-BFGS)`, phase: 'refine', optimise: 'identity+params', downscale: 1, optimiser: lbfgs({ memory: 400 }), stop: { maxEvaluations: quality === 'draft' ? 390 : steps(1560), plateau: { evaluations: 50, relTol: 0.01 } } },
+      { id: 'refine', label: `Refine identity with ${refineFrames} frames (L-BFGS)`, phase: 'refine', optimise: 'identity+params', downscale: 1, optimiser: lbfgs({ memory: 400 }), stop: { maxEvaluations: refineCap, plateau: { evaluations: 50, relTol: 0.01 } } },
       { id: 'params', label: 'All 35 numbers (Gauss-Newton)', phase: 'frames', optimise: 'params', downscale: 1, optimiser: newton(), stop: { maxEvaluations: steps(24), xTol: 0.03 } }
     ]
   };
