@@ -113,9 +113,182 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return s0 + s1 + s2 + s3;
 }
 
-/** y += a x. */
-function axpy(y: Float64Array, a: number, x: Float64Array): void {
-  for (let i = 0; i < y.length; i++) y[i]! += a * x[i]!;
+/**
+ * Products with an L-BFGS history kept as one float32 matrix h [rows, n] (steps, then gradient
+ * changes): the only work of L-BFGS that grows with its memory. A long memory over thousands of
+ * unknowns makes these two products cost as much as a small render in plain JavaScript, so the
+ * encoder hands them to onnxruntime (`OrtHistoryProducts`); `jsHistoryProducts` is the fallback.
+ */
+export interface HistoryProducts {
+  /** h v^T for k vectors v [k, n]: out[r * k + j] = sum_i h[r, i] v[j, i]. */
+  project(h: Float32Array, rows: number, n: number, v: Float32Array, k: number): Promise<ArrayLike<number>>;
+  /** c^T h: out[i] = sum_r c[r] h[r, i]. */
+  combine(h: Float32Array, rows: number, n: number, c: Float32Array): Promise<ArrayLike<number>>;
+}
+
+export const jsHistoryProducts: HistoryProducts = {
+  async project(h, rows, n, v, k) {
+    const out = new Float64Array(rows * k);
+    for (let r = 0; r < rows; r++) {
+      const o = r * n;
+      // Up to three vectors per pass over the row (each row value is read once).
+      for (let j = 0; j < k; j += 3) {
+        const p0 = j * n;
+        const p1 = Math.min(j + 1, k - 1) * n;
+        const p2 = Math.min(j + 2, k - 1) * n;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        for (let i = 0; i < n; i++) {
+          const x = h[o + i]!;
+          s0 += x * v[p0 + i]!;
+          s1 += x * v[p1 + i]!;
+          s2 += x * v[p2 + i]!;
+        }
+        out[r * k + j] = s0;
+        if (j + 1 < k) out[r * k + j + 1] = s1;
+        if (j + 2 < k) out[r * k + j + 2] = s2;
+      }
+    }
+    return out;
+  },
+  async combine(h, rows, n, c) {
+    const out = new Float64Array(n);
+    for (let r = 0; r < rows; r++) {
+      const a = c[r]!;
+      if (a === 0) continue;
+      const o = r * n;
+      for (let i = 0; i < n; i++) out[i]! += a * h[o + i]!;
+    }
+    return out;
+  }
+};
+
+/**
+ * The L-BFGS inverse-Hessian approximation in its compact form (Byrd, Nocedal and Schnabel,
+ * 1994): H = gamma I + [S, gamma Y] M [S, gamma Y]^T, with the small matrices S^T Y and Y^T Y
+ * kept up to date pair by pair. The same H as the two-loop recursion, but with the history
+ * touched by two matrix products per step instead of 4 m vector operations.
+ */
+export class CompactLbfgs {
+  /** Rows 0..m-1: steps s; rows m..2m-1: gradient changes y; slot t % m holds pair t. */
+  readonly h: Float32Array;
+  /** s_a . y_b and y_a . y_b by slot [m, m]. */
+  private readonly sy: Float64Array;
+  private readonly yy: Float64Array;
+  /** Slots in the order their pairs were added, oldest first. */
+  private order: number[] = [];
+  private added = 0;
+  /** s . g and y . g of the current gradient, by slot (from the last update). */
+  private sg: Float64Array;
+  private yg: Float64Array;
+  gamma = 1;
+
+  constructor(
+    readonly n: number,
+    readonly m: number,
+    private readonly products: HistoryProducts
+  ) {
+    this.h = new Float32Array(2 * m * n);
+    this.sy = new Float64Array(m * m);
+    this.yy = new Float64Array(m * m);
+    this.sg = new Float64Array(m);
+    this.yg = new Float64Array(m);
+  }
+
+  get size(): number {
+    return this.order.length;
+  }
+
+  reset(): void {
+    this.order = [];
+    this.h.fill(0);
+  }
+
+  /**
+   * Adds the pair (s, y), unless null (a step that failed the curvature condition), then
+   * measures the history against the new gradient g: one product of the history with [g, s, y].
+   */
+  async update(g: Float64Array, s: Float64Array | null, y: Float64Array | null): Promise<void> {
+    const { n, m } = this;
+    let slot = -1;
+    if (s && y) {
+      slot = this.added++ % m;
+      if (this.order.length === m) this.order.shift();
+      this.order.push(slot);
+      this.h.set(s, slot * n);
+      this.h.set(y, (m + slot) * n);
+    }
+    if (!this.order.length) return;
+    const k = slot >= 0 ? 3 : 1;
+    const v = new Float32Array(k * n);
+    v.set(g);
+    if (slot >= 0) {
+      v.set(s!, n);
+      v.set(y!, 2 * n);
+    }
+    const p = await this.products.project(this.h, 2 * m, n, v, k);
+    for (const a of this.order) {
+      this.sg[a] = p[a * k]!;
+      this.yg[a] = p[(m + a) * k]!;
+    }
+    if (slot >= 0) {
+      for (const a of this.order) {
+        // s_a . y_new, s_new . y_a, y_a . y_new
+        this.sy[a * m + slot] = p[a * k + 2]!;
+        this.sy[slot * m + a] = p[(m + a) * k + 1]!;
+        this.yy[a * m + slot] = this.yy[slot * m + a] = p[(m + a) * k + 2]!;
+      }
+      this.gamma = this.sy[slot * m + slot]! / this.yy[slot * m + slot]!;
+    }
+  }
+
+  /** H g for the gradient given to the last update (gamma g alone without history). */
+  async apply(g: Float64Array): Promise<Float64Array> {
+    const { n, m, order } = this;
+    const k = order.length;
+    const q = new Float64Array(n);
+    for (let i = 0; i < n; i++) q[i] = this.gamma * g[i]!;
+    if (!k) return q;
+    // R (upper triangular, R_ij = s_i . y_j for i <= j) and Y^T Y in the pairs' order, oldest first.
+    const R = new Float64Array(k * k);
+    const YY = new Float64Array(k * k);
+    for (let i = 0; i < k; i++) {
+      const a = order[i]! * m;
+      for (let j = 0; j < k; j++) {
+        if (j >= i) R[i * k + j] = this.sy[a + order[j]!]!;
+        YY[i * k + j] = this.yy[a + order[j]!]!;
+      }
+    }
+    // p = R^-1 (S^T g).
+    const pv = new Float64Array(k);
+    for (let i = k - 1; i >= 0; i--) {
+      let t = this.sg[order[i]!]!;
+      for (let j = i + 1; j < k; j++) t -= R[i * k + j]! * pv[j]!;
+      pv[i] = t / R[i * k + i]!;
+    }
+    // w = (D + gamma Y^T Y) p - gamma Y^T g, then u = R^-T w.
+    const u = new Float64Array(k);
+    for (let i = 0; i < k; i++) {
+      let t = 0;
+      for (let j = 0; j < k; j++) t += YY[i * k + j]! * pv[j]!;
+      u[i] = R[i * k + i]! * pv[i]! + this.gamma * (t - this.yg[order[i]!]!);
+    }
+    for (let i = 0; i < k; i++) {
+      let t = u[i]!;
+      for (let j = 0; j < i; j++) t -= R[j * k + i]! * u[j]!;
+      u[i] = t / R[i * k + i]!;
+    }
+    // H g = gamma g + S u - gamma Y p.
+    const c = new Float32Array(2 * m);
+    for (let i = 0; i < k; i++) {
+      c[order[i]!] = u[i]!;
+      c[m + order[i]!] = -this.gamma * pv[i]!;
+    }
+    const sum = await this.products.combine(this.h, 2 * m, n, c);
+    for (let i = 0; i < n; i++) q[i]! += sum[i]!;
+    return q;
+  }
 }
 
 /**
@@ -135,15 +308,15 @@ export async function lbfgsMinimise(
     onEvaluation?: (i: number, f: number) => void;
     /** Stop once the loss fell by less than the fraction `relTol` over the last `evaluations` evaluations. */
     plateau?: { evaluations: number; relTol: number };
+    /** Where the products with the history run (plain JavaScript by default). */
+    products?: HistoryProducts;
   }
 ): Promise<number> {
   const n = x.length;
   const m = o.memory ?? 10;
   const sc = new Float64Array(n);
   for (let i = 0; i < n; i++) sc[i] = o.scale ? o.scale(i) : 1;
-  const S: Float64Array[] = [];
-  const Y: Float64Array[] = [];
-  const rhos: number[] = [];
+  const hist = new CompactLbfgs(n, m, o.products ?? jsHistoryProducts);
   let evals = 0;
   const run = async (z: Float32Array) => {
     const r = await evaluate(z);
@@ -167,33 +340,17 @@ export async function lbfgsMinimise(
       const then = trail[0]!;
       if (then.evals <= evals - o.plateau.evaluations && cur.f > (1 - o.plateau.relTol) * then.f) break;
     }
-    // Two-loop recursion: d = -H g.
-    // With a memory of hundreds of pairs this loop costs as much as a small render, hence dot() and axpy().
-    const q = Float64Array.from(cur.g);
-    const alpha: number[] = [];
-    for (let k = S.length - 1; k >= 0; k--) {
-      const a = dot(S[k]!, q) * rhos[k]!;
-      alpha[k] = a;
-      axpy(q, -a, Y[k]!);
-    }
-    let gamma = 1;
-    if (S.length) {
-      const k = S.length - 1;
-      gamma = dot(S[k]!, Y[k]!) / dot(Y[k]!, Y[k]!);
-    } else {
+    // d = -H g; without history a gradient step whose largest move is firstStep.
+    if (!hist.size) {
       let gmax = 0;
-      for (let i = 0; i < n; i++) gmax = Math.max(gmax, Math.abs(q[i]!));
-      gamma = gmax > 0 ? o.firstStep / gmax : 1;
+      for (let i = 0; i < n; i++) gmax = Math.max(gmax, Math.abs(cur.g[i]!));
+      hist.gamma = gmax > 0 ? o.firstStep / gmax : 1;
     }
-    for (let i = 0; i < n; i++) q[i]! *= gamma;
-    for (let k = 0; k < S.length; k++) {
-      const b = dot(Y[k]!, q) * rhos[k]!;
-      axpy(q, alpha[k]! - b, S[k]!);
-    }
+    const q = await hist.apply(cur.g);
     const gd = -dot(cur.g, q);
     if (!(gd < 0)) {
       // Not a descent direction: forget the history and take a scaled gradient step.
-      S.length = Y.length = rhos.length = 0;
+      hist.reset();
       if (first) break;
       first = true;
       continue;
@@ -223,16 +380,7 @@ export async function lbfgsMinimise(
     }
     x.set(accepted.z);
     cur = { f: accepted.f, g: accepted.g };
-    if (sy > 1e-12) {
-      S.push(s);
-      Y.push(y);
-      rhos.push(1 / sy);
-      if (S.length > m) {
-        S.shift();
-        Y.shift();
-        rhos.shift();
-      }
-    }
+    await (sy > 1e-12 ? hist.update(cur.g, s, y) : hist.update(cur.g, null, null));
   }
   return cur.f;
 }

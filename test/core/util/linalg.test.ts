@@ -1,7 +1,7 @@
-// L-BFGS of the identity stages: the unrolled dot product, and a long memory on an
-// ill-conditioned quadratic whose minimum is known.
+// L-BFGS of the identity stages: the unrolled dot product, the compact form against the
+// two-loop recursion, and a long memory on an ill-conditioned quadratic whose minimum is known.
 import { describe, expect, it } from 'vitest';
-import { dot, lbfgsMinimise } from '../../../src/core/util/linalg';
+import { CompactLbfgs, dot, jsHistoryProducts, lbfgsMinimise } from '../../../src/core/util/linalg';
 import { Rng } from '../../../src/core/util/random';
 
 describe('lbfgsMinimise', () => {
@@ -14,6 +14,53 @@ describe('lbfgsMinimise', () => {
       for (let i = 0; i < n; i++) s += a[i]! * b[i]!;
       expect(dot(a, b)).toBeCloseTo(s, 12);
     }
+  });
+
+  it('the compact form applies the same inverse Hessian as the two-loop recursion, over a wrapped ring and after a reset', async () => {
+    const rng = new Rng(17);
+    const n = 23;
+    const m = 5;
+    // Pairs from an SPD matrix A = B^T B + I (y = A s, so s . y > 0), more than the memory holds.
+    const B = Array.from({ length: n }, () => Float64Array.from(rng.normals(n, 1 / Math.sqrt(n))));
+    const A = (v: Float64Array) => {
+      const bv = B.map((row) => dot(row, v));
+      return Float64Array.from(v, (x, i) => x + B.reduce((t, row, r) => t + row[i]! * bv[r]!, 0));
+    };
+    const hist = new CompactLbfgs(n, m, jsHistoryProducts);
+    const pairs: { s: Float64Array; y: Float64Array }[] = [];
+    let g = Float64Array.from(rng.normals(n, 1));
+    for (let t = 0; t < 8; t++) {
+      const s = Float64Array.from(rng.normals(n, 0.3));
+      const y = A(s);
+      // Values float32 can hold, as the history stores them.
+      const s32 = Float64Array.from(Float32Array.from(s));
+      const y32 = Float64Array.from(Float32Array.from(y));
+      pairs.push({ s: s32, y: y32 });
+      g = Float64Array.from(Float32Array.from(rng.normals(n, 1)));
+      await hist.update(g, s32, y32);
+      const got = await hist.apply(g);
+      const want = twoLoop(g, pairs.slice(-m));
+      expect(hist.size).toBe(Math.min(t + 1, m));
+      let err = 0;
+      for (let i = 0; i < n; i++) err = Math.max(err, Math.abs(got[i]! - want[i]!));
+      expect(err).toBeLessThan(1e-5 * Math.max(...want.map(Math.abs)));
+    }
+    // A step that fails the curvature condition adds nothing, but the products follow the new gradient.
+    const g2 = Float64Array.from(Float32Array.from(rng.normals(n, 1)));
+    await hist.update(g2, null, null);
+    const want2 = twoLoop(g2, pairs.slice(-m));
+    const got2 = await hist.apply(g2);
+    expect(hist.size).toBe(m);
+    for (let i = 0; i < n; i++) expect(got2[i]!).toBeCloseTo(want2[i]!, 4);
+    // After a reset the ring refills from nothing: one pair, the one-pair recursion.
+    hist.reset();
+    expect(hist.size).toBe(0);
+    const s = Float64Array.from(Float32Array.from(rng.normals(n, 0.3)));
+    const y = Float64Array.from(Float32Array.from(A(s)));
+    await hist.update(g2, s, y);
+    const got3 = await hist.apply(g2);
+    const want3 = twoLoop(g2, [{ s, y }]);
+    for (let i = 0; i < n; i++) expect(got3[i]!).toBeCloseTo(want3[i]!, 4);
   });
 
   it('finds the minimum of an ill-conditioned quadratic, and a longer memory gets closer in the same runs', async () => {
@@ -55,6 +102,26 @@ describe('lbfgsMinimise', () => {
     expect(best(e)).toBeGreaterThan(0.99 * best(e - 20));
   });
 });
+
+/** The textbook two-loop recursion in float64 (Nocedal and Wright, Algorithm 7.4): H g. */
+function twoLoop(g: Float64Array, pairs: { s: Float64Array; y: Float64Array }[]): Float64Array {
+  const q = Float64Array.from(g);
+  const alpha: number[] = [];
+  for (let k = pairs.length - 1; k >= 0; k--) {
+    const { s, y } = pairs[k]!;
+    alpha[k] = dot(s, q) / dot(s, y);
+    for (let i = 0; i < q.length; i++) q[i]! -= alpha[k]! * y[i]!;
+  }
+  const last = pairs[pairs.length - 1]!;
+  const gamma = dot(last.s, last.y) / dot(last.y, last.y);
+  for (let i = 0; i < q.length; i++) q[i]! *= gamma;
+  for (let k = 0; k < pairs.length; k++) {
+    const { s, y } = pairs[k]!;
+    const b = dot(y, q) / dot(s, y);
+    for (let i = 0; i < q.length; i++) q[i]! += (alpha[k]! - b) * s[i]!;
+  }
+  return q;
+}
 
 /** f(x) = 1/2 sum_i c_i (x_i - t_i)^2 in a rotated basis: curvatures from 1 to 1e3. */
 function illConditioned() {
