@@ -73,14 +73,44 @@ export class Evaluator {
     readonly signal?: AbortSignal
   ) {}
 
-  private book(evaluations: number, renders: number, t0: number, c0: NodeJS.CpuUsage): void {
-    const c = process.cpuUsage(c0);
+  /** Processor and wall time booked so far, all stages together (what `bookOwnWork` leaves out). */
+  private bookedCpuMs = 0;
+  private bookedWallMs = 0;
+
+  private add(evaluations: number, renders: number, cpuMs: number, wallMs: number): void {
     const e = this.costs.get(this.current) ?? { id: this.current, evaluations: 0, renders: 0, cpuMs: 0, wallMs: 0 };
     e.evaluations += evaluations;
     e.renders += renders;
-    e.cpuMs += (c.user + c.system) / 1000;
-    e.wallMs += performance.now() - t0;
+    e.cpuMs += cpuMs;
+    e.wallMs += wallMs;
     this.costs.set(this.current, e);
+    this.bookedCpuMs += cpuMs;
+    this.bookedWallMs += wallMs;
+  }
+
+  private book(evaluations: number, renders: number, t0: number, c0: NodeJS.CpuUsage): void {
+    const c = process.cpuUsage(c0);
+    this.add(evaluations, renders, (c.user + c.system) / 1000, performance.now() - t0);
+  }
+
+  /**
+   * Runs an optimiser's loop and books to the current stage the time it spent outside this
+   * evaluator's runs (L-BFGS's history products and line search), so that a stage's cost is all
+   * of it: the identity's forward-equivalents are then the sum of its stages'.
+   */
+  async bookOwnWork<T>(fn: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const cpu0 = this.bookedCpuMs;
+    const wall0 = this.bookedWallMs;
+    try {
+      return await fn();
+    } finally {
+      const c = process.cpuUsage(c0);
+      const cpu = (c.user + c.system) / 1000 - (this.bookedCpuMs - cpu0);
+      const wall = performance.now() - t0 - (this.bookedWallMs - wall0);
+      this.add(0, 0, Math.max(0, cpu), Math.max(0, wall));
+    }
   }
 
   private chunks(batch: number): [number, number][] {
@@ -179,7 +209,7 @@ export async function runInversionStage(ev: Evaluator, stage: Stage, wplus: Floa
   ev.current = stage.id;
   if (stage.optimiser.kind === 'lbfgs') {
     const lb = stage.optimiser;
-    await lbfgsMinimise(
+    await ev.bookOwnWork(() => lbfgsMinimise(
       wplus,
       async (x) => {
         const out = await ev.invert(x, tgt, k, size);
@@ -192,7 +222,7 @@ export async function runInversionStage(ev: Evaluator, stage: Stage, wplus: Floa
         return { f: sum(out.loss), g: out.grad };
       },
       { maxEvaluations: stage.stop.maxEvaluations, memory: lb.memory, firstStep: lb.firstStep, plateau: stage.stop.plateau, products: ev.history, onEvaluation: (i, f) => onProgress?.({ iteration: i, of: n, loss: f / k }) }
-    );
+    ));
     wplus.set(best);
     return bestLoss;
   }
@@ -241,7 +271,7 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
     x.set(params, W);
     let losses: Float32Array = new Float32Array(batch);
     ev.current = stage.id;
-    await lbfgsMinimise(
+    await ev.bookOwnWork(() => lbfgsMinimise(
       x,
       async (z) => {
         const out = await ev.params(z.subarray(0, W), z.subarray(W), tgt, batch, size, true);
@@ -260,7 +290,7 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
         products: ev.history,
         onEvaluation: (i, f) => onProgress?.({ iteration: i, of: n, loss: f / batch })
       }
-    );
+    ));
     wid.set(x.subarray(0, W));
     params.set(x.subarray(W));
     return losses;

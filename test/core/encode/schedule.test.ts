@@ -223,6 +223,42 @@ describe('the optimisers on the seeded model', () => {
     expect(err / norm).toBeLessThan(1e-4);
   }, 600_000);
 
+  it("books an optimiser's own work to its stage once: the evaluator's runs inside it are not counted twice", async () => {
+    const rt = await Runtime.create({ device: 'cpu' });
+    const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
+    const gen = new Generator(bundle, rt);
+    const dec = new ParamDecoder(gen.net, loadBasis(bundle));
+    const truth = await makeTruth(gen, { seed: 4, frames: 2 });
+    const ev = new Evaluator(dec, rt, DEFAULT_LOSS);
+    ev.current = 'render-only';
+    await ev.render(truth.wid, truth.params, 2, dec.res);
+    const renderCpu = ev.costs.get('render-only')!.cpuMs;
+    // More than the 1 ms slack below, so a render counted twice would show.
+    expect(renderCpu).toBeGreaterThan(1);
+    ev.current = 'stage';
+    const c0 = process.cpuUsage();
+    let spin = 0;
+    const got = await ev.bookOwnWork(async () => {
+      await ev.render(truth.wid, truth.params, 2, dec.res);
+      // The optimiser's own arithmetic: about 80 ms of processor time outside any render.
+      const t = process.cpuUsage();
+      while (process.cpuUsage(t).user < 80_000) spin += Math.sqrt(spin + 1);
+      return 7;
+    });
+    const c = process.cpuUsage(c0);
+    const total = (c.user + c.system) / 1000;
+    const cost = ev.costs.get('stage')!;
+    expect(got).toBe(7);
+    expect(spin).toBeGreaterThan(0);
+    expect(cost.renders).toBe(2);
+    expect(cost.evaluations).toBe(0);
+    // The spin is booked (a stage that counted only renders would hold a render's 2 frames)...
+    expect(cost.cpuMs).toBeGreaterThan(75);
+    // ...and the render inside once: the stage holds no more than the processor time that passed.
+    expect(cost.cpuMs).toBeLessThanOrEqual(total + 1);
+    expect(ev.costs.get('render-only')!.cpuMs).toBe(renderCpu);
+  }, 600_000);
+
   it('Gauss-Newton recovers every track of consecutive frames within the normal schedule\'s budget once its curvature is learnt', async () => {
     const rt = await Runtime.create({ device: 'cpu' });
     const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
