@@ -202,11 +202,15 @@ describe('the encode bench arithmetic', () => {
 });
 
 describe('the optimisers on the seeded model', () => {
-  it('splits a joint batch to fit memory with the same losses and summed identity gradient', async () => {
+  const seededDecoder = async () => {
     const rt = await Runtime.create({ device: 'cpu' });
     const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
     const gen = new Generator(bundle, rt);
-    const dec = new ParamDecoder(gen.net, loadBasis(bundle));
+    return { rt, gen, dec: new ParamDecoder(gen.net, loadBasis(bundle)) };
+  };
+
+  it('splits a joint batch to fit memory with the same losses and summed identity gradient', async () => {
+    const { rt, gen, dec } = await seededDecoder();
     const truth = await makeTruth(gen, { seed: 21, frames: 3 });
     const targets = (await rt.run(dec.renderGraph(3), { wid: { data: truth.wid, dims: [1, dec.numWs, dec.wDim] }, params: { data: truth.params, dims: [3, PARAM_COUNT] } })).image!.data;
     const start = new Float32Array(3 * PARAM_COUNT);
@@ -224,10 +228,7 @@ describe('the optimisers on the seeded model', () => {
   }, 600_000);
 
   it("books an optimiser's own work to its stage once: the evaluator's runs inside it are not counted twice", async () => {
-    const rt = await Runtime.create({ device: 'cpu' });
-    const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
-    const gen = new Generator(bundle, rt);
-    const dec = new ParamDecoder(gen.net, loadBasis(bundle));
+    const { rt, gen, dec } = await seededDecoder();
     const truth = await makeTruth(gen, { seed: 4, frames: 2 });
     const ev = new Evaluator(dec, rt, DEFAULT_LOSS);
     ev.current = 'render-only';
@@ -260,10 +261,7 @@ describe('the optimisers on the seeded model', () => {
   }, 600_000);
 
   it('Gauss-Newton recovers every track of consecutive frames within the normal schedule\'s budget once its curvature is learnt', async () => {
-    const rt = await Runtime.create({ device: 'cpu' });
-    const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
-    const gen = new Generator(bundle, rt);
-    const dec = new ParamDecoder(gen.net, loadBasis(bundle));
+    const { rt, gen, dec } = await seededDecoder();
     const frames = 48;
     const truth = await makeTruth(gen, { seed: 23, frames });
     const n = 10;
