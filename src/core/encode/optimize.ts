@@ -9,7 +9,7 @@ import { throwIfAborted } from '../util/cancel';
 import { Adam, cosineSchedule } from './adam';
 import { ParamDecoder } from './decoder';
 import { faceWeightMap } from './losses';
-import { bfgsUpdate, choleskySolve, gaussNewtonMatrix, lbfgsMinimise, quadForm, type HistoryProducts } from '../util/linalg';
+import { bfgsUpdate, choleskySolve, gaussNewtonMatrix, lbfgsMinimise, quadForm } from '../util/linalg';
 import { ortHistoryProducts } from './history-products';
 import { type AdamOptimiser, type EncodeSchedule, type LbfgsOptimiser, type LossWeights, type NewtonOptimiser, type Stage, stageResolution } from './schedule';
 
@@ -62,8 +62,6 @@ const sum = (xs: Float32Array) => xs.reduce((a, b) => a + b, 0);
 export class Evaluator {
   readonly costs = new Map<string, StageCost>();
   current = 'other';
-  /** Where L-BFGS multiplies with its history (onnxruntime: see history-products.ts). */
-  readonly history: HistoryProducts = ortHistoryProducts;
   constructor(
     readonly dec: ParamDecoder,
     readonly rt: Runtime,
@@ -221,7 +219,7 @@ export async function runInversionStage(ev: Evaluator, stage: Stage, wplus: Floa
         }
         return { f: sum(out.loss), g: out.grad };
       },
-      { maxEvaluations: stage.stop.maxEvaluations, memory: lb.memory, firstStep: lb.firstStep, plateau: stage.stop.plateau, products: ev.history, onEvaluation: (i, f) => onProgress?.({ iteration: i, of: n, loss: f / k }) }
+      { maxEvaluations: stage.stop.maxEvaluations, memory: lb.memory, firstStep: lb.firstStep, plateau: stage.stop.plateau, products: ortHistoryProducts, onEvaluation: (i, f) => onProgress?.({ iteration: i, of: n, loss: f / k }) }
     ));
     wplus.set(best);
     return bestLoss;
@@ -287,7 +285,7 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
         memory: lb.memory,
         firstStep: lb.firstStep,
         scale: (i) => (i < W ? 1 : unit[(i - W) % P]!),
-        products: ev.history,
+        products: ortHistoryProducts,
         onEvaluation: (i, f) => onProgress?.({ iteration: i, of: n, loss: f / batch })
       }
     ));

@@ -179,9 +179,13 @@ export class CompactLbfgs {
   /** Slots in the order their pairs were added, oldest first. */
   private order: number[] = [];
   private added = 0;
-  /** s . g and y . g of the current gradient, by slot (from the last update). */
+  /** s . g and y . g of the gradient of the last update (`measured`), by slot. */
   private sg: Float64Array;
   private yg: Float64Array;
+  private measured: Float64Array | null = null;
+  /** apply()'s R and Y^T Y in the pairs' order, reused from step to step. */
+  private readonly R: Float64Array;
+  private readonly YY: Float64Array;
   gamma = 1;
 
   constructor(
@@ -194,15 +198,17 @@ export class CompactLbfgs {
     this.yy = new Float64Array(m * m);
     this.sg = new Float64Array(m);
     this.yg = new Float64Array(m);
+    this.R = new Float64Array(m * m);
+    this.YY = new Float64Array(m * m);
   }
 
   get size(): number {
     return this.order.length;
   }
 
+  /** Forgets every pair. Their rows stay in h, but no product reads them again (their coefficients are 0). */
   reset(): void {
     this.order = [];
-    this.h.fill(0);
   }
 
   /**
@@ -219,7 +225,9 @@ export class CompactLbfgs {
       this.h.set(s, slot * n);
       this.h.set(y, (m + slot) * n);
     }
+    this.measured = g;
     if (!this.order.length) return;
+    // All 2m rows every time (rows not yet filled are zero): one shape, one onnxruntime session.
     const k = slot >= 0 ? 3 : 1;
     const v = new Float32Array(k * n);
     v.set(g);
@@ -243,16 +251,16 @@ export class CompactLbfgs {
     }
   }
 
-  /** H g for the gradient given to the last update (gamma g alone without history). */
+  /** H g, g being the gradient given to the last update (gamma g alone without history). */
   async apply(g: Float64Array): Promise<Float64Array> {
-    const { n, m, order } = this;
+    const { n, m, order, R, YY } = this;
     const k = order.length;
     const q = new Float64Array(n);
     for (let i = 0; i < n; i++) q[i] = this.gamma * g[i]!;
     if (!k) return q;
+    // The products S^T g and Y^T g come from update(): for another g they would be wrong.
+    if (g !== this.measured) throw new Error('CompactLbfgs.apply: g is not the gradient of the last update');
     // R (upper triangular, R_ij = s_i . y_j for i <= j) and Y^T Y in the pairs' order, oldest first.
-    const R = new Float64Array(k * k);
-    const YY = new Float64Array(k * k);
     for (let i = 0; i < k; i++) {
       const a = order[i]! * m;
       for (let j = 0; j < k; j++) {

@@ -52,6 +52,8 @@ describe('lbfgsMinimise', () => {
     const got2 = await hist.apply(g2);
     expect(hist.size).toBe(m);
     for (let i = 0; i < n; i++) expect(got2[i]!).toBeCloseTo(want2[i]!, 4);
+    // Its products belong to that gradient: asked about another one, it refuses rather than answer wrongly.
+    await expect(hist.apply(Float64Array.from(g2))).rejects.toThrow(/last update/);
     // After a reset the ring refills from nothing: one pair, the one-pair recursion.
     hist.reset();
     expect(hist.size).toBe(0);
