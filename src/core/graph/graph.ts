@@ -414,6 +414,17 @@ export class Graph {
     return this.reshape(b, [n, c, h * f, w * f]);
   }
 
+  /**
+   * DepthToSpace, DCR order (forward only: its gradient is not built): [N, b*b*C, H, W] ->
+   * [N, C, b*H, b*W], output pixel (b*h + i, b*w + j) of channel c from input channel (i*b + j)*C + c.
+   */
+  depthToSpace(x: Value, blocksize: number): Value {
+    const [n, c, h, w] = x.shape as [number, number, number, number];
+    const bb = blocksize * blocksize;
+    if (x.shape.length !== 4 || c % bb !== 0) throw new GraphError(`DepthToSpace: ${shapeStr(x.shape)} has no multiple of ${bb} channels`);
+    return this.emit('DepthToSpace', [x], [n, c / bb, h * blocksize, w * blocksize], { blocksize }, 'float32', { noGrad: true });
+  }
+
   /** Bilinear resize (forward only: its gradient is not built). */
   resizeBilinear(x: Value, outH: number, outW: number): Value {
     const [n, c] = x.shape as [number, number];

@@ -73,6 +73,8 @@ export interface OpAttrs {
   MaxPool: PoolAttrs;
   Resize: { mode: 'linear'; coordinate_transformation_mode: 'half_pixel' };
   BatchNormalization: { epsilon: number };
+  /** Column-row-depth order (DCR): input channel (i * blocksize + j) * C + c goes to pixel (i, j) of channel c's block. */
+  DepthToSpace: { blocksize: number };
 }
 
 export type OpName = keyof OpAttrs;
@@ -131,7 +133,8 @@ export const ONNX_ATTRIBUTES: { [K in OpName]: (a: OpAttrs[K]) => Record<string,
   AveragePool: pool,
   MaxPool: pool,
   Resize: (a) => ({ mode: a.mode, coordinate_transformation_mode: a.coordinate_transformation_mode }),
-  BatchNormalization: (a) => ({ epsilon: { float: a.epsilon } })
+  BatchNormalization: (a) => ({ epsilon: { float: a.epsilon } }),
+  DepthToSpace: (a) => ({ blocksize: a.blocksize, mode: 'DCR' })
 };
 
 export interface NodeOf<K extends OpName> {

@@ -5,9 +5,13 @@
 // with the direct convolution to about 1e-5 of the output's scale, so the encoder and the
 // full-resolution renders keep the direct form; only previews use this.
 //
-// All of it is standard ONNX: the tile transforms are strided convolutions with fixed 6-tap
-// kernels (rows, then columns), the products one batched MatMul against pre-transformed
-// weights, and the output transform transposed convolutions with stride 4.
+// All of it is standard ONNX, in as few passes over memory as we found: the input transform is one
+// convolution of each channel with 36 fixed 6x6 kernels at stride 4, the products one batched
+// MatMul against pre-transformed weights, the output transform one MatMul by a fixed [16, 36]
+// matrix, and DepthToSpace puts each tile's 16 pixels in place. (The first version transformed
+// rows and columns separately, with 6-tap convolutions and transposed convolutions and a transpose
+// between them; on an AVX-512 build machine its transforms at 256 px took four times as long as
+// its products.)
 import { Graph, Value } from '../graph/graph';
 
 // Interpolation points 0, +-1, +-2 and infinity.
@@ -35,10 +39,15 @@ const AT = [
 ];
 
 /**
- * Whether Winograd is faster than the direct convolution for a layer: measured on the build
- * machine (2 cores, onnxruntime CPU), 2.6x at 512 channels and 64 px, 2.1x at 256 and 128 px,
- * 1.6x at 128 and 256 px and 1.8x at 512 and 16 px, but 0.7x at 8 px and 1.06x at 64 channels,
- * where the transforms cost as much as the products they save.
+ * Whether Winograd is faster than the direct convolution for a layer (in and out channels equal,
+ * as in config-f), measured on 2-core build machines with onnxruntime CPU:
+ * - AVX2 (AMD EPYC), the first form of the transforms: 2.6x at 512 channels and 64 px, 2.1x at 256
+ *   and 128 px, 1.6x at 128 and 256 px, 1.8x at 512 and 16 px; 0.7x at 8 px and 1.06x at 64
+ *   channels, where the transforms cost as much as the products they save.
+ * - AVX-512 (Intel Xeon), these transforms: 1.4x at 512 and 16 px, 1.5x at 32 px, 1.6x at 64 px,
+ *   1.2x at 256 and 128 px, but 0.8x at 128 and 256 px, where the direct convolution runs near the
+ *   cores' peak. Left in at 256 px: the whole preview at 256 px took the same time with and
+ *   without it there (within the host's noise), and on AVX2 it pays.
  */
 export const winogradPays = (inChannels: number, size: number): boolean => inChannels >= 128 && size >= 16 && size % 4 === 0;
 
@@ -61,16 +70,22 @@ export function winogradWeights(w: Float32Array, outChannels: number, inChannels
   return u;
 }
 
-const inputKernel = (): Float32Array => Float32Array.from(BT.flat()); // [6 out, 6 taps]
-const outputKernel = (): Float32Array => {
-  const k = new Float32Array(24); // [6 in, 4 taps]
-  for (let a = 0; a < 6; a++) for (let i = 0; i < 4; i++) k[a * 4 + i] = AT[i]![a]!;
+/** The input transform as one convolution kernel [36, 1, 6, 6]: channel a*6+b is (B^T d B)[a, b] of each 6x6 tile d. */
+const inputKernel = (): Float32Array => {
+  const k = new Float32Array(36 * 36);
+  for (let a = 0; a < 6; a++) for (let b = 0; b < 6; b++) for (let r = 0; r < 6; r++) for (let c = 0; c < 6; c++) k[((a * 6 + b) * 6 + r) * 6 + c] = BT[a]![r]! * BT[b]![c]!;
+  return k;
+};
+/** The output transform as one matrix [16, 36]: row i*4+j gives pixel (i, j) of A^T m A from the 36 products m. */
+const outputMatrix = (): Float32Array => {
+  const k = new Float32Array(16 * 36);
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) for (let a = 0; a < 6; a++) for (let b = 0; b < 6; b++) k[(i * 4 + j) * 36 + a * 6 + b] = AT[i]![a]! * AT[j]![b]!;
   return k;
 };
 
 /**
  * Conv(x, w, pads 1) for x [B, I, H, H] (H a multiple of 4) and u = winogradWeights(w) given as
- * a graph value [36, O, I]; returns [B, O, H, H].
+ * a graph value [36, O, I]; returns [B, O, H, H]. Forward only (DepthToSpace has no gradient here).
  */
 export function winogradConv3x3(g: Graph, x: Value, u: Value): Value {
   const [b, ci, h, wd] = x.shape as [number, number, number, number];
@@ -78,20 +93,16 @@ export function winogradConv3x3(g: Graph, x: Value, u: Value): Value {
   if (h !== wd || h % 4 !== 0) throw new Error(`Winograd F(4,3) needs a square input whose side is a multiple of 4, got ${h}x${wd}`);
   if (u.shape[0] !== 36 || u.shape[2] !== ci) throw new Error(`Winograd weights must be [36, O, ${ci}], got [${u.shape}]`);
   const t = h / 4;
-  const bt = g.sharedWeight(winogradWeights, 'winograd.BT', inputKernel, [6, 1, 6, 1]);
-  const btCols = g.sharedWeight(winogradWeights, 'winograd.BTcols', inputKernel, [6, 1, 1, 6]);
-  const at = g.sharedWeight(winogradWeights, 'winograd.AT', outputKernel, [6, 1, 4, 1]);
-  const atCols = g.sharedWeight(winogradWeights, 'winograd.ATcols', outputKernel, [6, 1, 1, 4]);
-  // Input tiles: every channel of every frame is an image of its own; 6x6 tiles at stride 4.
-  let v = g.pad(g.reshape(x, [b * ci, 1, h, h]), [0, 0, 1, 1, 0, 0, 1, 1]);
-  v = g.conv(v, bt, { strides: [4, 1] }); // [B*I, 6, T, H+2]
-  v = g.conv(g.reshape(v, [b * ci * 6, 1, t, h + 2]), btCols, { strides: [1, 4] }); // [B*I*6, 6, T, T]
+  const bt = g.sharedWeight(winogradWeights, 'winograd.BT', inputKernel, [36, 1, 6, 6]);
+  const at = g.sharedWeight(winogradWeights, 'winograd.AT', outputMatrix, [16, 36]);
+  // Input tiles: every channel of every frame is an image of its own; 6x6 tiles at stride 4,
+  // transformed by one convolution with 36 outputs (pads 1: the conv's own zero padding).
+  let v = g.conv(g.reshape(x, [b * ci, 1, h, h]), bt, { strides: [4, 4], pads: [1, 1, 1, 1] }); // [B*I, 36, T, T]
   v = g.reshape(g.transpose(g.reshape(v, [b, ci, 36, t * t]), [2, 1, 0, 3]), [36, ci, b * t * t]);
-  // 36 products over the channels.
-  let m = g.matmul(u, v); // [36, O, B*T*T]
-  m = g.reshape(g.transpose(g.reshape(m, [36, co, b, t * t]), [2, 1, 0, 3]), [b * co * 6, 6, t, t]);
-  // Output tiles: 6 transformed columns -> 4 pixels, then rows.
-  let y = g.convTranspose(m, atCols, { strides: [1, 4] }); // [B*O*6, 1, T, H]
-  y = g.convTranspose(g.reshape(y, [b * co, 6, t, h]), at, { strides: [4, 1] }); // [B*O, 1, H, H]
-  return g.reshape(y, [b, co, h, h]);
+  // 36 products over the channels, then the output transform over the 36: [16, O*B*T*T].
+  const m = g.matmul(u, v); // [36, O, B*T*T]
+  let y = g.matmul(at, g.reshape(m, [36, co * b * t * t]));
+  // Pixel (i, j) of each 4x4 output tile is channel (i*4 + j)*O + o: DepthToSpace's DCR order.
+  y = b === 1 ? g.reshape(y, [1, 16 * co, t, t]) : g.reshape(g.transpose(g.reshape(y, [16 * co, b, t * t]), [1, 0, 2]), [b, 16 * co, t, t]);
+  return g.depthToSpace(y, 4);
 }

@@ -137,4 +137,24 @@ describe('forward semantics', () => {
     const loss = g.sumAll(g.resizeBilinear(x, 2, 2));
     expect(() => gradients(g, loss, [x])).toThrow(/forward-only/);
   });
+
+  it('DepthToSpace puts channel (i*b + j)*C + c at pixel (i, j) of each block, and is forward-only', async () => {
+    const [n, c, h, w, b] = [2, 3, 2, 3, 2];
+    const g = new Graph();
+    const x = g.input('x', [n, b * b * c, h, w]);
+    const y = g.depthToSpace(x, b);
+    expect(y.shape).toEqual([n, c, b * h, b * w]);
+    const xd = Float32Array.from({ length: n * b * b * c * h * w }, (_, k) => k);
+    const out = (await rt.run(serialize(g, [{ name: 'y', value: y }]), { x: { data: xd, dims: [n, b * b * c, h, w] } })).y!.data;
+    let checked = 0;
+    for (let s = 0; s < n; s++) for (let ch = 0; ch < c; ch++) for (let r = 0; r < b * h; r++) for (let q = 0; q < b * w; q++) {
+      const [i, j] = [r % b, q % b];
+      const src = ((s * b * b * c + (i * b + j) * c + ch) * h + Math.floor(r / b)) * w + Math.floor(q / b);
+      expect(out[((s * c + ch) * b * h + r) * b * w + q]).toBe(xd[src]);
+      checked++;
+    }
+    expect(checked).toBe(xd.length);
+    expect(() => g.depthToSpace(g.input('odd', [1, 6, 2, 2]), 2)).toThrow(/multiple of 4/);
+    expect(() => gradients(g, g.sumAll(y), [x])).toThrow(/forward-only/);
+  });
 });
