@@ -60,7 +60,7 @@ export function registerBench(program: Command): void {
         progress(`encoder step: config-f 1024, batch ${batch} (what the encoder would choose here), in a process of its own...`);
         encoderStep = { resolution: 1024, batch, ...(await encoderStepInChild(process.argv[1]!, 1024, batch)) };
         progress(`  peak resident memory ${encoderStep.peakRssMB.toFixed(0)} MB, one step ${encoderStep.stepMs.toFixed(0)} ms`);
-        progress('editor preview of config-f 1024 (truncated synthesis, Winograd convolutions; then the exact render), batch 1...');
+        progress('editor preview of config-f 1024 (truncated synthesis, Winograd convolutions) beside the exact render, run in turn, batch 1...');
         const sizes = await previewTimings(configFNet(1024), rt, [256, 128, 64]);
         for (const x of sizes) progress(`  ${x.size}x${x.size}: ${x.msPerFrame.toFixed(0)} ms per frame, ${x.framesPerSecond.toFixed(1)} frames per second (exact render ${x.exactMsPerFrame.toFixed(0)} ms; images differ by at most ${x.maxLevelDiff} levels of 255)`);
         preview = { model: 'config-f', resolution: 1024, sizes };

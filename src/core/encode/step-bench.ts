@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { ATTRIBUTE_COUNT, EditBasis, PARAM_COUNT } from '../model/basis';
 import { styleLayers } from '../model/architecture';
 import type { StyleGan2 } from '../model/stylegan2';
-import type { SerializedModel } from '../graph/serialize';
 import { toRgb8 } from '../render/image';
 import type { Runtime } from '../runtime';
 import { ParamDecoder } from './decoder';

@@ -419,9 +419,11 @@ export class Graph {
    * [N, C, b*H, b*W], output pixel (b*h + i, b*w + j) of channel c from input channel (i*b + j)*C + c.
    */
   depthToSpace(x: Value, blocksize: number): Value {
+    if (x.shape.length !== 4) throw new GraphError(`DepthToSpace expects NCHW, got ${shapeStr(x.shape)}`);
+    if (!Number.isInteger(blocksize) || blocksize < 1) throw new GraphError(`DepthToSpace: block size must be a positive integer, got ${blocksize}`);
     const [n, c, h, w] = x.shape as [number, number, number, number];
     const bb = blocksize * blocksize;
-    if (x.shape.length !== 4 || c % bb !== 0) throw new GraphError(`DepthToSpace: ${shapeStr(x.shape)} has no multiple of ${bb} channels`);
+    if (c % bb !== 0) throw new GraphError(`DepthToSpace: ${shapeStr(x.shape)} has no multiple of ${bb} channels`);
     return this.emit('DepthToSpace', [x], [n, c / bb, h * blocksize, w * blocksize], { blocksize }, 'float32', { noGrad: true });
   }
 

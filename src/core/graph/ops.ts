@@ -73,7 +73,7 @@ export interface OpAttrs {
   MaxPool: PoolAttrs;
   Resize: { mode: 'linear'; coordinate_transformation_mode: 'half_pixel' };
   BatchNormalization: { epsilon: number };
-  /** Column-row-depth order (DCR): input channel (i * blocksize + j) * C + c goes to pixel (i, j) of channel c's block. */
+  /** Depth-column-row order (DCR, the only mode built): input channel (i * blocksize + j) * C + c goes to pixel (i, j) of channel c's block. */
   DepthToSpace: { blocksize: number };
 }
 

@@ -47,7 +47,8 @@ const AT = [
  * - AVX-512 (Intel Xeon), these transforms: 1.4x at 512 and 16 px, 1.5x at 32 px, 1.6x at 64 px,
  *   1.2x at 256 and 128 px, but 0.8x at 128 and 256 px, where the direct convolution runs near the
  *   cores' peak. Left in at 256 px: the whole preview at 256 px took the same time with and
- *   without it there (within the host's noise), and on AVX2 it pays.
+ *   without it there (within the host's noise), and the first form paid there on AVX2 (the
+ *   current form has not been measured on an AVX2 host).
  */
 export const winogradPays = (inChannels: number, size: number): boolean => inChannels >= 128 && size >= 16 && size % 4 === 0;
 

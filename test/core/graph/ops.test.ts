@@ -155,6 +155,8 @@ describe('forward semantics', () => {
     }
     expect(checked).toBe(xd.length);
     expect(() => g.depthToSpace(g.input('odd', [1, 6, 2, 2]), 2)).toThrow(/multiple of 4/);
+    expect(() => g.depthToSpace(g.input('flat', [4, 4]), 2)).toThrow(/expects NCHW/);
+    expect(() => g.depthToSpace(g.input('b0', [1, 4, 2, 2]), 0)).toThrow(/positive integer/);
     expect(() => gradients(g, g.sumAll(y), [x])).toThrow(/forward-only/);
   });
 });
