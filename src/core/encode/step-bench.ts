@@ -9,6 +9,7 @@ import { styleLayers } from '../model/architecture';
 import type { StyleGan2 } from '../model/stylegan2';
 import { toRgb8 } from '../render/image';
 import type { Runtime } from '../runtime';
+import { timeInterleaved } from '../model/bench';
 import { ParamDecoder } from './decoder';
 import { DEFAULT_LOSS } from './schedule';
 
@@ -87,26 +88,13 @@ export async function previewTimings(net: StyleGan2, rt: Runtime, sizes: number[
   const dec = new ParamDecoder(net, standInBasis(net));
   const wid = new Float32Array(dec.numWs * dec.wDim).map((_, i) => net.wAvg[i % dec.wDim]!);
   const feeds = { wid: { data: wid, dims: [1, dec.numWs, dec.wDim] }, params: { data: new Float32Array(PARAM_COUNT), dims: [1, PARAM_COUNT] } };
-  const median = (t: number[]): number => [...t].sort((a, b) => a - b)[t.length >> 1]!;
   const out: PreviewTiming[] = [];
   for (const size of sizes) {
     const graphs = [dec.renderGraph(1, size, { preview: true }), dec.renderGraph(1, size)];
-    const images: Float32Array[] = [];
-    for (const graph of graphs) {
-      await rt.run(graph, feeds);
-      images.push((await rt.run(graph, feeds)).image!.data as Float32Array);
-    }
-    const times: number[][] = [[], []];
-    for (let i = 0; i < runs; i++) {
-      for (const [k, graph] of graphs.entries()) {
-        const t0 = performance.now();
-        await rt.run(graph, feeds);
-        times[k]!.push(performance.now() - t0);
-      }
-    }
+    const [fast, exact] = (await timeInterleaved(rt, graphs.map((model) => ({ model, feeds })), runs)).map((t) => t.wallMs) as [number, number];
+    const [a, b] = [(await rt.run(graphs[0]!, feeds)).image!.data as Float32Array, (await rt.run(graphs[1]!, feeds)).image!.data as Float32Array];
     await rt.release();
-    const [fast, exact] = times.map(median) as [number, number];
-    out.push({ size, msPerFrame: fast, framesPerSecond: 1000 / fast, exactMsPerFrame: exact, maxLevelDiff: maxLevelDiff(images[0]!, images[1]!, size) });
+    out.push({ size, msPerFrame: fast, framesPerSecond: 1000 / fast, exactMsPerFrame: exact, maxLevelDiff: maxLevelDiff(a, b, size) });
   }
   return out;
 }

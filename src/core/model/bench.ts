@@ -63,7 +63,7 @@ type Feeds = Parameters<Runtime['run']>[1];
  * so load from other processes that comes and goes falls on all of them alike and the
  * ratios between them stay meaningful on a shared machine.
  */
-async function timeInterleaved(rt: Runtime, jobs: { model: SerializedModel; feeds: Feeds }[], runs: number): Promise<Timing[]> {
+export async function timeInterleaved(rt: Runtime, jobs: { model: SerializedModel; feeds: Feeds }[], runs: number): Promise<Timing[]> {
   for (const j of jobs) {
     await rt.run(j.model, j.feeds);
     await rt.run(j.model, j.feeds);

@@ -130,25 +130,8 @@ export const jsHistoryProducts: HistoryProducts = {
   async project(h, rows, n, v, k) {
     const out = new Float64Array(rows * k);
     for (let r = 0; r < rows; r++) {
-      const o = r * n;
-      // Up to three vectors per pass over the row (each row value is read once).
-      for (let j = 0; j < k; j += 3) {
-        const p0 = j * n;
-        const p1 = Math.min(j + 1, k - 1) * n;
-        const p2 = Math.min(j + 2, k - 1) * n;
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        for (let i = 0; i < n; i++) {
-          const x = h[o + i]!;
-          s0 += x * v[p0 + i]!;
-          s1 += x * v[p1 + i]!;
-          s2 += x * v[p2 + i]!;
-        }
-        out[r * k + j] = s0;
-        if (j + 1 < k) out[r * k + j + 1] = s1;
-        if (j + 2 < k) out[r * k + j + 2] = s2;
-      }
+      const row = h.subarray(r * n, (r + 1) * n);
+      for (let j = 0; j < k; j++) out[r * k + j] = dot(row, v.subarray(j * n, (j + 1) * n));
     }
     return out;
   },
