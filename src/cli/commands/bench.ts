@@ -134,7 +134,7 @@ function registerBenchEncode(bench: Command, program: Command): void {
         const worst = r.worstTracks ? ` (worst: ${r.worstTracks.map((t) => `${t.name} ${t.r.toFixed(2)}`).join(', ')})` : '';
         const corr = r.paramCorrelation ? `, tracks r min ${r.paramCorrelation.min.toFixed(3)} median ${r.paramCorrelation.median.toFixed(3)}${worst}` : '';
         progress(
-          `${r.schedule.padEnd(9)} identity ${r.identityForwardEquivalents.toFixed(0)} fwd-eq (${r.identitySeconds.toFixed(1)} s), frames ${r.forwardEquivalentsPerFrame.toFixed(1)} fwd-eq/frame (${r.secondsPerFrame.toFixed(2)} s/frame), PSNR median ${r.psnr.median.toFixed(2)} min ${r.psnr.min.toFixed(2)} dB${corr}, mean loss ${r.meanLoss.toPrecision(4)}${r.restartedFrames.length ? `, ${r.restartedFrames.length} frame(s) solved again` : ''}`
+          `${r.schedule.padEnd(9)} identity ${r.identityForwardEquivalents.toFixed(0)} fwd-eq (${r.identitySeconds.toFixed(1)} s), frames ${r.forwardEquivalentsPerFrame.toFixed(1)} fwd-eq/frame (${r.secondsPerFrame.toFixed(2)} s/frame), PSNR median ${r.psnr.median.toFixed(2)} min ${r.psnr.min.toFixed(2)} dB${corr}, mean loss ${r.meanLoss.toPrecision(4)}${r.restartedFrames.length ? `, ${r.restartedFrames.length} frame(s) solved again` : ''}${r.identityRefinement ? `, identity refined on ${r.identityRefinement.frames.length} frames` : ''}`
         );
       }
       if (report.speedup) progress(`speedup: ${report.speedup.perFrame.toFixed(1)}x per frame${report.speedup.identity === null ? ' (identity given)' : `, ${report.speedup.identity.toFixed(1)}x identity`}`);

@@ -36,6 +36,8 @@ export interface EncodeBenchResult {
   maxBatch: number;
   /** Frames that the schedule's restart rule solved again (their cost is in the frames' time). */
   restartedFrames: number[];
+  /** The frames the identity was refined on (more than the schedule's count when held-out frames joined), their mean loss after the first round and the held-out frames' losses; null when the identity was given. */
+  identityRefinement: { frames: number[]; refinedLoss: number; probes: { frame: number; loss: number }[] } | null;
 }
 
 export interface EncodeBenchReport {
@@ -68,6 +70,7 @@ export interface MeasuredEncode {
   meanLoss: number;
   maxBatch: number;
   restartedFrames: number[];
+  identityRefinement: EncodeBenchResult['identityRefinement'];
 }
 
 /** The bench's arithmetic: measured processor times -> forward-equivalents, and the speedups of the first result over the last. */
@@ -88,7 +91,8 @@ export function encodeBenchFigures(forwardCpuMs: number, model: { name: string; 
     meanLoss: r.meanLoss,
     stages: r.stages.map((s) => ({ id: s.id, evaluations: s.evaluations, forwardEquivalents: s.cpuMs / forwardCpuMs / (s.phase === 'frames' ? r.frames : 1) })),
     maxBatch: r.maxBatch,
-    restartedFrames: r.restartedFrames
+    restartedFrames: r.restartedFrames,
+    identityRefinement: r.identityRefinement
   }));
   const first = results[0]!;
   const last = results[results.length - 1]!;
@@ -219,7 +223,8 @@ export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchRep
           : null,
         meanLoss: loss.reduce((a, b) => a + b, 0) / count,
         maxBatch: r.maxBatch,
-        restartedFrames: r.restarts
+        restartedFrames: r.restarts,
+        identityRefinement: r.identity ? { frames: r.identity.refineFrames, refinedLoss: r.identity.refinedLoss, probes: r.identity.probes } : null
       });
     }
     const figures = encodeBenchFigures(fwd.cpuMs, { name: o.bundle.manifest.name, resolution: res }, runs);

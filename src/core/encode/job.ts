@@ -21,7 +21,8 @@ import { VideoInfo, decodeFrames, probeVideo } from '../video';
 import type { AlignVideoResult } from '../face/pipeline';
 import { AlignProgressWriter, readAlignProgress, removeAlignProgress, type AlignProgressKey } from './align-progress';
 import { ParamDecoder } from './decoder';
-import { Evaluator, NewtonSolver, StageCost, invertFrames, runFrameStages, runRefineStage, warmStart } from './optimize';
+import { Evaluator, NewtonSolver, StageCost, invertFrames, runFrameStages, warmStart } from './optimize';
+import { type RefineOptions, probeFrames, refineIdentity } from './refine';
 import { EncodePhase, EncodeSchedule, planFractions, qualitySchedule, scheduleProblem } from './schedule';
 
 export type EncodeStage = EncodePhase | 'done';
@@ -118,6 +119,8 @@ export interface EncodeResult {
   maxBatch: number;
   /** Encoded-frame indices that the schedule's restart rule solved again (frames.restart). */
   restarts: number[];
+  /** The frames the identity was refined on, their mean loss after the first round, and the held-out frames solved with that identity (null when resumed past the identity or given one). */
+  identity: { refineFrames: number[]; refinedLoss: number; probes: { frame: number; loss: number }[] } | null;
 }
 
 /** The crop -> source map that scales the centred square of a frame to n x n. */
@@ -319,6 +322,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
   // The numbers the refinement found for its frames, with the final identity: their warm start,
   // and where the restart rule starts again.
   const refined = new Map<number, Float32Array>();
+  let identityInfo: EncodeResult['identity'] = null;
 
   if (o.givenIdentity && project.doc.encoding.identityFrame === null) {
     project.wid.set(o.givenIdentity);
@@ -330,7 +334,8 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const refineIdx = refineStages.length ? spread(count, Math.min(s.identity.refineFrames, count)) : [];
-    const crops = await cropsAt(o.video, start, affines, [...candidates, ...refineIdx], res, o.signal);
+    const probeIdx = s.identity.probe && refineIdx.length > 1 ? probeFrames(refineIdx) : [];
+    const crops = await cropsAt(o.video, start, affines, [...candidates, ...refineIdx, ...probeIdx], res, o.signal);
     const inv = await invertFrames(ev, identityStages, stack(candidates.map((i) => crops.get(i)!)), candidates.length, (st, p) =>
       report({ stage: 'identity', fraction: at(st.id, p.iteration / p.of), loss: p.loss, message: `${st.label}: ${candidates.length} frame${candidates.length > 1 ? 's' : ''} (${p.iteration}/${p.of})` })
     );
@@ -339,23 +344,13 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     const L = dec.numWs * dec.wDim;
     const wid: Float32Array = inv.wplus.slice(bestJ * L, (bestJ + 1) * L);
     if (refineIdx.length > 1) {
-      // The frames' numbers first, with the identity fixed; then both together.
-      const targets = stack(refineIdx.map((i) => crops.get(i)!));
-      const k = refineIdx.length;
-      const params = new Float32Array(k * P);
-      const solvers = new Map<string, NewtonSolver>();
-      const plane = 3 * res * res;
-      const window = Math.max(1, s.frames.window);
-      for (let a = 0; a < k; a += window) {
-        const b = Math.min(k, a + window);
-        await runFrameStages(ev, frameStages, wid, params.subarray(a * P, b * P), targets.subarray(a * plane, b * plane), b - a, null, 0, solvers);
-      }
-      for (const st of refineStages) {
-        await runRefineStage(ev, st, wid, params, targets, k, (p) =>
-          report({ stage: 'refine', fraction: at(st.id, p.iteration / p.of), loss: p.loss, message: `${st.label} (${p.iteration}/${p.of})` })
-        );
-      }
-      refineIdx.forEach((f, j) => refined.set(f, params.slice(j * P, (j + 1) * P)));
+      const onProgress: RefineOptions['onProgress'] = (round, rounds, st, p, k) => {
+        const again = round > 0 ? `, again with ${k} frames: the frames between fitted worse` : '';
+        report({ stage: 'refine', fraction: at(st.id, (round + p.iteration / p.of) / rounds), loss: p.loss, message: `${st.label}${again} (${p.iteration}/${p.of})` });
+      };
+      const r = await refineIdentity(ev, { refine: refineStages, frames: frameStages, window: s.frames.window, probe: s.identity.probe, onProgress }, wid, refineIdx, crops);
+      r.frames.forEach((p, f) => refined.set(f, p));
+      identityInfo = { refineFrames: [...r.frames.keys()], refinedLoss: r.refinedLoss, probes: r.probes };
     }
     project.wid.set(wid);
     project.doc.encoding.identityFrame = candidates[bestJ]!;
@@ -474,6 +469,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     stageCosts: [...ev.costs.values()],
     time,
     maxBatch,
-    restarts
+    restarts,
+    identity: identityInfo
   };
 }

@@ -267,13 +267,16 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
     const x = new Float32Array(W + params.length);
     x.set(wid);
     x.set(params, W);
-    let losses: Float32Array = new Float32Array(batch);
+    // The per-frame losses of the last evaluations, to return those of the point L-BFGS ends
+    // at (the last evaluation can be a line-search trial it rejected).
+    const seen: { z: Float32Array; loss: Float32Array }[] = [];
     ev.current = stage.id;
     await ev.bookOwnWork(() => lbfgsMinimise(
       x,
       async (z) => {
         const out = await ev.params(z.subarray(0, W), z.subarray(W), tgt, batch, size, true);
-        losses = out.loss;
+        seen.push({ z: z.slice(), loss: out.loss });
+        if (seen.length > 32) seen.shift();
         const g = new Float32Array(z.length);
         g.set(out.gradWid!);
         g.set(out.grad, W);
@@ -291,7 +294,8 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
     ));
     wid.set(x.subarray(0, W));
     params.set(x.subarray(W));
-    return losses;
+    const at = [...seen].reverse().find((e) => e.z.every((v, i) => v === x[i]));
+    return (at ?? seen[seen.length - 1]!).loss;
   }
   const adamP = new Adam(params.length, (i) => (i % P < 3 ? (opt.poseLr ?? 0.25) : (opt.attributeLr ?? 0.04)));
   const adamW = new Adam(wid.length, () => opt.wLr ?? 0.03);

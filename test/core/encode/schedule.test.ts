@@ -179,7 +179,8 @@ describe('the encode bench arithmetic', () => {
       worstTracks: null,
       meanLoss: 0.01,
       maxBatch: 4,
-      restartedFrames: [7]
+      restartedFrames: [7],
+      identityRefinement: { frames: [0, 4, 7], refinedLoss: 0.1, probes: [{ frame: 4, loss: 0.3 }] }
     });
     const f = encodeBenchFigures(20, { name: 'm', resolution: 64 }, [run('default', 2000, 800), run('reference', 20000, 16000)]);
     expect(f.results[0]!.identityForwardEquivalents).toBe(100);
@@ -193,6 +194,7 @@ describe('the encode bench arithmetic', () => {
     ]);
     expect(f.speedup).toEqual({ perFrame: 20, identity: 10 });
     expect(f.results[0]!.restartedFrames).toEqual([7]);
+    expect(f.results[0]!.identityRefinement).toEqual({ frames: [0, 4, 7], refinedLoss: 0.1, probes: [{ frame: 4, loss: 0.3 }] });
     // A given identity (bench encode --true-identity): no identity cost, so no identity speedup.
     const given = encodeBenchFigures(20, { name: 'm', resolution: 64 }, [run('default', 0, 800), run('reference', 0, 16000)]);
     expect(given.speedup).toEqual({ perFrame: 20, identity: null });

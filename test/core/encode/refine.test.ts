@@ -1,0 +1,95 @@
+// The identity refinement's held-out check (refine.ts): which frames it probes, when they join,
+// and, on the seeded model with real computation, that a second round fits the joined frames
+// better than the first round's identity did while a rule that admits none leaves the first
+// round's identity exactly as it was.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ParamDecoder } from '../../../src/core/encode/decoder';
+import { Evaluator } from '../../../src/core/encode/optimize';
+import { probeFrames, probesToAdd, refineIdentity } from '../../../src/core/encode/refine';
+import { DEFAULT_LOSS, qualitySchedule, scheduleProblem } from '../../../src/core/encode/schedule';
+import { makeTruth } from '../../../src/core/encode/synth';
+import { PARAM_COUNT, loadBasis } from '../../../src/core/model/basis';
+import { Generator } from '../../../src/core/model/generator';
+import { Runtime } from '../../../src/core/runtime';
+import { Rng } from '../../../src/core/util/random';
+import { calibratedSeededModel, tempDir } from '../../helpers';
+
+const tmp = tempDir('refine');
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('the held-out check of the identity refinement', () => {
+  it('probes the frames midway between the refinement frames, and admits those that fit worse by both the gap and the ratio', () => {
+    expect(probeFrames([0, 8, 15, 23])).toEqual([4, 12, 19]);
+    expect(probeFrames([0, 16, 31, 47])).toEqual([8, 24, 39]);
+    // Neighbours leave no frame between them.
+    expect(probeFrames([0, 1, 2])).toEqual([]);
+    const rule = { gap: 0.02, ratio: 1.5 };
+    // Mean of the refinement frames 0.1: 0.2 is out by both, 0.14 is under 1.5 times, 0.115 within the gap.
+    expect(probesToAdd([0.09, 0.11], [{ frame: 4, loss: 0.2 }, { frame: 12, loss: 0.14 }, { frame: 19, loss: 0.115 }], rule)).toEqual([4]);
+    // A near-exact fit (a synthetic clip): 5 times worse, but far inside the gap.
+    expect(probesToAdd([1e-4, 1e-4], [{ frame: 4, loss: 5e-4 }], rule)).toEqual([]);
+    expect(qualitySchedule('normal').identity.probe).toEqual(rule);
+    expect(qualitySchedule('draft').identity.probe).toBeUndefined();
+    const bad = qualitySchedule('normal');
+    bad.identity.probe = { gap: 0.02, ratio: 0.5 };
+    expect(scheduleProblem(bad)).toMatch(/probe/);
+  });
+
+  it('refines again with the held-out frames that fit worse, and fits them better; a rule that admits none keeps the first round', async () => {
+    const rt = await Runtime.create({ device: 'cpu' });
+    const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
+    const gen = new Generator(bundle, rt);
+    const dec = new ParamDecoder(gen.net, loadBasis(bundle));
+    const truth = await makeTruth(gen, { seed: 31, frames: 9 });
+    const targets = (await rt.run(dec.renderGraph(9), { wid: { data: truth.wid, dims: [1, dec.numWs, dec.wDim] }, params: { data: truth.params, dims: [9, PARAM_COUNT] } })).image!.data;
+    const plane = 3 * dec.res * dec.res;
+    const crops = new Map(Array.from({ length: 9 }, (_, f) => [f, targets.slice(f * plane, (f + 1) * plane)] as const));
+    // A wrong identity to start from: the truth moved by 0.3 per number.
+    const rng = new Rng(5);
+    const start = truth.wid.map((v) => v + 0.3 * rng.normal());
+    const s = qualitySchedule('normal');
+    const refine = s.stages.filter((st) => st.phase === 'refine').map((st) => ({ ...st, stop: { maxEvaluations: 25 } }));
+    const frames = s.stages.filter((st) => st.phase === 'frames').map((st) => ({ ...st, stop: { ...st.stop, maxEvaluations: 8 } }));
+    const run = async (probe?: { gap: number; ratio: number }) => {
+      const ev = new Evaluator(dec, rt, DEFAULT_LOSS);
+      const wid = start.slice();
+      const rounds: number[] = [];
+      const out = await refineIdentity(ev, { refine, frames, window: 1, probe, onProgress: (r) => rounds.push(r) }, wid, [0, 4, 8], crops);
+      return { out, wid, ev, rounds };
+    };
+    const lossOf = async (ev: Evaluator, wid: Float32Array, f: number, p: Float32Array) => (await ev.params(wid, p, crops.get(f)!, 1, dec.res, false)).loss[0]!;
+
+    const plain = await run();
+    expect(plain.out.rounds).toBe(1);
+    expect(plain.out.probes).toEqual([]);
+    expect([...plain.out.frames.keys()]).toEqual([0, 4, 8]);
+
+    // Admits none: the probes are solved and reported, and the identity is the first round's, bit for bit.
+    const none = await run({ gap: 1e9, ratio: 1 });
+    expect(none.out.rounds).toBe(1);
+    expect(none.out.probes.map((p) => p.frame)).toEqual([2, 6]);
+    expect(none.out.probes.every((p) => p.loss > 0 && Number.isFinite(p.loss))).toBe(true);
+    // The probes are compared with the refinement frames' mean loss, the identity's loss on them.
+    let refined = 0;
+    for (const f of [0, 4, 8]) refined += (await lossOf(none.ev, none.wid, f, none.out.frames.get(f)!)) / 3;
+    expect(none.out.refinedLoss).toBeCloseTo(refined, 6);
+    expect(Array.from(none.wid)).toEqual(Array.from(plain.wid));
+    expect(new Set(none.rounds)).toEqual(new Set([0]));
+
+    // Admits every probe that fits worse than the refinement frames' mean (on a wrong start, both do).
+    const all = await run({ gap: 0, ratio: 1 });
+    expect(all.out.probes.map((p) => p.frame)).toEqual([2, 6]);
+    expect(all.out.rounds).toBe(2);
+    expect([...all.out.frames.keys()]).toEqual([0, 2, 4, 6, 8]);
+    expect(all.rounds).toContain(1);
+    // The second round fits the joined frames better than the first round's identity did.
+    const before = all.out.probes.reduce((a, p) => a + p.loss, 0);
+    let after = 0;
+    for (const f of [2, 6]) after += await lossOf(all.ev, all.wid, f, all.out.frames.get(f)!);
+    expect(after).toBeLessThan(0.8 * before);
+    // And the identity moved.
+    expect(Array.from(all.wid)).not.toEqual(Array.from(plain.wid));
+  }, 600_000);
+});
