@@ -36,7 +36,7 @@ export interface EncodeBenchResult {
   maxBatch: number;
   /** Frames that the schedule's restart rule solved again (their cost is in the frames' time). */
   restartedFrames: number[];
-  /** The frames the identity was refined on (more than the schedule's count when held-out frames joined), their mean loss after the first round and the held-out frames' losses; null when the identity was given. */
+  /** The frames the identity was refined on (more than the schedule's count when held-out frames joined), their mean loss after the first round and the held-out frames' losses; null when no refinement ran (a given identity, one frame). */
   identityRefinement: { frames: number[]; refinedLoss: number; probes: { frame: number; loss: number }[] } | null;
 }
 

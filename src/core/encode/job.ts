@@ -119,7 +119,7 @@ export interface EncodeResult {
   maxBatch: number;
   /** Encoded-frame indices that the schedule's restart rule solved again (frames.restart). */
   restarts: number[];
-  /** The frames the identity was refined on, their mean loss after the first round, and the held-out frames solved with that identity (null when resumed past the identity or given one). */
+  /** The frames the identity was refined on, their mean loss after the first round, and the held-out frames solved with that identity (null when no refinement ran: resumed past the identity, a given one, one frame). */
   identity: { refineFrames: number[]; refinedLoss: number; probes: { frame: number; loss: number }[] } | null;
 }
 
@@ -344,9 +344,16 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     const L = dec.numWs * dec.wDim;
     const wid: Float32Array = inv.wplus.slice(bestJ * L, (bestJ + 1) * L);
     if (refineIdx.length > 1) {
+      // Over the whole refine phase, so that it only moves forward: the first round takes its
+      // first two thirds when a second may follow (planCosts counts that as half as much again),
+      // each refine stage an equal part of a round.
+      const from = plan.get(refineStages[0]!.id)!.start;
+      const to = plan.get(refineStages[refineStages.length - 1]!.id)!.end;
       const onProgress: RefineOptions['onProgress'] = (round, rounds, st, p, k) => {
+        const [a, b] = rounds === 1 ? [0, 1] : round === 0 ? [0, 2 / 3] : [2 / 3, 1];
+        const f = a + ((b - a) * (refineStages.indexOf(st) + Math.min(1, p.iteration / p.of))) / refineStages.length;
         const again = round > 0 ? `, again with ${k} frames: the frames between fitted worse` : '';
-        report({ stage: 'refine', fraction: at(st.id, (round + p.iteration / p.of) / rounds), loss: p.loss, message: `${st.label}${again} (${p.iteration}/${p.of})` });
+        report({ stage: 'refine', fraction: from + (to - from) * f, loss: p.loss, message: `${st.label}${again} (${p.iteration}/${p.of})` });
       };
       const r = await refineIdentity(ev, { refine: refineStages, frames: frameStages, window: s.frames.window, probe: s.identity.probe, onProgress }, wid, refineIdx, crops);
       r.frames.forEach((p, f) => refined.set(f, p));

@@ -267,16 +267,19 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
     const x = new Float32Array(W + params.length);
     x.set(wid);
     x.set(params, W);
-    // The per-frame losses of the last evaluations, to return those of the point L-BFGS ends
-    // at (the last evaluation can be a line-search trial it rejected).
-    const seen: { z: Float32Array; loss: Float32Array }[] = [];
+    // The per-frame losses at the point L-BFGS ends at, not at its last evaluation (which can
+    // be a line-search trial it rejected). It keeps x at its current point between
+    // evaluations, so the evaluation of x is the last one that equalled x when the next began.
+    const same = (a: Float32Array, b: Float32Array) => a.every((v, i) => Object.is(v, b[i]));
+    let last: { z: Float32Array; loss: Float32Array } | null = null;
+    let atX: { z: Float32Array; loss: Float32Array } | null = null;
     ev.current = stage.id;
     await ev.bookOwnWork(() => lbfgsMinimise(
       x,
       async (z) => {
+        if (last && same(last.z, x)) atX = last;
         const out = await ev.params(z.subarray(0, W), z.subarray(W), tgt, batch, size, true);
-        seen.push({ z: z.slice(), loss: out.loss });
-        if (seen.length > 32) seen.shift();
+        last = { z: z.slice(), loss: out.loss };
         const g = new Float32Array(z.length);
         g.set(out.gradWid!);
         g.set(out.grad, W);
@@ -294,8 +297,8 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
     ));
     wid.set(x.subarray(0, W));
     params.set(x.subarray(W));
-    const at = [...seen].reverse().find((e) => e.z.every((v, i) => v === x[i]));
-    return (at ?? seen[seen.length - 1]!).loss;
+    const end = last as { z: Float32Array; loss: Float32Array } | null;
+    return (end && same(end.z, x) ? end : (atX ?? end)!).loss;
   }
   const adamP = new Adam(params.length, (i) => (i % P < 3 ? (opt.poseLr ?? 0.25) : (opt.attributeLr ?? 0.04)));
   const adamW = new Adam(wid.length, () => opt.wLr ?? 0.03);
