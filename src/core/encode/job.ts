@@ -21,7 +21,7 @@ import { VideoInfo, decodeFrames, probeVideo } from '../video';
 import type { AlignVideoResult } from '../face/pipeline';
 import { AlignProgressWriter, readAlignProgress, removeAlignProgress, type AlignProgressKey } from './align-progress';
 import { ParamDecoder } from './decoder';
-import { Evaluator, NewtonSolver, StageCost, invertFrames, runFrameStages, warmStart } from './optimize';
+import { Evaluator, NewtonSolver, StageCost, invertFrames, runFrameStages, solveFromStarts, stackFrames, warmStart } from './optimize';
 import { type RefineOptions, probeFrames, refineIdentity } from './refine';
 import { EncodePhase, EncodeSchedule, planFractions, qualitySchedule, scheduleProblem } from './schedule';
 
@@ -161,13 +161,6 @@ async function cropsAt(video: string, start: number, affines: Affine[], indices:
     if (want.has(i)) out.set(i, fromRgb8(warpToCrop(f.data, f.width, f.height, affines[i]!, res), res, res));
     if (out.size === want.size) break;
   }
-  return out;
-}
-
-function stack(frames: Float32Array[]): Float32Array {
-  const n = frames[0]!.length;
-  const out = new Float32Array(frames.length * n);
-  frames.forEach((f, i) => out.set(f, i * n));
   return out;
 }
 
@@ -336,7 +329,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     const refineIdx = refineStages.length ? spread(count, Math.min(s.identity.refineFrames, count)) : [];
     const probeIdx = s.identity.probe && refineIdx.length > 1 ? probeFrames(refineIdx) : [];
     const crops = await cropsAt(o.video, start, affines, [...candidates, ...refineIdx, ...probeIdx], res, o.signal);
-    const inv = await invertFrames(ev, identityStages, stack(candidates.map((i) => crops.get(i)!)), candidates.length, (st, p) =>
+    const inv = await invertFrames(ev, identityStages, stackFrames(candidates.map((i) => crops.get(i)!)), candidates.length, (st, p) =>
       report({ stage: 'identity', fraction: at(st.id, p.iteration / p.of), loss: p.loss, message: `${st.label}: ${candidates.length} frame${candidates.length > 1 ? 's' : ''} (${p.iteration}/${p.of})` })
     );
     let bestJ = 0;
@@ -409,17 +402,13 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
         const starts: Float32Array[] = [new Float32Array(P)];
         const near = [...refined.keys()].sort((a, b) => Math.abs(a - f) - Math.abs(b - f))[0];
         if (near !== undefined && near !== f) starts.push(refined.get(near)!);
-        let won = false;
         const before = k > 0 ? init.slice((k - 1) * P, k * P) : prev;
         const plane = window[k]!.length;
-        for (const p0 of starts) {
-          const p = p0.slice();
-          const [l] = await runFrameStages(ev, frameStages, wid, p, targets.subarray(k * plane, (k + 1) * plane), 1, before, s.frames.smoothness, new Map());
-          if (l! < losses[k]!) {
-            losses[k] = l!;
-            init.set(p, k * P);
-            won = true;
-          }
+        const best = await solveFromStarts(ev, frameStages, wid, starts, targets.subarray(k * plane, (k + 1) * plane), before, s.frames.smoothness);
+        const won = best.loss < losses[k]!;
+        if (won) {
+          losses[k] = best.loss;
+          init.set(best.params, k * P);
         }
         restarts.push(f);
         // The branch changed: the next frames learn their curvature afresh and start from this

@@ -533,6 +533,38 @@ export async function runFrameStages(
   return losses;
 }
 
+/** Frames [3, R, R] each, stacked into one batch [n, 3, R, R]. */
+export function stackFrames(frames: readonly Float32Array[]): Float32Array {
+  const n = frames[0]!.length;
+  const out = new Float32Array(frames.length * n);
+  frames.forEach((f, i) => out.set(f, i * n));
+  return out;
+}
+
+/**
+ * Solves one frame's numbers from each start, each by a fresh solver (a curvature learnt from
+ * other frames is the wrong one at a distant start); returns the lowest loss and its numbers
+ * (the first start's on a tie).
+ */
+export async function solveFromStarts(
+  ev: Evaluator,
+  stages: readonly Stage[],
+  wid: Float32Array,
+  starts: readonly Float32Array[],
+  target: Float32Array,
+  prev: Float32Array | null,
+  lambda: number
+): Promise<{ loss: number; params: Float32Array }> {
+  let best: { loss: number; params: Float32Array } | null = null;
+  for (const p0 of starts) {
+    const p = p0.slice();
+    const [loss] = await runFrameStages(ev, stages, wid, p, target, 1, prev, lambda, new Map());
+    if (!best || loss! < best.loss) best = { loss: loss!, params: p };
+  }
+  if (!best) throw new Error('solveFromStarts needs at least one start');
+  return best;
+}
+
 /** Where frame t starts: the previous frame's numbers, or their extrapolation from the two before. */
 export function warmStart(mode: EncodeSchedule['frames']['warmStart'], prev: Float32Array | null, prev2: Float32Array | null): Float32Array {
   const out = new Float32Array(PARAM_COUNT);

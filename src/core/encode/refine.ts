@@ -5,7 +5,7 @@
 // refinement's frames are solved with the identity fixed; those that fit clearly worse join the
 // refinement, which runs once more on the larger set from where it stopped.
 import { PARAM_COUNT } from '../model/basis';
-import { Evaluator, NewtonSolver, type Progress, runFrameStages, runRefineStage } from './optimize';
+import { Evaluator, NewtonSolver, type Progress, runFrameStages, runRefineStage, solveFromStarts, stackFrames } from './optimize';
 import type { ProbeRule, Stage } from './schedule';
 
 /** The frames midway between consecutive refinement frames (sorted), that are not refinement frames. */
@@ -56,11 +56,7 @@ export async function refineIdentity(ev: Evaluator, o: RefineOptions, wid: Float
   const plane = 3 * ev.dec.res * ev.dec.res;
   const probes = o.probe ? probeFrames(indices) : [];
   const rounds = probes.length ? 2 : 1;
-  const pack = (idx: readonly number[]) => {
-    const t = new Float32Array(idx.length * plane);
-    idx.forEach((f, j) => t.set(crops.get(f)!, j * plane));
-    return t;
-  };
+  const pack = (idx: readonly number[]) => stackFrames(idx.map((f) => crops.get(f)!));
   let idx = [...indices];
   let targets = pack(idx);
   let params = new Float32Array(idx.length * P);
@@ -87,13 +83,7 @@ export async function refineIdentity(ev: Evaluator, o: RefineOptions, wid: Float
     const left = params.subarray((j - 1) * P, j * P);
     const right = params.subarray(j * P, (j + 1) * P);
     const mid = left.map((v, i) => 0.5 * (v + right[i]!));
-    let best: { frame: number; loss: number; params: Float32Array } | null = null;
-    for (const p0 of [mid, left, right]) {
-      const p = p0.slice();
-      const [loss] = await runFrameStages(ev, o.frames, wid, p, crops.get(f)!, 1, null, 0, new Map());
-      if (!best || loss! < best.loss) best = { frame: f, loss: loss!, params: p };
-    }
-    probed.push(best!);
+    probed.push({ frame: f, ...(await solveFromStarts(ev, o.frames, wid, [mid, left, right], crops.get(f)!, null, 0)) });
   }
   const add = o.probe ? probesToAdd(losses, probed, o.probe) : [];
   let ran = 1;
