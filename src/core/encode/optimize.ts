@@ -8,7 +8,7 @@ import { PARAM_COUNT } from '../model/basis';
 import { throwIfAborted } from '../util/cancel';
 import { Adam, cosineSchedule } from './adam';
 import { ParamDecoder } from './decoder';
-import { faceWeightMap } from './losses';
+import { faceWeightMap, lossKey } from './losses';
 import { bfgsUpdate, choleskySolve, gaussNewtonMatrix, lbfgsMinimise, quadForm } from '../util/linalg';
 import { ortHistoryProducts } from './history-products';
 import { type AdamOptimiser, type EncodeSchedule, type LbfgsOptimiser, type LossWeights, type NewtonOptimiser, type Stage, stageResolution } from './schedule';
@@ -142,7 +142,7 @@ export class Evaluator {
   }
 
   /** Per-frame numbers: params [B, 35], targets [B, 3, r, r] -> loss [B], grad [B, 35] (and gradWid summed, when joint). */
-  async params(wid: Float32Array, params: Float32Array, targets: Float32Array, batch: number, size: number, joint: boolean): Promise<{ loss: Float32Array; grad: Float32Array; gradWid: Float32Array | null }> {
+  async params(wid: Float32Array, params: Float32Array, targets: Float32Array, batch: number, size: number, joint: boolean, lossWeights: LossWeights = this.loss): Promise<{ loss: Float32Array; grad: Float32Array; gradWid: Float32Array | null }> {
     throwIfAborted(this.signal);
     const { dec } = this;
     const P = PARAM_COUNT;
@@ -154,7 +154,7 @@ export class Evaluator {
     const c0 = process.cpuUsage();
     for (const [a, b] of this.chunks(batch)) {
       const n = b - a;
-      const graph = joint ? dec.jointLossGraph(n, this.loss, size) : dec.paramLossGraph(n, this.loss, size);
+      const graph = joint ? dec.jointLossGraph(n, lossWeights, size) : dec.paramLossGraph(n, lossWeights, size);
       const out = await this.rt.run(graph, {
         wid: { data: wid, dims: [1, dec.numWs, dec.wDim] },
         params: { data: params.subarray(a * P, b * P), dims: [n, P] },
@@ -278,7 +278,7 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
       x,
       async (z) => {
         if (last && same(last.z, x)) atX = last;
-        const out = await ev.params(z.subarray(0, W), z.subarray(W), tgt, batch, size, true);
+        const out = await ev.params(z.subarray(0, W), z.subarray(W), tgt, batch, size, true, stage.loss ?? ev.loss);
         last = { z: z.slice(), loss: out.loss };
         const g = new Float32Array(z.length);
         g.set(out.gradWid!);
@@ -297,6 +297,8 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
     ));
     wid.set(x.subarray(0, W));
     params.set(x.subarray(W));
+    // A stage with a loss of its own reports the schedule's loss at its end point (one more run).
+    if (ownLoss(stage, ev)) return (await ev.params(wid, params, tgt, batch, size, false)).loss;
     const end = last as { z: Float32Array; loss: Float32Array } | null;
     return (end && same(end.z, x) ? end : (atX ?? end)!).loss;
   }
@@ -305,7 +307,7 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
   let losses: Float32Array = new Float32Array(batch);
   ev.current = stage.id;
   for (let it = 0; it <= n; it++) {
-    const out = await ev.params(wid, params, tgt, batch, size, true);
+    const out = await ev.params(wid, params, tgt, batch, size, true, stage.loss ?? ev.loss);
     losses = out.loss;
     onProgress?.({ iteration: it, of: n, loss: sum(losses) / batch });
     if (it === n) break;
@@ -313,8 +315,11 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
     adamP.step(params, out.grad, scale);
     adamW.step(wid, out.gradWid!, scale);
   }
-  return losses;
+  return ownLoss(stage, ev) ? (await ev.params(wid, params, tgt, batch, size, false)).loss : losses;
 }
+
+/** Whether a stage optimises a loss other than the schedule's (and so reports the schedule's at its end with one more run). */
+const ownLoss = (stage: Stage, ev: Evaluator): boolean => !!stage.loss && lossKey(stage.loss, ev.dec.perceptual) !== lossKey(ev.loss, ev.dec.perceptual);
 
 /** The smoothness term's neighbours of frame b in a window: the frame before (or `prev`) and after. */
 function smoothGradient(params: Float32Array, grad: Float32Array, batch: number, prev: Float32Array | null, lambda: number): void {

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
 import { Evaluator, runRefineStage } from '../../../src/core/encode/optimize';
 import { probeFrames, probesToAdd, refineIdentity } from '../../../src/core/encode/refine';
-import { DEFAULT_LOSS, qualitySchedule, scheduleProblem } from '../../../src/core/encode/schedule';
+import { DEFAULT_LOSS, REFINE_LOSS, qualitySchedule, scheduleProblem } from '../../../src/core/encode/schedule';
 import { makeTruth } from '../../../src/core/encode/synth';
 import { PARAM_COUNT, loadBasis } from '../../../src/core/model/basis';
 import { Generator } from '../../../src/core/model/generator';
@@ -103,12 +103,29 @@ describe('the held-out check of the identity refinement', () => {
       const wid = start.slice();
       const params = new Float32Array(3 * PARAM_COUNT);
       let lastLoss = NaN;
-      const got = await runRefineStage(ev, { ...refine[0]!, stop: { maxEvaluations: cap } }, wid, params, t, 3, (p) => (lastLoss = p.loss));
+      const got = await runRefineStage(ev, { ...refine[0]!, loss: undefined, stop: { maxEvaluations: cap } }, wid, params, t, 3, (p) => (lastLoss = p.loss));
       const there = (await ev.params(wid, params, t, 3, dec.res, false)).loss;
       for (let j = 0; j < 3; j++) expect(got[j]).toBeCloseTo(there[j]!, 7);
       if (Math.abs(lastLoss - (there[0]! + there[1]! + there[2]!) / 3) > 1e-6) endedOnTrial++;
     }
     // Some of these caps stop L-BFGS on a line-search trial it rejected: the case this checks.
     expect(endedOnTrial).toBeGreaterThan(0);
+
+    // The normal schedule's refinement minimises the pixel term alone (REFINE_LOSS) and reports the
+    // schedule's loss where it ends: its first evaluation is the pixel loss at the start, not the
+    // schedule's, and what it returns is the schedule's loss at the end point.
+    expect(refine[0]!.loss).toEqual(REFINE_LOSS);
+    const wid = start.slice();
+    const params = new Float32Array(3 * PARAM_COUNT);
+    const mean = (xs: Float32Array) => (xs[0]! + xs[1]! + xs[2]!) / 3;
+    const pixelAtStart = mean((await ev.params(wid, params, t, 3, dec.res, false, REFINE_LOSS)).loss);
+    const fullAtStart = mean((await ev.params(wid, params, t, 3, dec.res, false)).loss);
+    expect(fullAtStart - pixelAtStart).toBeGreaterThan(0.01 * fullAtStart); // the SSIM term is a visible part
+    const seen: number[] = [];
+    const got = await runRefineStage(ev, { ...refine[0]!, stop: { maxEvaluations: 12 } }, wid, params, t, 3, (p) => seen.push(p.loss));
+    expect(seen[0]).toBeCloseTo(pixelAtStart, 7);
+    const there = (await ev.params(wid, params, t, 3, dec.res, false)).loss;
+    for (let j = 0; j < 3; j++) expect(got[j]).toBeCloseTo(there[j]!, 7);
+    expect(mean((await ev.params(wid, params, t, 3, dec.res, false, REFINE_LOSS)).loss)).toBeLessThan(0.5 * pixelAtStart);
   }, 600_000);
 });

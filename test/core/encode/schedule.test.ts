@@ -112,6 +112,11 @@ describe('schedules as data', () => {
     const plateau = { evaluations: 50, relTol: 0.01 };
     expect(scheduleProblem({ ...s, stages: s.stages.map((st) => (st.phase === 'frames' ? { ...st, stop: { ...st.stop, plateau } } : st)) })).toMatch(/plateau rule is for L-BFGS/);
     expect(scheduleProblem({ ...s, stages: s.stages.map((st) => (st.phase === 'refine' ? { ...st, stop: { ...st.stop, plateau: { evaluations: 50, relTol: 1 } } } : st)) })).toMatch(/0 < relTol < 1/);
+    const withLoss = (phase: string, loss: { pixel: number; ssim: number; lpips?: number }) => ({ ...s, stages: s.stages.map((st) => (st.phase === phase ? { ...st, loss } : st)) });
+    expect(scheduleProblem(withLoss('frames', { pixel: 10, ssim: 0 }))).toMatch(/loss of its own is for refine stages only/);
+    expect(scheduleProblem(withLoss('refine', { pixel: -1, ssim: 1 }))).toMatch(/finite and not negative/);
+    expect(scheduleProblem(withLoss('refine', { pixel: 10, ssim: 0, lpips: Number.NaN }))).toMatch(/finite and not negative/);
+    expect(scheduleProblem(withLoss('refine', { pixel: 0, ssim: 0 }))).toMatch(/positive weight/);
   });
 
   it('progress fractions come from the table: ordered, contiguous, from 0 to 1', () => {
