@@ -21,9 +21,9 @@ import { VideoInfo, decodeFrames, probeVideo } from '../video';
 import type { AlignVideoResult } from '../face/pipeline';
 import { AlignProgressWriter, readAlignProgress, removeAlignProgress, type AlignProgressKey } from './align-progress';
 import { ParamDecoder } from './decoder';
-import { Evaluator, NewtonSolver, StageCost, invertFrames, runFrameStages, solveFromStarts, stackFrames, warmStart } from './optimize';
+import { Evaluator, NewtonSolver, StageCost, invertFrames, ownLoss, runFrameStages, solveFromStarts, stackFrames, warmStart } from './optimize';
 import { type RefineOptions, probeFrames, refineIdentity } from './refine';
-import { EncodePhase, EncodeSchedule, planFractions, qualitySchedule, scheduleProblem } from './schedule';
+import { EncodePhase, EncodeSchedule, lossTerms, planFractions, qualitySchedule, scheduleProblem } from './schedule';
 
 export type EncodeStage = EncodePhase | 'done';
 
@@ -346,7 +346,9 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
         const [a, b] = rounds === 1 ? [0, 1] : round === 0 ? [0, 2 / 3] : [2 / 3, 1];
         const f = a + ((b - a) * (refineStages.indexOf(st) + Math.min(1, p.iteration / p.of))) / refineStages.length;
         const again = round > 0 ? `, again with ${k} frames: the frames between fitted worse` : '';
-        report({ stage: 'refine', fraction: from + (to - from) * f, loss: p.loss, message: `${st.label}${again} (${p.iteration}/${p.of})` });
+        // A stage with a loss of its own reports that loss: say which, since the identity search's plot goes on from the schedule's.
+        const own = ownLoss(st, ev) ? `, loss of ${lossTerms(st.loss!, ev.dec.perceptual !== null)} only` : '';
+        report({ stage: 'refine', fraction: from + (to - from) * f, loss: p.loss, message: `${st.label}${again}${own} (${p.iteration}/${p.of})` });
       };
       const r = await refineIdentity(ev, { refine: refineStages, frames: frameStages, window: s.frames.window, probe: s.identity.probe, onProgress }, wid, refineIdx, crops);
       r.frames.forEach((p, f) => refined.set(f, p));

@@ -11,6 +11,7 @@ import { ParamDecoder } from './decoder';
 import { faceWeightMap, lossKey } from './losses';
 import { bfgsUpdate, choleskySolve, gaussNewtonMatrix, lbfgsMinimise, quadForm } from '../util/linalg';
 import { ortHistoryProducts } from './history-products';
+import { renderBatch } from './memory';
 import { type AdamOptimiser, type EncodeSchedule, type LbfgsOptimiser, type LossWeights, type NewtonOptimiser, type Stage, stageResolution } from './schedule';
 
 export interface Progress {
@@ -179,8 +180,7 @@ export class Evaluator {
     const out = new Float32Array(batch * px);
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    // A forward holds far less than a loss-and-gradient run: 8 times the memory batch.
-    const step = Math.max(1, Math.min(batch, this.maxBatch * 8));
+    const step = Math.max(1, Math.min(batch, renderBatch(dec.res, this.maxBatch)));
     for (let a = 0; a < batch; a += step) {
       const n = Math.min(step, batch - a);
       const r = await this.rt.run(dec.renderGraph(n, size), { wid: { data: wid, dims: [1, dec.numWs, dec.wDim] }, params: { data: params.subarray(a * PARAM_COUNT, (a + n) * PARAM_COUNT), dims: [n, PARAM_COUNT] } });
@@ -245,7 +245,11 @@ export async function runInversionStage(ev: Evaluator, stage: Stage, wplus: Floa
  * A refine stage: Adam on w_ID and the numbers of `batch` frames together (in place).
  * Returns the frames' final losses.
  */
-export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Array, params: Float32Array, targets: Float32Array, batch: number, onProgress?: (p: Progress) => void): Promise<Float32Array> {
+/**
+ * `scheduleLoss`: whether a stage with a loss of its own returns its frames' losses in the
+ * schedule's loss (one more run); when false it returns those of its own loss.
+ */
+export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Array, params: Float32Array, targets: Float32Array, batch: number, onProgress?: (p: Progress) => void, scheduleLoss = true): Promise<Float32Array> {
   const { dec } = ev;
   const P = PARAM_COUNT;
   const opt = stage.optimiser as AdamOptimiser;
@@ -298,7 +302,7 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
     wid.set(x.subarray(0, W));
     params.set(x.subarray(W));
     // A stage with a loss of its own reports the schedule's loss at its end point (one more run).
-    if (ownLoss(stage, ev)) return (await ev.params(wid, params, tgt, batch, size, false)).loss;
+    if (scheduleLoss && ownLoss(stage, ev)) return (await ev.params(wid, params, tgt, batch, size, false)).loss;
     const end = last as { z: Float32Array; loss: Float32Array } | null;
     return (end && same(end.z, x) ? end : (atX ?? end)!).loss;
   }
@@ -315,11 +319,11 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
     adamP.step(params, out.grad, scale);
     adamW.step(wid, out.gradWid!, scale);
   }
-  return ownLoss(stage, ev) ? (await ev.params(wid, params, tgt, batch, size, false)).loss : losses;
+  return scheduleLoss && ownLoss(stage, ev) ? (await ev.params(wid, params, tgt, batch, size, false)).loss : losses;
 }
 
-/** Whether a stage optimises a loss other than the schedule's (and so reports the schedule's at its end with one more run). */
-const ownLoss = (stage: Stage, ev: Evaluator): boolean => !!stage.loss && lossKey(stage.loss, ev.dec.perceptual) !== lossKey(ev.loss, ev.dec.perceptual);
+/** Whether a stage optimises a loss other than the schedule's (with these perceptual weights or none). */
+export const ownLoss = (stage: Stage, ev: Evaluator): boolean => !!stage.loss && lossKey(stage.loss, ev.dec.perceptual) !== lossKey(ev.loss, ev.dec.perceptual);
 
 /** The smoothness term's neighbours of frame b in a window: the frame before (or `prev`) and after. */
 function smoothGradient(params: Float32Array, grad: Float32Array, batch: number, prev: Float32Array | null, lambda: number): void {

@@ -67,9 +67,11 @@ export async function refineIdentity(ev: Evaluator, o: RefineOptions, wid: Float
     const b = Math.min(idx.length, a + window);
     await runFrameStages(ev, o.frames, wid, params.subarray(a * P, b * P), targets.subarray(a * plane, b * plane), b - a, null, 0, solvers);
   }
+  // Only the first round's losses are used (the probes are compared with them): the second
+  // round's last stage skips the run that would report them in the schedule's loss.
   const round = async (r: number) => {
     let losses: Float32Array = new Float32Array(idx.length);
-    for (const st of o.refine) losses = await runRefineStage(ev, st, wid, params, targets, idx.length, (p) => o.onProgress?.(r, rounds, st, p, idx.length));
+    for (const [k, st] of o.refine.entries()) losses = await runRefineStage(ev, st, wid, params, targets, idx.length, (p) => o.onProgress?.(r, rounds, st, p, idx.length), r === 0 && k === o.refine.length - 1);
     return losses;
   };
   const losses = await round(0);

@@ -183,7 +183,7 @@ export const isEncodeQuality = (q: unknown): q is EncodeQuality => typeof q === 
  * The held-out check compares in the schedule's loss, which the stage reports at its end
  * (docs/ENCODER-MEASUREMENTS.md).
  */
-export const REFINE_LOSS: LossWeights = { pixel: DEFAULT_LOSS.pixel, ssim: 0 };
+export const REFINE_LOSS: LossWeights = { ...DEFAULT_LOSS, ssim: 0 };
 
 const newton = (o: Partial<Omit<NewtonOptimiser, 'kind'>> = {}): NewtonOptimiser => ({ kind: 'newton', damping: 1e-3, jacobianEvery: 16, jacobianDownscale: 1, ...o });
 
@@ -260,7 +260,8 @@ export function scheduleProblem(s: EncodeSchedule): string | null {
     const lw = st.loss;
     if (lw && st.phase !== 'refine') return `stage ${st.id}: a loss of its own is for refine stages only`;
     if (lw && ![lw.pixel, lw.ssim, lw.lpips ?? 0].every((v) => Number.isFinite(v) && v >= 0)) return `stage ${st.id}: loss weights must be finite and not negative`;
-    if (lw && !(lw.pixel > 0 || lw.ssim > 0 || (lw.lpips ?? 0) > 0)) return `stage ${st.id}: a loss needs a positive weight`;
+    // Without perceptual weights the loss is pixel + ssim terms, with them pixel + lpips (default 1): neither may be zero.
+    if (lw && !(lw.pixel > 0 || (lw.ssim > 0 && (lw.lpips ?? 1) > 0))) return `stage ${st.id}: a loss needs a positive weight with and without perceptual weights`;
     if (st.stop.plateau && !(st.stop.plateau.evaluations >= 1 && st.stop.plateau.relTol > 0 && st.stop.plateau.relTol < 1)) return `stage ${st.id}: plateau needs evaluations >= 1 and 0 < relTol < 1`;
   }
   const phases = s.stages.map((st) => ENCODE_PHASES.findIndex((p) => p.id === st.phase));
@@ -311,6 +312,12 @@ export function planFractions(s: EncodeSchedule, o: { frames: number; align: boo
     at += c.cost;
   }
   return out;
+}
+
+/** The terms a loss has, as a user reads them: with perceptual weights MS-SSIM gives way to LPIPS. */
+export function lossTerms(w: LossWeights, perceptual: boolean): string {
+  const terms = [w.pixel > 0 ? 'pixel' : null, perceptual ? ((w.lpips ?? 1) > 0 ? 'LPIPS' : null) : w.ssim > 0 ? 'MS-SSIM' : null].filter((t) => t);
+  return terms.join(' + ');
 }
 
 /** What a schedule does, in a sentence a user reads (the studio's quality hints). */

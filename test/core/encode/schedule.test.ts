@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeBenchFigures } from '../../../src/core/encode/bench';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
-import { bytesPerFrame, defaultMaxBatch } from '../../../src/core/encode/memory';
+import { bytesPerFrame, defaultMaxBatch, renderBatch } from '../../../src/core/encode/memory';
 import { bfgsUpdate, choleskySolve, gaussNewtonMatrix } from '../../../src/core/util/linalg';
 import { Evaluator, NewtonSolver, downsample, warmStart } from '../../../src/core/encode/optimize';
-import { DEFAULT_LOSS, REFERENCE_SCHEDULE, type Stage, planFractions, qualitySchedule, scheduleProblem, stageResolution } from '../../../src/core/encode/schedule';
+import { DEFAULT_LOSS, REFERENCE_SCHEDULE, REFINE_LOSS, type Stage, lossTerms, planFractions, qualitySchedule, scheduleProblem, stageResolution } from '../../../src/core/encode/schedule';
 import { makeTruth } from '../../../src/core/encode/synth';
 import { Graph } from '../../../src/core/graph/graph';
 import { serialize } from '../../../src/core/graph/serialize';
@@ -117,6 +117,13 @@ describe('schedules as data', () => {
     expect(scheduleProblem(withLoss('refine', { pixel: -1, ssim: 1 }))).toMatch(/finite and not negative/);
     expect(scheduleProblem(withLoss('refine', { pixel: 10, ssim: 0, lpips: Number.NaN }))).toMatch(/finite and not negative/);
     expect(scheduleProblem(withLoss('refine', { pixel: 0, ssim: 0 }))).toMatch(/positive weight/);
+    // Zero with LPIPS weights present (their term off), or without them (MS-SSIM off).
+    expect(scheduleProblem(withLoss('refine', { pixel: 0, ssim: 1, lpips: 0 }))).toMatch(/positive weight/);
+    expect(scheduleProblem(withLoss('refine', { pixel: 0, ssim: 0, lpips: 1 }))).toMatch(/positive weight/);
+    expect(scheduleProblem(withLoss('refine', { pixel: 0, ssim: 1 }))).toBeNull();
+    expect(lossTerms(REFINE_LOSS, false)).toBe('pixel');
+    expect(lossTerms(REFINE_LOSS, true)).toBe('pixel + LPIPS');
+    expect(lossTerms(DEFAULT_LOSS, false)).toBe('pixel + MS-SSIM');
   });
 
   it('progress fractions come from the table: ordered, contiguous, from 0 to 1', () => {
@@ -156,6 +163,13 @@ describe('schedules as data', () => {
       expect(defaultMaxBatch(256, 64e9)).toBe(16);
       expect(defaultMaxBatch(512, 64e9)).toBe(9);
       expect(defaultMaxBatch(64, 64e9)).toBe(16);
+      // Forward-only renders (the Jacobian's 36): 2.5 GB at a quarter of a step's bytes per frame, at least twice the loss batch.
+      expect(renderBatch(1024, 2)).toBe(4);
+      expect(renderBatch(1024, 1)).toBe(4);
+      expect(renderBatch(1024, 8)).toBe(16);
+      expect(renderBatch(512, 9)).toBe(18);
+      expect(renderBatch(256, 16)).toBeGreaterThanOrEqual(36);
+      expect(renderBatch(64, 16)).toBeGreaterThanOrEqual(36);
       expect(bytesPerFrame(512)).toBeCloseTo(0.6e9 + 16e6, -3);
       process.env.STYLECAST_MAX_BATCH = '2';
       expect(defaultMaxBatch(1024, 64e9)).toBe(2);
