@@ -242,12 +242,9 @@ export async function runInversionStage(ev: Evaluator, stage: Stage, wplus: Floa
 }
 
 /**
- * A refine stage: Adam on w_ID and the numbers of `batch` frames together (in place).
- * Returns the frames' final losses.
- */
-/**
- * `scheduleLoss`: whether a stage with a loss of its own returns its frames' losses in the
- * schedule's loss (one more run); when false it returns those of its own loss.
+ * A refine stage: w_ID and the numbers of `batch` frames together (in place), by L-BFGS or Adam.
+ * Returns the frames' losses where it ended: in the schedule's loss (one more run when the stage
+ * has a loss of its own), or in the stage's own loss when `scheduleLoss` is false.
  */
 export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Array, params: Float32Array, targets: Float32Array, batch: number, onProgress?: (p: Progress) => void, scheduleLoss = true): Promise<Float32Array> {
   const { dec } = ev;
@@ -256,6 +253,7 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
   const size = stageResolution(stage, dec.res);
   const tgt = downsample(targets, batch, dec.res, dec.res / size);
   const n = stage.stop.maxEvaluations - 1;
+  const ended = async (own: Float32Array) => (scheduleLoss && ownLoss(stage, ev) ? (await ev.params(wid, params, tgt, batch, size, false)).loss : own);
   if (stage.optimiser.kind === 'lbfgs') {
     const lb: LbfgsOptimiser = stage.optimiser;
     const W = wid.length;
@@ -301,10 +299,8 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
     ));
     wid.set(x.subarray(0, W));
     params.set(x.subarray(W));
-    // A stage with a loss of its own reports the schedule's loss at its end point (one more run).
-    if (scheduleLoss && ownLoss(stage, ev)) return (await ev.params(wid, params, tgt, batch, size, false)).loss;
     const end = last as { z: Float32Array; loss: Float32Array } | null;
-    return (end && same(end.z, x) ? end : (atX ?? end)!).loss;
+    return ended((end && same(end.z, x) ? end : (atX ?? end)!).loss);
   }
   const adamP = new Adam(params.length, (i) => (i % P < 3 ? (opt.poseLr ?? 0.25) : (opt.attributeLr ?? 0.04)));
   const adamW = new Adam(wid.length, () => opt.wLr ?? 0.03);
@@ -319,7 +315,7 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
     adamP.step(params, out.grad, scale);
     adamW.step(wid, out.gradWid!, scale);
   }
-  return scheduleLoss && ownLoss(stage, ev) ? (await ev.params(wid, params, tgt, batch, size, false)).loss : losses;
+  return ended(losses);
 }
 
 /** Whether a stage optimises a loss other than the schedule's (with these perceptual weights or none). */

@@ -18,12 +18,9 @@ export function probeFrames(refine: readonly number[]): number[] {
   return out;
 }
 
-/** The probes that fit worse than the refinement frames' mean loss by more than the rule's gap and ratio. */
-export function probesToAdd(refinedLosses: ArrayLike<number>, probes: readonly { frame: number; loss: number }[], rule: ProbeRule): number[] {
-  const n = refinedLosses.length;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += refinedLosses[i]! / n;
-  return probes.filter((p) => p.loss > rule.ratio * mean && p.loss - mean > rule.gap).map((p) => p.frame);
+/** The probes that fit worse than the refinement frames' mean loss (`refinedLoss`) by more than the rule's gap and ratio. */
+export function probesToAdd(refinedLoss: number, probes: readonly { frame: number; loss: number }[], rule: ProbeRule): number[] {
+  return probes.filter((p) => p.loss > rule.ratio * refinedLoss && p.loss - refinedLoss > rule.gap).map((p) => p.frame);
 }
 
 export interface RefineOutcome {
@@ -87,7 +84,8 @@ export async function refineIdentity(ev: Evaluator, o: RefineOptions, wid: Float
     const mid = left.map((v, i) => 0.5 * (v + right[i]!));
     probed.push({ frame: f, ...(await solveFromStarts(ev, o.frames, wid, [mid, left, right], crops.get(f)!, null, 0)) });
   }
-  const add = o.probe ? probesToAdd(losses, probed, o.probe) : [];
+  const refinedLoss = losses.reduce((a, b) => a + b, 0) / losses.length;
+  const add = o.probe ? probesToAdd(refinedLoss, probed, o.probe) : [];
   let ran = 1;
   if (add.length) {
     const rows = [...idx.map((f, j) => ({ f, p: params.subarray(j * P, (j + 1) * P) })), ...probed.filter((q) => add.includes(q.frame)).map((q) => ({ f: q.frame, p: q.params }))].sort((a, b) => a.f - b.f);
@@ -101,6 +99,5 @@ export async function refineIdentity(ev: Evaluator, o: RefineOptions, wid: Float
   }
   const frames = new Map<number, Float32Array>();
   idx.forEach((f, j) => frames.set(f, params.slice(j * P, (j + 1) * P)));
-  const refinedLoss = losses.reduce((a, b) => a + b, 0) / losses.length;
   return { frames, probes: probed.map(({ frame, loss }) => ({ frame, loss })), refinedLoss, rounds: ran };
 }

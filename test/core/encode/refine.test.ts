@@ -27,9 +27,9 @@ describe('the held-out check of the identity refinement', () => {
     expect(probeFrames([0, 1, 2])).toEqual([]);
     const rule = { gap: 0.02, ratio: 1.5 };
     // Mean of the refinement frames 0.1: 0.2 is out by both, 0.14 is under 1.5 times, 0.115 within the gap.
-    expect(probesToAdd([0.09, 0.11], [{ frame: 4, loss: 0.2 }, { frame: 12, loss: 0.14 }, { frame: 19, loss: 0.115 }], rule)).toEqual([4]);
+    expect(probesToAdd(0.1, [{ frame: 4, loss: 0.2 }, { frame: 12, loss: 0.14 }, { frame: 19, loss: 0.115 }], rule)).toEqual([4]);
     // A near-exact fit (a synthetic clip): 5 times worse, but far inside the gap.
-    expect(probesToAdd([1e-4, 1e-4], [{ frame: 4, loss: 5e-4 }], rule)).toEqual([]);
+    expect(probesToAdd(1e-4, [{ frame: 4, loss: 5e-4 }], rule)).toEqual([]);
     expect(qualitySchedule('normal').identity.probe).toEqual(rule);
     expect(qualitySchedule('draft').identity.probe).toBeUndefined();
     const bad = qualitySchedule('normal');

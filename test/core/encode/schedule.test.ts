@@ -164,12 +164,9 @@ describe('schedules as data', () => {
       expect(defaultMaxBatch(512, 64e9)).toBe(9);
       expect(defaultMaxBatch(64, 64e9)).toBe(16);
       // Forward-only renders (the Jacobian's 36): 2.5 GB at a quarter of a step's bytes per frame, at least twice the loss batch.
-      expect(renderBatch(1024, 2)).toBe(4);
-      expect(renderBatch(1024, 1)).toBe(4);
-      expect(renderBatch(1024, 8)).toBe(16);
-      expect(renderBatch(512, 9)).toBe(18);
-      expect(renderBatch(256, 16)).toBeGreaterThanOrEqual(36);
-      expect(renderBatch(64, 16)).toBeGreaterThanOrEqual(36);
+      const renders = [[1024, 1], [1024, 2], [1024, 8], [512, 9], [256, 16], [64, 16]].map(([res, batch]) => renderBatch(res!, batch!));
+      expect(renders.slice(0, 4)).toEqual([4, 4, 16, 18]);
+      expect(Math.min(...renders.slice(4))).toBeGreaterThanOrEqual(36);
       expect(bytesPerFrame(512)).toBeCloseTo(0.6e9 + 16e6, -3);
       process.env.STYLECAST_MAX_BATCH = '2';
       expect(defaultMaxBatch(1024, 64e9)).toBe(2);
