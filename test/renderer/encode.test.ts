@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EncodeFrameEvent, JobProgress, ModelSummary, VideoInfo } from '../../src/shared/contract';
 import { clampForm, defaultProjectPath, framesToSeconds, hasErrors, initialForm, secondsToFrames, toEncodeRequest, totalFrames, validateForm } from '../../src/renderer/src/encode/encodeForm';
-import { MAX_THUMBS, encodeRunReducer, idleRun, mergeLoss, stageStates, type EncodeRun, type EncodeRunAction } from '../../src/renderer/src/encode/encodeRun';
+import { MAX_THUMBS, encodeRunReducer, identitySeries, idleRun, mergeLoss, stageStates, type EncodeRun, type EncodeRunAction } from '../../src/renderer/src/encode/encodeRun';
 import { linearScale, lossStats, lossTicks, nearestByX, niceStep, niceTicks } from '../../src/renderer/src/encode/plot';
 import { parseEncodeRequest, recallEncode, rememberEncode, type KeyValueStore } from '../../src/renderer/src/encode/resumeStore';
 
@@ -135,6 +135,24 @@ describe('encode run', () => {
     ]);
     expect(r.thumbs.map((t) => t.frame)).toEqual([0, 1]);
     expect(r.stagesSeen).toEqual(['identity', 'refine']);
+  });
+
+  it('plots the identity search and the refinement as two series, since the refinement reports a loss of its own', () => {
+    const r = apply([
+      { type: 'start' },
+      { type: 'started', jobId: 'e' },
+      { type: 'progress', progress: prog('e', 'identity', 0.1, 0.9) },
+      { type: 'progress', progress: prog('e', 'identity', 0.2, 0.6) },
+      { type: 'progress', progress: prog('e', 'refine', 0.3, 0.05) },
+      { type: 'progress', progress: prog('e', 'refine', 0.35, 0.04) }
+    ]);
+    expect(identitySeries(r.identityLoss)).toEqual([
+      { label: 'Identity search', points: [{ x: 0, y: 0.9 }, { x: 1, y: 0.6 }] },
+      { label: 'Refinement (its own loss)', points: [{ x: 2, y: 0.05 }, { x: 3, y: 0.04 }] }
+    ]);
+    // Before the refinement reports (or with a given identity), one series and no legend.
+    expect(identitySeries(r.identityLoss.slice(0, 2)).map((s) => s.label)).toEqual(['Identity search']);
+    expect(identitySeries([])).toEqual([]);
   });
 
   it('replays frames and progress that came before the job id', () => {

@@ -6,7 +6,7 @@ import { ArrowLeftIcon, CheckIcon, ProjectIcon, RefreshIcon } from '../ui/icons'
 import { CancelJobButton } from '../ui/JobStatus';
 import { ProgressBar } from '../ui/ProgressBar';
 import { InlineNotice } from '../ui/Toast';
-import { ENCODE_STAGES, mergeLoss, stageLabel, stageStates, type EncodeRun } from './encodeRun';
+import { ENCODE_STAGES, identitySeries, mergeLoss, stageLabel, stageStates, type EncodeRun } from './encodeRun';
 import { LossPlot } from './LossPlot';
 import { lossStats } from './plot';
 
@@ -60,7 +60,7 @@ export function EncodeLive({ run, request, frameCount, onCancel, onResume, onOpe
   const stats = lossStats(frameLoss);
   const framesDone = frameLoss.length > 0 ? frameLoss[frameLoss.length - 1]!.frame + 1 : p?.stage === 'frames' && p.frame !== null ? p.frame : 0;
   const showIdentity = run.frameLoss.length === 0 && run.identityLoss.length > 0;
-  const points = showIdentity ? run.identityLoss.map((q) => ({ x: q.step, y: q.loss })) : frameLoss.map((q) => ({ x: q.frame, y: q.loss }));
+  const series = showIdentity ? identitySeries(run.identityLoss) : [{ label: 'Loss per frame', points: frameLoss.map((q) => ({ x: q.frame, y: q.loss })) }];
   const elapsed = startedAt ? (now - startedAt) / 1000 : null;
   const tone = job.phase === 'failed' ? 'error' : job.phase === 'done' ? 'done' : job.phase === 'cancelled' ? 'paused' : 'active';
   const fraction = job.phase === 'done' ? 1 : p ? p.fraction : job.phase === 'starting' ? null : 0;
@@ -149,12 +149,12 @@ export function EncodeLive({ run, request, frameCount, onCancel, onResume, onOpe
       <div className="live-body">
         <section className="panel live-plot" aria-labelledby="plot-title">
           <header className="panel-header">
-            <h2 id="plot-title">{showIdentity ? 'Identity search loss' : 'Loss per frame'}</h2>
-            <span className="panel-header-detail">{showIdentity ? 'per optimisation report' : 'lower is closer to the source'}</span>
+            <h2 id="plot-title">{showIdentity ? 'Identity loss' : 'Loss per frame'}</h2>
+            <span className="panel-header-detail">{showIdentity ? 'per optimisation report; the refinement plots its own loss' : 'lower is closer to the source'}</span>
           </header>
           <div className="live-plot-body">
             <LossPlot
-              points={points}
+              series={series}
               xMax={showIdentity ? Math.max(10, run.identityLoss.length) : Math.max(1, frameCount - 1)}
               xLabel={showIdentity ? 'report' : 'frame'}
               marker={showIdentity ? null : request.identityFrame}
@@ -162,7 +162,7 @@ export function EncodeLive({ run, request, frameCount, onCancel, onResume, onOpe
                 stats.count
                   ? `Loss of ${stats.count} encoded frames: mean ${formatLoss(stats.mean)}, worst frame ${stats.worst!.frame} at ${formatLoss(stats.worst!.loss)}`
                   : showIdentity
-                    ? `Identity search: latest loss ${formatLoss(run.identityLoss[run.identityLoss.length - 1]!.loss)}`
+                    ? series.map((s) => `${s.label}: latest loss ${formatLoss(s.points[s.points.length - 1]!.y)}`).join('; ')
                     : 'No frame encoded yet'
               }
             />

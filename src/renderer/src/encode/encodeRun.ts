@@ -3,6 +3,7 @@
 import type { EncodeFrameEvent, JobProgress } from '../../../shared/contract';
 import { ENCODE_PHASES } from '../../../core/encode/schedule';
 import { idleJob, jobReducer, type JobAction, type JobState } from '../ui/jobState';
+import type { PlotSeries } from './plot';
 
 /** The encoder's phases in order, with what the user reads: the schedule's own table. */
 export const ENCODE_STAGES = ENCODE_PHASES;
@@ -76,6 +77,18 @@ export function encodeRunReducer(run: EncodeRun, action: EncodeRunAction): Encod
     next = noteProgress(next, action.progress);
   }
   return next;
+}
+
+/** The identity phase's losses as the live plot draws them, one series per stage that reported:
+ * the search's loss, then the refinement's, which may be a loss of its own (the refine stage's
+ * message names it), so the two are not one curve. x is the report's index. */
+export function identitySeries(loss: EncodeRun['identityLoss']): PlotSeries[] {
+  const of = (stage: 'identity' | 'refine') => loss.filter((q) => q.stage === stage).map((q) => ({ x: q.step, y: q.loss }));
+  const series: PlotSeries[] = [
+    { label: 'Identity search', points: of('identity') },
+    { label: 'Refinement (its own loss)', points: of('refine') }
+  ];
+  return series.filter((s) => s.points.length > 0);
 }
 
 /** Where each stage stands given the current one (earlier stages are done, even when a resume skipped them). */

@@ -58,6 +58,12 @@ export function lossTicks(values: readonly number[], target = 4): Ticks {
   return niceTicks(lo, hi, target);
 }
 
+/** One line of a loss plot, with the name its legend shows. x: frame or report index; y: loss. Sorted by x. */
+export interface PlotSeries {
+  label: string;
+  points: readonly { x: number; y: number }[];
+}
+
 /** The point nearest to pixel x (points sorted by x), for the hover readout. */
 export function nearestByX<T extends PlotPoint>(points: readonly T[], x: number): T | null {
   if (points.length === 0) return null;
