@@ -226,6 +226,10 @@ export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchRep
         restartedFrames: r.restarts,
         identityRefinement: r.identity ? { frames: r.identity.refineFrames, refinedLoss: r.identity.refinedLoss, probes: r.identity.probes } : null
       });
+      // Each schedule's figures as soon as it ends: a long run (config-f, both schedules: hours on
+      // a CPU) that is stopped later still leaves what it measured in its log.
+      const [done] = encodeBenchFigures(fwd.cpuMs, { name: o.bundle.manifest.name, resolution: res }, [runs[runs.length - 1]!]).results;
+      log(`result of the ${schedule.name} schedule: ${JSON.stringify(done)}`);
     }
     const figures = encodeBenchFigures(fwd.cpuMs, { name: o.bundle.manifest.name, resolution: res }, runs);
     return {

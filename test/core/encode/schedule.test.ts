@@ -4,7 +4,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeBenchFigures } from '../../../src/core/encode/bench';
+import { benchEncode, encodeBenchFigures } from '../../../src/core/encode/bench';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
 import { bytesPerFrame, defaultMaxBatch, renderBatch } from '../../../src/core/encode/memory';
 import { bfgsUpdate, choleskySolve, gaussNewtonMatrix } from '../../../src/core/util/linalg';
@@ -217,6 +217,28 @@ describe('the encode bench arithmetic', () => {
     expect(given.results[0]!.identityForwardEquivalents).toBe(0);
     expect(() => encodeBenchFigures(0, { name: 'm', resolution: 64 }, [run('x', 1, 1)])).toThrow(/positive/);
   });
+});
+
+describe('bench encode on the seeded model', () => {
+  it('measures the frames of a synthetic clip with its true identity, and logs each schedule\'s figures as it ends', async () => {
+    const rt = await Runtime.create({ device: 'cpu' });
+    const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
+    const lines: string[] = [];
+    const report = await benchEncode({ rt, bundle, basis: loadBasis(bundle), schedules: [{ ...qualitySchedule('draft'), name: 'default' }], frames: 3, seed: 5, trueIdentity: true, machine: 'test', log: (l) => lines.push(l) });
+    expect(report.identityGiven).toBe(true);
+    expect(report.speedup).toBeNull();
+    expect(report.forwardCpuMsPerFrame).toBeGreaterThan(0);
+    const [r] = report.results;
+    expect(r!.frames).toBe(3);
+    expect(r!.identityForwardEquivalents).toBe(0);
+    expect(r!.forwardEquivalentsPerFrame).toBeGreaterThan(1);
+    // The true identity and a draft fit: the re-render is close to the synthetic frames.
+    expect(r!.psnr.median).toBeGreaterThan(30);
+    expect(r!.meanLoss).toBeGreaterThan(0);
+    const logged = lines.filter((l) => l.startsWith('result of the default schedule: '));
+    expect(logged).toHaveLength(1);
+    expect(JSON.parse(logged[0]!.slice('result of the default schedule: '.length))).toEqual(JSON.parse(JSON.stringify(r)));
+  }, 600_000);
 });
 
 describe('the optimisers on the seeded model', () => {
