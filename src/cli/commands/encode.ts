@@ -92,7 +92,8 @@ export function registerEncode(program: Command): void {
           );
         }
       } catch (e) {
-        await discardFailedEncode(out, existed, e);
+        const kept = await discardFailedEncode(out, existed, e);
+        if (kept && e instanceof Error) e.message += ` (${kept} in ${out}: run the same command again to resume)`;
         throw e;
       }
     });

@@ -2,7 +2,7 @@
 // it in memory), saves every window of frames as it goes (a crash or cancel loses at
 // most the window in flight) and resumes from what the project says is done. The project
 // is made before face alignment, which saves its own progress in it (align-progress.ts).
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { alignVideo, trackerSettings, type FaceNetsLike } from '../face/pipeline';
 import type { Affine, Landmarks68 } from '../face/types';
@@ -12,7 +12,7 @@ import { ModelBundle } from '../model/bundle';
 import { PerceptualBundle } from '../perceptual/bundle';
 import { findPerceptualBundle } from '../perceptual/find';
 import { StyleGan2 } from '../model/stylegan2';
-import { Project, createProject, openProject, saveProject, writeFrames } from '../project';
+import { Project, createProject, hashFile, openProject, saveProject, writeFrames } from '../project';
 import { fromRgb8 } from '../render/image';
 import type { Runtime } from '../runtime';
 import { isCancelled, throwIfAborted } from '../util/cancel';
@@ -156,13 +156,23 @@ async function cropsAt(video: string, start: number, affines: Affine[], indices:
   const want = new Set(indices);
   const last = Math.max(...indices);
   const out = new Map<number, Float32Array>();
+  let next = start; // the first frame not decoded yet
   for await (const f of decodeFrames(video, { start, count: last + 1, signal })) {
+    next = f.index + 1;
     const i = f.index - start;
     if (want.has(i)) out.set(i, fromRgb8(warpToCrop(f.data, f.width, f.height, affines[i]!, res), res, res));
     if (out.size === want.size) break;
   }
+  if (out.size < want.size) throw endedEarly(video, next, start);
   return out;
 }
+
+/**
+ * A video whose frames run out before the count its header gives: frames whose data cannot be
+ * decoded at its end (ffprobe counts their packets; a cut file is refused earlier, as truncated).
+ */
+const endedEarly = (video: string, frame: number, start: number): EncodeError =>
+  new EncodeError('BAD_RANGE', `${video} ends at frame ${frame}, though its header counts more frames (the rest cannot be decoded): encode a range that ends there${frame > start ? ` (--frames ${start}:${frame})` : ''}, or export the video again`);
 
 /**
  * Face alignment of the encoded frames, saving its progress in the project folder as it
@@ -245,6 +255,11 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     }
     if (d.encoding.frames.start !== start || d.encoding.frames.count !== count || d.source.frameCount !== info.frameCount) {
       throw new EncodeError('MISMATCH', `${o.projectDir} holds frames ${d.encoding.frames.start}:${d.encoding.frames.start + d.encoding.frames.count} of another video or range; choose another output folder`);
+    }
+    // The same frame count is not the same video: its saved identity and alignment would be another face's.
+    report({ stage: 'hash', fraction: at('hash', 0), message: 'checking that the video is the one the project was encoded from' });
+    if (statSync(o.video).size !== d.source.size || (await hashFile(o.video, o.signal)) !== d.source.sha256) {
+      throw new EncodeError('MISMATCH', `${o.projectDir} was encoded from another video (${d.source.path}), not ${o.video}; choose another output folder, or resume with that video`);
     }
     resumed = true;
   } else {
@@ -451,6 +466,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
       if (window.length === W) await flush();
     }
     await flush();
+    if (windowStart < count) throw endedEarly(o.video, start + windowStart, start);
   }
   removeAlignProgress(project.dir);
   const c = process.cpuUsage(c0);

@@ -1,6 +1,6 @@
 // What the CLI and the studio share when they start an encode: the quality presets (each a
 // schedule, see schedule.ts), what --align auto means, and cleaning up after an encode that
-// failed before it saved a frame.
+// failed before it saved anything worth resuming.
 import { rmSync } from 'node:fs';
 import { isCancelled } from '../util/cancel';
 import { openProject } from '../project';
@@ -24,11 +24,17 @@ export function resolveAlign(request: AlignRequest, video: { width: number; heig
 }
 
 /**
- * After an encode threw: a project folder this encode created that holds no encoded
- * frame is removed (no partial output). A cancelled or partly encoded one stays, to resume.
+ * After an encode threw: a project folder this encode created is removed unless it holds work
+ * worth resuming, an identity or encoded frames (no partial output otherwise). A cancelled one
+ * stays, as does one that existed before. Returns what was kept in a new folder, to add to the
+ * error ("the identity is saved"), or null.
  */
-export async function discardFailedEncode(projectDir: string, existedBefore: boolean, error: unknown): Promise<void> {
-  if (existedBefore || isCancelled(error)) return;
+export async function discardFailedEncode(projectDir: string, existedBefore: boolean, error: unknown): Promise<string | null> {
+  if (existedBefore || isCancelled(error)) return null;
   const p = await openProject(projectDir).catch(() => null);
-  if (!p || p.doc.encoding.encodedThrough === 0) rmSync(projectDir, { recursive: true, force: true });
+  const e = p?.doc.encoding;
+  // The identity is saved before the first frame: at 1024 it is hours of work.
+  const kept = !e ? null : e.encodedThrough > 0 ? `frames 0 to ${e.encodedThrough - 1} are saved` : e.identityFrame !== null ? 'the identity is saved' : null;
+  if (!kept) rmSync(projectDir, { recursive: true, force: true });
+  return kept;
 }

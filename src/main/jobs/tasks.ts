@@ -111,8 +111,9 @@ async function encode(spec: EncodeSpec, ctx: JobContext): Promise<TaskResult> {
     const perFrame = r.framesEncoded ? `, ${r.secondsPerFrame.toFixed(2)} s per frame` : '';
     return { message: `${r.resumed ? 'Resumed and finished' : 'Encoded'} ${count} frames into ${spec.out}${perFrame}.`, path: spec.out };
   } catch (e) {
-    await discardFailedEncode(spec.out, existed, e);
+    const kept = await discardFailedEncode(spec.out, existed, e);
     if (encoded > 0) (e as Error).message += ` (frames 0 to ${encoded - 1} are saved; start the encode again to resume)`;
+    else if (kept) (e as Error).message += ` (${kept}; start the encode again to resume)`;
     throw e;
   }
 }

@@ -2,7 +2,8 @@
 // latent and smooth random parameters must be re-rendered at >= 38 dB median PSNR, and
 // the 35 recovered tracks must follow the truth (Pearson correlation, which ignores the
 // offset that comes from encoding relative to the chosen identity frame).
-import { existsSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
@@ -16,6 +17,8 @@ import { openProject } from '../../../src/core/project';
 import { FrameRenderer } from '../../../src/core/render/render';
 import { Runtime } from '../../../src/core/runtime';
 import { CancelledError } from '../../../src/core/util/cancel';
+import { decodeFrames, probeVideo } from '../../../src/core/video';
+import { resolveFfmpeg } from '../../../src/core/video/ffmpeg';
 import { calibratedSeededModel, smallSchedule, tempDir } from '../../helpers';
 
 const tmp = tempDir('synthetic');
@@ -87,6 +90,10 @@ describe('encoding synthetic ground truth (seeded 64x64 model, 48 frames)', () =
     expect(partial.doc.encoding.encodedThrough).toBe(8);
     expect(partial.doc.encoding.identityFrame).not.toBeNull();
     const saved = partial.params.slice(0, 8 * PARAM_COUNT);
+    // Another video with as many frames does not resume: the saved identity is another face's.
+    const other = await synthClip(6, 16, 'other.mp4');
+    await expect(runEncodeJob({ video: other.video, bundle, basis, rt, projectDir: dir, align: 'none', schedule })).rejects.toThrow(/was encoded from another video .*short\.mp4.*other\.mp4/);
+    expect((await openProject(dir)).doc.encoding.encodedThrough).toBe(8);
     const r = await runEncodeJob({ video, bundle, basis, rt, projectDir: dir, align: 'none', schedule });
     expect(r.resumed).toBe(true);
     expect(r.framesEncoded).toBe(8);
@@ -94,6 +101,35 @@ describe('encoding synthetic ground truth (seeded 64x64 model, 48 frames)', () =
     expect(done.doc.encoding.encodedThrough).toBe(16);
     expect(done.params.slice(0, 8 * PARAM_COUNT)).toEqual(saved);
     expect(done.wid).toEqual(partial.wid);
+  }, 300_000);
+
+  it('refuses a video whose last frames cannot be decoded, though its header counts them, keeping the frames before', async () => {
+    const { rt, bundle, basis, truth, video } = await synthClip(7, 12, 'whole.mp4');
+    // The same clip with its index first and the data of its last frames zeroed: ffprobe still
+    // counts 12 frames, ffmpeg decodes fewer.
+    const tail = join(tmp, 'tail.mp4');
+    const remux = spawnSync(resolveFfmpeg().path, ['-v', 'error', '-y', '-i', video, '-c', 'copy', '-movflags', '+faststart', tail]);
+    expect(remux.status, String(remux.stderr)).toBe(0);
+    const bytes = readFileSync(tail);
+    bytes.fill(0, Math.floor(bytes.length * 0.85));
+    writeFileSync(tail, bytes);
+    expect((await probeVideo(tail)).frameCount).toBe(12);
+    let decoded = 0;
+    for await (const f of decodeFrames(tail, { start: 0, count: 12 })) decoded = f.index + 1;
+    expect(decoded).toBeGreaterThan(2);
+    expect(decoded).toBeLessThan(12);
+    const schedule = smallSchedule({ invert: 10, refine: 4, params: 4 }, { candidates: 2, refineFrames: 2 });
+    const ends = new RegExp(`tail\\.mp4 ends at frame ${decoded}, though its header counts more frames .*--frames 0:${decoded}`);
+    // The identity stage wants the last frame among its candidates: refused there.
+    const a = join(tmp, 'tail-a.stylecast');
+    await expect(runEncodeJob({ video: tail, bundle, basis, rt, projectDir: a, align: 'none', schedule })).rejects.toThrow(ends);
+    // With a given identity the frames stage meets the end: refused after saving the frames before it.
+    const b = join(tmp, 'tail-b.stylecast');
+    await expect(runEncodeJob({ video: tail, bundle, basis, rt, projectDir: b, align: 'none', schedule, givenIdentity: truth.wid })).rejects.toThrow(ends);
+    expect((await openProject(b)).doc.encoding.encodedThrough).toBe(decoded);
+    // A range that ends there encodes.
+    const c = await runEncodeJob({ video: tail, bundle, basis, rt, projectDir: join(tmp, 'tail-c.stylecast'), frames: { start: 0, count: decoded }, align: 'none', schedule, givenIdentity: truth.wid });
+    expect(c.project.doc.encoding.encodedThrough).toBe(decoded);
   }, 300_000);
 
   it('keeps a given identity: no identity stages run, and the frames alone recover the clip', async () => {

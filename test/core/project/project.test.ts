@@ -32,6 +32,7 @@ import {
   type ProjectJson,
 } from '../../../src/core/project';
 import { Rng } from '../../../src/core/util/random';
+import { discardFailedEncode } from '../../../src/core/encode/presets';
 
 const tmp = mkdtempSync(join(tmpdir(), 'stylecast-project-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -286,6 +287,31 @@ describe('resumable encoding', () => {
     expect(onDisk.subarray(5 * 35, 6 * 35)).toEqual(f5);
     expect(onDisk.subarray(0, 35)).toEqual(done[0]);
     expect((await openProject(dir)).doc.encoding.encodedThrough).toBe(6);
+  });
+
+  it('after a failed encode removes a new folder only when it holds nothing worth resuming', async () => {
+    const fail = new Error('ffmpeg stopped');
+    // No identity yet, no frame: nothing to resume, no partial output left.
+    const bare = newDir();
+    await createProject(bare, baseInit({ encoding: { ...baseInit().encoding, identityFrame: null } }));
+    expect(await discardFailedEncode(bare, false, fail)).toBeNull();
+    expect(existsSync(bare)).toBe(false);
+    // The identity is saved (hours at 1024), no frame yet: kept, and said so.
+    const withIdentity = newDir();
+    await createProject(withIdentity, baseInit());
+    expect(await discardFailedEncode(withIdentity, false, fail)).toBe('the identity is saved');
+    expect((await openProject(withIdentity)).doc.encoding.identityFrame).toBe(4);
+    // Frames encoded: kept.
+    const p = await createProject(newDir(), baseInit());
+    await writeFrameParams(p, 0, frameParams(new Rng(3), 0), affine(0), 0.1);
+    await writeFrameParams(p, 1, frameParams(new Rng(4), 1), affine(1), 0.1);
+    expect(await discardFailedEncode(p.dir, false, fail)).toBe('frames 0 to 1 are saved');
+    expect(existsSync(p.dir)).toBe(true);
+    // A folder that existed before this encode is never removed, even empty of work.
+    const before = newDir();
+    await createProject(before, baseInit({ encoding: { ...baseInit().encoding, identityFrame: null } }));
+    expect(await discardFailedEncode(before, true, fail)).toBeNull();
+    expect(existsSync(before)).toBe(true);
   });
 
   it('writes batches, serialises concurrent calls, and allows re-encoding an earlier frame', async () => {
