@@ -1,6 +1,7 @@
 // The Evaluate panel's plot, from a project folder's eval.json and the encoder's loss: the loss
 // alone before `stylecast eval`, then one stacked panel per stored metric, each in its colour.
-import { rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,5 +61,19 @@ describe('the Evaluate panel plot', () => {
   it('names a broken eval.json', () => {
     writeFileSync(join(dir, 'eval.json'), JSON.stringify({ frames: 4 }));
     expect(() => evaluationPlot(project)).toThrow(`${join(dir, 'eval.json')} has no per-frame values: run stylecast eval on the project again`);
+  });
+
+  it('does not read an eval.json that is a link or a pipe (a shared project), naming it', () => {
+    const elsewhere = join(dir, '..', `outside-${process.pid}.json`);
+    writeFileSync(elsewhere, JSON.stringify({ perFrame: { psnr: [1], ssim: [1], akd: [] } }));
+    rmSync(join(dir, 'eval.json'), { force: true });
+    symlinkSync(elsewhere, join(dir, 'eval.json'));
+    expect(() => evaluationPlot(project)).toThrow(/eval\.json cannot be read: .*eval\.json is a link/);
+    rmSync(join(dir, 'eval.json'));
+    rmSync(elsewhere);
+    expect(spawnSync('mkfifo', [join(dir, 'eval.json')]).status).toBe(0);
+    expect(() => evaluationPlot(project)).toThrow(/eval\.json is not a regular file/);
+    rmSync(join(dir, 'eval.json'));
+    expect(evaluationPlot(project).evaluated).toBe(false);
   });
 });

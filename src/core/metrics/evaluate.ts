@@ -16,7 +16,7 @@ import { akd, temporalJitter, temporalJitterPerFrame } from './landmarks';
 import { psnr, ssim } from './image';
 import { summarise, type MetricSummary } from './summary';
 import { cosineSimilarity } from './vector';
-import { existsSync, readFileSync } from 'node:fs';
+import { PlainFileError, readPlainFileSync } from '../util/fs';
 import { join } from 'node:path';
 import { linePlotPng, type PlotSeries } from './plot';
 
@@ -272,11 +272,21 @@ export function evalPlotPng(r: { perFrame: EvalPerFrame }, title: string, subtit
   return linePlotPng({ title, subtitle, xLabel: 'encoded frame', series: evalPlotSeries(r.perFrame, loss, lossOnly), layout: 'stacked' });
 }
 
+/** The most eval.json may hold: about 300 bytes per frame for 200,000 frames. */
+const EVAL_JSON_MAX_BYTES = 64 * 2 ** 20;
+
 /** The per-frame values `stylecast eval` stored in a project's eval.json (JSON's nulls are gaps); null when there is none. */
 export function readEvalPerFrame(projectDir: string): EvalPerFrame | null {
   const file = join(projectDir, 'eval.json');
-  if (!existsSync(file)) return null;
-  const perFrame = (JSON.parse(readFileSync(file, 'utf8')) as { perFrame?: Record<string, (number | null)[]> }).perFrame;
+  let text: string;
+  try {
+    // A shared project's file: never through a link, and not larger than 200,000 frames' values could be.
+    text = readPlainFileSync(projectDir, 'eval.json', { max: EVAL_JSON_MAX_BYTES }).toString('utf8');
+  } catch (e) {
+    if (e instanceof PlainFileError && e.reason === 'missing') return null;
+    throw new Error(`${file} cannot be read: ${(e as Error).message}; run stylecast eval on the project again`);
+  }
+  const perFrame = (JSON.parse(text) as { perFrame?: Record<string, (number | null)[]> }).perFrame;
   if (!perFrame || !Array.isArray(perFrame.psnr) || !Array.isArray(perFrame.ssim)) throw new Error(`${file} has no per-frame values: run stylecast eval on the project again`);
   const nums = (vs: (number | null)[]) => vs.map((v) => (typeof v === 'number' ? v : Number.NaN));
   return {

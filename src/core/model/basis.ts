@@ -3,13 +3,12 @@
 // the weights ([3, numWs, wDim] little-endian float32); everything else is in the
 // manifest's `basis` field.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError, numWs, styleLayers } from './architecture';
 import { ModelBundle, updateManifest } from './bundle';
 
 import { ATTRIBUTE_COUNT, POSE_NAMES } from '../params';
-import { writeFileAtomicSync } from '../util/fs';
+import { PlainFileError, readPlainFileSync, writeFileAtomicSync } from '../util/fs';
 
 export { ATTRIBUTE_COUNT, PARAM_COUNT, POSE_NAMES } from '../params';
 
@@ -83,11 +82,17 @@ export function loadBasis(bundle: ModelBundle): EditBasis {
     throw new ModelError(`model ${bundle.manifest.name} has no edit basis yet: run "stylecast calibrate --model ${bundle.dir}"`);
   }
   const a = bundle.manifest.architecture;
-  const path = join(bundle.dir, meta.file);
-  if (!existsSync(path)) throw new ModelError(`model ${bundle.dir}: basis file ${path} is missing; re-run calibration`);
-  const buf = readFileSync(path);
+  const path = join(bundle.dir, String(meta.file));
   const n = POSE_NAMES.length * numWs(a) * a.wDim;
-  if (buf.byteLength !== n * 4) throw new ModelError(`model ${bundle.dir}: ${path} has ${buf.byteLength} bytes, expected ${n * 4}`);
+  let buf: Buffer;
+  try {
+    buf = readPlainFileSync(bundle.dir, meta.file, { exact: n * 4 });
+  } catch (e) {
+    if (!(e instanceof PlainFileError)) throw e;
+    if (e.reason === 'missing') throw new ModelError(`model ${bundle.dir}: basis file ${path} is missing; re-run calibration`);
+    if (e.reason === 'size') throw new ModelError(`model ${bundle.dir}: ${path} has ${e.size} bytes, expected ${n * 4}`);
+    throw new ModelError(`model ${bundle.dir}: basis: ${e.message}; re-run calibration`);
+  }
   if (createHash('sha256').update(buf).digest('hex') !== meta.sha256) throw new ModelError(`model ${bundle.dir}: ${path} does not match its checksum; re-run calibration`);
   if (!Array.isArray(meta.attributes) || meta.attributes.length !== ATTRIBUTE_COUNT) {
     throw new ModelError(`model ${bundle.dir}: the basis must have ${ATTRIBUTE_COUNT} attribute channels`);

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Architecture, ModelError, tensorSpecs } from './architecture';
-import { writeFileAtomicSync } from '../util/fs';
+import { PlainFileError, readPlainFileSync, writeFileAtomicSync } from '../util/fs';
 
 export const BUNDLE_FORMAT = 'stylecast-model';
 export const BUNDLE_VERSION = 1;
@@ -89,16 +89,20 @@ export function readManifestJson(dir: string, missing: string): unknown {
   }
 }
 
-/** Reads weights.bin and checks its size and checksum against the manifest. */
+/** Reads weights.bin (a plain file of the folder, never a link) and checks its size and checksum against the manifest. */
 export function readWeightsFile(dir: string, weights: Manifest['weights'] | undefined, what: string): Float32Array {
-  if (!weights || !Number.isInteger(weights.floats) || weights.floats < 0 || typeof weights.sha256 !== 'string') {
+  if (!weights || !Number.isSafeInteger(weights.floats) || weights.floats < 0 || typeof weights.sha256 !== 'string') {
     throw new ModelError(`${what} ${dir}: the manifest does not describe its weights file`);
   }
-  const wPath = join(dir, weights.file ?? 'weights.bin');
-  if (!existsSync(wPath)) throw new ModelError(`${what} ${dir}: weights file ${wPath} is missing`);
-  const buf = readFileSync(wPath);
-  if (buf.byteLength !== weights.floats * 4) {
-    throw new ModelError(`${what} ${dir}: ${wPath} has ${buf.byteLength} bytes, the manifest expects ${weights.floats * 4}: the bundle is corrupt or truncated`);
+  const wPath = join(dir, String(weights.file ?? 'weights.bin'));
+  let buf: Buffer;
+  try {
+    buf = readPlainFileSync(dir, weights.file ?? 'weights.bin', { exact: weights.floats * 4 });
+  } catch (e) {
+    if (!(e instanceof PlainFileError)) throw e;
+    if (e.reason === 'missing') throw new ModelError(`${what} ${dir}: weights file ${wPath} is missing`);
+    if (e.reason === 'size') throw new ModelError(`${what} ${dir}: ${wPath} has ${e.size} bytes, the manifest expects ${weights.floats * 4}: the bundle is corrupt or truncated`);
+    throw new ModelError(`${what} ${dir}: ${e.message}: re-create or re-import the bundle`);
   }
   if (sha256(buf) !== weights.sha256) {
     throw new ModelError(`${what} ${dir}: ${wPath} does not match its checksum: the bundle is corrupt; re-create or re-import it`);

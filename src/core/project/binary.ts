@@ -58,6 +58,9 @@ const linkRefusal = (path: string): ProjectError =>
     path
   );
 
+const notAFile = (path: string): ProjectError =>
+  new ProjectError('UNSAFE_PATH', `${path} is not a regular file (a folder, device or pipe): a project holds plain files only.`, path);
+
 /**
  * Opens a file of a project folder without following a symbolic link: a link is refused
  * (UNSAFE_PATH) whatever it points to, and so is anything but a regular file. 'update'
@@ -70,6 +73,8 @@ export async function openNoFollow(path: string, mode: keyof typeof MODES): Prom
     throw e;
   });
   if (before?.isSymbolicLink()) throw linkRefusal(path);
+  // Refused before the open: opening a pipe planted in a shared project would block until a writer came.
+  if (before && !before.isFile()) throw notAFile(path);
   let fh: FileHandle;
   try {
     fh = await open(path, MODES[mode] | O_NOFOLLOW, 0o666);
@@ -80,7 +85,7 @@ export async function openNoFollow(path: string, mode: keyof typeof MODES): Prom
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new ProjectError('UNSAFE_PATH', `${path} is not a regular file (a folder, device or pipe): a project holds plain files only.`, path);
+    if (!st.isFile()) throw notAFile(path);
     // Where there is no O_NOFOLLOW, a link swapped in after the lstat shows as another file.
     if (before && (st.ino !== before.ino || st.dev !== before.dev)) throw linkRefusal(path);
     if (mode === 'update' && st.nlink > 1) {

@@ -2,11 +2,10 @@
 // project.json's `tune` record. A new delta goes to a new file name, made durable before
 // the document that names it is saved, so a crash leaves either the old delta or the new
 // one in force, never a mix; the old file is removed after the save.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelBundle } from '../model/bundle';
-import { FLOAT16_LE, type Project, type TuneRecord, saveProject } from '../project';
-import { removeIfPresent, writeDurable, fsyncDir } from '../project/binary';
+import { FLOAT16_LE, type Project, type TuneRecord, isProjectError, saveProject } from '../project';
+import { openNoFollow, removeIfPresent, writeDurable, fsyncDir } from '../project/binary';
 import { FrameRenderer } from '../render/render';
 import type { EditBasis } from '../model/basis';
 import type { Runtime } from '../runtime';
@@ -29,8 +28,19 @@ export async function loadDelta(project: Project, bundle: ModelBundle): Promise<
   const path = join(project.dir, t.file);
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    // As every file of a shared project: never through a link, a regular file only, its size
+    // checked before it is read.
+    const fh = await openNoFollow(path, 'read');
+    try {
+      const size = (await fh.stat()).size;
+      if (size !== t.bytes) throw new TuneError('DELTA_CORRUPT', `the fine-tuning delta ${path} is damaged (${size} bytes, project.json says ${t.bytes}). ${IGNORE_HINT}.`);
+      bytes = await fh.readFile();
+    } finally {
+      await fh.close();
+    }
   } catch (err) {
+    if (err instanceof TuneError) throw err;
+    if (isProjectError(err)) throw new TuneError('DELTA_CORRUPT', `the fine-tuning delta: ${err.message} ${IGNORE_HINT}.`);
     const code = (err as NodeJS.ErrnoException).code;
     throw new TuneError('DELTA_MISSING', `the fine-tuning delta ${path} ${code === 'ENOENT' ? 'is missing' : `cannot be read (${code})`}. ${IGNORE_HINT}.`);
   }

@@ -4,6 +4,7 @@
 // of random latents near w_ID close to the untuned network's. Every fourth frame is held
 // out and only measured. Progress, ETA and cancel as for encoding; a cancelled or crashed
 // run resumes from its last checkpoint (tune-resume.bin in the project folder).
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -153,9 +154,10 @@ export async function checkTuneInput(project: Project, bundle: ModelBundle, s: T
   const source = await resolveSourcePath(project);
   if (!source) throw new TuneError('SOURCE_MISSING', `the source video of ${project.dir} is not at ${project.doc.source.path}: put it back to tune`);
   // Root ignores permissions, so try a real write: a read-only mount or a special folder refuses it.
-  const probe = join(project.dir, `.tune-probe-${process.pid}`);
+  // A new file of a random name, created exclusively: a link planted in a shared project is never written through.
+  const probe = join(project.dir, `.tune-probe-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
-    await writeFile(probe, '');
+    await writeFile(probe, '', { flag: 'wx' });
   } catch (e) {
     throw new TuneError('NOT_WRITABLE', `cannot write in ${project.dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): tuning stores its delta there; copy the project somewhere writable`);
   } finally {

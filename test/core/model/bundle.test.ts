@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -74,6 +75,30 @@ describe('model bundles', () => {
     m2.version = 99;
     writeFileSync(join(newer, 'manifest.json'), JSON.stringify(m2));
     expect(() => loadBundle(newer)).toThrow(/newer than this app supports/);
+  });
+
+  it('reads only its own plain files: a weights name that leaves the folder, a link and a pipe are refused unread', () => {
+    const withManifest = (name: string, edit: (m: { weights: { file: string } }) => void) => {
+      const dir = fresh(name);
+      const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+      edit(m);
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
+      return dir;
+    };
+    // A shared model folder naming /dev/zero: read whole, it would hang the app and exhaust its memory.
+    expect(() => loadBundle(withManifest('escape', (m) => (m.weights.file = '../../../../../../dev/zero')))).toThrow(/"\.\.\/.*dev\/zero" is not a plain file name inside the folder/);
+    expect(() => loadBundle(withManifest('absolute', (m) => (m.weights.file = '/etc/passwd')))).toThrow(/not a plain file name/);
+    // weights.bin a link to a file outside, with the right size and checksum even: refused.
+    const linked = fresh('linked');
+    const outside = join(tmp, 'outside-weights.bin');
+    renameSync(join(linked, 'weights.bin'), outside);
+    symlinkSync(outside, join(linked, 'weights.bin'));
+    expect(() => loadBundle(linked)).toThrow(/weights\.bin is a link/);
+    // A pipe under the name: refused without blocking on its open.
+    const piped = fresh('piped');
+    rmSync(join(piped, 'weights.bin'));
+    expect(spawnSync('mkfifo', [join(piped, 'weights.bin')]).status).toBe(0);
+    expect(() => loadBundle(piped)).toThrow(/weights\.bin is not a regular file/);
   });
 
   it('refuses to write a bundle with a missing or mis-sized tensor', () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, linkSync, lstatSync, symlinkSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, closeSync, writeSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -736,6 +737,13 @@ describe('a shared project folder is untrusted: links are never followed', () =>
     await createProject(dir2, baseInit());
     linkAway(dir2, 'project.json', join(tmp, 'elsewhere-project.json'));
     await expectProjectError(openProject(dir2), 'UNSAFE_PATH', join(dir2, 'project.json'));
+
+    // A pipe: refused before its open, which would wait for a writer forever.
+    const dir3 = newDir('piped-doc');
+    await createProject(dir3, baseInit());
+    rmSync(join(dir3, 'project.json'));
+    expect(spawnSync('mkfifo', [join(dir3, 'project.json')]).status).toBe(0);
+    await expectProjectError(openProject(dir3), 'UNSAFE_PATH', join(dir3, 'project.json'), /not a regular file/);
   });
 
   it('refuses to write in place into an array with another hard link', async () => {

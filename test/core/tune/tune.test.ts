@@ -2,7 +2,7 @@
 // the float16 delta format and its budget, the factors' gradient against finite
 // differences, tuning end to end (PSNR up, the re-render measures what tuning reported),
 // the locality term, cancel and resume, damaged deltas, bad input, puppeteering.
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -221,6 +221,16 @@ describe.skipIf(!hasSharedData)('tuning a tiny generator on real frames (needs .
     expect(e).toBeInstanceOf(TuneError);
     expect(e.code).toBe('DELTA_MISSING');
     expect(e.message).toMatch(/is missing/);
+    // A shared project whose delta is a link, even to the right bytes, or a file of another size: refused, not read.
+    const elsewhere = join(tmp, 'delta-elsewhere.f16');
+    writeFileSync(elsewhere, readFileSync(join(tmp, 'a.stylecast', p.doc.tune!.file)));
+    symlinkSync(elsewhere, file);
+    const linked = await loadDelta(p, bundle).catch((x) => x);
+    expect(linked.code).toBe('DELTA_CORRUPT');
+    expect(linked.message).toMatch(/is a symbolic link/);
+    rmSync(file);
+    writeFileSync(file, Buffer.alloc(p.doc.tune!.bytes + 2));
+    await expect(loadDelta(p, bundle)).rejects.toThrow(new RegExp(`damaged \\(${p.doc.tune!.bytes + 2} bytes, project.json says ${p.doc.tune!.bytes}\\)`));
   }, 120_000);
 
   it('puppeteering with a tuned identity carries its delta into the driven project', async () => {
