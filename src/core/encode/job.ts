@@ -21,7 +21,7 @@ import { VideoInfo, decodeFrames, probeVideo } from '../video';
 import type { AlignVideoResult } from '../face/pipeline';
 import { AlignProgressWriter, readAlignProgress, removeAlignProgress, type AlignProgressKey } from './align-progress';
 import { ParamDecoder } from './decoder';
-import { Evaluator, NewtonSolver, StageCost, invertFrames, ownLoss, runFrameStages, solveFromStarts, stackFrames, warmStart } from './optimize';
+import { Evaluator, NewtonSolver, StageCost, invertFrames, lowerLoss, needsRestart, ownLoss, runFrameStages, solveFromStarts, stackFrames, warmStart } from './optimize';
 import { type RefineOptions, probeFrames, refineIdentity } from './refine';
 import { EncodePhase, EncodeSchedule, lossTerms, planFractions, qualitySchedule, scheduleProblem } from './schedule';
 
@@ -143,6 +143,9 @@ export function frontalness(lm: Landmarks68): number {
   return Math.abs(lm[60]! - (l + r) / 2) / d;
 }
 
+/** A stage's done share, 0..1: a stage of one evaluation reports 0 of 0 (NaN), which is all of it. */
+const share = (f: number): number => (Number.isNaN(f) ? 1 : Math.min(1, Math.max(0, f)));
+
 /** How many of the frames before one the restart rule takes the median loss of. */
 const RESTART_HISTORY = 50;
 
@@ -234,7 +237,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
   const plan = planFractions(s, { frames: count, align: o.align === 'face' && !o.aligned });
   const at = (id: string, f: number) => {
     const r = plan.get(id)!;
-    return r.start + (r.end - r.start) * Math.min(1, Math.max(0, f));
+    return r.start + (r.end - r.start) * share(f);
   };
 
   if (o.identityFrame !== undefined && (!Number.isInteger(o.identityFrame) || o.identityFrame < 0 || o.identityFrame >= count)) {
@@ -359,7 +362,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
       const to = plan.get(refineStages[refineStages.length - 1]!.id)!.end;
       const onProgress: RefineOptions['onProgress'] = (round, rounds, st, p, k) => {
         const [a, b] = rounds === 1 ? [0, 1] : round === 0 ? [0, 2 / 3] : [2 / 3, 1];
-        const f = a + ((b - a) * (refineStages.indexOf(st) + Math.min(1, p.iteration / p.of))) / refineStages.length;
+        const f = a + ((b - a) * (refineStages.indexOf(st) + share(p.iteration / p.of))) / refineStages.length;
         const again = round > 0 ? `, again with ${k} frames: the frames between fitted worse` : '';
         // A stage with a loss of its own reports that loss: say which, since the identity search's plot goes on from the schedule's.
         const own = ownLoss(st, ev) ? `, loss of ${lossTerms(st.loss!, ev.dec.perceptual !== null)} only` : '';
@@ -411,8 +414,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     let jumped = false;
     for (let k = 0; k < n; k++) {
       const f = windowStart + k;
-      const recent = accepted.slice(-RESTART_HISTORY).sort((a, b) => a - b);
-      if (s.frames.restart && recent.length >= 3 && losses[k]! > s.frames.restart.factor * recent[recent.length >> 1]!) {
+      if (s.frames.restart && needsRestart(losses[k]!, accepted.slice(-RESTART_HISTORY), s.frames.restart.factor)) {
         // Solved again from the neutral numbers and from the nearest refined frame (not its own
         // start), each by a fresh solver: a curvature learnt along the clip is the wrong one at a
         // distant start.
@@ -422,7 +424,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
         const before = k > 0 ? init.slice((k - 1) * P, k * P) : prev;
         const plane = window[k]!.length;
         const best = await solveFromStarts(ev, frameStages, wid, starts, targets.subarray(k * plane, (k + 1) * plane), before, s.frames.smoothness);
-        const won = best.loss < losses[k]!;
+        const won = lowerLoss(best.loss, losses[k]!);
         if (won) {
           losses[k] = best.loss;
           init.set(best.params, k * P);

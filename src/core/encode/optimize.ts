@@ -564,10 +564,23 @@ export async function solveFromStarts(
   for (const p0 of starts) {
     const p = p0.slice();
     const [loss] = await runFrameStages(ev, stages, wid, p, target, 1, prev, lambda, new Map());
-    if (!best || loss! < best.loss) best = { loss: loss!, params: p };
+    if (!best || lowerLoss(loss!, best.loss)) best = { loss: loss!, params: p };
   }
   if (!best) throw new Error('solveFromStarts needs at least one start');
   return best;
+}
+
+/** Whether loss `a` beats `b`: lower, or a number where `b` is NaN (a diverged solve never wins). */
+export const lowerLoss = (a: number, b: number): boolean => a < b || (Number.isNaN(b) && !Number.isNaN(a));
+
+/**
+ * The restart rule: a frame is solved again when its loss is more than `factor` times the median
+ * of the recent frames' (at least 3 of them), or is NaN (a diverged solve).
+ */
+export function needsRestart(loss: number, recent: readonly number[], factor: number): boolean {
+  if (recent.length < 3) return Number.isNaN(loss);
+  const sorted = [...recent].sort((a, b) => a - b);
+  return !(loss <= factor * sorted[sorted.length >> 1]!);
 }
 
 /** Where frame t starts: the previous frame's numbers, or their extrapolation from the two before. */

@@ -8,7 +8,7 @@ import { benchEncode, encodeBenchFigures } from '../../../src/core/encode/bench'
 import { ParamDecoder } from '../../../src/core/encode/decoder';
 import { bytesPerFrame, defaultMaxBatch, renderBatch } from '../../../src/core/encode/memory';
 import { bfgsUpdate, choleskySolve, gaussNewtonMatrix } from '../../../src/core/util/linalg';
-import { Evaluator, NewtonSolver, downsample, warmStart } from '../../../src/core/encode/optimize';
+import { Evaluator, NewtonSolver, downsample, lowerLoss, needsRestart, warmStart } from '../../../src/core/encode/optimize';
 import { DEFAULT_LOSS, REFERENCE_SCHEDULE, REFINE_LOSS, type Stage, lossTerms, planFractions, qualitySchedule, scheduleProblem, stageResolution } from '../../../src/core/encode/schedule';
 import { makeTruth } from '../../../src/core/encode/synth';
 import { Graph } from '../../../src/core/graph/graph';
@@ -216,6 +216,21 @@ describe('the encode bench arithmetic', () => {
     expect(given.speedup).toEqual({ perFrame: 20, identity: null });
     expect(given.results[0]!.identityForwardEquivalents).toBe(0);
     expect(() => encodeBenchFigures(0, { name: 'm', resolution: 64 }, [run('x', 1, 1)])).toThrow(/positive/);
+  });
+});
+
+describe('the restart rule', () => {
+  it('solves a frame again above factor x the recent median, and always when its loss is NaN; a number beats NaN', () => {
+    const recent = [0.1, 0.3, 0.2, 0.25];
+    expect(needsRestart(0.6, recent, 3)).toBe(false); // 3 x the median 0.25 = 0.75
+    expect(needsRestart(0.8, recent, 3)).toBe(true);
+    expect(needsRestart(Number.NaN, recent, 3)).toBe(true);
+    expect(needsRestart(0.8, [0.1, 0.1], 3)).toBe(false); // too few frames to judge
+    expect(needsRestart(Number.NaN, [], 3)).toBe(true);
+    expect(lowerLoss(0.5, Number.NaN)).toBe(true);
+    expect(lowerLoss(Number.NaN, 0.5)).toBe(false);
+    expect(lowerLoss(0.2, 0.5)).toBe(true);
+    expect(lowerLoss(0.5, 0.5)).toBe(false);
   });
 });
 

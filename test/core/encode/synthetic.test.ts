@@ -132,6 +132,16 @@ describe('encoding synthetic ground truth (seeded 64x64 model, 48 frames)', () =
     expect(c.project.doc.encoding.encodedThrough).toBe(decoded);
   }, 300_000);
 
+  it('reports finite, forward-only progress with stages of a single evaluation', async () => {
+    const { rt, bundle, basis, video } = await synthClip(8, 6, 'single.mp4');
+    const schedule = smallSchedule({ invert: 1, refine: 1, params: 1 }, { candidates: 2, refineFrames: 2 });
+    const fractions: number[] = [];
+    await runEncodeJob({ video, bundle, basis, rt, projectDir: join(tmp, 'single.stylecast'), align: 'none', schedule, onProgress: (p) => fractions.push(p.fraction) });
+    expect(fractions.every(Number.isFinite)).toBe(true);
+    for (let i = 1; i < fractions.length; i++) expect(fractions[i]!).toBeGreaterThanOrEqual(fractions[i - 1]! - 1e-12);
+    expect(fractions.at(-1)).toBe(1);
+  }, 300_000);
+
   it('keeps a given identity: no identity stages run, and the frames alone recover the clip', async () => {
     // 24 frames: a shorter synthetic clip moves too far from frame to frame for warm starts.
     const { rt, bundle, basis, truth, video } = await synthClip(9, 24, 'given.mp4');
