@@ -14,6 +14,7 @@ import type { Runtime } from '../runtime';
 import { probeVideo } from '../video';
 import { ParamDecoder } from './decoder';
 import { runEncodeJob } from './job';
+import { refineFitId } from './refine';
 import { resolveAlign } from './presets';
 import type { EncodeSchedule } from './schedule';
 import { makeTruth, writeSynthClip } from './synth';
@@ -206,7 +207,8 @@ export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchRep
       });
       const ev = await evaluateProject({ project: r.project, renderer, truth: truth ? { params: truth } : undefined });
       const loss = r.project.loss.subarray(0, count);
-      const phaseOf = new Map(schedule.stages.map((s) => [s.id, s.phase]));
+      // The refinement's frame fits are booked apart (refineFitId): in the table, with the identity's phases.
+      const phaseOf = new Map<string, MeasuredEncode['stages'][number]['phase']>(schedule.stages.flatMap((s): [string, MeasuredEncode['stages'][number]['phase']][] => (s.phase === 'refine' ? [[s.id, s.phase], [refineFitId(s.id), s.phase]] : [[s.id, s.phase]])));
       runs.push({
         schedule: schedule.name,
         frames: count,

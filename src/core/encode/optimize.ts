@@ -516,13 +516,15 @@ export async function runFrameStages(
   batch: number,
   prev: Float32Array | null,
   lambda: number,
-  solvers: Map<string, NewtonSolver>
+  solvers: Map<string, NewtonSolver>,
+  bookAs?: string
 ): Promise<Float32Array> {
   const P = PARAM_COUNT;
   const plane = 3 * ev.dec.res * ev.dec.res;
   let losses: Float32Array = new Float32Array(batch);
   for (const stage of stages) {
-    ev.current = stage.id;
+    // The identity's refinement fits frames with the frame stages: that work is the refinement's.
+    ev.current = bookAs ?? stage.id;
     if (stage.optimiser.kind === 'adam') {
       losses = await adamFrames(ev, stage, wid, params, targets, batch, prev, lambda);
       continue;
@@ -558,12 +560,13 @@ export async function solveFromStarts(
   starts: readonly Float32Array[],
   target: Float32Array,
   prev: Float32Array | null,
-  lambda: number
+  lambda: number,
+  bookAs?: string
 ): Promise<{ loss: number; params: Float32Array }> {
   let best: { loss: number; params: Float32Array } | null = null;
   for (const p0 of starts) {
     const p = p0.slice();
-    const [loss] = await runFrameStages(ev, stages, wid, p, target, 1, prev, lambda, new Map());
+    const [loss] = await runFrameStages(ev, stages, wid, p, target, 1, prev, lambda, new Map(), bookAs);
     if (!best || lowerLoss(loss!, best.loss)) best = { loss: loss!, params: p };
   }
   if (!best) throw new Error('solveFromStarts needs at least one start');

@@ -44,6 +44,9 @@ export interface RefineOptions {
   onProgress?: (round: number, rounds: number, stage: Stage, p: Progress, frames: number) => void;
 }
 
+/** Where the refinement books the frame fits it runs with the frame stages (its first fit and the held-out frames). */
+export const refineFitId = (refineStageId: string): string => `${refineStageId}:frames`;
+
 /**
  * Refines `wid` in place on the frames `indices`; `crops` holds their targets and those of
  * `probeFrames(indices)` when the options have a probe rule.
@@ -57,12 +60,14 @@ export async function refineIdentity(ev: Evaluator, o: RefineOptions, wid: Float
   let idx = [...indices];
   let targets = pack(idx);
   let params = new Float32Array(idx.length * P);
-  // The frames' numbers first, with the identity fixed; then both together.
+  // The frames' numbers first, with the identity fixed; then both together. Their cost is the
+  // refinement's, booked apart from its own runs (the bench's stage table), not the frames stage's.
+  const bookAs = refineFitId(o.refine[0]!.id);
   const solvers = new Map<string, NewtonSolver>();
   const window = Math.max(1, o.window);
   for (let a = 0; a < idx.length; a += window) {
     const b = Math.min(idx.length, a + window);
-    await runFrameStages(ev, o.frames, wid, params.subarray(a * P, b * P), targets.subarray(a * plane, b * plane), b - a, null, 0, solvers);
+    await runFrameStages(ev, o.frames, wid, params.subarray(a * P, b * P), targets.subarray(a * plane, b * plane), b - a, null, 0, solvers, bookAs);
   }
   // Only the first round's losses are used (the probes are compared with them): the second
   // round's last stage skips the run that would report them in the schedule's loss.
@@ -82,7 +87,7 @@ export async function refineIdentity(ev: Evaluator, o: RefineOptions, wid: Float
     const left = params.subarray((j - 1) * P, j * P);
     const right = params.subarray(j * P, (j + 1) * P);
     const mid = left.map((v, i) => 0.5 * (v + right[i]!));
-    probed.push({ frame: f, ...(await solveFromStarts(ev, o.frames, wid, [mid, left, right], crops.get(f)!, null, 0)) });
+    probed.push({ frame: f, ...(await solveFromStarts(ev, o.frames, wid, [mid, left, right], crops.get(f)!, null, 0, bookAs)) });
   }
   const refinedLoss = losses.reduce((a, b) => a + b, 0) / losses.length;
   const add = o.probe ? probesToAdd(refinedLoss, probed, o.probe) : [];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
 import { Evaluator, runRefineStage } from '../../../src/core/encode/optimize';
-import { probeFrames, probesToAdd, refineIdentity } from '../../../src/core/encode/refine';
+import { probeFrames, probesToAdd, refineFitId, refineIdentity } from '../../../src/core/encode/refine';
 import { DEFAULT_LOSS, REFINE_LOSS, qualitySchedule, scheduleProblem } from '../../../src/core/encode/schedule';
 import { makeTruth } from '../../../src/core/encode/synth';
 import { PARAM_COUNT, loadBasis } from '../../../src/core/model/basis';
@@ -65,6 +65,9 @@ describe('the held-out check of the identity refinement', () => {
     expect(plain.out.rounds).toBe(1);
     expect(plain.out.probes).toEqual([]);
     expect([...plain.out.frames.keys()]).toEqual([0, 4, 8]);
+    // Its frame fits are the refinement's cost, booked apart from its own runs, never to the frames stage.
+    expect([...plain.ev.costs.keys()].sort()).toEqual([refine[0]!.id, refineFitId(refine[0]!.id)].sort());
+    expect(plain.ev.costs.get(refineFitId(refine[0]!.id))!.evaluations).toBeGreaterThan(0);
 
     // Admits none: the probes are solved and reported, and the identity is the first round's, bit for bit.
     const none = await run({ gap: 1e9, ratio: 1 });
