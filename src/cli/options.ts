@@ -1,14 +1,17 @@
 import { UsageError } from './errors';
 
+/** A whole number written in decimal ("", " ", "0x10" and "1e3" are not: Number() would take them). */
 export function int(v: string, flag: string, min = Number.MIN_SAFE_INTEGER): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ''}, got "${v}"`);
+  const n = /^\s*[+-]?\d+\s*$/.test(String(v)) ? Number(v) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ''}, got "${v}"`);
   return n;
 }
 
-export function num(v: string, flag: string): number {
-  const n = Number(v);
+/** A decimal number, at least `min` when given ("" and "0x10" are not numbers here). */
+export function num(v: string, flag: string, min?: number): number {
+  const n = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(String(v)) ? Number(v) : Number.NaN;
   if (!Number.isFinite(n)) throw new UsageError(`${flag} must be a number, got "${v}"`);
+  if (min !== undefined && n < min) throw new UsageError(`${flag} must be at least ${min}, got "${v}"`);
   return n;
 }
 

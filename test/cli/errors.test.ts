@@ -1,6 +1,6 @@
 // Bad input through the CLI: a clear one-line reason, a non-zero exit, and no output left behind.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject } from '../../src/core/project';
@@ -110,4 +110,32 @@ describe('the stylecast CLI on bad input', () => {
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(tmp).filter((f) => f.endsWith('.mp4.tmp') || f.includes('.partial'))).toEqual([]);
   });
+
+  it('checks numbers and ranges before any work: a negative smoothing, an empty frame number, a range past the end', async () => {
+    const noFace = join(tmp, 'noface.mp4');
+    const out = join(tmp, 'checked.stylecast');
+    expectFailure(await cli('encode', noFace, '--smoothing', '-1', '--out', out), /--smoothing must be at least 0, got "-1"/);
+    expectFailure(await cli('encode', noFace, '--identity-frame', '', '--out', out), /--identity-frame must be an integer >= 0, got ""/);
+    expectFailure(await cli('encode', noFace, '--max-batch', '0x10', '--out', out), /--max-batch must be an integer/);
+    expect(existsSync(out)).toBe(false);
+    // The video has 12 frames: 5:20 is refused, not cut to 5:12 without a word.
+    expectFailure(await cli('align', noFace, '--frames', '5:20', '--out', join(tmp, 'aligned')), /frames 5:20 are outside .*noface\.mp4.*12 frames/);
+  });
+
+  it('encodes into an empty folder, or one a stopped first encode left with only temporary files', async () => {
+    const noFace = join(tmp, 'noface.mp4');
+    const out = join(tmp, 'left.stylecast');
+    mkdirSync(out);
+    writeFileSync(join(out, 'params.f32.tmp'), 'half a first save');
+    const r = await cli('encode', noFace, '--align', 'none', '--quality', 'draft', '--frames', '0:2', '--out', out, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).frames).toEqual({ start: 0, count: 2 });
+    expect(readdirSync(out).some((f) => f.endsWith('.tmp'))).toBe(false);
+    // A folder holding anything else is not taken over.
+    const other = join(tmp, 'other.stylecast');
+    mkdirSync(other);
+    writeFileSync(join(other, 'notes.txt'), 'mine');
+    expectFailure(await cli('encode', noFace, '--align', 'none', '--out', other), /exists and is not a Stylecast project/);
+    expect(readdirSync(other)).toEqual(['notes.txt']);
+  }, 300_000);
 });

@@ -22,7 +22,7 @@ export function registerAlign(program: Command): void {
       const dir = checkOutputDir(o.out);
       const size = int(o.size, '--size', 16);
       const range = o.frames ? parseRange(o.frames, '--frames') : undefined;
-      const sigmaFrames = num(o.smoothing, '--smoothing');
+      const sigmaFrames = num(o.smoothing, '--smoothing', 0);
       const [{ FaceNets }, { alignVideo }, { warpToCrop }, { Runtime }, { createVideoWriter, decodeFrames, probeVideo }] = await Promise.all([
         import('../../core/face/nets'),
         import('../../core/face/pipeline'),

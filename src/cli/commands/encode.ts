@@ -30,11 +30,15 @@ export function registerEncode(program: Command): void {
       const out = checkOutputDir(o.out);
       const frames = o.frames ? parseRange(o.frames, '--frames') : undefined;
       if (o.align !== 'auto' && o.align !== 'face' && o.align !== 'none') throw new UsageError(`--align must be face, none or auto, got "${o.align}"`);
-      const smoothingSigma = num(o.smoothing, '--smoothing');
+      const smoothingSigma = num(o.smoothing, '--smoothing', 0);
       const identityFrame = o.identityFrame !== undefined ? int(o.identityFrame, '--identity-frame', 0) : undefined;
       const existed = existsSync(out);
-      if (existed && (!statSync(out).isDirectory() || !existsSync(resolve(out, 'project.json')))) {
-        throw new UsageError(`${out} exists and is not a Stylecast project: choose a new output folder`);
+      if (existed) {
+        // A project resumes; an empty folder, or what a first encode stopped while creating left, starts afresh.
+        const { holdsProject, isInterruptedCreation } = await import('../../core/encode/job');
+        if (!statSync(out).isDirectory() || !(holdsProject(out) || isInterruptedCreation(out))) {
+          throw new UsageError(`${out} exists and is not a Stylecast project: choose a new output folder`);
+        }
       }
       const maxBatch = o.maxBatch !== undefined ? int(o.maxBatch, '--max-batch', 1) : undefined;
       const schedule = await qualitySchedule(o.quality);

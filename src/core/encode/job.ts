@@ -2,7 +2,7 @@
 // it in memory), saves every window of frames as it goes (a crash or cancel loses at
 // most the window in flight) and resumes from what the project says is done. The project
 // is made before face alignment, which saves its own progress in it (align-progress.ts).
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { alignVideo, trackerSettings, type FaceNetsLike } from '../face/pipeline';
 import type { Affine, Landmarks68 } from '../face/types';
@@ -12,7 +12,7 @@ import { ModelBundle } from '../model/bundle';
 import { PerceptualBundle } from '../perceptual/bundle';
 import { findPerceptualBundle } from '../perceptual/find';
 import { StyleGan2 } from '../model/stylegan2';
-import { Project, createProject, hashFile, openProject, saveProject, writeFrames } from '../project';
+import { COMMIT_FILE, PROJECT_FILE, Project, createProject, hashFile, openProject, saveProject, writeFrames } from '../project';
 import { fromRgb8 } from '../render/image';
 import type { Runtime } from '../runtime';
 import { isCancelled, throwIfAborted } from '../util/cancel';
@@ -143,6 +143,30 @@ export function frontalness(lm: Landmarks68): number {
   return Math.abs(lm[60]! - (l + r) / 2) / d;
 }
 
+/** Whether a folder holds a project, or the committed first save of one that a crash interrupted. */
+export function holdsProject(dir: string): boolean {
+  return existsSync(join(dir, PROJECT_FILE)) || existsSync(join(dir, COMMIT_FILE));
+}
+
+/**
+ * Whether a folder without a project is what a stopped first encode left: empty (stopped while
+ * hashing the video) or holding only the temporary files of a first save that never committed.
+ * An encode into it starts afresh.
+ */
+export function isInterruptedCreation(dir: string): boolean {
+  if (holdsProject(dir)) return false;
+  try {
+    return readdirSync(dir, { withFileTypes: true }).every((e) => e.isFile() && e.name.endsWith('.tmp'));
+  } catch {
+    return false;
+  }
+}
+
+function clearInterruptedCreation(dir: string): void {
+  if (!existsSync(dir) || !isInterruptedCreation(dir)) return;
+  for (const name of readdirSync(dir)) rmSync(join(dir, name), { force: true });
+}
+
 /** A stage's done share, 0..1: a stage of one evaluation reports 0 of 0 (NaN), which is all of it. */
 const share = (f: number): number => (Number.isNaN(f) ? 1 : Math.min(1, Math.max(0, f)));
 
@@ -250,8 +274,9 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
   // Open the project to resume, or create it (before alignment, which saves its progress in it).
   let project: Project;
   let resumed = false;
-  if (existsSync(join(o.projectDir, 'project.json'))) {
-    project = await openProject(o.projectDir);
+  if (holdsProject(o.projectDir)) {
+    project = await openProject(o.projectDir); // finishes a save a crash interrupted
+
     const d = project.doc;
     if (d.model.id !== o.bundle.manifest.id) {
       throw new EncodeError('MISMATCH', `${o.projectDir} was encoded with model ${d.model.name} (${d.model.id}), not ${o.bundle.manifest.name} (${o.bundle.manifest.id}); choose another output folder`);
@@ -266,6 +291,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     }
     resumed = true;
   } else {
+    clearInterruptedCreation(o.projectDir);
     report({ stage: 'hash', fraction: at('hash', 0), message: 'hashing the source video' });
     project = await createProject(o.projectDir, {
       source: { ...info, path: o.video },

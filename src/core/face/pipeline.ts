@@ -40,7 +40,7 @@ import { decodeFrames, probeVideo, type VideoInfo } from '../video';
 import { FaceAlignError } from './errors';
 import { ffhqQuad, quadToAffine, type Quad } from './align';
 import { alignedLandmarkJitter } from './jitter';
-import { fillGaps, smoothQuads, type SmoothingOptions } from './smooth';
+import { fillGaps, resolveSmoothing, smoothQuads, type SmoothingOptions } from './smooth';
 import type { Affine, FaceBox, FrameFace, Landmarks68 } from './types';
 import { downscaleArea } from './warp';
 
@@ -197,9 +197,13 @@ export async function alignVideo(opts: AlignVideoOptions): Promise<AlignVideoRes
   checkCount('maxHintFrames', maxHintFrames, 0);
   throwIfAborted(signal);
 
+  resolveSmoothing(opts.smoothing); // a bad sigma fails now, not after every frame is aligned
   const info = opts.info ?? (await probeVideo(path));
   const start = opts.frames?.start ?? 0;
   const count = opts.frames?.count;
+  if (count !== undefined && start + count > info.frameCount) {
+    throw new FaceAlignError('INVALID_ARGUMENT', `frames ${start}:${start + count} are outside "${path}", which has ${info.frameCount} frames (0:${info.frameCount})`);
+  }
   const total = Math.max(0, Math.min(count ?? Infinity, info.frameCount - start));
   const factor = Math.max(1, Math.ceil(Math.max(info.width, info.height) / detectMaxSide));
 
