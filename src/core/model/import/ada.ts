@@ -159,15 +159,21 @@ export function mapAdaPickle(root: unknown, where: string): MappedModel {
   };
 }
 
-/** JSON-safe copy of small plain data (init kwargs) for the manifest's source record. */
-function plain(v: unknown, depth = 0): unknown {
-  if (depth > 6) return null;
+/**
+ * JSON-safe copy of small plain data (init kwargs) for the manifest's source record: at most 6
+ * deep, 64 entries a level and 4,096 values in all; a container met again (a pickle can make one
+ * hold itself) is null, so a crafted file cannot make this walk run for ever.
+ */
+export function plain(v: unknown, depth = 0, budget = { left: 4096 }, seen = new Set<object>()): unknown {
+  if (depth > 6 || budget.left-- <= 0) return null;
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
   if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
   if (typeof v === 'bigint') return String(v);
   const n = num(v);
   if (n !== null) return n;
-  if (Array.isArray(v)) return v.slice(0, 64).map((x) => plain(x, depth + 1));
-  if (v instanceof Map) return Object.fromEntries([...v].slice(0, 64).map(([k, x]) => [String(k), plain(x, depth + 1)]));
-  return null;
+  if (!Array.isArray(v) && !(v instanceof Map)) return null;
+  if (seen.has(v)) return null;
+  seen.add(v);
+  if (Array.isArray(v)) return v.slice(0, 64).map((x) => plain(x, depth + 1, budget, seen));
+  return Object.fromEntries([...v].slice(0, 64).map(([k, x]) => [String(k), plain(x, depth + 1, budget, seen)]));
 }

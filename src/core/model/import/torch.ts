@@ -380,9 +380,20 @@ function storageFromPid(pid: unknown, where: string, data: (key: string, nbytes:
 
 const MAGIC = 0x1950a86a20f9469cfc6cn;
 
+/**
+ * Storages saved inside a pickle (torch.storage._load_from_bytes) hold one torch.save stream each;
+ * a stream inside one of those is refused. Each level copies its bytes, so a file nesting streams
+ * a thousand deep would take a thousand times its size in memory before the stack ran out.
+ */
+const MAX_EMBEDDED_LEVELS = 2;
+function embeddedLevel(nesting: number, source: string): number {
+  if (nesting + 1 > MAX_EMBEDDED_LEVELS) throw new CheckpointError(`${source}: storages nested more than ${MAX_EMBEDDED_LEVELS} deep (torch.save streams inside saved storages); no real checkpoint does this`);
+  return nesting + 1;
+}
+
 /** Parses a legacy (non-zip) torch.save stream held in memory. */
-function parseLegacy(buf: Uint8Array, source: string, allowed: (ctx: GlobalContext) => Map<string, unknown>): unknown {
-  const ctx: GlobalContext = { source, loadFromBytes: (b) => parseLegacy(b, `${source} (embedded storage)`, allowed) };
+function parseLegacy(buf: Uint8Array, source: string, allowed: (ctx: GlobalContext) => Map<string, unknown>, nesting = 0): unknown {
+  const ctx: GlobalContext = { source, loadFromBytes: (b) => parseLegacy(b, `${source} (embedded storage)`, allowed, embeddedLevel(nesting, source)) };
   const findGlobal = findGlobalIn(allowed(ctx), source);
   let pos = 0;
   const magic = unpickle(buf, { findGlobal, source }, pos);
@@ -484,10 +495,10 @@ function openInMemory(file: string, buf: Uint8Array): OpenedFile {
   // A legacy torch.save file starts with the pickled magic number.
   const isLegacy = buf.length > 12 && buf[0] === 0x80 && buf[2] === 0x8a && buf[3] === 0x0a && Buffer.from(buf.subarray(4, 14)).equals(Buffer.from('6cfc9c46f9206aa85019', 'hex'));
   if (isLegacy) {
-    const root = parseLegacy(buf, file, ctxAllowed);
+    const root = parseLegacy(buf, file, ctxAllowed, 0);
     return { format: 'torch-legacy', root, load: async () => {}, close: async () => {} };
   }
-  const ctx: GlobalContext = { source: file, loadFromBytes: (b) => parseLegacy(b, `${file} (embedded storage)`, ctxAllowed) };
+  const ctx: GlobalContext = { source: file, loadFromBytes: (b) => parseLegacy(b, `${file} (embedded storage)`, ctxAllowed, 1) };
   const { value } = unpickle(buf, { findGlobal: findGlobalIn(allowList(ctx), file), source: file });
   return { format: 'pickle', root: value, load: async () => {}, close: async () => {} };
 }
@@ -502,7 +513,7 @@ async function openZip(file: string): Promise<OpenedFile> {
     if (zip.entries.has(`${prefix}byteorder`)) byteorder = (await zip.read(`${prefix}byteorder`, 16)).toString('latin1').trim();
     if (byteorder !== 'little') throw new CheckpointError(`${file}: byte order "${byteorder}" is not supported (little-endian only)`);
     const data = await zip.read(pkl, MAX_PICKLE_BYTES);
-    const ctx: GlobalContext = { source: file, loadFromBytes: (b) => parseLegacy(b, `${file} (embedded storage)`, allowList) };
+    const ctx: GlobalContext = { source: file, loadFromBytes: (b) => parseLegacy(b, `${file} (embedded storage)`, allowList, 1) };
     const refs = new Map<string, StorageRef>();
     const { value } = unpickle(data, {
       findGlobal: findGlobalIn(allowList(ctx), file),

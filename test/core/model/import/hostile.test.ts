@@ -4,6 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointError, importCheckpoint, readStateDict, readTorchFile } from '../../../../src/core/model/import';
+import { plain } from '../../../../src/core/model/import/ada';
 import { repoRoot, tempDir } from '../../../helpers';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'import');
@@ -82,6 +83,37 @@ describe('hostile pickles are refused and nothing runs', () => {
     expect(g.className).toBe('Generator');
     expect(g.moduleSrc).toContain(FIXTURE_SENTINEL); // the code that would create it is there...
     expect(existsSync(FIXTURE_SENTINEL)).toBe(false); // ...and never ran
+  });
+});
+
+describe('files built to exhaust memory or time are refused', () => {
+  // A legacy torch.save stream: magic number, format version 1001, system info, then `obj`.
+  const legacy = (obj: Uint8Array) => bin([0x80, 2, 0x8a, 0x0a], Buffer.from('6cfc9c46f9206aa85019', 'hex'), '.', [0x80, 2, 0x4d, 0xe9, 0x03], '.', [0x80, 2], '}.', obj);
+  // torch.storage._load_from_bytes(inner), as a pickle.
+  const loadFromBytes = (inner: Uint8Array) => bin([0x80, 2], 'ctorch.storage\n_load_from_bytes\n', 'B', u32(inner.length), inner, [0x85], 'R.');
+
+  it('storages nested inside saved storages deeper than any real checkpoint', async () => {
+    const dir = tempDir('hostile');
+    const file = join(dir, 'nested.pkl');
+    // Each level's bytes are copied: a thousand levels of a 10 MB file would be 10 GB.
+    let inner: Uint8Array = legacy(bin([0x80, 2], 'N.'));
+    for (let level = 0; level < 3; level++) inner = legacy(loadFromBytes(inner));
+    writeFileSync(file, loadFromBytes(inner));
+    await refused(file, /storages nested more than 2 deep/);
+  });
+
+  it('init kwargs that hold themselves are copied in bounded time', () => {
+    const kwargs = new Map<string, unknown>([['resolution', 1024]]);
+    const list: unknown[] = [];
+    for (let i = 0; i < 64; i++) list.push(list);
+    kwargs.set('list', list);
+    for (let i = 0; i < 62; i++) kwargs.set(`k${i}`, kwargs);
+    const t0 = performance.now();
+    const out = plain(kwargs) as Record<string, unknown>;
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(out.k0).toBeNull(); // the map met again
+    expect(out.resolution).toBe(1024);
+    expect((out.list as unknown[]).every((x) => x === null)).toBe(true);
   });
 });
 
