@@ -1,8 +1,8 @@
 // Model bundle: a folder with manifest.json and weights.bin (little-endian float32,
 // tensors back to back in manifest order). The model id is a hash of both.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Architecture, ModelError, tensorSpecs } from './architecture';
 import { PlainFileError, readPlainFileSync, writeFileAtomicSync } from '../util/fs';
 
@@ -66,16 +66,33 @@ export function packTensors(list: readonly { name: string; shape: number[]; data
   return { bytes, sha256: sha256(bytes), floats, entries };
 }
 
-/** Writes a bundle folder atomically: everything goes to a temp folder that is renamed into place. */
+/**
+ * Writes a bundle folder atomically: everything goes to a new hidden temporary folder beside it
+ * (the models list skips names that start with "."), each file flushed to disk, which is renamed
+ * into place; an old bundle there is first renamed aside and removed only after. A crash leaves
+ * the old bundle or the new one (or the old one aside, hidden), never neither half-written.
+ */
 export function writeFolderAtomic(dir: string, weights: Uint8Array, manifest: object): void {
   const target = resolve(dir);
-  const tmp = `${target}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, 'weights.bin'), weights);
-  writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));
-  rmSync(target, { recursive: true, force: true });
-  renameSync(tmp, target);
+  const tag = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  const hidden = (what: string) => join(dirname(target), `.${basename(target)}.${what}-${tag}`);
+  const tmp = hidden('tmp');
+  mkdirSync(dirname(target), { recursive: true });
+  mkdirSync(tmp);
+  try {
+    writeFileAtomicSync(join(tmp, 'weights.bin'), weights);
+    writeFileAtomicSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));
+    let aside: string | null = null;
+    if (existsSync(target)) {
+      aside = hidden('old');
+      renameSync(target, aside);
+    }
+    renameSync(tmp, target);
+    if (aside) rmSync(aside, { recursive: true, force: true });
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 /** Reads manifest.json of a bundle folder; `missing` is the message when there is none. */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,18 @@ describe('model bundles', () => {
     rmSync(join(piped, 'weights.bin'));
     expect(spawnSync('mkfifo', [join(piped, 'weights.bin')]).status).toBe(0);
     expect(() => loadBundle(piped)).toThrow(/weights\.bin is not a regular file/);
+  });
+
+  it('rewrites a bundle in place through hidden temporary folders, leaving none behind', () => {
+    const parent = join(tmp, 'rewrite');
+    const dir = join(parent, 'm');
+    writeBundle(dir, 'm', arch, seededTensors(arch, 4));
+    const second = seededTensors(arch, 5);
+    writeBundle(dir, 'm', arch, second);
+    const b = loadBundle(dir);
+    for (const [name, data] of second) expect(b.tensors.get(name)).toEqual(data);
+    expect(readdirSync(parent)).toEqual(['m']);
+    expect(readdirSync(dir).sort()).toEqual(['manifest.json', 'weights.bin']);
   });
 
   it('refuses to write a bundle with a missing or mis-sized tensor', () => {

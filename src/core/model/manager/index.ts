@@ -5,7 +5,8 @@
 //   <models>/perceptual/<file>    perceptual weights by catalogue file name (vgg16-397923af.pth, lpips-v0.1-vgg.pth)
 //   <models>/perceptual/lpips-vgg/ the LPIPS-VGG bundle built from those two once both are there
 //   <models>/downloads/<file>     generator checkpoints while they download (NAME.part) and until imported
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { writeFileAtomicSync } from '../../util/fs';
 import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { SEEDED_DEFAULT } from '../defaults';
@@ -354,8 +355,9 @@ export async function importModelFile(file: string, o: ImportModelOptions): Prom
     if (e) {
       const dest = join(perceptualDir(root), e.file);
       mkdirSync(perceptualDir(root), { recursive: true });
-      const tmp = `${dest}.tmp-${process.pid}`;
-      copyFileSync(src, tmp);
+      // A new temporary file of a random name, created exclusively (a link planted there is never written through).
+      const tmp = `${dest}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+      copyFileSync(src, tmp, fsConstants.COPYFILE_EXCL);
       renameSync(tmp, dest);
       o.onLog?.(`recognised ${basename(src)} as ${e.name}; stored it at ${dest}`);
       const report = await buildPerceptual(root, catalog, dest, o.onLog);
