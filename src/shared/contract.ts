@@ -260,7 +260,8 @@ const encodeRequest = expectObject({
   identityFrame: expectNullable(expectIntegerIn(0, MAX_FRAMES))
 });
 
-const frameParams = expectNumberArray(PARAM_COUNT, PARAM_COUNT);
+/** A frame's 35 numbers: degrees and expression units, far below 1e6 in any real edit (1e39 would be Infinity in float32). */
+const frameParams = expectNumberArray(PARAM_COUNT, PARAM_COUNT, 1e6);
 
 const renderFrameRequest = expectObject({
   project: expectAbsolutePath,

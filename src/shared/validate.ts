@@ -124,13 +124,15 @@ export function expectIntegerIn(min: number, max: number): Validator<number> {
 }
 
 /** An array of finite numbers with a length in [minLength, maxLength]. */
-export function expectNumberArray(minLength: number, maxLength: number): Validator<number[]> {
+/** Finite numbers, at most `maxAbs` in size (values that become float32 must stay finite there: below 3.4e38). */
+export function expectNumberArray(minLength: number, maxLength: number, maxAbs = Number.MAX_VALUE): Validator<number[]> {
   return (v, path) => {
     if (!Array.isArray(v)) fail(path, 'an array of numbers', v);
     if (v.length < minLength || v.length > maxLength) fail(path, `an array of ${minLength === maxLength ? minLength : `${minLength} to ${maxLength}`} numbers`, `an array of ${v.length}`);
     for (let i = 0; i < v.length; i++) {
       const x: unknown = v[i];
       if (typeof x !== 'number' || !Number.isFinite(x)) fail(`${path}[${i}]`, 'a finite number', x);
+      if (Math.abs(x) > maxAbs) fail(`${path}[${i}]`, `a number from ${-maxAbs} to ${maxAbs}`, x);
     }
     return v as number[];
   };

@@ -115,6 +115,10 @@ describe('registerHandlers', () => {
     const render = { project: good.project, frame: 0, params: new Array(35).fill(0), size: null };
     await expect(ipc.invoke('render:frame', APP_URL, render)).rejects.toThrow('render:frame payload.untuned must be true or false, got undefined');
     await expect(ipc.invoke('render:frame', APP_URL, { ...render, untuned: 'yes' })).rejects.toThrow('render:frame payload.untuned must be true or false, got "yes"');
+    // Finite as a double, Infinity as the float32 the renderer takes: refused.
+    const huge = new Array(35).fill(0);
+    huge[7] = 1e39;
+    await expect(ipc.invoke('render:frame', APP_URL, { ...render, params: huge, untuned: false })).rejects.toThrow('render:frame payload.params[7] must be a number from -1000000 to 1000000, got 1e+39');
   });
 
   it('rejects calls from a frame that is not the app page', async () => {
