@@ -133,11 +133,15 @@ export class PathGrants {
     return realPathOf(p);
   }
 
-  /** Throws unless the app may open `path` as a project (opened or dropped by the user, or written where the user chose). */
+  /**
+   * Throws unless the app may open `path` as a project (opened or dropped by the user, or written
+   * where the user chose). Returns its real path: open projects and running jobs are keyed by it,
+   * so that one folder named two ways (a link, /proc/self/root/...) is still one project.
+   */
   checkProject(path: string): string {
     const p = resolve(path);
     const k = this.key(p);
-    if (this.projects.has(k) || this.outputs.get(k) === 'project') return p;
+    if (this.projects.has(k) || this.outputs.get(k) === 'project') return realPathOf(p);
     throw new PathNotAllowedError(`Stylecast cannot open ${p}: choose the project with File > Open Project first.`);
   }
 
@@ -149,13 +153,14 @@ export class PathGrants {
   checkOutput(path: string, kind: OutputKind, sourceVideo?: string): string {
     const p = resolve(path);
     const k = this.key(p);
-    if (this.outputs.get(k) === kind) return p;
+    // The real path, as checkProject returns (jobs that write are keyed by it).
+    if (this.outputs.get(k) === kind) return realPathOf(p);
     if (kind === 'project') {
       const project = this.projects.get(k);
-      if (project && !project.dropped) return p;
+      if (project && !project.dropped) return realPathOf(p);
       if (sourceVideo) {
         const read = this.reads.get(this.key(sourceVideo));
-        if (read && !read.dropped && this.key(projectBesideVideo(sourceVideo)) === k) return p;
+        if (read && !read.dropped && this.key(projectBesideVideo(sourceVideo)) === k) return realPathOf(p);
       }
     }
     if (this.isDroppedOnly(p) || (sourceVideo && this.isDroppedOnly(sourceVideo))) {

@@ -142,7 +142,8 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     const fractions = progress.map((p) => p.fraction);
     expect(fractions.at(-1)).toBe(1);
     expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1]!)).toBe(true);
-    expect(new Set(progress.map((p) => p.stage))).toEqual(new Set(['probe', 'align', 'identity', 'refine', 'frames', 'done']));
+    // The resume checks the video is the one the project was encoded from ('hash'), then goes on.
+    expect(new Set(progress.map((p) => p.stage))).toEqual(new Set(['probe', 'hash', 'align', 'identity', 'refine', 'frames', 'done']));
     expect(progress.some((p) => p.etaSec !== null && p.etaSec > 0)).toBe(true);
 
     const frames = host.eventsOf<EncodeFrameEvent>('encode:frame', second.jobId);

@@ -54,8 +54,18 @@ describe('PathGrants', () => {
     // A save target that does not exist yet is keyed by its folder's real path.
     g.allowOutput(join(dir, 'out.mp4'), 'video');
     symlinkSync(dir, join(tmp, 'swap-link'));
-    expect(g.checkOutput(join(tmp, 'swap-link', 'out.mp4'), 'video')).toBe(join(tmp, 'swap-link', 'out.mp4'));
+    // It returns the real path, which jobs are keyed by: one file named two ways is one output.
+    expect(g.checkOutput(join(tmp, 'swap-link', 'out.mp4'), 'video')).toBe(join(dir, 'out.mp4'));
     expect(() => g.checkOutput(join(dir, 'secret', 'out.mp4'), 'video')).toThrow(/was not chosen/);
+    // One project folder by two names is one project: both checks give its real path, which
+    // open projects and writing jobs are keyed by (two jobs must not write one folder).
+    const project = join(dir, 'talk.stylecast');
+    mkdirSync(project);
+    g.allowProject(project);
+    symlinkSync(project, join(tmp, 'talk-link.stylecast'));
+    expect(g.checkProject(join(tmp, 'talk-link.stylecast'))).toBe(project);
+    expect(g.checkOutput(join(tmp, 'talk-link.stylecast'), 'project')).toBe(project);
+    expect(g.checkProject(`/proc/self/root${project}`)).toBe(project);
   });
 
   it('folds case where the file system does (Windows, macOS), and not where it does not', () => {
