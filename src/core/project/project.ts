@@ -115,6 +115,11 @@ export interface OpenOptions {
   signal?: AbortSignal;
   /** The migrations to read older schemas with; PROJECT_MIGRATIONS unless a test or tool supplies its own. */
   migrations?: MigrationSet;
+  /**
+   * Finish or undo a save a crash interrupted (default true). False reads the committed state
+   * and changes nothing: for a folder a running job writes, whose temporary files are its own.
+   */
+  recover?: boolean;
 }
 
 export interface BytesPerFrame {
@@ -301,7 +306,7 @@ export async function openProject(dir: string, opts: OpenOptions = {}): Promise<
   if (!info.isDirectory()) {
     throw new ProjectError('NOT_A_PROJECT', `"${root}" is a file, not a project folder. Choose the NAME${PROJECT_EXTENSION} folder.`, root);
   }
-  await recoverInterruptedSave(root);
+  if (opts.recover !== false) await recoverInterruptedSave(root);
 
   const file = join(root, PROJECT_FILE);
   let text: string;

@@ -404,6 +404,10 @@ describe('atomic save', () => {
     writeFileSync(join(dir, 'wid.f32.tmp'), new Uint8Array(6 * 16 * 4).fill(7));
     writeFileSync(join(dir, 'params.f32.tmp'), new Uint8Array(100));
     writeFileSync(join(dir, 'project.json.tmp'), '{"format":"stylecast-project",');
+    // Opened while a job writes it: the committed state is read and the job's temporary files stay.
+    const during = await openProject(dir, { recover: false });
+    expect(during.wid).toEqual(oldWid);
+    expect(listDir(dir)).toEqual([...CLEAN, 'params.f32.tmp', 'project.json.tmp', 'wid.f32.tmp'].sort());
     const q = await openProject(dir);
     expect(q.wid).toEqual(oldWid);
     expect(q.doc.encoding.identityFrame).toBe(4);
