@@ -167,6 +167,22 @@ function clearInterruptedCreation(dir: string): void {
   for (const name of readdirSync(dir)) rmSync(join(dir, name), { force: true });
 }
 
+/** Where the project keeps the refinement's numbers of its frames (encoding.settings). */
+const REFINED_KEY = 'refinedFrames';
+
+/** The refinement's numbers saved in a project (untrusted: anything malformed is left out). */
+function savedRefined(v: unknown, count: number): Map<number, Float32Array> {
+  const out = new Map<number, Float32Array>();
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return out;
+  for (const [k, p] of Object.entries(v as Record<string, unknown>)) {
+    const f = Number(k);
+    if (!Number.isInteger(f) || f < 0 || f >= count || !Array.isArray(p) || p.length !== PARAM_COUNT) continue;
+    if (!p.every((x) => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) < 1e6)) continue;
+    out.set(f, Float32Array.from(p as number[]));
+  }
+  return out;
+}
+
 /** A stage's done share, 0..1: a stage of one evaluation reports 0 of 0 (NaN), which is all of it. */
 const share = (f: number): number => (Number.isNaN(f) ? 1 : Math.min(1, Math.max(0, f)));
 
@@ -400,12 +416,15 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     }
     project.wid.set(wid);
     project.doc.encoding.identityFrame = candidates[bestJ]!;
+    // Saved with the identity, so that a resumed encode starts those frames where this one would.
+    project.doc.encoding.settings[REFINED_KEY] = Object.fromEntries([...refined].map(([f, p]) => [String(f), Array.from(p)]));
     await saveProject(project);
     const c = process.cpuUsage(c0);
     time.identityCpuMs = (c.user + c.system) / 1000;
     time.identityWallMs = performance.now() - t0;
   }
   const wid = project.wid;
+  if (resumed && refined.size === 0) for (const [f, p] of savedRefined(project.doc.encoding.settings[REFINED_KEY], count)) refined.set(f, p);
 
   // Per frame, window by window, warm-started from the last saved frames.
   const from = project.doc.encoding.encodedThrough;

@@ -89,6 +89,10 @@ describe('encoding synthetic ground truth (seeded 64x64 model, 48 frames)', () =
     const partial = await openProject(dir);
     expect(partial.doc.encoding.encodedThrough).toBe(8);
     expect(partial.doc.encoding.identityFrame).not.toBeNull();
+    // The refinement's numbers of its 4 frames are saved with the identity: a resume starts them there.
+    const refinedFrames = partial.doc.encoding.settings.refinedFrames as Record<string, number[]>;
+    expect(Object.keys(refinedFrames)).toEqual(['0', '5', '10', '15']);
+    for (const p of Object.values(refinedFrames)) expect(p.length === PARAM_COUNT && p.every(Number.isFinite) && p.some((x) => x !== 0)).toBe(true);
     const saved = partial.params.slice(0, 8 * PARAM_COUNT);
     // Another video with as many frames does not resume: the saved identity is another face's.
     const other = await synthClip(6, 16, 'other.mp4');
