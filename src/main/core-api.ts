@@ -198,8 +198,9 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       if (info instanceof Error) return refuse(`lies outside the project and could not be read as a video (${info.message.split('\n')[0]})`);
       if (!(info.width > 0 && info.height > 0)) return refuse('lies outside the project and has no video stream');
     }
+    // Named by the project, not chosen by the user: readable, but no ground for writes or the recent list.
     if (dropped) grants.allowDropped(real, 'video');
-    else grants.allowRead(real);
+    else grants.allowDerivedRead(real);
     return real;
   };
 
@@ -438,7 +439,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       if (!known) throw new PathNotAllowedError(`Stylecast opens only files you chose: open ${p} with File > Open or drop it on the window.`);
       // A drop is not a choice main saw: it joins the list only once the user confirms it
       // (confirmDropped), so a page cannot plant a lasting grant through the recent list.
-      if (!stored && grants.isDroppedOnly(p)) return withMissing(host.recent.list());
+      if (!stored && (grants.isDroppedOnly(p) || grants.isDerivedOnly(p))) return withMissing(host.recent.list());
       await grantOpened(p);
       return withMissing(host.recent.add(p));
     },

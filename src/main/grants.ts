@@ -61,8 +61,11 @@ export interface GrantOptions {
 }
 
 export class PathGrants {
-  /** Read grants: real-path key -> whether it came only from a drop (read-only until confirmed). */
-  private readonly reads = new Map<string, { dropped: boolean }>();
+  /**
+   * Read grants: real-path key -> whether it came only from a drop (read-only until confirmed),
+   * and whether it was derived from a file's contents (a project's source video), not chosen.
+   */
+  private readonly reads = new Map<string, { dropped: boolean; derived?: boolean }>();
   private readonly outputs = new Map<string, OutputKind>();
   private readonly projects = new Map<string, { dropped: boolean }>();
   private readonly caseInsensitive: boolean;
@@ -80,6 +83,22 @@ export class PathGrants {
   /** A file or folder the user opened in a dialog: it may be read, probed and played. */
   allowRead(path: string): void {
     this.reads.set(this.key(path), { dropped: false });
+  }
+
+  /**
+   * A file another file names (the source video a project's document points at): it may be read
+   * and played, but it is not the user's choice, so it never grounds a write beside it (a project
+   * next to it) nor a place on the recent list. A choice of the same file overrides it.
+   */
+  allowDerivedRead(path: string): void {
+    const k = this.key(path);
+    if (!this.reads.has(k)) this.reads.set(k, { dropped: false, derived: true });
+  }
+
+  /** Whether the only grant on `path` is derived from a file (allowDerivedRead). */
+  isDerivedOnly(path: string): boolean {
+    const k = this.key(path);
+    return this.reads.get(k)?.derived === true && !this.projects.has(k) && !this.outputs.has(k);
   }
 
   /** A file or project dropped on the window: read-only until the user confirms it (see confirmDropped). */
@@ -160,7 +179,7 @@ export class PathGrants {
       if (project && !project.dropped) return realPathOf(p);
       if (sourceVideo) {
         const read = this.reads.get(this.key(sourceVideo));
-        if (read && !read.dropped && this.key(projectBesideVideo(sourceVideo)) === k) return realPathOf(p);
+        if (read && !read.dropped && !read.derived && this.key(projectBesideVideo(sourceVideo)) === k) return realPathOf(p);
       }
     }
     if (this.isDroppedOnly(p) || (sourceVideo && this.isDroppedOnly(sourceVideo))) {

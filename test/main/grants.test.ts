@@ -103,6 +103,18 @@ describe('PathGrants', () => {
     expect(isInsideReal(join(root, '..', 'models-other'), root, false)).toBe(false);
   });
 
+  it('a source video a project names is readable, but grounds no project beside it until the user chooses it', () => {
+    const g = new PathGrants({ caseInsensitive: false });
+    const named = '/home/u/Videos/wedding.mp4';
+    g.allowDerivedRead(named);
+    expect(g.canRead(named)).toBe(true);
+    expect(g.isDerivedOnly(named)).toBe(true);
+    expect(() => g.checkOutput('/home/u/Videos/wedding.stylecast', 'project', named)).toThrow(/was not chosen/);
+    g.allowRead(named); // the user opens it
+    expect(g.isDerivedOnly(named)).toBe(false);
+    expect(g.checkOutput('/home/u/Videos/wedding.stylecast', 'project', named)).toBe('/home/u/Videos/wedding.stylecast');
+  });
+
   it('suggests NAME.stylecast beside the video', () => {
     expect(projectBesideVideo('/v/Interview 2.MOV')).toBe('/v/Interview 2.stylecast');
   });
