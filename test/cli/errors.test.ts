@@ -117,6 +117,7 @@ describe('the stylecast CLI on bad input', () => {
     expectFailure(await cli('encode', noFace, '--smoothing', '-1', '--out', out), /--smoothing must be at least 0, got "-1"/);
     expectFailure(await cli('encode', noFace, '--identity-frame', '', '--out', out), /--identity-frame must be an integer >= 0, got ""/);
     expectFailure(await cli('encode', noFace, '--max-batch', '0x10', '--out', out), /--max-batch must be an integer/);
+    expectFailure(await cli('encode', noFace, '--rank', '4', '--out', out), /--steps and --rank set the fine-tuning: add --tune/);
     expect(existsSync(out)).toBe(false);
     // The video has 12 frames: 5:20 is refused, not cut to 5:12 without a word.
     expectFailure(await cli('align', noFace, '--frames', '5:20', '--out', join(tmp, 'aligned')), /frames 5:20 are outside .*noface\.mp4.*12 frames/);

@@ -42,6 +42,7 @@ export function registerEncode(program: Command): void {
       }
       const maxBatch = o.maxBatch !== undefined ? int(o.maxBatch, '--max-batch', 1) : undefined;
       const schedule = await qualitySchedule(o.quality);
+      if (!o.tune && (o.steps !== undefined || o.rank !== undefined)) throw new UsageError('--steps and --rank set the fine-tuning: add --tune, or leave them out');
       const tune = o.tune ? await import('./tune') : null;
       const tuning = tune ? tune.tuneSettingsFrom({ steps: o.steps, rank: o.rank }) : null;
       const [{ runEncodeJob }, { discardFailedEncode, resolveAlign }, { loadBasis }, { bytesPerFrame }, { Runtime }, { probeVideo }, { ensureCalibrated, modelFromArg }] = await Promise.all([
