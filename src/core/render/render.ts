@@ -132,6 +132,8 @@ export async function exportVideo(o: ExportOptions): Promise<ExportResult> {
     crf: o.crf,
     lossless: o.lossless,
     audioFrom: withAudio ? source! : undefined,
+    // The sound of the exported frames: from the first one's time in the source, not from its start.
+    audioStartSec: frameTimeSec(enc.frames.start + start, p.doc.source.fpsRational, fps),
     signal: o.signal
   });
   const mask = faceMask(size);
@@ -161,7 +163,13 @@ export async function exportVideo(o: ExportOptions): Promise<ExportResult> {
     await writer.abort();
     throw e;
   }
-  return { path: o.out, frames: count, width, height, fps, audio: withAudio };
+  return { path: o.out, frames: count, width, height, fps, audio: writer.hasAudio };
+}
+
+/** The time of source frame `k` in seconds, from the exact rate ("30000/1001") where there is one. */
+export function frameTimeSec(k: number, fpsRational: string | undefined, fps: number): number {
+  const m = /^(\d+)\/(\d+)$/.exec(fpsRational ?? '');
+  return m && Number(m[1]) > 0 ? (k * Number(m[2])) / Number(m[1]) : k / fps;
 }
 
 /** The same crop -> source map for a crop rendered at `to` pixels instead of `from`. */

@@ -31,6 +31,8 @@ export interface VideoWriterOptions {
   fps: number | string;
   /** A media file whose first audio stream is re-encoded to AAC under the video; a file without audio adds none. */
   audioFrom?: string;
+  /** Where in `audioFrom` the audio starts, in seconds (the first written frame's time in the source; default 0). */
+  audioStartSec?: number;
   /** x264 constant rate factor, 0 (lossless) to 51 (default 18, visually near-lossless). */
   crf?: number;
   /** x264 speed/size trade-off (default 'medium'). */
@@ -131,7 +133,11 @@ function encodeArgs(opts: VideoWriterOptions, tmp: string, withAudio: boolean): 
   const filters: string[] = [];
   const args = ['-hide_banner', '-nostdin', '-v', 'error', '-y'];
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', String(opts.fps), '-i', 'pipe:0');
-  if (withAudio && opts.audioFrom) args.push(...SAFE_INPUT_OPTIONS, '-i', `file:${opts.audioFrom}`);
+  if (withAudio && opts.audioFrom) {
+    // Input seeking: the audio from that moment on, decoded sample-exact.
+    const at = opts.audioStartSec ?? 0;
+    args.push(...SAFE_INPUT_OPTIONS, ...(at > 0 ? ['-ss', at.toFixed(6)] : []), '-i', `file:${opts.audioFrom}`);
+  }
   args.push('-map', '0:v:0');
   if (opts.lossless) {
     args.push('-c:v', 'libx264rgb', '-preset', opts.preset ?? 'medium', '-qp', '0', '-pix_fmt', 'rgb24');

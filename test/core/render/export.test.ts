@@ -1,5 +1,6 @@
 // Export: a paste-back render of a real clip keeps the source size, the audio and the
 // duration; the crop render has the model's size; frames outside the face are the source's.
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,9 @@ import { FaceNets } from '../../../src/core/face/nets';
 import type { Affine } from '../../../src/core/face/types';
 import { warpToCrop } from '../../../src/core/face/warp';
 import { loadBasis } from '../../../src/core/model/basis';
+import { Generator } from '../../../src/core/model/generator';
+import { makeTruth } from '../../../src/core/encode/synth';
+import { resolveFfmpeg } from '../../../src/core/video/ffmpeg';
 import { FrameRenderer, exportVideo } from '../../../src/core/render/render';
 import { Runtime } from '../../../src/core/runtime';
 import { probeVideo, readFrames } from '../../../src/core/video';
@@ -15,6 +19,35 @@ import { calibratedSeededModel, clip, hasSharedData, smallSchedule, tempDir } fr
 
 const tmp = tempDir('export');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('the exported sound', () => {
+  it('is the source audio of the exported frames, from the first one\'s time, not from the start of the source', async () => {
+    // A 3-second clip whose tone steps each second: 200 Hz, then 400 Hz, then 600 Hz.
+    const ff = resolveFfmpeg().path;
+    const video = join(tmp, 'tones.mp4');
+    const made = spawnSync(ff, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=64x64:rate=25:duration=3', '-f', 'lavfi', '-i', 'aevalsrc=sin(2*PI*(200+200*floor(t))*t):s=16000:d=3', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', video]);
+    expect(made.status, String(made.stderr)).toBe(0);
+    const rt = await Runtime.create({ device: 'cpu' });
+    const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
+    const basis = loadBasis(bundle);
+    const gen = new Generator(bundle, rt);
+    const { project } = await runEncodeJob({
+      video, bundle, basis, rt, projectDir: join(tmp, 'tones.stylecast'), align: 'none', frames: { start: 25, count: 12 },
+      schedule: smallSchedule({ params: 2 }), givenIdentity: (await makeTruth(gen, { seed: 3, frames: 1 })).wid
+    });
+    const renderer = new FrameRenderer(bundle, basis, rt);
+    // The project's frames 4..11 are the source's 29..36: from 1.16 s, in the 400 Hz second.
+    const out = await exportVideo({ project, renderer, out: join(tmp, 'tones-out.mp4'), pasteBack: false, frames: { start: 4, count: 8 } });
+    expect(out.audio).toBe(true);
+    const pcm = spawnSync(ff, ['-v', 'error', '-i', out.path, '-vn', '-ac', '1', '-ar', '16000', '-f', 's16le', 'pipe:1'], { maxBuffer: 1 << 24 }).stdout;
+    const samples = new Int16Array(pcm.buffer, pcm.byteOffset, pcm.byteLength >> 1);
+    // Zero crossings from 0.05 to 0.25 s of the export: twice the frequency per second.
+    let crossings = 0;
+    for (let i = 801; i < 4000; i++) if ((samples[i - 1]! < 0) !== (samples[i]! < 0)) crossings++;
+    const hz = crossings / 2 / 0.2;
+    expect(Math.abs(hz - 400)).toBeLessThan(30);
+  }, 300_000);
+});
 
 describe.skipIf(!hasSharedData)('exporting an encoded real clip (needs ../shared/data; skipped without it)', () => {
   it('pastes back into full frames with the audio and the right duration', async () => {
