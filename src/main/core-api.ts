@@ -319,7 +319,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       encodedThrough: through,
       identityFrame: d.encoding.identityFrame,
       model: { id: d.model.id, name: d.model.name, resolution: d.model.resolution, path: o.modelDir },
-      source: { path: o.source, width: d.source.width, height: d.source.height, hasAudio: d.source.hasAudio },
+      source: { path: o.source, width: d.source.width, height: d.source.height, hasAudio: d.source.hasAudio, firstFrame: d.encoding.frames.start },
       paramNames: tracks.names,
       paramGroups: tracks.groups,
       poseUnit: tracks.poseUnit,

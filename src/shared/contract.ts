@@ -206,7 +206,9 @@ const projectSummary = expectObject({
     path: expectNullable(expectAbsolutePath),
     width: expectPositiveInteger,
     height: expectPositiveInteger,
-    hasAudio: expectBoolean
+    hasAudio: expectBoolean,
+    /** The source frame that is the project's frame 0 (an encode of a range starts later): playback's audio starts there. */
+    firstFrame: expectIntegerIn(0, Number.MAX_SAFE_INTEGER)
   }),
   /** Names and groups of the 35 tracks, in parameter order (yaw, pitch, roll, then the 32 attributes). */
   paramNames: expectArray(expectNonEmptyString, PARAM_COUNT),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createIdSource, emptyTimeline, evaluateTrack, layerValue, setKey } from '../../../src/core/timeline';
 import { keysAt, offsetAt, setEditedValueAt } from '../../../src/renderer/src/editor/actions';
+import { audioTimeOf, frameAtAudioTime } from '../../../src/renderer/src/editor/playback';
 import { makeContext, encodedValue } from '../../core/timeline/fixture';
 
 const ctx = makeContext();
@@ -28,5 +29,16 @@ describe('editor actions', () => {
     const doc = setEditedValueAt(emptyTimeline(60), ctx, 5, 7, 1.5, () => 'k1');
     expect(evaluateTrack(doc, ctx, 5, 7, 1)[0]).toBeCloseTo(1.5, 12);
     expect(doc.layers[5]![0]!.value).toBeCloseTo(1.5 - encodedValue(7, 5), 12);
+  });
+});
+
+describe('playback against the source audio', () => {
+  it('seeks the sound to the source time of the playhead, and reads the playhead back from it, for a project of a range', () => {
+    // Project frame 0 is source frame 300 of a 25 fps video: 12 s into the sound.
+    expect(audioTimeOf(0, 300, 25)).toBe(12);
+    expect(audioTimeOf(10, 300, 25)).toBeCloseTo(12.4, 12);
+    expect(frameAtAudioTime(12.4, 300, 25)).toBe(10);
+    for (let f = 0; f < 50; f++) expect(frameAtAudioTime(audioTimeOf(f, 300, 30000 / 1001), 300, 30000 / 1001)).toBe(f);
+    expect(frameAtAudioTime(audioTimeOf(7, 0, 25), 0, 25)).toBe(7);
   });
 });

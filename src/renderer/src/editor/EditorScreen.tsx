@@ -1,5 +1,6 @@
 // The editor: viewer and transport, head gizmo and inspectors, and the
 // timeline (dope sheet / graph editor) over the project's 35 tracks.
+import { audioTimeOf, frameAtAudioTime } from './playback';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ProjectSummary, StylecastApi } from '../../../shared/contract';
 import {
@@ -126,14 +127,15 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer, onT
     let from = playheadRef.current;
     if (playing === 1 && from >= frames - 1) from = 0;
     const t0 = performance.now();
+    const first = project.source.firstFrame;
     if (withAudio) {
-      el.currentTime = from / fps;
+      el.currentTime = audioTimeOf(from, first, fps);
       el.play().catch(() => undefined);
     }
     let raf = 0;
     const tick = () => {
       const clock = from + Math.floor(((performance.now() - t0) / 1000) * fps) * playing;
-      const f = withAudio && !el.paused && el.currentTime > 0 ? Math.floor(el.currentTime * fps + 1e-6) : clock;
+      const f = withAudio && !el.paused && el.currentTime > 0 ? frameAtAudioTime(el.currentTime, first, fps) : clock;
       if (f >= frames - 1 || f <= 0) {
         setPlayhead(Math.min(frames - 1, Math.max(0, f)));
         if (!(playing === 1 && f <= 0)) {

@@ -22,7 +22,8 @@ export function resumeRequest(p: ProjectSummary, remembered: EncodeRequest | nul
   if (remembered) return remembered;
   if (!p.source.path) return { error: `The source video of ${p.name} is not where the project says, so its encode cannot be resumed. Move the video back, then open the project again.` };
   if (!p.model.path) return { error: `${p.name} was encoded with the model “${p.model.name}”, which is not installed, so its encode cannot be resumed.` };
-  return { video: p.source.path, model: p.model.path, out: p.path, start: 0, count: p.frameCount, quality: 'normal', align: 'auto', identityFrame: p.identityFrame };
+  // The range the project covers: frame 0 is the source's frame firstFrame.
+  return { video: p.source.path, model: p.model.path, out: p.path, start: p.source.firstFrame, count: p.frameCount, quality: 'normal', align: 'auto', identityFrame: p.identityFrame };
 }
 
 /** Names shown in the top bar. */
