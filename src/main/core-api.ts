@@ -47,7 +47,7 @@ import { scanModelsDir } from './models';
 import { pngDataUrl } from './png';
 import { recentKind, type StoredRecent } from './recent';
 import { projectTracks, type Tracks } from './tracks';
-import type { FrameRenderer } from '../core/render/render';
+import { rescaleAffine, type FrameRenderer } from '../core/render/render';
 import { TuneError, largestRank } from '../core/tune/delta';
 import { loadDelta, projectRenderer } from '../core/tune/store';
 
@@ -583,7 +583,10 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
         if (!src) throw new Error(`The source video of ${o.project.dir} is not at ${o.project.doc.source.path}, or is not a video Stylecast trusts: locate it to see the source.`);
         const index = sourceFrameOf(o.project, frame);
         let data: Uint8Array | null = null;
-        for await (const f of decodeFrames(src, { start: index, count: 1 })) data = warpToCrop(f.data, f.width, f.height, frameTransform(o.project, frame), n);
+        // The transform maps a crop at the model's resolution; at another size it is rescaled (the viewer asks for at most 512).
+        const res = o.project.doc.model.resolution;
+        const a = frameTransform(o.project, frame);
+        for await (const f of decodeFrames(src, { start: index, count: 1 })) data = warpToCrop(f.data, f.width, f.height, n === res ? a : rescaleAffine(a, res, n), n);
         if (!data) throw new Error(`Frame ${index} of ${src} could not be decoded.`);
         crop = { data, n };
         sourceCrops.set(key, crop);

@@ -267,6 +267,17 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     const seen = decodePngDataUrl(host.eventsOf<EncodeFrameEvent>('encode:frame').find((f) => f.frame === 1)!.source);
     // The project stores the crop transform as float32: the same crop up to rounding.
     expect(meanAbsDiff(crop.data, seen.data)).toBeLessThan(1);
+    // At half the model's size it is the same crop, smaller (not its top-left quarter): compared
+    // with the full crop averaged over 2x2 blocks.
+    const half = decodePngDataUrl((await call<{ image: string }>('render:source', { project: projectDir, frame: 1, size: 32 })).image);
+    expect(half.width).toBe(32);
+    const pooled = new Uint8Array(32 * 32 * 3);
+    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) for (let c = 0; c < 3; c++) {
+      let sum = 0;
+      for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) sum += crop.data[((2 * y + dy) * 64 + 2 * x + dx) * 3 + c]!;
+      pooled[(y * 32 + x) * 3 + c] = Math.round(sum / 4);
+    }
+    expect(meanAbsDiff(half.data, pooled)).toBeLessThan(8);
   });
 
   it('saves edits atomically and refuses hostile or malformed ones', async () => {
