@@ -159,7 +159,10 @@ export async function puppeteerProject(o: PuppeteerProjectOptions): Promise<Proj
       wDim: enc.wDim,
       numWs: enc.numWs,
       paramNames: enc.paramNames,
-      identityFrame: null,
+      // The neutral frame carries the identity's own resting numbers: it is this project's
+      // neutral for group strengths in the editor and export, and its reference when it drives
+      // or lends its face in turn (null would mean frame 0, and to a resume "no identity yet").
+      identityFrame: neutral,
       encodedThrough: frames,
       settings: { puppeteer: { motion: a.dir, identity: identityLabel, mode: o.options.mode, only: o.options.only, strength: o.options.strength, neutralFrame: neutral } }
     },

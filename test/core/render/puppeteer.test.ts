@@ -70,6 +70,9 @@ describe('puppeteering', () => {
     for (let i = 0; i < PARAM_COUNT; i++) {
       expect(reopened.params[5 * PARAM_COUNT + i]).toBeCloseTo(bNeutral[i]! + a.params[5 * PARAM_COUNT + i]! - a.params[1 * PARAM_COUNT + i]!, 5);
     }
+    // Its neutral frame is the motion's (1), which holds the identity's resting numbers.
+    expect(reopened.doc.encoding.identityFrame).toBe(1);
+    for (let i = 0; i < PARAM_COUNT; i++) expect(reopened.params[1 * PARAM_COUNT + i]).toBeCloseTo(bNeutral[i]!, 5);
     await expect(
       puppeteerProject({ motion: a, identity: { project: b }, bundle: { manifest: { id: 'other' } } as never, basis, out: join(tmp, 'd.stylecast'), options: { mode: 'relative', only: null, strength: 1 } })
     ).rejects.toThrow(/another model/);
