@@ -138,8 +138,8 @@ export async function exportVideo(o: ExportOptions): Promise<ExportResult> {
   });
   const mask = faceMask(size);
   const chunk = 8;
+  const frameIter = o.pasteBack ? decodeFrames(source!, { start: enc.frames.start + start, count, signal: o.signal })[Symbol.asyncIterator]() : null;
   try {
-    const frameIter = o.pasteBack ? decodeFrames(source!, { start: enc.frames.start + start, count, signal: o.signal })[Symbol.asyncIterator]() : null;
     for (let t = start; t < start + count; t += chunk) {
       throwIfAborted(o.signal);
       const k = Math.min(chunk, start + count - t);
@@ -160,6 +160,8 @@ export async function exportVideo(o: ExportOptions): Promise<ExportResult> {
     if (frameIter) await frameIter.return?.();
     await writer.close();
   } catch (e) {
+    // Stop the source's decoder too: after an error that is not a cancel it would run on.
+    await frameIter?.return?.().catch(() => undefined);
     await writer.abort();
     throw e;
   }
