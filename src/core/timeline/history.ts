@@ -19,6 +19,11 @@ export interface History<T> {
   /** The open gesture: the document it started from, and its label. */
   readonly gesture: { readonly base: T; readonly label: string } | null;
   readonly limit: number;
+  /**
+   * An undo or redo ended a gesture that is still under way (Ctrl+Z in the middle of a drag):
+   * its further updates are dropped until it commits or cancels, instead of each becoming a step.
+   */
+  readonly interrupted?: boolean;
 }
 
 export const DEFAULT_HISTORY_LIMIT = 200;
@@ -37,22 +42,25 @@ export function pushEdit<T>(h0: History<T>, next: T, label: string): History<T> 
   const h = closeGesture(h0);
   if (next === h.present) return h;
   const past = [...h.past, { doc: h.present, label }];
-  return { ...h, past: past.length > h.limit ? past.slice(past.length - h.limit) : past, present: next, future: [] };
+  return { ...h, past: past.length > h.limit ? past.slice(past.length - h.limit) : past, present: next, future: [], interrupted: false };
 }
 
 export function beginGesture<T>(h0: History<T>, label: string): History<T> {
   const h = closeGesture(h0);
-  return { ...h, gesture: { base: h.present, label } };
+  return { ...h, gesture: { base: h.present, label }, interrupted: false };
 }
 
-/** Shows a gesture's intermediate document (no step). Outside a gesture it is a plain edit. */
+/**
+ * Shows a gesture's intermediate document (no step). Outside a gesture it is a plain edit,
+ * except after an undo or redo interrupted the gesture: then it is dropped.
+ */
 export function updateGesture<T>(h: History<T>, next: T): History<T> {
-  if (!h.gesture) return pushEdit(h, next, 'Edit');
+  if (!h.gesture) return h.interrupted ? h : pushEdit(h, next, 'Edit');
   return { ...h, present: next };
 }
 
 export function commitGesture<T>(h: History<T>): History<T> {
-  if (!h.gesture) return h;
+  if (!h.gesture) return markInterrupted(h, false);
   const { base, label } = h.gesture;
   const open = { ...h, gesture: null, present: base };
   return pushEdit(open, h.present, label);
@@ -60,7 +68,8 @@ export function commitGesture<T>(h: History<T>): History<T> {
 
 /** Abandons a gesture (Escape during a drag): back to where it started. */
 export function cancelGesture<T>(h: History<T>): History<T> {
-  return h.gesture ? { ...h, present: h.gesture.base, gesture: null } : h;
+  if (!h.gesture) return markInterrupted(h, false);
+  return { ...h, present: h.gesture.base, gesture: null };
 }
 
 export const canUndo = <T>(h: History<T>): boolean => h.past.length > 0 || h.gesture !== null;
@@ -68,15 +77,20 @@ export const canRedo = <T>(h: History<T>): boolean => h.future.length > 0 && h.g
 export const undoLabel = <T>(h: History<T>): string | null => (h.gesture ? h.gesture.label : (h.past[h.past.length - 1]?.label ?? null));
 export const redoLabel = <T>(h: History<T>): string | null => h.future[0]?.label ?? null;
 
+/** `h` with its interrupted flag set to `on` (the same object when it already is, so a no-op stays one). */
+function markInterrupted<T>(h: History<T>, on: boolean): History<T> {
+  return (h.interrupted ?? false) === on ? h : { ...h, interrupted: on };
+}
+
 export function undo<T>(h0: History<T>): History<T> {
-  const h = closeGesture(h0);
+  const h = markInterrupted(closeGesture(h0), h0.gesture !== null || h0.interrupted === true);
   const last = h.past[h.past.length - 1];
   if (!last) return h;
   return { ...h, past: h.past.slice(0, -1), present: last.doc, future: [{ doc: h.present, label: last.label }, ...h.future] };
 }
 
 export function redo<T>(h0: History<T>): History<T> {
-  const h = closeGesture(h0);
+  const h = markInterrupted(closeGesture(h0), h0.gesture !== null || h0.interrupted === true);
   const next = h.future[0];
   if (!next) return h;
   return { ...h, past: [...h.past, { doc: h.present, label: next.label }], present: next.doc, future: h.future.slice(1) };

@@ -64,6 +64,28 @@ describe('History', () => {
     expect(h.past).toHaveLength(0);
   });
 
+  it('after an undo in the middle of a drag, the rest of that drag is dropped, not recorded move by move', () => {
+    let h = beginGesture(createHistory(base), 'Rotate head');
+    h = updateGesture(h, setKey(base, 0, 10, 15, 'k9'));
+    h = undo(h);
+    expect(h.present).toBe(base);
+    expect(h.future).toHaveLength(1);
+    // The pointer keeps moving: no step, no lost redo.
+    for (let i = 0; i < 20; i++) h = updateGesture(h, setKey(base, 0, 10, 16 + i, 'k9'));
+    expect(h.present).toBe(base);
+    expect(h.past).toHaveLength(0);
+    expect(h.future).toHaveLength(1);
+    // The drag ends (its commit), and the next drag records one step as usual.
+    h = commitGesture(h);
+    expect(h.past).toHaveLength(0);
+    h = updateGesture(beginGesture(h, 'Move key'), setKey(base, 0, 12, 3, 'k9'));
+    h = commitGesture(h);
+    expect(h.past.map((e) => e.label)).toEqual(['Move key']);
+    // Outside any drag, an update is a plain edit again.
+    h = updateGesture(h, base);
+    expect(h.past.map((e) => e.label)).toEqual(['Move key', 'Edit']);
+  });
+
   it('a gesture that changes nothing, or a no-op edit, records no step', () => {
     let h = commitGesture(beginGesture(createHistory(base), 'Drag'));
     h = pushEdit(h, h.present, 'Nothing');
