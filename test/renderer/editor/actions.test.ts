@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createIdSource, emptyTimeline, evaluateTrack, layerValue, setKey } from '../../../src/core/timeline';
-import { keysAt, offsetAt, setEditedValueAt } from '../../../src/renderer/src/editor/actions';
+import { editableKeyIds, keysAt, offsetAt, pastableKeys, setEditedValueAt } from '../../../src/renderer/src/editor/actions';
 import { audioTimeOf, frameAtAudioTime } from '../../../src/renderer/src/editor/playback';
 import { makeContext, encodedValue } from '../../core/timeline/fixture';
 
@@ -40,5 +40,24 @@ describe('playback against the source audio', () => {
     expect(frameAtAudioTime(12.4, 300, 25)).toBe(10);
     for (let f = 0; f < 50; f++) expect(frameAtAudioTime(audioTimeOf(f, 300, 30000 / 1001), 300, 30000 / 1001)).toBe(f);
     expect(frameAtAudioTime(audioTimeOf(7, 0, 25), 0, 25)).toBe(7);
+  });
+});
+
+describe('the region lock in key actions', () => {
+  it('nudges and deletes only keys of editable tracks, and pastes only onto editable tracks', () => {
+    let doc = emptyTimeline(30);
+    doc = setKey(doc, 0, 5, 1, 'yaw5');
+    doc = setKey(doc, 3, 5, 0.5, 'mouth5');
+    doc = setKey(doc, 3, 9, 0.2, 'mouth9');
+    const editable = Array.from({ length: 35 }, (_, t) => t !== 0); // the lock leaves yaw out
+    expect(editableKeyIds(doc, new Set(['yaw5', 'mouth5', 'mouth9']), editable)).toEqual(['mouth5', 'mouth9']);
+    expect(editableKeyIds(doc, ['yaw5'], editable)).toEqual([]);
+    const clip = [{ track: 0, frame: 0 }, { track: 3, frame: 4 }];
+    // Keys of several tracks land on their own tracks: the locked one's are left out.
+    expect(pastableKeys(clip, editable, 3)).toEqual([{ track: 3, frame: 4 }]);
+    expect(pastableKeys(clip, editable, undefined)).toEqual([{ track: 3, frame: 4 }]);
+    // Keys of one track go to the target track when it is editable, whatever their own.
+    expect(pastableKeys([{ track: 0, frame: 0 }], editable, 3)).toEqual([{ track: 0, frame: 0 }]);
+    expect(pastableKeys([{ track: 3, frame: 0 }], editable, 0)).toEqual([]);
   });
 });

@@ -33,7 +33,7 @@ import { EvaluatePanel } from './EvaluatePanel';
 import { TuneDialog } from '../tune/TuneDialog';
 import { canCompareTuning } from '../tune/tuneForm';
 import { Button, IconButton, InlineNotice, SegmentedControl, Toast, formatShortcut, useShortcut, useToast } from '../ui';
-import { keysAt, offsetAt, setEditedValueAt } from './actions';
+import { editableKeyIds, keysAt, offsetAt, pastableKeys, setEditedValueAt } from './actions';
 import './editor.css';
 import { formatTimecode } from './geometry';
 import { HeadGizmo, type PoseAxis, type PoseDelta } from './HeadGizmo';
@@ -173,7 +173,9 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer, onT
   };
   const removeKeys = () => {
     if (selectedKeys.size === 0) return;
-    controls.apply(selectedKeys.size > 1 ? 'Delete keys' : 'Delete key', (d) => deleteKeys(d, selectedKeys));
+    const ids = editableKeyIds(doc, selectedKeys, editable);
+    if (ids.length === 0) return say('info', 'The region lock leaves the selected keys uneditable.');
+    controls.apply(ids.length > 1 ? 'Delete keys' : 'Delete key', (d) => deleteKeys(d, new Set(ids)));
     setSelectedKeys(new Set());
   };
   const copy = () => {
@@ -188,7 +190,7 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer, onT
     let ids: string[] = [];
     controls.apply('Paste keys', (d) => {
       const target = editableSelected.length === 1 ? editableSelected[0] : undefined;
-      const r = pasteKeys(d, { keys: clip.keys.filter((k) => editable[k.track] || target !== undefined) }, playheadRef.current, createIdSource(d), target);
+      const r = pasteKeys(d, { keys: pastableKeys(clip.keys, editable, target) }, playheadRef.current, createIdSource(d), target);
       ids = r.ids;
       return r.doc;
     });

@@ -42,6 +42,7 @@ import {
 import type { DocControls } from './hooks';
 import { useDevicePixelRatio, useElementSize } from './hooks';
 import { GROUP_LABELS, GROUP_ORDER, formatValue, trackColor, type TrackInfo } from './tracks';
+import { editableKeyIds } from './actions';
 
 export type TimelineMode = 'dope' | 'graph';
 export interface FrameRange {
@@ -484,7 +485,7 @@ export function Timeline(p: TimelineProps) {
         else sel.add(hit.id);
       } else if (!sel.has(hit.id)) sel = new Set([hit.id]);
       p.onSelectKeys(sel);
-      const ids = [...sel].filter((id) => tracks.some((t) => p.editable[t.index] && doc.layers[t.index]!.some((k) => k.id === id)));
+      const ids = editableKeyIds(doc, sel, p.editable);
       if (sel.has(hit.id) && ids.length) drag.current = { kind: 'move', from: at, ids, started: false, values: mode === 'graph' ? liveValues : null };
       return;
     }
@@ -567,7 +568,9 @@ export function Timeline(p: TimelineProps) {
       return;
     }
     if (!e.key.startsWith('Arrow') || selectedKeys.size === 0 || e.ctrlKey || e.metaKey) return;
-    const ids = [...selectedKeys];
+    // Keys of tracks the region lock leaves uneditable stay where they are.
+    const ids = editableKeyIds(doc, selectedKeys, p.editable);
+    if (ids.length === 0) return;
     const firstTrack = tracks.find((t) => doc.layers[t.index]!.some((k) => selectedKeys.has(k.id)));
     const unitStep = firstTrack?.group === 'pose' ? 1 : 0.1;
     const mult = e.shiftKey ? 10 : 1;

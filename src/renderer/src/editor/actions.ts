@@ -33,3 +33,25 @@ export function setEditedValueAt(doc: TimelineDoc, ctx: EvalContext, track: numb
   const now = evaluateTrack(doc, ctx, track, frame, 1)[0]!;
   return offsetAt(doc, frame, [[track, value - now]], newId);
 }
+
+/** The keys among `ids` that lie on tracks the region lock leaves editable (nudge, delete, drag). */
+export function editableKeyIds(doc: TimelineDoc, ids: ReadonlySet<string> | readonly string[], editable: readonly boolean[]): string[] {
+  const want = new Set(ids);
+  const out: string[] = [];
+  doc.layers.forEach((layer, t) => {
+    if (!editable[t]) return;
+    for (const k of layer) if (want.has(k.id)) out.push(k.id);
+  });
+  return out;
+}
+
+/**
+ * The copied keys a paste may write: all of them onto `target` when they come from one track
+ * and a target track is given (pasteKeys moves them there), else those whose own track is
+ * editable. Keys of locked tracks are never written.
+ */
+export function pastableKeys<K extends { track: number }>(keys: readonly K[], editable: readonly boolean[], target: number | undefined): K[] {
+  const oneTrack = new Set(keys.map((k) => k.track)).size === 1;
+  if (oneTrack && target !== undefined) return editable[target] ? [...keys] : [];
+  return keys.filter((k) => editable[k.track]);
+}
