@@ -127,12 +127,12 @@ export function insertKeyOnCurve(keys: readonly Keyframe[], frame: number, id: s
     return i < 0 ? [key, ...keys] : [...keys, key];
   }
   const a = keys[i]!;
-  const b = keys[i + 1]!;
-  if (a.interp !== 'bezier') {
-    return [...keys.slice(0, i + 1), { ...makeKey(id, frame, segmentValue(keys, i, frame), a.interp), auto: false }, ...keys.slice(i + 1)];
-  }
-  // Freeze every handle that auto mode would recompute once a key is inserted.
+  // Freeze every handle that auto mode would recompute once a key is inserted: the two keys
+  // around it take their slopes from their neighbours, and the new key becomes one of those.
   const frozen = keys.map((k, j) => ((j === i || j === i + 1) && k.auto ? { ...k, auto: false, ...effectiveHandles(keys, j) } : k));
+  if (a.interp !== 'bezier') {
+    return [...frozen.slice(0, i + 1), { ...makeKey(id, frame, segmentValue(keys, i, frame), a.interp), auto: false }, ...frozen.slice(i + 1)];
+  }
   const fa = frozen[i]!;
   const fb = frozen[i + 1]!;
   const c = segmentControls(fa, fa.handleOut, fb, fb.handleIn);

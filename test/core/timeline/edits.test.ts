@@ -101,6 +101,14 @@ describe('keys', () => {
     const ins = insertKey(insertKey(lin, TRACK.mouth0, 50, 'k9'), TRACK.mouth0, 10, 'k10');
     expect(layerValue(ins.layers[TRACK.mouth0]!, 50)).toBe(2);
     expect(layerValue(ins.layers[TRACK.mouth0]!, 10)).toBeCloseTo(0, 12);
+    // A key on a linear segment whose next key has auto handles: the whole curve stays (that
+    // key's slope came from its neighbours, one of which the new key would have become).
+    let auto = setKey(setKey(setKey(emptyTimeline(60), TRACK.mouth0, 0, 0, 'a'), TRACK.mouth0, 10, 10, 'b'), TRACK.mouth0, 20, 30, 'c');
+    auto = setInterp(auto, ['a'], 'linear');
+    expect(findKey(auto, 'b')!.key.auto).toBe(true);
+    const linBefore = Array.from({ length: 600 }, (_, i) => layerValue(auto.layers[TRACK.mouth0]!, i / 10));
+    const linAfter = insertKey(auto, TRACK.mouth0, 5, 'k11');
+    linBefore.forEach((v, i) => expect(layerValue(linAfter.layers[TRACK.mouth0]!, i / 10)).toBeCloseTo(v, 9));
   });
 
   it('a mirrored handle takes the same slope and keeps its own length', () => {
