@@ -4,7 +4,7 @@ import type { FaceNetsLike } from '../face/pipeline';
 import type { FaceBox, Landmarks68 } from '../face/types';
 import { warpToCrop } from '../face/warp';
 import { PARAM_COUNT } from '../model/basis';
-import { Project, frameTransform, resolveSourcePath } from '../project';
+import { Project, frameTransform, resolveSourcePath, verifySource } from '../project';
 import type { FrameRenderer } from '../render/render';
 import { throwIfAborted } from '../util/cancel';
 import { decodeFrames } from '../video';
@@ -70,6 +70,19 @@ export interface ParamCorrelation {
 export interface Truth {
   params: number[][];
   paramNames?: string[];
+  /** The model the truth was rendered with (stylecast synth writes it). */
+  modelId?: string;
+}
+
+/** A truth file made for another model or another edit basis names other tracks: comparing by position would be meaningless. */
+function checkTruth(t: Truth, p: Project): void {
+  if (t.modelId !== undefined && t.modelId !== p.doc.model.id) {
+    throw new Error(`the truth file was made with model ${t.modelId}, but ${p.dir} was encoded with ${p.doc.model.name} (${p.doc.model.id})`);
+  }
+  const names = p.doc.encoding.paramNames;
+  if (t.paramNames !== undefined && (t.paramNames.length !== names.length || t.paramNames.some((n, k) => n !== names[k]))) {
+    throw new Error(`the truth file's tracks (${t.paramNames.slice(0, 4).join(', ')}, ...) are not ${p.dir}'s (${names.slice(0, 4).join(', ')}, ...): it was made with another edit basis`);
+  }
 }
 
 const isConstant = (a: ArrayLike<number>): boolean => {
@@ -129,6 +142,10 @@ export async function evaluateProject(opts: {
   if (count === 0) throw new Error(`${p.dir} has no encoded frames yet`);
   const source = await resolveSourcePath(p);
   if (!source) throw new Error(`the source video of ${p.dir} is not at ${p.doc.source.path}: put it back to evaluate`);
+  // Measured against the very video the project was encoded from: another one, or a re-export of
+  // it, would be compared frame by frame with frames it does not hold.
+  await verifySource(p, opts.signal);
+  if (opts.truth) checkTruth(opts.truth, p);
   const res = renderer.resolution;
   const lpipsNet = opts.perceptual === undefined ? (findPerceptualBundle(renderer.bundle.dir)?.net ?? null) : opts.perceptual;
   const lp: number[] = [];
@@ -184,6 +201,7 @@ export async function evaluateProject(opts: {
     if (pending.length === chunk) await flush();
   }
   await flush();
+  if (ps.length !== count) throw new Error(`the source video ${source} ended after ${ps.length} of the ${count} encoded frames: nothing is reported for a partial comparison`);
 
   const found = ak.filter((v) => v !== null).length;
   const faceOk = nets && found >= Math.max(1, count / 2);

@@ -134,6 +134,18 @@ describe('encoding synthetic ground truth (seeded 64x64 model, 48 frames)', () =
     // A range that ends there encodes.
     const c = await runEncodeJob({ video: tail, bundle, basis, rt, projectDir: join(tmp, 'tail-c.stylecast'), frames: { start: 0, count: decoded }, align: 'none', schedule, givenIdentity: truth.wid });
     expect(c.project.doc.encoding.encodedThrough).toBe(decoded);
+
+    // Its evaluation: the truth must name this project's model and tracks, and the source must be the one encoded.
+    const renderer = new FrameRenderer(bundle, basis, rt);
+    const rows = Array.from({ length: 12 }, (_, t) => Array.from(truth.params.subarray(t * PARAM_COUNT, (t + 1) * PARAM_COUNT)));
+    const names = c.project.doc.encoding.paramNames;
+    const ok = await evaluateProject({ project: c.project, renderer, truth: { params: rows, modelId: bundle.manifest.id, paramNames: names } });
+    expect(ok.frames).toBe(decoded);
+    expect(ok.perFrame.psnr).toHaveLength(decoded);
+    await expect(evaluateProject({ project: c.project, renderer, truth: { params: rows, modelId: 'another-model' } })).rejects.toThrow(/made with model another-model/);
+    await expect(evaluateProject({ project: c.project, renderer, truth: { params: rows, paramNames: [...names].reverse() } })).rejects.toThrow(/another edit basis/);
+    writeFileSync(tail, readFileSync(video)); // the source replaced by another video
+    await expect(evaluateProject({ project: c.project, renderer })).rejects.toThrow(/is not the one .* was encoded from/);
   }, 300_000);
 
   it('reports finite, forward-only progress with stages of a single evaluation', async () => {
