@@ -130,6 +130,15 @@ describe('JobManager', () => {
     expect(jobs.isWriting('/p/a.stylecast')).toBe(false);
   });
 
+  it('refuses a second job that would write what a running one writes, where the job starts', () => {
+    const { jobs, procs } = setup();
+    jobs.start(exportSpec);
+    expect(() => jobs.start(exportSpec)).toThrow(/is being written by another job/);
+    expect(procs).toHaveLength(1);
+    jobs.start({ ...exportSpec, out: '/v/other.mp4' });
+    expect(procs).toHaveLength(2);
+  });
+
   it('cancelAll waits for every job to end', async () => {
     const { jobs, procs } = setup(20);
     jobs.start(exportSpec);

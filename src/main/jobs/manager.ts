@@ -99,6 +99,10 @@ export class JobManager {
   }
 
   private launch(spec: JobSpec, kind: JobKind | null): Running {
+    // Checked here, where the job is registered, as well as by the handlers before their awaits:
+    // two quick requests (a double-clicked Export) both passed a check made seconds earlier.
+    const out = outOf(spec);
+    if (out !== null && this.isWriting(out)) throw new Error(`${out} is being written by another job: wait for it or cancel it.`);
     const jobId = randomUUID();
     const proc = this.transport(spec.kind === 'import-model' ? { heapLimitMb: IMPORT_HEAP_LIMIT_MB } : undefined);
     let wid: Float32Array | null = null;
@@ -108,7 +112,7 @@ export class JobManager {
     const startedAt = Date.now();
     let resolveDone!: (e: JobEnd) => void;
     const done = new Promise<JobEnd>((r) => (resolveDone = r));
-    const job: Running = { jobId, kind: kind ?? 'puppeteer', out: outOf(spec), proc, done, cancelling: false };
+    const job: Running = { jobId, kind: kind ?? 'puppeteer', out, proc, done, cancelling: false };
 
     const finish = (e: JobEnd) => {
       if (end) return;
