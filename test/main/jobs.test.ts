@@ -1,6 +1,9 @@
 // JobManager against scripted job processes: events, monotone progress with an
 // estimated ETA, cancel with a deadline, a process that dies, and cancelAll.
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers';
 import { JobManager, type JobProcess } from '../../src/main/jobs/manager';
 import type { FromWorker, ToWorker } from '../../src/main/jobs/protocol';
 import { closeWarning } from '../../src/main/close-guard';
@@ -104,6 +107,18 @@ describe('JobManager', () => {
     jobs.start(exportSpec);
     procs[0]!.exit(134);
     expect(events.at(-1)!.payload).toMatchObject({ status: 'failed', message: expect.stringContaining('exit code 134') });
+  });
+
+  it('removes the hidden partial file an export killed mid-way could not delete, and nothing else', () => {
+    const { jobs, procs } = setup();
+    const dir = tempDir('jobs-partial');
+    const out = join(dir, 'talk (edit).mp4');
+    const names = ['.talk (edit).4242-0badf00d.partial.mp4', '.talk (edit).partial.mp4', '.other.4242-0badf00d.partial.mp4', 'talk (edit).mp4'];
+    for (const n of names) writeFileSync(join(dir, n), 'x');
+    jobs.start({ ...exportSpec, out });
+    procs[0]!.exit(137);
+    expect(readdirSync(dir).sort()).toEqual(names.slice(1).sort());
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('runs helper jobs without events and hands back their result', async () => {

@@ -3,6 +3,7 @@
 // writes a hidden temp file in the same folder, renamed over the target on
 // close(); abort(), cancellation or any failure deletes it.
 import { randomBytes } from 'node:crypto';
+import { readdirSync, unlinkSync } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { CancelledError, cancelledFrom, throwIfAborted } from '../util/cancel';
@@ -172,6 +173,36 @@ function encodeYuvArgs(args: string[], filters: string[], opts: VideoWriterOptio
 }
 
 type WriterState = 'open' | 'closing' | 'closed' | 'failed' | 'aborted';
+
+/**
+ * The hidden partial files a writer of `path` leaves beside it when its process is killed before
+ * it can clean up (`.NAME.<pid>-<hex>.partial.EXT`): the job manager removes them after such a
+ * job, since no other job writes the same file meanwhile.
+ */
+export function removeStrayPartials(path: string): string[] {
+  const dir = dirname(resolve(path));
+  const ext = extname(path);
+  const stem = basename(path, ext);
+  const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^\\.${escape(stem)}\\.\\d+-[0-9a-f]{8}\\.partial${escape(ext)}$`);
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const n of names) {
+    if (!pattern.test(n)) continue;
+    try {
+      unlinkSync(join(dir, n));
+      removed.push(n);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed;
+}
 
 /**
  * Starts an H.264 (libx264, yuv420p) encode. Throws VideoError NOT_FOUND / NOT_WRITABLE for a bad

@@ -2,6 +2,7 @@
 // contract's events, cancel with a deadline, and a way to wait for all of them
 // (quitting). Which kind of process runs a job is the transport's business
 // (Electron utility process in the app, a Node child process in tests).
+import { removeStrayPartials } from '../../core/video/encode';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { EventName, EventPayload, JobKind, JobStatus } from '../../shared/contract';
@@ -145,6 +146,8 @@ export class JobManager {
       }
     });
     proc.onExit((code) => {
+      // A process killed (after the cancel grace) or crashed could not delete its export's hidden partial file.
+      if (!end && spec.kind === 'export' && out !== null) removeStrayPartials(out);
       if (job.cancelling) finish({ status: 'cancelled', message: 'Cancelled.', path: null, wid: null, estimate: null });
       else finish({ status: 'failed', message: `The job stopped unexpectedly (exit code ${code ?? 'unknown'}). Anything it saved is kept; try again.`, path: null, wid: null, estimate: null });
     });
