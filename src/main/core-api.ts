@@ -12,7 +12,7 @@ import { drivenParams, lockMask } from '../core/render/puppeteer';
 import { locateModel, openProject, PROJECT_FILE, resolveSourcePath, sourceFrameOf, frameTransform, type Project, type TuneRecord } from '../core/project';
 import type { ModelBundle } from '../core/model/bundle';
 import { TUNE_CHECKPOINT } from '../core/tune/tune';
-import { decodeFrames, probeVideo } from '../core/video';
+import { decodeFrames, probeVideo, timingWarning } from '../core/video';
 import type { Catalog } from '../core/model/manager';
 import {
   CHECKPOINT_EXTENSIONS,
@@ -494,7 +494,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
         break;
       }
       if (!poster) throw new Error(`${p} has no frame that could be decoded.`);
-      return { path: p, width: info.width, height: info.height, fps: info.fps, frames: info.frameCount, durationSec: info.durationSec, hasAudio: info.hasAudio, poster };
+      return { path: p, width: info.width, height: info.height, fps: info.fps, frames: info.frameCount, durationSec: info.durationSec, hasAudio: info.hasAudio, poster, timingWarning: timingWarning(info) };
     },
 
     'media:url': async ({ path }) => {

@@ -179,7 +179,9 @@ const videoInfo = expectObject({
   durationSec: expectNumberIn(0, Number.MAX_SAFE_INTEGER),
   hasAudio: expectBoolean,
   /** A data:image/png;base64 poster of the first frame, at most THUMBNAIL_SIZE wide. */
-  poster: expectDataUrl
+  poster: expectDataUrl,
+  /** Why the encode and export cannot keep this video's timing exactly (a variable frame rate), or null. */
+  timingWarning: expectNullable(expectString)
 });
 
 /**

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import {
   readFrames,
   resolveFfmpeg,
   resolveFfprobe,
+  timingWarning,
   type Frame,
   type VideoErrorCode,
 } from '../../src/core/video';
@@ -247,6 +249,17 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
 
     expect(await readdir(dir)).toEqual([]);
     expectNoFfmpegChildren();
+  });
+
+  it('warns about a variable frame rate, whose sound an export at the average rate would drift from', async () => {
+    // One second at 25 frames per second, then one at 5: ffmpeg writes the timestamps as given.
+    const vfr = join(tmp, 'vfr.mp4');
+    const made = spawnSync(resolveFfmpeg().path, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=25:duration=2', '-vf', "setpts='if(lt(N,25),N/25,1+(N-25)/5)/TB'", '-vsync', 'vfr', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', vfr]);
+    expect(made.status, String(made.stderr)).toBe(0);
+    const info = await probeVideo(vfr);
+    expect(info.variableFrameRate).toBe(true);
+    expect(timingWarning(info)).toMatch(/vfr\.mp4" has a variable frame rate .*re-export it at a constant rate/);
+    expect(timingWarning(await probeVideo(clip('lp_d11.mp4')))).toBeNull();
   });
 
   it('names the file in a typed error for unusable inputs', async () => {

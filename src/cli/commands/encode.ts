@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EncodeProgress } from '../../core/encode/job';
 import type { EncodeSchedule } from '../../core/encode/schedule';
-import { UsageError, printJson, result } from '../errors';
+import { UsageError, printJson, progress, result } from '../errors';
 import { checkOutputDir } from '../output';
 import { stderrProgress } from '../progress';
 import { int, num, parseRange } from '../options';
@@ -45,7 +45,7 @@ export function registerEncode(program: Command): void {
       if (!o.tune && (o.steps !== undefined || o.rank !== undefined)) throw new UsageError('--steps and --rank set the fine-tuning: add --tune, or leave them out');
       const tune = o.tune ? await import('./tune') : null;
       const tuning = tune ? tune.tuneSettingsFrom({ steps: o.steps, rank: o.rank }) : null;
-      const [{ runEncodeJob }, { discardFailedEncode, resolveAlign }, { loadBasis }, { bytesPerFrame }, { Runtime }, { probeVideo }, { ensureCalibrated, modelFromArg }] = await Promise.all([
+      const [{ runEncodeJob }, { discardFailedEncode, resolveAlign }, { loadBasis }, { bytesPerFrame }, { Runtime }, { probeVideo, timingWarning }, { ensureCalibrated, modelFromArg }] = await Promise.all([
         import('../../core/encode/job'),
         import('../../core/encode/presets'),
         import('../../core/model/basis'),
@@ -56,6 +56,8 @@ export function registerEncode(program: Command): void {
       ]);
       const signal = commandSignal;
       const info = await probeVideo(video); // bad input fails here, before anything is written
+      const timing = timingWarning(info);
+      if (timing) progress(`warning: ${timing}`);
       const rt = await Runtime.create({ device: program.opts().device });
       const bundle = await modelFromArg(o.model, rt);
       await ensureCalibrated(bundle, rt, signal);

@@ -206,6 +206,15 @@ export function firstAudio(result: ProbeResult): AudioInfo | null {
   };
 }
 
+/**
+ * A warning for a video whose timing the encoder and export cannot keep exactly: frames are taken
+ * by their order and exported at the average rate, so a variable frame rate drifts from the sound.
+ */
+export function timingWarning(info: VideoInfo): string | null {
+  if (!info.variableFrameRate) return null;
+  return `${quoteName(info.path)} has a variable frame rate (${info.fpsRational} on average): its frames are encoded in order and exported at that average rate, so the sound can drift out of sync over a long range. For exact sync, re-export it at a constant rate first.`;
+}
+
 /** Probes a video file. Throws VideoError with code NOT_FOUND, EMPTY, NOT_A_VIDEO, NO_VIDEO_STREAM, TRUNCATED or FFMPEG_MISSING. */
 export async function probeVideo(path: string): Promise<VideoInfo> {
   const { result, stderr } = await probeMedia(path, { countPackets: true, what: 'Video file' });

@@ -125,6 +125,11 @@ export function EncodeSetup({ api, video, models, modelsError, form, onChange, o
           <SourcePreview api={api} video={video} frame={Math.min(previewFrame, Math.max(0, total - 1))} caption={caption} />
           <RangeBar total={total} start={form.start} count={form.count} identity={form.identity} />
           <VideoFacts video={video} />
+          {video.timingWarning && (
+            <InlineNotice kind="warning" data-testid="encode-timing-warning">
+              {video.timingWarning}
+            </InlineNotice>
+          )}
         </div>
       </section>
 
