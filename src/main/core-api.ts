@@ -234,6 +234,11 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
     return { project, tracks, modelDir, source, notices, deltaProblem: model ? await deltaProblemOf(project, model.bundle) : null, ignoreDelta: false };
   };
 
+  /** A project a job is writing (an encode or a tune) changes under any job that would read it. */
+  const notBeingWritten = (o: OpenProject, what: string): void => {
+    if (jobs.isWriting(o.project.dir)) throw new Error(`${o.project.dir} is being written by another job (an encode or a tune): ${what} once that job ends.`);
+  };
+
   /** The open project at `path` (opened now when main does not hold it yet). */
   const opened = (path: string): Promise<OpenProject> => {
     const p = grants.checkProject(path);
@@ -615,7 +620,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
 
     'export:start': async (r) => {
       const o = await opened(r.project);
-      if (jobs.isWriting(o.project.dir)) throw new Error(`${o.project.dir} is being written by another job (an encode or a tune): export it once that job ends.`);
+      notBeingWritten(o, 'export it');
       const out = grants.checkOutput(r.out, 'video');
       if (!exportExtensionOk(out)) throw new Error(`Export writes .mp4, .m4v, .mov or .mkv files: ${out} is none of those.`);
       if (grants.key(out) === grants.key((await resolveSourcePath(o.project)) ?? '/')) throw new Error(`${out} is the project's source video: choose another file name.`);
@@ -677,7 +682,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
 
     'puppeteer:start': async (r, event) => {
       const motion = await opened(r.motion);
-      if (jobs.isWriting(motion.project.dir)) throw new Error(`${motion.project.dir} is being written by another job (an encode or a tune): use it once that job ends.`);
+      notBeingWritten(motion, 'use it');
       const { bundle } = await rendererFor(motion);
       const out = grants.checkOutput(r.out, 'project');
       if (extname(out).toLowerCase() !== PROJECT_EXTENSION) throw new Error(`A project folder's name must end in ${PROJECT_EXTENSION}: ${out} does not.`);
@@ -687,7 +692,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       let ignoreDelta = false;
       if (r.identity.kind === 'project') {
         const id = await opened(r.identity.path);
-        if (jobs.isWriting(id.project.dir)) throw new Error(`${id.project.dir} is being written by another job (an encode or a tune): use it once that job ends.`);
+        notBeingWritten(id, 'use it');
         if (r.tune) throw new Error(`Tune on the portrait applies to a portrait identity; ${id.project.dir} is a project, which brings its own fine-tuning (Fine-tune… in its editor).`);
         if (id.project.doc.model.id !== bundle.manifest.id) throw new Error(`${id.project.dir} was encoded with another model (${id.project.doc.model.name}): both faces must use the same model.`);
         // The delta belongs to the identity: checked afresh (the file may have changed since it
@@ -722,7 +727,6 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       let neutral = new Float32Array(PARAM_COUNT);
       if (r.identity.kind === 'project') {
         const id = await opened(r.identity.path);
-        if (jobs.isWriting(id.project.dir)) throw new Error(`${id.project.dir} is being written by another job (an encode or a tune): use it once that job ends.`);
         if (id.project.doc.model.id !== bundle.manifest.id) throw new Error(`${id.project.dir} was encoded with another model (${id.project.doc.model.name}): both faces must use the same model.`);
         wid = id.project.wid;
         // The delta belongs to the identity; a bad one is left out only after the user's yes at the start.

@@ -2,7 +2,7 @@
 // it in memory), saves every window of frames as it goes (a crash or cancel loses at
 // most the window in flight) and resumes from what the project says is done. The project
 // is made before face alignment, which saves its own progress in it (align-progress.ts).
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { alignVideo, trackerSettings, type FaceNetsLike } from '../face/pipeline';
 import type { Affine, Landmarks68 } from '../face/types';
@@ -12,7 +12,7 @@ import { ModelBundle } from '../model/bundle';
 import { PerceptualBundle } from '../perceptual/bundle';
 import { findPerceptualBundle } from '../perceptual/find';
 import { StyleGan2 } from '../model/stylegan2';
-import { COMMIT_FILE, PROJECT_FILE, Project, createProject, hashFile, openProject, saveProject, writeFrames } from '../project';
+import { COMMIT_FILE, PROJECT_FILE, Project, createProject, isProjectSource, openProject, saveProject, writeFrames } from '../project';
 import { fromRgb8 } from '../render/image';
 import type { Runtime } from '../runtime';
 import { isCancelled, throwIfAborted } from '../util/cancel';
@@ -292,7 +292,6 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
   let resumed = false;
   if (holdsProject(o.projectDir)) {
     project = await openProject(o.projectDir); // finishes a save a crash interrupted
-
     const d = project.doc;
     if (d.model.id !== o.bundle.manifest.id) {
       throw new EncodeError('MISMATCH', `${o.projectDir} was encoded with model ${d.model.name} (${d.model.id}), not ${o.bundle.manifest.name} (${o.bundle.manifest.id}); choose another output folder`);
@@ -302,7 +301,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     }
     // The same frame count is not the same video: its saved identity and alignment would be another face's.
     report({ stage: 'hash', fraction: at('hash', 0), message: 'checking that the video is the one the project was encoded from' });
-    if (statSync(o.video).size !== d.source.size || (await hashFile(o.video, o.signal)) !== d.source.sha256) {
+    if (!(await isProjectSource(o.video, project, o.signal))) {
       throw new EncodeError('MISMATCH', `${o.projectDir} was encoded from another video (${d.source.path}), not ${o.video}; choose another output folder, or resume with that video`);
     }
     resumed = true;
@@ -424,7 +423,8 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     time.identityWallMs = performance.now() - t0;
   }
   const wid = project.wid;
-  if (resumed && refined.size === 0) for (const [f, p] of savedRefined(project.doc.encoding.settings[REFINED_KEY], count)) refined.set(f, p);
+  // Past the identity (a resume): the refinement's numbers as it saved them.
+  if (refined.size === 0) for (const [f, p] of savedRefined(project.doc.encoding.settings[REFINED_KEY], count)) refined.set(f, p);
 
   // Per frame, window by window, warm-started from the last saved frames.
   const from = project.doc.encoding.encodedThrough;

@@ -4,7 +4,7 @@ import type { FaceNetsLike } from '../face/pipeline';
 import type { FaceBox, Landmarks68 } from '../face/types';
 import { warpToCrop } from '../face/warp';
 import { PARAM_COUNT } from '../model/basis';
-import { Project, frameTransform, resolveSourcePath, verifySource } from '../project';
+import { Project, frameTransform, verifySource } from '../project';
 import type { FrameRenderer } from '../render/render';
 import { throwIfAborted } from '../util/cancel';
 import { decodeFrames } from '../video';
@@ -140,11 +140,9 @@ export async function evaluateProject(opts: {
   const enc = p.doc.encoding;
   const count = enc.encodedThrough;
   if (count === 0) throw new Error(`${p.dir} has no encoded frames yet`);
-  const source = await resolveSourcePath(p);
-  if (!source) throw new Error(`the source video of ${p.dir} is not at ${p.doc.source.path}: put it back to evaluate`);
-  // Measured against the very video the project was encoded from: another one, or a re-export of
-  // it, would be compared frame by frame with frames it does not hold.
-  await verifySource(p, opts.signal);
+  // Measured against the very video the project was encoded from (found, then checked): another
+  // one, or a re-export of it, would be compared frame by frame with frames it does not hold.
+  const source = await verifySource(p, opts.signal);
   if (opts.truth) checkTruth(opts.truth, p);
   const res = renderer.resolution;
   const lpipsNet = opts.perceptual === undefined ? (findPerceptualBundle(renderer.bundle.dir)?.net ?? null) : opts.perceptual;

@@ -28,7 +28,7 @@ export {
 } from './schema';
 export { MIGRATIONS, OLDEST_SCHEMA_VERSION, addTuneRecord, PROJECT_MIGRATIONS, migrateDoc, type Migrated, type Migration, type MigrationSet, type ProjectJson } from './migrations';
 export { hashFile } from './hash';
-export { locateModel, resolveSourcePath, verifySource } from './locate';
+export { isProjectSource, locateModel, resolveSourcePath, verifySource } from './locate';
 export {
   COMMIT_FILE,
   bytesPerFrame,

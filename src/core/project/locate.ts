@@ -29,6 +29,17 @@ export async function resolveSourcePath(project: Project): Promise<string | null
   return fallback;
 }
 
+/** A file's size and, only when that is `expectedSize`, its sha256 (null otherwise: a whole hash for nothing spared). */
+async function fileIdentity(path: string, expectedSize: number, signal?: AbortSignal): Promise<{ size: number; sha: string | null }> {
+  const size = (await stat(path)).size;
+  return { size, sha: size === expectedSize ? await hashFile(path, signal) : null };
+}
+
+/** Whether `path` is the video a project was encoded from: the same size, then the same sha256. */
+export async function isProjectSource(path: string, project: Project, signal?: AbortSignal): Promise<boolean> {
+  return (await fileIdentity(path, project.doc.source.size, signal)).sha === project.doc.source.sha256;
+}
+
 /** Checks that the source video is present and unchanged (size, then sha256); returns its path. */
 export async function verifySource(project: Project, signal?: AbortSignal): Promise<string> {
   const s = project.doc.source;
@@ -40,8 +51,7 @@ export async function verifySource(project: Project, signal?: AbortSignal): Prom
       s.path,
     );
   }
-  const size = (await stat(path)).size;
-  const sha = size === s.size ? await hashFile(path, signal) : null;
+  const { size, sha } = await fileIdentity(path, s.size, signal);
   if (sha !== s.sha256) {
     throw new ProjectError(
       'SOURCE_CHANGED',
