@@ -147,6 +147,32 @@ export const jsHistoryProducts: HistoryProducts = {
   }
 };
 
+/** A CompactLbfgs's history, as a job saves it to resume later. */
+export interface CompactLbfgsState {
+  h: Float32Array;
+  sy: Float64Array;
+  yy: Float64Array;
+  order: number[];
+  added: number;
+  sg: Float64Array;
+  yg: Float64Array;
+  gamma: number;
+}
+
+/**
+ * Where lbfgsMinimise stands between two steps: enough to go on exactly as it would have (the
+ * point x itself is the caller's array, saved with this).
+ */
+export interface LbfgsState {
+  f: number;
+  /** The gradient at x, in the scaled variables. */
+  g: Float64Array;
+  first: boolean;
+  evaluations: number;
+  trail: { evals: number; f: number }[];
+  history: CompactLbfgsState;
+}
+
 /**
  * The L-BFGS inverse-Hessian approximation in its compact form (Byrd, Nocedal and Schnabel,
  * 1994): H = gamma I + [S, gamma Y] M [S, gamma Y]^T, with the small matrices S^T Y and Y^T Y
@@ -187,6 +213,29 @@ export class CompactLbfgs {
 
   get size(): number {
     return this.order.length;
+  }
+
+  /** Everything update() and apply() read, copied (the scratch matrices are rebuilt on use). */
+  snapshot(): CompactLbfgsState {
+    return { h: this.h.slice(), sy: this.sy.slice(), yy: this.yy.slice(), order: [...this.order], added: this.added, sg: this.sg.slice(), yg: this.yg.slice(), gamma: this.gamma };
+  }
+
+  /** Back to a snapshot of a history of the same shape; `measured` is the gradient its last update measured. */
+  restore(s: CompactLbfgsState, measured: Float64Array): void {
+    const { n, m } = this;
+    if (s.h.length !== 2 * m * n || s.sy.length !== m * m || s.yy.length !== m * m || s.sg.length !== m || s.yg.length !== m || measured.length !== n) {
+      throw new Error(`an L-BFGS history of ${s.sg.length} pairs over ${s.h.length / Math.max(1, 2 * s.sg.length)} unknowns does not fit ${m} over ${n}`);
+    }
+    if (s.order.length > m || s.order.some((a) => !Number.isInteger(a) || a < 0 || a >= m)) throw new Error('a damaged L-BFGS history (its pair order)');
+    this.h.set(s.h);
+    this.sy.set(s.sy);
+    this.yy.set(s.yy);
+    this.sg.set(s.sg);
+    this.yg.set(s.yg);
+    this.order = [...s.order];
+    this.added = s.added;
+    this.gamma = s.gamma;
+    this.measured = measured;
   }
 
   /** Forgets every pair. Their rows stay in h, but no product reads them again (their coefficients are 0). */
@@ -301,6 +350,13 @@ export async function lbfgsMinimise(
     plateau?: { evaluations: number; relTol: number };
     /** Where the products with the history run (plain JavaScript by default). */
     products?: HistoryProducts;
+    /** Go on from a state that `onStep` gave (with x where it was then) instead of starting at x. */
+    resume?: LbfgsState;
+    /**
+     * Called before each step with a function that copies the state (cheap to call when the
+     * state is not wanted): a job saves it to resume after a crash.
+     */
+    onStep?: (state: () => LbfgsState) => void | Promise<void>;
   }
 ): Promise<number> {
   const n = x.length;
@@ -318,11 +374,28 @@ export async function lbfgsMinimise(
     for (let i = 0; i < n; i++) g[i] = r.g[i]! * sc[i]!;
     return { f: r.f, g };
   };
-  let cur: { f: number; g: Float64Array<ArrayBufferLike> } = await run(x);
+  let cur: { f: number; g: Float64Array<ArrayBufferLike> };
   let first = true;
   // The loss after each accepted step, with the evaluations spent by then (the plateau rule).
-  const trail: { evals: number; f: number }[] = [];
+  let trail: { evals: number; f: number }[] = [];
+  if (o.resume) {
+    const r = o.resume;
+    if (r.g.length !== n) throw new Error(`an L-BFGS state over ${r.g.length} unknowns does not fit ${n}`);
+    cur = { f: r.f, g: Float64Array.from(r.g) };
+    hist.restore(r.history, cur.g);
+    first = r.first;
+    evals = r.evaluations;
+    trail = r.trail.map((t) => ({ ...t }));
+  } else {
+    cur = await run(x);
+  }
   while (evals < o.maxEvaluations) {
+    if (o.onStep) {
+      const at = cur;
+      const f0 = first;
+      const e0 = evals;
+      await o.onStep(() => ({ f: at.f, g: Float64Array.from(at.g), first: f0, evaluations: e0, trail: trail.map((t) => ({ ...t })), history: hist.snapshot() }));
+    }
     if (!Number.isFinite(cur.f) || !cur.g.every(Number.isFinite)) break;
     if (o.plateau) {
       trail.push({ evals, f: cur.f });

@@ -1,7 +1,7 @@
 // L-BFGS of the identity stages: the unrolled dot product, the compact form against the
 // two-loop recursion, and a long memory on an ill-conditioned quadratic whose minimum is known.
 import { describe, expect, it } from 'vitest';
-import { CompactLbfgs, dot, jsHistoryProducts, lbfgsMinimise } from '../../../src/core/util/linalg';
+import { CompactLbfgs, dot, jsHistoryProducts, lbfgsMinimise, type LbfgsState } from '../../../src/core/util/linalg';
 import { Rng } from '../../../src/core/util/random';
 
 describe('lbfgsMinimise', () => {
@@ -81,6 +81,38 @@ describe('lbfgsMinimise', () => {
     expect(long.f).toBeLessThan(1e-6 * start);
     expect(long.err).toBeLessThan(1e-3);
     expect(short.f).toBeGreaterThan(10 * long.f);
+  });
+
+  it('goes on from a saved state exactly as it would have: after a stop, with the history wrapped and the plateau rule on', async () => {
+    const { n, evaluate } = illConditioned();
+    const o = { maxEvaluations: 600, memory: 7, firstStep: 0.1, plateau: { evaluations: 20, relTol: 0.01 } };
+    const straight = new Float32Array(n);
+    const fs: number[] = [];
+    const f = await lbfgsMinimise(straight, evaluate, { ...o, onEvaluation: (_, v) => fs.push(v) });
+    // A run stopped by an error in its 60th evaluation, with the state it offered before each step
+    // (the last one kept, as a job writes it), then a new run from that state and the point then.
+    const x = new Float32Array(n);
+    let saved: { state: LbfgsState; x: Float32Array } | null = null;
+    let evals = 0;
+    const stopping = async (z: Float32Array) => {
+      if (++evals === 60) throw new Error('stopped');
+      return evaluate(z);
+    };
+    await expect(lbfgsMinimise(x, stopping, { ...o, onStep: (state) => void (saved = { state: state(), x: x.slice() }) })).rejects.toThrow('stopped');
+    const at = saved as unknown as { state: LbfgsState; x: Float32Array };
+    expect(at.state.evaluations).toBeGreaterThan(40);
+    expect(at.state.evaluations).toBeLessThan(60);
+    expect(at.state.history.added).toBeGreaterThan(o.memory); // the ring has wrapped
+    const resumed = at.x.slice();
+    const more: number[] = [];
+    const f2 = await lbfgsMinimise(resumed, evaluate, { ...o, resume: at.state, onEvaluation: (i, v) => more.push(i === at.state.evaluations + more.length ? v : NaN) });
+    expect(f2).toBe(f);
+    expect(resumed).toEqual(straight);
+    expect(more).toEqual(fs.slice(at.state.evaluations));
+    expect(fs.length).toBeLessThan(o.maxEvaluations); // it stopped on the plateau, in both runs
+    expect(fs.length).toBeGreaterThan(80);
+    // A state of another shape is refused, not used.
+    await expect(lbfgsMinimise(new Float32Array(n + 1), evaluate, { ...o, resume: at.state })).rejects.toThrow(/does not fit/);
   });
 
   it('stops on a plateau: once the loss fell by less than relTol over the window, not at the cap', async () => {
