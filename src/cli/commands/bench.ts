@@ -98,6 +98,7 @@ function registerBenchEncode(bench: Command, program: Command): void {
     .option('--max-batch <n>', 'most frames in one loss-and-gradient run')
     .option('--true-identity', 'synthetic clip only: keep its true w_ID instead of finding one, so that only the frames are encoded and timed (a large model\'s identity stages take hours on a CPU)')
     .option('--schedules <list>', 'which to run: default,reference (both: the speedups), or one alone (the reference takes hours above 64x64 on a CPU)', 'default,reference')
+    .option('--work <dir>', 'keep the clip, the projects and the timings in this folder: a bench stopped part way (Ctrl-C, a crash, a shutdown) goes on where it stopped when the same command is run again, and its figures add up over the runs')
     .action(async (o) => {
       const which = String(o.schedules).split(',').map((x) => x.trim());
       if (!which.length || which.some((w) => w !== 'default' && w !== 'reference')) throw new UsageError(`--schedules takes default, reference or both, got "${o.schedules}"`);
@@ -128,7 +129,8 @@ function registerBenchEncode(bench: Command, program: Command): void {
         nets,
         maxBatch: o.maxBatch !== undefined ? int(o.maxBatch, '--max-batch', 1) : undefined,
         machine: machineDescription(rt),
-        log: progress
+        log: progress,
+        work: o.work !== undefined ? resolve(String(o.work)) : undefined
       });
       for (const r of report.results) {
         const worst = r.worstTracks ? ` (worst: ${r.worstTracks.map((t) => `${t.name} ${t.r.toFixed(2)}`).join(', ')})` : '';

@@ -1,9 +1,10 @@
 // `stylecast bench encode`: the same input encoded with two schedules in one run, costs in
 // forward-equivalents (processor time of a stage over the processor time of one
 // full-resolution forward of one frame of the same model, measured in the same run).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { readPlainFileSync, writeFileAtomicSync } from '../util/fs';
 import { alignVideo, type AlignVideoResult, type FaceNetsLike } from '../face/pipeline';
 import { evaluateProject } from '../metrics/evaluate';
 import { EditBasis, PARAM_COUNT } from '../model/basis';
@@ -54,6 +55,11 @@ export interface EncodeBenchReport {
   identityGiven: boolean;
   /** Peak resident memory of the whole run (MB). */
   peakRssMB: number;
+  /**
+   * With a work folder: the folder, and the processor time of the forward measured by each run
+   * that worked on this bench (a bench stopped and run again); forwardCpuMsPerFrame is their median.
+   */
+  work: { dir: string; forwardCpuMs: number[] } | null;
 }
 
 export interface MeasuredEncode {
@@ -142,11 +148,69 @@ export interface EncodeBenchOptions {
   maxBatch?: number;
   machine: string;
   log?: (line: string) => void;
+  /**
+   * A folder that keeps the clip, both projects and each run's forward timing, so that a bench
+   * stopped part way (above 64 px it takes hours) goes on where it stopped when run again with
+   * the same folder and input: each encode resumes its project (identity-progress.ts), and its
+   * saved cost adds up. Default: a temporary folder, removed at the end.
+   */
+  work?: string;
+  /** How often an encode's identity search saves the step under way (see EncodeJobOptions). */
+  identitySaveEveryMs?: number;
 }
 
+const BENCH_STATE = 'bench-encode.json';
+
+interface BenchState {
+  format: 'stylecast-bench-encode';
+  key: string;
+  clip: boolean;
+  forwards: { cpuMs: number; wallMs: number; at: string }[];
+}
+
+/** Opens (or starts) a work folder for the bench `key`; refuses a folder that holds anything else. */
+function openWork(dir: string, key: string): BenchState {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, BENCH_STATE);
+  if (!existsSync(file)) {
+    const stray = readdirSync(dir).filter((f) => !f.startsWith('.'));
+    if (stray.length) throw new Error(`${dir} is not empty and holds no bench (${stray.slice(0, 3).join(', ')}${stray.length > 3 ? ', ...' : ''}): choose an empty or new folder for --work`);
+    return { format: 'stylecast-bench-encode', key, clip: false, forwards: [] };
+  }
+  let st: BenchState;
+  try {
+    st = JSON.parse(readPlainFileSync(dir, BENCH_STATE, { max: 1 << 20 }).toString('utf8')) as BenchState;
+  } catch (e) {
+    throw new Error(`${file} cannot be read (${(e as Error).message}): choose another folder for --work`);
+  }
+  if (st?.format !== 'stylecast-bench-encode' || !Array.isArray(st.forwards) || !st.forwards.every((f) => typeof f?.cpuMs === 'number' && f.cpuMs > 0 && typeof f.wallMs === 'number')) {
+    throw new Error(`${file} is not a bench's state: choose another folder for --work`);
+  }
+  if (st.key !== key) throw new Error(`${dir} holds a bench of another model, input or schedule: run it with the same options, or choose another folder for --work`);
+  return st;
+}
+
+const saveWork = (dir: string, st: BenchState) => writeFileAtomicSync(join(dir, BENCH_STATE), `${JSON.stringify(st, null, 2)}\n`);
+
+const median = (xs: number[]) => {
+  const a = [...xs].sort((x, y) => x - y);
+  return a.length % 2 ? a[a.length >> 1]! : 0.5 * (a[a.length / 2 - 1]! + a[a.length / 2]!);
+};
+
 export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchReport> {
-  const dir = mkdtempSync(join(tmpdir(), 'stylecast-bench-'));
   const log = o.log ?? (() => {});
+  const key = JSON.stringify({
+    model: o.bundle.manifest.id,
+    basis: o.basis.meta.sha256,
+    input: o.video ? { video: o.video } : { seed: o.seed, frames: o.frames },
+    trueIdentity: !!o.trueIdentity,
+    maxBatch: o.maxBatch ?? null,
+    schedules: o.schedules
+  });
+  const work = o.work ? resolve(o.work) : null;
+  const state = work ? openWork(work, key) : null;
+  if (work && state!.forwards.length) log(`resuming the bench in ${work} (its run ${state!.forwards.length + 1})`);
+  const dir = work ?? mkdtempSync(join(tmpdir(), 'stylecast-bench-'));
   try {
     const gen = new Generator(o.bundle, o.rt);
     const dec = new ParamDecoder(gen.net, o.basis);
@@ -174,14 +238,27 @@ export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchRep
     } else {
       const t = await makeTruth(gen, { seed: o.seed, frames: o.frames });
       video = join(dir, 'synthetic.mp4');
-      log(`synthesising ${o.frames} frames (seed ${o.seed})`);
-      await writeSynthClip(dec, o.rt, t, video, 25);
+      if (!state?.clip) {
+        log(`synthesising ${o.frames} frames (seed ${o.seed})`);
+        await writeSynthClip(dec, o.rt, t, video, 25);
+        if (state) {
+          state.clip = true;
+          saveWork(dir, state);
+        }
+      }
       truth = Array.from({ length: o.frames }, (_, i) => Array.from(t.params.subarray(i * PARAM_COUNT, (i + 1) * PARAM_COUNT)));
       if (o.trueIdentity) trueWid = t.wid;
       input = { kind: 'synthetic', seed: o.seed };
     }
-    const fwd = await forwardCost(dec, o.rt, new Float32Array(dec.numWs * dec.wDim).map((_, i) => gen.net.wAvg[i % dec.wDim]!));
-    log(`one ${res}x${res} forward: ${fwd.wallMs.toFixed(1)} ms (processor ${fwd.cpuMs.toFixed(1)} ms)`);
+    const measured = await forwardCost(dec, o.rt, new Float32Array(dec.numWs * dec.wDim).map((_, i) => gen.net.wAvg[i % dec.wDim]!));
+    log(`one ${res}x${res} forward: ${measured.wallMs.toFixed(1)} ms (processor ${measured.cpuMs.toFixed(1)} ms)`);
+    // Resumed: the encodes' costs add up over the runs, so they are divided by the median of every run's forward.
+    let fwd = measured;
+    if (state) {
+      state.forwards.push({ ...measured, at: new Date().toISOString() });
+      saveWork(dir, state);
+      fwd = { cpuMs: median(state.forwards.map((f) => f.cpuMs)), wallMs: median(state.forwards.map((f) => f.wallMs)) };
+    }
     const renderer = new FrameRenderer(o.bundle, o.basis, o.rt);
     const runs: MeasuredEncode[] = [];
     for (const [k, schedule] of o.schedules.entries()) {
@@ -199,6 +276,7 @@ export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchRep
         schedule,
         givenIdentity: trueWid,
         maxBatch: o.maxBatch,
+        identitySaveEveryMs: o.identitySaveEveryMs,
         onProgress: (p) => {
           const line = `  [${p.stage}] ${Math.floor(p.fraction * 20) * 5}%`;
           if (line !== last) log(line);
@@ -241,9 +319,10 @@ export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchRep
       input,
       ...figures,
       identityGiven: trueWid !== undefined,
-      peakRssMB: process.resourceUsage().maxRSS / 1024
+      peakRssMB: process.resourceUsage().maxRSS / 1024,
+      work: state ? { dir, forwardCpuMs: state.forwards.map((f) => f.cpuMs) } : null
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!work) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -23,6 +23,7 @@ import { AlignProgressWriter, readAlignProgress, removeAlignProgress, type Align
 import { ParamDecoder } from './decoder';
 import { Evaluator, NewtonSolver, StageCost, invertFrames, lowerLoss, needsRestart, ownLoss, runFrameStages, solveFromStarts, stackFrames, warmStart } from './optimize';
 import { type RefineOptions, probeFrames, refineIdentity } from './refine';
+import { IdentityProgress } from './identity-progress';
 import { EncodePhase, EncodeSchedule, lossTerms, planFractions, qualitySchedule, scheduleProblem } from './schedule';
 
 export type EncodeStage = EncodePhase | 'done';
@@ -88,6 +89,8 @@ export interface EncodeJobOptions {
   onProgress?: (p: EncodeProgress) => void;
   /** Called after each window of frames is saved, with what the encoder saw and found (live previews). */
   onFrames?: (f: EncodedFrames) => void | Promise<void>;
+  /** How often the identity search saves the state of the step under way (identity-progress.ts); default 2 minutes. */
+  identitySaveEveryMs?: number;
 }
 
 /** One saved window of encoded frames. */
@@ -111,16 +114,55 @@ export interface EncodeResult {
   identityFrame: number;
   /** Face alignment: how much of it an interrupted run had saved (framesReused), and its quality. */
   align: { faceFoundFraction: number; jitterPx: { smoothed: number; raw: number }; framesReused: number } | null;
-  /** What each stage of the schedule cost in this run (resumed stages absent). */
+  /** What each stage of the schedule cost, in this run and the stopped runs it resumed (as they saved it). */
   stageCosts: StageCost[];
-  /** Processor and wall time of the identity phases (0 when resumed past them) and of the frames phase, in ms. */
-  time: { identityCpuMs: number; identityWallMs: number; framesCpuMs: number; framesWallMs: number };
+  /** Processor and wall time of the identity phases and of the frames phase, in ms, with the stopped runs' (see `stageCosts`). */
+  time: EncodeTime;
   /** Frames per loss-and-gradient run that this encode used. */
   maxBatch: number;
   /** Encoded-frame indices that the schedule's restart rule solved again (frames.restart). */
   restarts: number[];
   /** The frames the identity was refined on, their mean loss after the first round, and the held-out frames solved with that identity (null when no refinement ran: resumed past the identity, a given one, one frame). */
   identity: { refineFrames: number[]; refinedLoss: number; probes: { frame: number; loss: number }[] } | null;
+}
+
+export interface EncodeTime {
+  identityCpuMs: number;
+  identityWallMs: number;
+  framesCpuMs: number;
+  framesWallMs: number;
+}
+
+/**
+ * What the encode has cost so far, saved in the project (encoding.settings) with the identity
+ * and with every window of frames: a resumed encode adds to it, so its figures are those of the
+ * whole encode (the bench's, across stopped runs). Work a stop threw away is not in it.
+ */
+const COST_KEY = 'cost';
+const IDENTITY_INFO_KEY = 'identityRefinement';
+
+function savedCost(v: unknown): (EncodeTime & { stages: StageCost[] }) | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const c = v as Record<string, unknown>;
+  const ok = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+  if (![c.identityCpuMs, c.identityWallMs, c.framesCpuMs, c.framesWallMs].every(ok) || !Array.isArray(c.stages)) return null;
+  const stages = (c.stages as Record<string, unknown>[]).filter((st) => typeof st?.id === 'string' && [st.evaluations, st.renders, st.cpuMs, st.wallMs].every(ok)) as unknown as StageCost[];
+  return { identityCpuMs: c.identityCpuMs as number, identityWallMs: c.identityWallMs as number, framesCpuMs: c.framesCpuMs as number, framesWallMs: c.framesWallMs as number, stages: stages.map((st) => ({ ...st })) };
+}
+
+function savedIdentityInfo(v: unknown): EncodeResult['identity'] {
+  if (typeof v !== 'object' || v === null) return null;
+  const c = v as Record<string, unknown>;
+  const ints = (x: unknown) => Array.isArray(x) && x.every((i) => Number.isInteger(i));
+  if (!ints(c.refineFrames) || typeof c.refinedLoss !== 'number' || !Array.isArray(c.probes)) return null;
+  const probes = (c.probes as { frame?: unknown; loss?: unknown }[]).filter((q) => Number.isInteger(q?.frame) && typeof q?.loss === 'number') as { frame: number; loss: number }[];
+  return { refineFrames: c.refineFrames as number[], refinedLoss: c.refinedLoss, probes: probes.map((q) => ({ frame: q.frame, loss: q.loss })) };
+}
+
+/** What a saved identity search must have been made for to be resumed: the same video, range, model, basis, losses, schedule and frames. */
+function identityProgressKey(project: Project, o: EncodeJobOptions, s: EncodeSchedule, perceptual: PerceptualBundle | null, frames: { candidates: number[]; refineIdx: number[]; probeIdx: number[] }): string {
+  const d = project.doc;
+  return JSON.stringify({ source: d.source.sha256, range: d.encoding.frames, model: o.bundle.manifest.id, basis: o.basis.meta.sha256, perceptual: perceptual?.manifest.id ?? null, schedule: s, ...frames });
 }
 
 /** The crop -> source map that scales the centred square of a frame to n x n. */
@@ -370,7 +412,11 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
   const refineStages = s.stages.filter((st) => st.phase === 'refine');
   const frameStages = s.stages.filter((st) => st.phase === 'frames');
   const P = PARAM_COUNT;
-  const time = { identityCpuMs: 0, identityWallMs: 0, framesCpuMs: 0, framesWallMs: 0 };
+  // The cost of the stopped runs this one resumes (none for a new encode).
+  const before = savedCost(project.doc.encoding.settings[COST_KEY]);
+  const time: EncodeTime = before ? { identityCpuMs: before.identityCpuMs, identityWallMs: before.identityWallMs, framesCpuMs: before.framesCpuMs, framesWallMs: before.framesWallMs } : { identityCpuMs: 0, identityWallMs: 0, framesCpuMs: 0, framesWallMs: 0 };
+  if (before) ev.restoreCosts(before.stages);
+  const costNow = (extra: Partial<EncodeTime> = {}) => ({ ...time, ...extra, stages: ev.costsNow() });
   // The numbers the refinement found for its frames, with the final identity: their warm start,
   // and where the restart rule starts again.
   const refined = new Map<number, Float32Array>();
@@ -387,13 +433,36 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     const t0 = performance.now();
     const refineIdx = refineStages.length ? spread(count, Math.min(s.identity.refineFrames, count)) : [];
     const probeIdx = s.identity.probe && refineIdx.length > 1 ? probeFrames(refineIdx) : [];
+    // The steps a stopped run of this identity search saved, and the saving of new ones.
+    const L = dec.numWs * dec.wDim;
+    const unknowns = Math.max(candidates.length * L, L + (refineIdx.length + probeIdx.length) * P);
+    const memory = Math.max(1, ...s.stages.map((st) => (st.optimiser.kind === 'lbfgs' ? st.optimiser.memory : 1)));
+    let base = { cpuMs: 0, wallMs: 0 };
+    const progress = await IdentityProgress.open(project.dir, identityProgressKey(project, o, s, perceptual, { candidates, refineIdx, probeIdx }), {
+      everyMs: o.identitySaveEveryMs ?? 120_000,
+      maxBytes: 8 * memory * unknowns + 16 * memory * memory + 512 * unknowns + (1 << 24),
+      ledger: () => {
+        const c = process.cpuUsage(c0);
+        return { cpuMs: base.cpuMs + (c.user + c.system) / 1000, wallMs: base.wallMs + performance.now() - t0, costs: ev.costsNow() };
+      }
+    });
+    if (progress.resumedLedger) {
+      base = { cpuMs: progress.resumedLedger.cpuMs, wallMs: progress.resumedLedger.wallMs };
+      ev.restoreCosts(progress.resumedLedger.costs);
+      const { done, live } = progress.resumedSteps;
+      report({ stage: 'identity', fraction: at(identityStages[0]?.id ?? 'hash', 0), message: `resuming the identity search after ${done} finished step${done === 1 ? '' : 's'}${live ? ` and part of ${live}` : ''}` });
+    }
     const crops = await cropsAt(o.video, start, affines, [...candidates, ...refineIdx, ...probeIdx], res, o.signal);
-    const inv = await invertFrames(ev, identityStages, stackFrames(candidates.map((i) => crops.get(i)!)), candidates.length, (st, p) =>
-      report({ stage: 'identity', fraction: at(st.id, p.iteration / p.of), loss: p.loss, message: `${st.label}: ${candidates.length} frame${candidates.length > 1 ? 's' : ''} (${p.iteration}/${p.of})` })
+    const inv = await invertFrames(
+      ev,
+      identityStages,
+      stackFrames(candidates.map((i) => crops.get(i)!)),
+      candidates.length,
+      (st, p) => report({ stage: 'identity', fraction: at(st.id, p.iteration / p.of), loss: p.loss, message: `${st.label}: ${candidates.length} frame${candidates.length > 1 ? 's' : ''} (${p.iteration}/${p.of})` }),
+      progress
     );
     let bestJ = 0;
     inv.losses.forEach((l, j) => (l < inv.losses[bestJ]! ? (bestJ = j) : 0));
-    const L = dec.numWs * dec.wDim;
     const wid: Float32Array = inv.wplus.slice(bestJ * L, (bestJ + 1) * L);
     if (refineIdx.length > 1) {
       // Over the whole refine phase, so that it only moves forward: the first round takes its
@@ -409,7 +478,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
         const own = ownLoss(st, ev) ? `, loss of ${lossTerms(st.loss!, ev.dec.perceptual !== null)} only` : '';
         report({ stage: 'refine', fraction: from + (to - from) * f, loss: p.loss, message: `${st.label}${again}${own} (${p.iteration}/${p.of})` });
       };
-      const r = await refineIdentity(ev, { refine: refineStages, frames: frameStages, window: s.frames.window, probe: s.identity.probe, onProgress }, wid, refineIdx, crops);
+      const r = await refineIdentity(ev, { refine: refineStages, frames: frameStages, window: s.frames.window, probe: s.identity.probe, onProgress, progress }, wid, refineIdx, crops);
       r.frames.forEach((p, f) => refined.set(f, p));
       identityInfo = { refineFrames: [...r.frames.keys()], refinedLoss: r.refinedLoss, probes: r.probes };
     }
@@ -417,14 +486,18 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     project.doc.encoding.identityFrame = candidates[bestJ]!;
     // Saved with the identity, so that a resumed encode starts those frames where this one would.
     project.doc.encoding.settings[REFINED_KEY] = Object.fromEntries([...refined].map(([f, p]) => [String(f), Array.from(p)]));
+    project.doc.encoding.settings[IDENTITY_INFO_KEY] = identityInfo;
+    const spent = progress.ledgerNow();
+    time.identityCpuMs = spent.cpuMs;
+    time.identityWallMs = spent.wallMs;
+    project.doc.encoding.settings[COST_KEY] = costNow();
     await saveProject(project);
-    const c = process.cpuUsage(c0);
-    time.identityCpuMs = (c.user + c.system) / 1000;
-    time.identityWallMs = performance.now() - t0;
+    progress.remove();
   }
   const wid = project.wid;
   // Past the identity (a resume): the refinement's numbers as it saved them.
   if (refined.size === 0) for (const [f, p] of savedRefined(project.doc.encoding.settings[REFINED_KEY], count)) refined.set(f, p);
+  identityInfo ??= savedIdentityInfo(project.doc.encoding.settings[IDENTITY_INFO_KEY]);
 
   // Per frame, window by window, warm-started from the last saved frames.
   const from = project.doc.encoding.encodedThrough;
@@ -432,6 +505,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
   let prev: Float32Array | null = from > 0 ? project.params.slice((from - 1) * P, from * P) : null;
   let prev2: Float32Array | null = from > 1 ? project.params.slice((from - 2) * P, (from - 1) * P) : null;
   const solvers = new Map<string, NewtonSolver>();
+  const framesBefore = { cpuMs: time.framesCpuMs, wallMs: time.framesWallMs };
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   let done = 0;
@@ -485,7 +559,9 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
       accepted.push(losses[k]!);
     }
     const params = init.subarray(0, n * P);
-    await writeFrames(project, windowStart, params, transforms.subarray(windowStart * 6, (windowStart + n) * 6), losses.subarray(0, n));
+    const c = process.cpuUsage(c0);
+    const cost = costNow({ framesCpuMs: framesBefore.cpuMs + (c.user + c.system) / 1000, framesWallMs: framesBefore.wallMs + performance.now() - t0 });
+    await writeFrames(project, windowStart, params, transforms.subarray(windowStart * 6, (windowStart + n) * 6), losses.subarray(0, n), { [COST_KEY]: cost });
     await o.onFrames?.({ start: windowStart, params: params.slice(), loss: losses.slice(0, n), crops: window, wid, resolution: res });
     prev2 = jumped ? null : n > 1 ? params.slice((n - 2) * P, (n - 1) * P) : prev;
     prev = params.slice((n - 1) * P);
@@ -517,8 +593,8 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
   }
   removeAlignProgress(project.dir);
   const c = process.cpuUsage(c0);
-  time.framesCpuMs = (c.user + c.system) / 1000;
-  time.framesWallMs = performance.now() - t0;
+  time.framesCpuMs = framesBefore.cpuMs + (c.user + c.system) / 1000;
+  time.framesWallMs = framesBefore.wallMs + performance.now() - t0;
   report({ stage: 'done', fraction: 1, etaSec: 0, message: `encoded ${count} frames` });
   return {
     project,
@@ -527,7 +603,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     secondsPerFrame: done ? (performance.now() - t0) / 1000 / done : 0,
     identityFrame: project.doc.encoding.identityFrame ?? 0,
     align: alignInfo,
-    stageCosts: [...ev.costs.values()],
+    stageCosts: ev.costsNow(),
     time,
     maxBatch,
     restarts,

@@ -12,6 +12,7 @@ import { faceWeightMap, lossKey } from './losses';
 import { bfgsUpdate, choleskySolve, gaussNewtonMatrix, lbfgsMinimise, quadForm } from '../util/linalg';
 import { ortHistoryProducts } from './history-products';
 import { renderBatch } from './memory';
+import { f32Of, f64Of, type IdentityProgress, lbfgsOf, type Saved, savedLbfgs, type StepProgress } from './identity-progress';
 import { type AdamOptimiser, type EncodeSchedule, type LbfgsOptimiser, type LossWeights, type NewtonOptimiser, type Stage, stageResolution } from './schedule';
 
 export interface Progress {
@@ -98,18 +99,42 @@ export class Evaluator {
    * of it: the identity's forward-equivalents are then the sum of its stages'.
    */
   async bookOwnWork<T>(fn: () => Promise<T>): Promise<T> {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    const cpu0 = this.bookedCpuMs;
-    const wall0 = this.bookedWallMs;
+    const open = { stage: this.current, t0: performance.now(), c0: process.cpuUsage(), cpu0: this.bookedCpuMs, wall0: this.bookedWallMs };
+    this.open = open;
     try {
       return await fn();
     } finally {
-      const c = process.cpuUsage(c0);
-      const cpu = (c.user + c.system) / 1000 - (this.bookedCpuMs - cpu0);
-      const wall = performance.now() - t0 - (this.bookedWallMs - wall0);
-      this.add(0, 0, Math.max(0, cpu), Math.max(0, wall));
+      this.open = null;
+      const own = this.ownWork(open);
+      this.add(0, 0, own.cpuMs, own.wallMs);
     }
+  }
+
+  private open: { stage: string; t0: number; c0: NodeJS.CpuUsage; cpu0: number; wall0: number } | null = null;
+
+  private ownWork(o: NonNullable<Evaluator['open']>): { cpuMs: number; wallMs: number } {
+    const c = process.cpuUsage(o.c0);
+    return { cpuMs: Math.max(0, (c.user + c.system) / 1000 - (this.bookedCpuMs - o.cpu0)), wallMs: Math.max(0, performance.now() - o.t0 - (this.bookedWallMs - o.wall0)) };
+  }
+
+  /** Each stage's cost so far, the optimiser's own work under way included (a job saving its progress). */
+  costsNow(): StageCost[] {
+    const out = [...this.costs.values()].map((c) => ({ ...c }));
+    if (this.open) {
+      const own = this.ownWork(this.open);
+      const e = out.find((c) => c.id === this.open!.stage);
+      if (e) {
+        e.cpuMs += own.cpuMs;
+        e.wallMs += own.wallMs;
+      } else out.push({ id: this.open.stage, evaluations: 0, renders: 0, cpuMs: own.cpuMs, wallMs: own.wallMs });
+    }
+    return out;
+  }
+
+  /** Starts from the costs a stopped job saved (its runs are this job's, resumed). */
+  restoreCosts(costs: readonly StageCost[]): void {
+    this.costs.clear();
+    for (const c of costs) this.costs.set(c.id, { ...c });
   }
 
   private chunks(batch: number): [number, number][] {
@@ -191,11 +216,35 @@ export class Evaluator {
   }
 }
 
+/** A step's saved state read by `read`; undefined when there is none or it does not fit (the step then starts afresh). */
+function resumable<T>(step: StepProgress | undefined, read: (s: Saved) => T): T | undefined {
+  if (!step?.saved) return undefined;
+  try {
+    const out = read(step.saved);
+    const it = (out as { it?: unknown }).it;
+    if (it !== undefined && !(Number.isInteger(it) && (it as number) >= 0)) return undefined;
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+function savedAdam(a: Adam, prefix = ''): Saved['arrays'] {
+  const s = a.snapshot();
+  return { [`${prefix}adamM`]: s.m, [`${prefix}adamV`]: s.v, [`${prefix}adamT`]: Float64Array.of(s.t) };
+}
+
+function adamOf(s: Saved, size: number, prefix = ''): { t: number; m: Float32Array; v: Float32Array } {
+  const t = s.arrays[`${prefix}adamT`];
+  if (!(t instanceof Float64Array) || t.length !== 1 || !Number.isInteger(t[0])) throw new Error('a damaged Adam state');
+  return { t: t[0]!, m: f32Of(s, `${prefix}adamM`, size), v: f32Of(s, `${prefix}adamV`, size) };
+}
+
 /**
  * An identity stage: Adam on W+ of K candidate frames from where `wplus` stands (in place).
  * `targets` are full-resolution; returns each candidate's best loss, whose W+ is left in `wplus`.
  */
-export async function runInversionStage(ev: Evaluator, stage: Stage, wplus: Float32Array, targets: Float32Array, k: number, onProgress?: (p: Progress) => void): Promise<Float32Array> {
+export async function runInversionStage(ev: Evaluator, stage: Stage, wplus: Float32Array, targets: Float32Array, k: number, onProgress?: (p: Progress) => void, step?: StepProgress): Promise<Float32Array> {
   const { dec } = ev;
   const opt = stage.optimiser as AdamOptimiser;
   const size = stageResolution(stage, dec.res);
@@ -205,6 +254,19 @@ export async function runInversionStage(ev: Evaluator, stage: Stage, wplus: Floa
   const best = Float32Array.from(wplus);
   const bestLoss = new Float32Array(k).fill(Infinity);
   ev.current = stage.id;
+  // Where a stopped run of this stage was (see identity-progress.ts); a state that does not fit is not used.
+  const saved = resumable(step, (s) => {
+    const x = f32Of(s, 'x', wplus.length);
+    const b = f32Of(s, 'best', wplus.length);
+    const bl = f32Of(s, 'bestLoss', k);
+    const state = stage.optimiser.kind === 'lbfgs' ? lbfgsOf(s, wplus.length, stage.optimiser.memory) : null;
+    return { x, b, bl, state, it: stage.optimiser.kind === 'adam' ? Number(s.meta.it) : 0, adam: stage.optimiser.kind === 'adam' ? adamOf(s, wplus.length) : null };
+  });
+  if (saved) {
+    wplus.set(saved.x);
+    best.set(saved.b);
+    bestLoss.set(saved.bl);
+  }
   if (stage.optimiser.kind === 'lbfgs') {
     const lb = stage.optimiser;
     await ev.bookOwnWork(() => lbfgsMinimise(
@@ -219,13 +281,24 @@ export async function runInversionStage(ev: Evaluator, stage: Stage, wplus: Floa
         }
         return { f: sum(out.loss), g: out.grad };
       },
-      { maxEvaluations: stage.stop.maxEvaluations, memory: lb.memory, firstStep: lb.firstStep, plateau: stage.stop.plateau, products: ortHistoryProducts, onEvaluation: (i, f) => onProgress?.({ iteration: i, of: n, loss: f / k }) }
+      {
+        maxEvaluations: stage.stop.maxEvaluations,
+        memory: lb.memory,
+        firstStep: lb.firstStep,
+        plateau: stage.stop.plateau,
+        products: ortHistoryProducts,
+        onEvaluation: (i, f) => onProgress?.({ iteration: i, of: n, loss: f / k }),
+        resume: saved?.state ?? undefined,
+        onStep: step && ((state) => step.offer(() => savedLbfgs(state(), { x: wplus.slice(), best: best.slice(), bestLoss: bestLoss.slice() })))
+      }
     ));
     wplus.set(best);
     return bestLoss;
   }
   const adam = new Adam(wplus.length, () => opt.wLr ?? 0.05);
-  for (let it = 0; it <= n; it++) {
+  if (saved?.adam) adam.restore(saved.adam);
+  for (let it = saved?.it ?? 0; it <= n; it++) {
+    step?.offer(() => ({ meta: { it }, arrays: { x: wplus.slice(), best: best.slice(), bestLoss: bestLoss.slice(), ...savedAdam(adam) } }));
     const out = await ev.invert(wplus, tgt, k, size);
     for (let j = 0; j < k; j++) {
       if (out.loss[j]! < bestLoss[j]!) {
@@ -246,7 +319,7 @@ export async function runInversionStage(ev: Evaluator, stage: Stage, wplus: Floa
  * Returns the frames' losses where it ended: in the schedule's loss (one more run when the stage
  * has a loss of its own), or in the stage's own loss when `scheduleLoss` is false.
  */
-export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Array, params: Float32Array, targets: Float32Array, batch: number, onProgress?: (p: Progress) => void, scheduleLoss = true): Promise<Float32Array> {
+export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Array, params: Float32Array, targets: Float32Array, batch: number, onProgress?: (p: Progress) => void, scheduleLoss = true, step?: StepProgress): Promise<Float32Array> {
   const { dec } = ev;
   const P = PARAM_COUNT;
   const opt = stage.optimiser as AdamOptimiser;
@@ -254,27 +327,48 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
   const tgt = downsample(targets, batch, dec.res, dec.res / size);
   const n = stage.stop.maxEvaluations - 1;
   const ended = async (own: Float32Array) => (scheduleLoss && ownLoss(stage, ev) ? (await ev.params(wid, params, tgt, batch, size, false)).loss : own);
+  const W = wid.length;
   if (stage.optimiser.kind === 'lbfgs') {
     const lb: LbfgsOptimiser = stage.optimiser;
-    const W = wid.length;
+    // Where a stopped run of this stage was (see identity-progress.ts); a state that does not fit is not used.
+    const saved = resumable(step, (s) => {
+      const pair = (k: string) => (s.meta[`${k}`] ? { z: f32Of(s, `${k}Z`, W + params.length), loss: f32Of(s, `${k}Loss`, batch) } : null);
+      return { x: f32Of(s, 'x', W + params.length), unit: Array.from(f64Of(s, 'unit', P)), state: lbfgsOf(s, W + params.length, lb.memory), last: pair('last'), atX: pair('atX') };
+    });
     // Each of the 35 numbers scaled by its image effect (1 / sqrt of its pixel curvature,
     // relative to the median attribute's): a track that barely changes the image must not be
     // left behind while the identity moves, or the identity absorbs what that track should say.
     ev.current = stage.id;
-    const all = Array.from({ length: P }, (_, i) => i);
-    const curv = await pixelCurvature(ev, wid, params.subarray(0, P), all, size);
-    const diag = all.map((i) => Math.max(curv[i * P + i]!, 1e-12));
-    const ref = [...diag.slice(3)].sort((x, y) => x - y)[(P - 3) >> 1]!;
-    const unit = diag.map((d) => Math.min(100, Math.max(0.01, Math.sqrt(ref / d))));
+    let unit: number[];
+    if (saved) unit = saved.unit;
+    else {
+      const all = Array.from({ length: P }, (_, i) => i);
+      const curv = await pixelCurvature(ev, wid, params.subarray(0, P), all, size);
+      const diag = all.map((i) => Math.max(curv[i * P + i]!, 1e-12));
+      const ref = [...diag.slice(3)].sort((x, y) => x - y)[(P - 3) >> 1]!;
+      unit = diag.map((d) => Math.min(100, Math.max(0.01, Math.sqrt(ref / d))));
+    }
     const x = new Float32Array(W + params.length);
-    x.set(wid);
-    x.set(params, W);
+    if (saved) x.set(saved.x);
+    else {
+      x.set(wid);
+      x.set(params, W);
+    }
     // The per-frame losses at the point L-BFGS ends at, not at its last evaluation (which can
     // be a line-search trial it rejected). It keeps x at its current point between
     // evaluations, so the evaluation of x is the last one that equalled x when the next began.
     const same = (a: Float32Array, b: Float32Array) => a.every((v, i) => Object.is(v, b[i]));
-    let last: { z: Float32Array; loss: Float32Array } | null = null;
-    let atX: { z: Float32Array; loss: Float32Array } | null = null;
+    let last: { z: Float32Array; loss: Float32Array } | null = saved?.last ?? null;
+    let atX: { z: Float32Array; loss: Float32Array } | null = saved?.atX ?? null;
+    const pairs = (): Saved['arrays'] => {
+      const out: Saved['arrays'] = {};
+      for (const [k, v] of [['last', last], ['atX', atX]] as const) {
+        if (!v) continue;
+        out[`${k}Z`] = v.z.slice();
+        out[`${k}Loss`] = v.loss.slice();
+      }
+      return out;
+    };
     ev.current = stage.id;
     await ev.bookOwnWork(() => lbfgsMinimise(
       x,
@@ -294,7 +388,9 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
         firstStep: lb.firstStep,
         scale: (i) => (i < W ? 1 : unit[(i - W) % P]!),
         products: ortHistoryProducts,
-        onEvaluation: (i, f) => onProgress?.({ iteration: i, of: n, loss: f / batch })
+        onEvaluation: (i, f) => onProgress?.({ iteration: i, of: n, loss: f / batch }),
+        resume: saved?.state,
+        onStep: step && ((state) => step.offer(() => savedLbfgs(state(), { x: x.slice(), unit: Float64Array.from(unit), ...pairs() }, { last: last !== null, atX: atX !== null })))
       }
     ));
     wid.set(x.subarray(0, W));
@@ -306,7 +402,16 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
   const adamW = new Adam(wid.length, () => opt.wLr ?? 0.03);
   let losses: Float32Array = new Float32Array(batch);
   ev.current = stage.id;
-  for (let it = 0; it <= n; it++) {
+  const saved = resumable(step, (s) => ({ it: Number(s.meta.it), wid: f32Of(s, 'wid', W), params: f32Of(s, 'params', params.length), losses: f32Of(s, 'losses', batch), p: adamOf(s, params.length, 'p'), w: adamOf(s, W, 'w') }));
+  if (saved) {
+    wid.set(saved.wid);
+    params.set(saved.params);
+    losses = saved.losses;
+    adamP.restore(saved.p);
+    adamW.restore(saved.w);
+  }
+  for (let it = saved?.it ?? 0; it <= n; it++) {
+    step?.offer(() => ({ meta: { it }, arrays: { wid: wid.slice(), params: params.slice(), losses: losses.slice(), ...savedAdam(adamP, 'p'), ...savedAdam(adamW, 'w') } }));
     const out = await ev.params(wid, params, tgt, batch, size, true, stage.loss ?? ev.loss);
     losses = out.loss;
     onProgress?.({ iteration: it, of: n, loss: sum(losses) / batch });
@@ -599,13 +704,29 @@ export function warmStart(mode: EncodeSchedule['frames']['warmStart'], prev: Flo
  * Inverts K target frames into W+ with the identity stages of a schedule, starting from w_avg.
  * Returns the latents [K, L, D] and each frame's final loss.
  */
-export async function invertFrames(ev: Evaluator, stages: readonly Stage[], targets: Float32Array, k: number, onProgress?: (stage: Stage, p: Progress) => void): Promise<{ wplus: Float32Array; losses: Float32Array }> {
+export async function invertFrames(ev: Evaluator, stages: readonly Stage[], targets: Float32Array, k: number, onProgress?: (stage: Stage, p: Progress) => void, progress?: IdentityProgress): Promise<{ wplus: Float32Array; losses: Float32Array }> {
   const { dec } = ev;
   const D = dec.wDim;
   const wAvg = dec.net.wAvg;
   const wplus = new Float32Array(k * dec.numWs * D);
   for (let i = 0; i < wplus.length; i++) wplus[i] = wAvg[i % D]!;
   let losses: Float32Array = new Float32Array(k).fill(Infinity);
-  for (const st of stages) losses = await runInversionStage(ev, st, wplus, targets, k, (p) => onProgress?.(st, p));
+  for (const [i, st] of stages.entries()) {
+    const run = (step?: StepProgress) => runInversionStage(ev, st, wplus, targets, k, (p) => onProgress?.(st, p), step);
+    if (!progress) losses = await run();
+    else {
+      // A finished stage gives back the candidates' W+ and losses it ended with.
+      losses = await progress.step(
+        `invert:${i}:${st.id}`,
+        run,
+        (l) => ({ meta: {}, arrays: { wplus: wplus.slice(), losses: l } }),
+        (s) => {
+          const [w, l] = [f32Of(s, 'wplus', wplus.length), f32Of(s, 'losses', k)];
+          wplus.set(w);
+          return l;
+        }
+      );
+    }
+  }
   return { wplus, losses };
 }

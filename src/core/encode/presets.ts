@@ -4,6 +4,7 @@
 import { rmSync } from 'node:fs';
 import { isCancelled } from '../util/cancel';
 import { openProject } from '../project';
+import { hasIdentityProgress } from './identity-progress';
 import { type EncodeQuality, type EncodeSchedule, ENCODE_QUALITIES, isEncodeQuality, qualitySchedule } from './schedule';
 
 export { ENCODE_QUALITIES, isEncodeQuality, type EncodeQuality };
@@ -25,7 +26,7 @@ export function resolveAlign(request: AlignRequest, video: { width: number; heig
 
 /**
  * After an encode threw: a project folder this encode created is removed unless it holds work
- * worth resuming, an identity or encoded frames (no partial output otherwise). A cancelled one
+ * worth resuming, an identity, part of its search or encoded frames (no partial output otherwise). A cancelled one
  * stays, as does one that existed before. Returns what was kept in a new folder, to add to the
  * error ("the identity is saved"), or null.
  */
@@ -34,7 +35,8 @@ export async function discardFailedEncode(projectDir: string, existedBefore: boo
   const p = await openProject(projectDir).catch(() => null);
   const e = p?.doc.encoding;
   // The identity is saved before the first frame: at 1024 it is hours of work.
-  const kept = !e ? null : e.encodedThrough > 0 ? `frames 0 to ${e.encodedThrough - 1} are saved` : e.identityFrame !== null ? 'the identity is saved' : null;
+  // So is a part of the identity search (identity-progress.ts): the same command goes on from it.
+  const kept = !e ? null : e.encodedThrough > 0 ? `frames 0 to ${e.encodedThrough - 1} are saved` : e.identityFrame !== null ? 'the identity is saved' : hasIdentityProgress(projectDir) ? 'part of the identity search is saved' : null;
   if (!kept) rmSync(projectDir, { recursive: true, force: true });
   return kept;
 }

@@ -7,6 +7,7 @@
 import { PARAM_COUNT } from '../model/basis';
 import { Evaluator, NewtonSolver, type Progress, runFrameStages, runRefineStage, solveFromStarts, stackFrames } from './optimize';
 import type { ProbeRule, Stage } from './schedule';
+import { f32Of, type IdentityProgress, type Saved, type StepProgress } from './identity-progress';
 
 /** The frames midway between consecutive refinement frames (sorted), that are not refinement frames. */
 export function probeFrames(refine: readonly number[]): number[] {
@@ -42,6 +43,8 @@ export interface RefineOptions {
   probe?: ProbeRule;
   /** Progress of a refine stage in a round (0-based) out of the rounds planned. */
   onProgress?: (round: number, rounds: number, stage: Stage, p: Progress, frames: number) => void;
+  /** Saves each step, and resumes from the steps a stopped run saved (identity-progress.ts). */
+  progress?: IdentityProgress;
 }
 
 /** Where the refinement books the frame fits it runs with the frame stages (its first fit and the held-out frames). */
@@ -63,32 +66,67 @@ export async function refineIdentity(ev: Evaluator, o: RefineOptions, wid: Float
   // The frames' numbers first, with the identity fixed; then both together. Their cost is the
   // refinement's, booked apart from its own runs (the bench's stage table), not the frames stage's.
   const bookAs = refineFitId(o.refine[0]!.id);
+  // Each step runs once: with a progress store, a finished step gives back what it left
+  // (the identity, the frames' numbers, its losses) and the step under way goes on from its state.
+  const once = async <T>(name: string, run: (step?: StepProgress) => Promise<T>, save: (t: T) => Saved, load: (s: Saved) => T): Promise<T> => (o.progress ? o.progress.step(name, run, save, load) : run());
   const solvers = new Map<string, NewtonSolver>();
   const window = Math.max(1, o.window);
-  for (let a = 0; a < idx.length; a += window) {
-    const b = Math.min(idx.length, a + window);
-    await runFrameStages(ev, o.frames, wid, params.subarray(a * P, b * P), targets.subarray(a * plane, b * plane), b - a, null, 0, solvers, bookAs);
-  }
+  await once(
+    'refine:fit',
+    async () => {
+      for (let a = 0; a < idx.length; a += window) {
+        const b = Math.min(idx.length, a + window);
+        await runFrameStages(ev, o.frames, wid, params.subarray(a * P, b * P), targets.subarray(a * plane, b * plane), b - a, null, 0, solvers, bookAs);
+      }
+    },
+    () => ({ meta: {}, arrays: { params: params.slice() } }),
+    (s) => void params.set(f32Of(s, 'params', params.length))
+  );
   // Only the first round's losses are used (the probes are compared with them): the second
   // round's last stage skips the run that would report them in the schedule's loss.
   const round = async (r: number) => {
     let losses: Float32Array = new Float32Array(idx.length);
-    for (const [k, st] of o.refine.entries()) losses = await runRefineStage(ev, st, wid, params, targets, idx.length, (p) => o.onProgress?.(r, rounds, st, p, idx.length), r === 0 && k === o.refine.length - 1);
+    for (const [k, st] of o.refine.entries()) {
+      losses = await once(
+        `refine:${r}:${k}:${st.id}`,
+        (step) => runRefineStage(ev, st, wid, params, targets, idx.length, (p) => o.onProgress?.(r, rounds, st, p, idx.length), r === 0 && k === o.refine.length - 1, step),
+        (l) => ({ meta: {}, arrays: { wid: wid.slice(), params: params.slice(), losses: l } }),
+        (s) => {
+          const [w, p, l] = [f32Of(s, 'wid', wid.length), f32Of(s, 'params', params.length), f32Of(s, 'losses', idx.length)];
+          wid.set(w);
+          params.set(p);
+          return l;
+        }
+      );
+    }
     return losses;
   };
   const losses = await round(0);
-  const probed: { frame: number; loss: number; params: Float32Array }[] = [];
-  for (const f of probes) {
-    // From the numbers of the refinement frames on either side and from their mean, each by a
-    // fresh solver; the lowest loss counts. One start alone can stop on a wrong branch far above
-    // the identity's fit (model 23 / clip 41, frame 8: 0.046 from the mean, 0.0024 from the next
-    // refinement frame), and the rule would then refine again for nothing.
-    const j = idx.findIndex((x) => x > f);
-    const left = params.subarray((j - 1) * P, j * P);
-    const right = params.subarray(j * P, (j + 1) * P);
-    const mid = left.map((v, i) => 0.5 * (v + right[i]!));
-    probed.push({ frame: f, ...(await solveFromStarts(ev, o.frames, wid, [mid, left, right], crops.get(f)!, null, 0, bookAs)) });
-  }
+  const probed = await once(
+    'refine:probes',
+    async () => {
+      const out: { frame: number; loss: number; params: Float32Array }[] = [];
+      for (const f of probes) {
+        // From the numbers of the refinement frames on either side and from their mean, each by a
+        // fresh solver; the lowest loss counts. One start alone can stop on a wrong branch far above
+        // the identity's fit (model 23 / clip 41, frame 8: 0.046 from the mean, 0.0024 from the next
+        // refinement frame), and the rule would then refine again for nothing.
+        const j = idx.findIndex((x) => x > f);
+        const left = params.subarray((j - 1) * P, j * P);
+        const right = params.subarray(j * P, (j + 1) * P);
+        const mid = left.map((v, i) => 0.5 * (v + right[i]!));
+        out.push({ frame: f, ...(await solveFromStarts(ev, o.frames, wid, [mid, left, right], crops.get(f)!, null, 0, bookAs)) });
+      }
+      return out;
+    },
+    (out) => ({ meta: {}, arrays: { losses: Float64Array.from(out, (q) => q.loss), params: out.length ? stackFrames(out.map((q) => q.params)) : new Float32Array(0) } }),
+    (s) => {
+      const l = s.arrays.losses;
+      if (!(l instanceof Float64Array) || l.length !== probes.length) throw new Error('a damaged identity progress file (the held-out frames)');
+      const ps = f32Of(s, 'params', probes.length * P);
+      return probes.map((frame, i) => ({ frame, loss: l[i]!, params: ps.slice(i * P, (i + 1) * P) }));
+    }
+  );
   const refinedLoss = losses.reduce((a, b) => a + b, 0) / losses.length;
   const add = o.probe ? probesToAdd(refinedLoss, probed, o.probe) : [];
   let ran = 1;

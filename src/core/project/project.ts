@@ -554,9 +554,10 @@ export async function writeFrameParams(project: Project, frameIndex: number, par
 /**
  * Persists `n` consecutive encoded frames from `start` (params: n*35, transforms: n*6,
  * loss: n values) with one fsync per file, for encoders that batch frames. A crash loses
- * at most these n frames; encodedThrough then still says where to resume.
+ * at most these n frames; encodedThrough then still says where to resume. `settings` are
+ * merged into encoding.settings in the same write (the encoder's cost so far).
  */
-export async function writeFrames(project: Project, start: number, params: ArrayLike<number>, transforms: ArrayLike<number>, loss: ArrayLike<number>): Promise<void> {
+export async function writeFrames(project: Project, start: number, params: ArrayLike<number>, transforms: ArrayLike<number>, loss: ArrayLike<number>, settings?: Record<string, unknown>): Promise<void> {
   const st = stateOf(project);
   const count = st.persisted.encoding.frames.count;
   const n = loss.length;
@@ -599,13 +600,14 @@ export async function writeFrames(project: Project, start: number, params: Array
     project.transforms.set(t32, start * TRANSFORM_SIZE);
     project.loss.set(l32, start);
     // The rows are durable; advancing encodedThrough is what makes them count.
-    const next: ProjectDoc = { ...disk, modified: nowIso(), encoding: { ...disk.encoding, encodedThrough: Math.max(through, start + n) } };
+    const next: ProjectDoc = { ...disk, modified: nowIso(), encoding: { ...disk.encoding, encodedThrough: Math.max(through, start + n), ...(settings ? { settings: { ...disk.encoding.settings, ...settings } } : {}) } };
     const docTmp = join(project.dir, PROJECT_FILE + TMP);
     await writeDurable(docTmp, `${JSON.stringify(next, null, 2)}\n`);
     await renameDurable(docTmp, join(project.dir, PROJECT_FILE));
     await fsyncDir(project.dir);
     st.persisted = next;
     project.doc.encoding.encodedThrough = next.encoding.encodedThrough;
+    if (settings) project.doc.encoding.settings = { ...project.doc.encoding.settings, ...settings };
     project.doc.modified = next.modified;
   });
 }

@@ -34,6 +34,7 @@ import {
 } from '../../../src/core/project';
 import { Rng } from '../../../src/core/util/random';
 import { discardFailedEncode } from '../../../src/core/encode/presets';
+import { IDENTITY_PROGRESS_FILE, encodeIdentityProgress } from '../../../src/core/encode/identity-progress';
 
 const tmp = mkdtempSync(join(tmpdir(), 'stylecast-project-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -302,6 +303,12 @@ describe('resumable encoding', () => {
     await createProject(withIdentity, baseInit());
     expect(await discardFailedEncode(withIdentity, false, fail)).toBe('the identity is saved');
     expect((await openProject(withIdentity)).doc.encoding.identityFrame).toBe(4);
+    // Part of the identity search is saved (identity-progress.bin): kept, and said so.
+    const searching = newDir();
+    await createProject(searching, baseInit({ encoding: { ...baseInit().encoding, identityFrame: null } }));
+    writeFileSync(join(searching, IDENTITY_PROGRESS_FILE), encodeIdentityProgress('k', { cpuMs: 1, wallMs: 1, costs: [] }, new Map(), null));
+    expect(await discardFailedEncode(searching, false, fail)).toBe('part of the identity search is saved');
+    expect(existsSync(searching)).toBe(true);
     // Frames encoded: kept.
     const p = await createProject(newDir(), baseInit());
     await writeFrameParams(p, 0, frameParams(new Rng(3), 0), affine(0), 0.1);

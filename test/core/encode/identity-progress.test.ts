@@ -1,0 +1,163 @@
+// The identity search saves its steps and the state of the step under way (identity-progress.ts):
+// an encode stopped in the middle of the identity's refinement resumes there and ends exactly
+// where an encode that was never stopped ends, for L-BFGS (the default schedules) and Adam (the
+// reference); its cost adds up over the two runs; a file made for another search is not used.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { benchEncode } from '../../../src/core/encode/bench';
+import { ParamDecoder } from '../../../src/core/encode/decoder';
+import { IDENTITY_PROGRESS_FILE, decodeIdentityProgress, encodeIdentityProgress } from '../../../src/core/encode/identity-progress';
+import { runEncodeJob, type EncodeJobOptions } from '../../../src/core/encode/job';
+import { REFERENCE_SCHEDULE, type EncodeSchedule } from '../../../src/core/encode/schedule';
+import { makeTruth, writeSynthClip } from '../../../src/core/encode/synth';
+import { loadBasis } from '../../../src/core/model/basis';
+import { Generator } from '../../../src/core/model/generator';
+import { openProject } from '../../../src/core/project';
+import { Runtime } from '../../../src/core/runtime';
+import { CancelledError } from '../../../src/core/util/cancel';
+import { calibratedSeededModel, smallSchedule, tempDir } from '../../helpers';
+
+const tmp = tempDir('identity-progress');
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function setup() {
+  const rt = await Runtime.create({ device: 'cpu' });
+  const bundle = await calibratedSeededModel(join(tmp, 'model'), rt);
+  const basis = loadBasis(bundle);
+  const gen = new Generator(bundle, rt);
+  const truth = await makeTruth(gen, { seed: 9, frames: 10 });
+  const video = join(tmp, 'clip.mp4');
+  if (!existsSync(video)) await writeSynthClip(new ParamDecoder(gen.net, basis), rt, truth, video, 25);
+  return { rt, bundle, basis, video };
+}
+
+/** An encode never stopped, and one stopped once `stopAt` says so then run again; both projects. */
+async function stoppedAndStraight(name: string, schedule: EncodeSchedule, stopAt: (stage: string, message: string) => boolean) {
+  const { rt, bundle, basis, video } = await setup();
+  const base: EncodeJobOptions = { video, bundle, basis, rt, projectDir: '', align: 'none', schedule, identitySaveEveryMs: 0 };
+  const straight = await runEncodeJob({ ...base, projectDir: join(tmp, `${name}-straight.stylecast`) });
+  const dir = join(tmp, `${name}-stopped.stylecast`);
+  const ctl = new AbortController();
+  const messages: string[] = [];
+  await expect(
+    runEncodeJob({
+      ...base,
+      projectDir: dir,
+      signal: ctl.signal,
+      onProgress: (p) => {
+        if (stopAt(p.stage, p.message)) ctl.abort();
+      }
+    })
+  ).rejects.toBeInstanceOf(CancelledError);
+  const file = join(dir, IDENTITY_PROGRESS_FILE);
+  expect(existsSync(file)).toBe(true);
+  expect((await openProject(dir)).doc.encoding.identityFrame).toBeNull();
+  const stoppedLedger = JSON.parse(readFileSync(file).subarray(4, 4 + readFileSync(file).readUInt32LE(0)).toString('utf8')).ledger as { cpuMs: number };
+  const resumed = await runEncodeJob({ ...base, projectDir: dir, onProgress: (p) => messages.push(p.message) });
+  expect(existsSync(file)).toBe(false);
+  return { straight, resumed, messages, stoppedLedger, a: await openProject(join(tmp, `${name}-straight.stylecast`)), b: await openProject(dir) };
+}
+
+describe('the identity search resumes where it was stopped', () => {
+  it('L-BFGS (inversion, refinement, held-out frames and a second round): the same identity and frames as an encode never stopped', async () => {
+    // Held-out frames that fit worse than the refined ones at all (gap 0, ratio 1) join a second round.
+    const schedule = smallSchedule({ invert: 12, refine: 40, params: 6 }, { candidates: 2, refineFrames: 3, probe: { gap: 0, ratio: 1 } });
+    const r = await stoppedAndStraight('lbfgs', schedule, (stage, message) => stage === 'refine' && / again with .*\((1[5-9]|[2-9]\d)\//.test(message));
+    // The stopped run was in the second round; the first round, the held-out frames and the inversion were not run again.
+    expect(r.straight.identity!.refineFrames.length).toBeGreaterThan(3);
+    expect(r.messages.some((m) => /resuming the identity search after 4 finished steps and part of refine:1:0:refine/.test(m))).toBe(true);
+    expect(r.messages.some((m) => /Invert candidate/.test(m))).toBe(false);
+    expect(r.messages.filter((m) => /again with/.test(m)).length).toBeGreaterThan(0);
+    expect(r.messages.some((m) => /Refine identity.*\((0|1|2|3|4|5|6|7|8|9)\/39\)/.test(m) && !/again/.test(m))).toBe(false);
+    expect(r.b.wid).toEqual(r.a.wid);
+    expect(r.b.params).toEqual(r.a.params);
+    expect(r.b.doc.encoding.identityFrame).toBe(r.a.doc.encoding.identityFrame);
+    expect(r.resumed.identity).toEqual(r.straight.identity);
+    // The cost is the two runs' together: the resumed run's identity time starts from what the stopped one saved.
+    expect(r.resumed.time.identityCpuMs).toBeGreaterThan(r.stoppedLedger.cpuMs);
+    expect(r.stoppedLedger.cpuMs).toBeGreaterThan(0);
+    const evals = (x: typeof r.straight) => x.stageCosts.find((c) => c.id === 'refine')!.evaluations;
+    expect(evals(r.resumed)).toBe(evals(r.straight));
+  }, 600_000);
+
+  it('Adam (the reference schedule): the same identity and frames as an encode never stopped', async () => {
+    const schedule: EncodeSchedule = structuredClone(REFERENCE_SCHEDULE);
+    const caps: Record<string, number> = { invert: 20, refine: 30, pose: 3, params: 5 };
+    for (const st of schedule.stages) st.stop = { maxEvaluations: caps[st.id]! };
+    schedule.identity = { candidates: 2, refineFrames: 4 };
+    const r = await stoppedAndStraight('adam', schedule, (stage, message) => stage === 'refine' && /\(1[2-9]\/29\)/.test(message));
+    expect(r.messages.some((m) => /resuming the identity search after 2 finished steps and part of refine:0:0:refine/.test(m))).toBe(true);
+    expect(r.b.wid).toEqual(r.a.wid);
+    expect(r.b.params).toEqual(r.a.params);
+    expect(r.resumed.time.identityCpuMs).toBeGreaterThan(r.stoppedLedger.cpuMs);
+  }, 600_000);
+
+  it('bench encode --work: a bench stopped in its first encode goes on where it stopped, to the figures of a bench never stopped', async () => {
+    const { rt, bundle, basis } = await setup();
+    const reference: EncodeSchedule = structuredClone(REFERENCE_SCHEDULE);
+    const caps: Record<string, number> = { invert: 10, refine: 12, pose: 3, params: 4 };
+    for (const st of reference.stages) st.stop = { maxEvaluations: caps[st.id]! };
+    reference.identity = { candidates: 2, refineFrames: 3 };
+    const o = { rt, bundle, basis, schedules: [{ ...smallSchedule({ invert: 10, refine: 30, params: 5 }, { candidates: 2, refineFrames: 3 }), name: 'default' }, reference], frames: 6, seed: 4, machine: 'test', identitySaveEveryMs: 0 };
+    const straight = await benchEncode(o);
+    expect(straight.work).toBeNull();
+    const work = join(tmp, 'bench-work');
+    let stop = true;
+    await expect(
+      benchEncode({
+        ...o,
+        work,
+        log: (line) => {
+          if (stop && /\[refine\] [4-9]\d%/.test(line)) throw new Error('stopped');
+        }
+      })
+    ).rejects.toThrow('stopped');
+    expect(existsSync(join(work, 'run0.stylecast', IDENTITY_PROGRESS_FILE))).toBe(true);
+    stop = false;
+    const lines: string[] = [];
+    const resumed = await benchEncode({ ...o, work, log: (l) => lines.push(l) });
+    expect(lines.some((l) => l.startsWith(`resuming the bench in ${work} (its run 2)`))).toBe(true);
+    expect(lines.some((l) => /synthesising/.test(l))).toBe(false);
+    expect(resumed.work!.forwardCpuMs).toHaveLength(2);
+    expect(resumed.forwardCpuMsPerFrame).toBeCloseTo((resumed.work!.forwardCpuMs[0]! + resumed.work!.forwardCpuMs[1]!) / 2, 9);
+    for (const [k, r] of resumed.results.entries()) {
+      const s = straight.results[k]!;
+      expect(r.psnr).toEqual(s.psnr);
+      expect(r.meanLoss).toBe(s.meanLoss);
+      expect(r.paramCorrelation).toEqual(s.paramCorrelation);
+      expect(r.identityRefinement).toEqual(s.identityRefinement);
+      expect(r.stages.map((st) => [st.id, st.evaluations])).toEqual(s.stages.map((st) => [st.id, st.evaluations]));
+      expect(r.identityForwardEquivalents).toBeGreaterThan(0);
+    }
+    // Another input in the same folder is refused, not mixed in.
+    await expect(benchEncode({ ...o, seed: 5, work })).rejects.toThrow(/holds a bench of another model, input or schedule/);
+  }, 600_000);
+
+  it('ignores a file made for another search, or damaged, and starts the search afresh', () => {
+    const done = new Map([['invert:0:invert', { meta: { note: 'x' }, arrays: { wplus: Float32Array.of(1, 2, 3), losses: Float32Array.of(0.5) } }]]);
+    const live = { name: 'refine:0:0:refine', state: { meta: { it: 3 }, arrays: { x: Float32Array.of(4, 5), g: Float64Array.of(6, 7, 8) } } };
+    const ledger = { cpuMs: 12, wallMs: 7, costs: [{ id: 'invert', evaluations: 4, renders: 0, cpuMs: 10, wallMs: 6 }] };
+    const bytes = encodeIdentityProgress('key-a', ledger, done, live);
+    const back = decodeIdentityProgress(bytes, 'key-a')!;
+    expect(back.ledger).toEqual(ledger);
+    expect(back.done.get('invert:0:invert')!.arrays.wplus).toEqual(Float32Array.of(1, 2, 3));
+    expect(back.done.get('invert:0:invert')!.meta).toEqual({ note: 'x' });
+    expect(back.live!.name).toBe(live.name);
+    expect(back.live!.state.arrays.g).toEqual(Float64Array.of(6, 7, 8));
+    expect(back.live!.state.arrays.x).toEqual(Float32Array.of(4, 5));
+    // Another key (another video, range, model, schedule or frames): nothing.
+    expect(decodeIdentityProgress(bytes, 'key-b')).toBeNull();
+    // Cut short, or an array said to lie past the end: nothing.
+    expect(decodeIdentityProgress(bytes.subarray(0, bytes.length - 8), 'key-a')).toBeNull();
+    const head = JSON.parse(bytes.subarray(4, 4 + bytes.readUInt32LE(0)).toString('utf8'));
+    head.records['invert:0:invert'].arrays.wplus.length = 1e9;
+    const text = Buffer.from(JSON.stringify(head));
+    const forged = Buffer.alloc(4);
+    forged.writeUInt32LE(text.length + ((8 - ((4 + text.length) % 8)) % 8), 0);
+    const padded = Buffer.concat([forged, text, Buffer.from(' '.repeat((8 - ((4 + text.length) % 8)) % 8)), bytes.subarray(4 + bytes.readUInt32LE(0))]);
+    expect(decodeIdentityProgress(padded, 'key-a')).toBeNull();
+    // A negative or non-finite cost: nothing.
+    expect(decodeIdentityProgress(encodeIdentityProgress('key-a', { ...ledger, cpuMs: -1 }, done, null), 'key-a')).toBeNull();
+  });
+});
