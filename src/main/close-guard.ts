@@ -26,7 +26,7 @@ export function closeWarning(work: PendingWork, action: 'close' | 'quit'): Close
     const kinds = [...new Set(jobs.map((j) => j.kind))];
     const what = jobs.length === 1 ? JOB_WORDS[jobs[0]!.kind] : `${jobs.length} jobs`;
     details.push(`${what[0]!.toUpperCase()}${what.slice(1)} ${jobs.length === 1 ? 'is' : 'are'} running and will be stopped.`);
-    if (kinds.includes('encode')) details.push('An interrupted encode keeps the frames encoded so far: open the project and encode again to resume.');
+    if (kinds.includes('encode')) details.push('An interrupted encode keeps the frames encoded so far, and during the identity search its progress of all but the last 2 minutes: open the project and encode again to resume.');
     if (kinds.includes('export')) details.push('An interrupted export leaves no partial file.');
     if (kinds.includes('tune')) details.push('An interrupted fine-tune keeps a checkpoint: fine-tune again with the same settings to resume.');
     if (kinds.includes('model')) details.push('An interrupted download keeps what it fetched and resumes from there next time.');

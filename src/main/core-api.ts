@@ -12,6 +12,7 @@ import { drivenParams, lockMask } from '../core/render/puppeteer';
 import { locateModel, openProject, PROJECT_FILE, resolveSourcePath, sourceFrameOf, frameTransform, type Project, type TuneRecord } from '../core/project';
 import type { ModelBundle } from '../core/model/bundle';
 import { TUNE_CHECKPOINT } from '../core/tune/tune';
+import { hasIdentityProgress } from '../core/encode/identity-progress';
 import { decodeFrames, probeVideo, timingWarning } from '../core/video';
 import type { Catalog } from '../core/model/manager';
 import {
@@ -335,7 +336,8 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       notices: o.notices,
       puppeteeredFrom: typeof settings.puppeteer?.motion === 'string' ? settings.puppeteer.motion : null,
       tune: d.tune ? tuneSummary(d.tune, o) : null,
-      tuneCheckpoint: existsSync(join(project.dir, TUNE_CHECKPOINT))
+      tuneCheckpoint: existsSync(join(project.dir, TUNE_CHECKPOINT)),
+      identitySearchSaved: d.encoding.identityFrame === null && hasIdentityProgress(project.dir)
     };
   };
 

@@ -244,7 +244,9 @@ const projectSummary = expectObject({
     })
   ),
   /** A cancelled fine-tune left a checkpoint: starting it again with the same steps and rank resumes it. */
-  tuneCheckpoint: expectBoolean
+  tuneCheckpoint: expectBoolean,
+  /** A stopped encode saved part of its identity search (identity-progress.bin): resuming the encode goes on from it. */
+  identitySearchSaved: expectBoolean
 });
 
 const projectRef = expectObject({ project: expectAbsolutePath });

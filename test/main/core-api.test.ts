@@ -112,10 +112,10 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
   it('encodes a few frames: cancel stops it, starting again resumes, progress reaches 100%', async () => {
     const request = { video, model: modelPath, out: projectDir, start: 0, count: FRAMES, quality: 'draft', align: 'auto', identityFrame: null };
     const first = await call<{ jobId: string }>('encode:start', request);
-    // Cancel as soon as the identity is being searched (the project folder exists by then).
+    // Cancel as soon as the identity is being refined (its inversion step is saved by then).
     await new Promise<void>((resolve) => {
       const off = host.onEvent((e) => {
-        if (e.name === 'job:progress' && (e.payload as JobProgress).jobId === first.jobId && (e.payload as JobProgress).stage === 'identity') {
+        if (e.name === 'job:progress' && (e.payload as JobProgress).jobId === first.jobId && (e.payload as JobProgress).stage === 'refine') {
           off();
           resolve();
         }
@@ -130,6 +130,9 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     expect(Date.now() - cancelledAt).toBeLessThan(15_000);
     expect(existsSync(join(projectDir, 'project.json'))).toBe(true);
     await expect(call('job:cancel', { jobId: first.jobId })).rejects.toThrow(/No job .* is running/);
+    // The project says that part of its identity search is saved (the resume dialog tells the user).
+    const stopped = await call<ProjectSummary>('project:open', { path: projectDir });
+    expect([stopped.encodedThrough, stopped.identityFrame, stopped.identitySearchSaved]).toEqual([0, null, true]);
 
     const t0 = Date.now();
     const second = await call<{ jobId: string }>('encode:start', request);
@@ -161,7 +164,7 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
 
   it('opens the encoded project with its tracks', async () => {
     summary = await call<ProjectSummary>('project:open', { path: projectDir });
-    expect(summary).toMatchObject({ name: 'd11', frameCount: FRAMES, encodedThrough: FRAMES, fps: 25, edits: null, editsWarning: null, puppeteeredFrom: null, tune: null, tuneCheckpoint: false });
+    expect(summary).toMatchObject({ name: 'd11', frameCount: FRAMES, encodedThrough: FRAMES, fps: 25, edits: null, editsWarning: null, puppeteeredFrom: null, tune: null, tuneCheckpoint: false, identitySearchSaved: false });
     expect(summary.model).toMatchObject({ name: 'seeded-64', resolution: 64, path: modelPath });
     // The project records the source's real path (symlinks resolved), as the encode job saw it.
     expect(summary.source).toEqual({ path: realpathSync(video), width: 512, height: 512, hasAudio: true, firstFrame: 0 });

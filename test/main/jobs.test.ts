@@ -172,7 +172,7 @@ describe('closeWarning', () => {
   it('names the running job and what an interrupted encode keeps', () => {
     expect(closeWarning({ unsavedEdits: false, jobs: [{ jobId: 'a', kind: 'encode', out: '/p.stylecast' }] }, 'quit')).toEqual({
       message: 'Quit Stylecast Studio and stop the running job?',
-      detail: 'An encode is running and will be stopped. An interrupted encode keeps the frames encoded so far: open the project and encode again to resume.',
+      detail: 'An encode is running and will be stopped. An interrupted encode keeps the frames encoded so far, and during the identity search its progress of all but the last 2 minutes: open the project and encode again to resume.',
       confirm: 'Stop and Quit'
     });
   });

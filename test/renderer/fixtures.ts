@@ -22,6 +22,7 @@ export function projectFixture(p: Partial<ProjectSummary> = {}): ProjectSummary 
     puppeteeredFrom: null,
     tune: null,
     tuneCheckpoint: false,
+    identitySearchSaved: false,
     ...p
   };
 }

@@ -17,7 +17,7 @@
 // anything else, a damaged one or one larger than the search could write is ignored and only
 // costs the progress it held. Layout, little-endian: uint32 header length, the header (UTF-8
 // JSON: key, ledger, records with the offset of each array), then the arrays' bytes.
-import { lstatSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openNoFollow } from '../project/binary';
 import { writeFileAtomicSync } from '../util/fs';
@@ -171,6 +171,7 @@ export class IdentityProgress {
   }
 
   static async open(dir: string, key: string, o: { everyMs: number; maxBytes: number; ledger: () => IdentityLedger }): Promise<IdentityProgress> {
+    removeStrayTemporaries(dir);
     let found: ReturnType<typeof decodeIdentityProgress> = null;
     try {
       const fh = await openNoFollow(join(dir, IDENTITY_PROGRESS_FILE), 'read');
@@ -248,6 +249,26 @@ export function hasIdentityProgress(dir: string): boolean {
 
 export function removeIdentityProgress(dir: string): void {
   rmSync(join(dir, IDENTITY_PROGRESS_FILE), { force: true });
+  removeStrayTemporaries(dir);
+}
+
+/** The temporary files of saves that a killed process left (writeFileAtomicSync names them FILE.tmp-PID-RANDOM). */
+function removeStrayTemporaries(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(`${IDENTITY_PROGRESS_FILE}.tmp-`)) continue;
+    const path = join(dir, name);
+    try {
+      if (lstatSync(path).isFile()) rmSync(path, { force: true });
+    } catch {
+      // gone already
+    }
+  }
 }
 
 /** An L-BFGS state with the caller's arrays, as a step saves it. */

@@ -334,7 +334,8 @@ export function App({ api }: { api: StylecastApi }) {
           }
         >
           <p>
-            {resumeOffer.project.name}: {plural(resumeOffer.project.encodedThrough, 'frame')} of {resumeOffer.project.frameCount} are encoded.{' '}
+            {resumeOffer.project.name}: {plural(resumeOffer.project.encodedThrough, 'frame')} of {resumeOffer.project.frameCount} are encoded
+            {resumeOffer.project.identitySearchSaved ? ', and part of the identity search is saved (the encode goes on from it)' : ''}.{' '}
             {resumeOffer.must ? 'Resume the encode to edit it.' : 'Resume the encode to finish it, or edit the frames encoded so far.'}
           </p>
         </ConfirmDialog>

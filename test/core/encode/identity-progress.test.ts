@@ -2,7 +2,7 @@
 // an encode stopped in the middle of the identity's refinement resumes there and ends exactly
 // where an encode that was never stopped ends, for L-BFGS (the default schedules) and Adam (the
 // reference); its cost adds up over the two runs; a file made for another search is not used.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchEncode } from '../../../src/core/encode/bench';
@@ -54,8 +54,12 @@ async function stoppedAndStraight(name: string, schedule: EncodeSchedule, stopAt
   expect(existsSync(file)).toBe(true);
   expect((await openProject(dir)).doc.encoding.identityFrame).toBeNull();
   const stoppedLedger = JSON.parse(readFileSync(file).subarray(4, 4 + readFileSync(file).readUInt32LE(0)).toString('utf8')).ledger as { cpuMs: number };
+  // A save that a killed process left half-written is cleared away.
+  const stray = `${file}.tmp-99999-0123456789ab`;
+  writeFileSync(stray, 'partial');
   const resumed = await runEncodeJob({ ...base, projectDir: dir, onProgress: (p) => messages.push(p.message) });
   expect(existsSync(file)).toBe(false);
+  expect(existsSync(stray)).toBe(false);
   return { straight, resumed, messages, stoppedLedger, a: await openProject(join(tmp, `${name}-straight.stylecast`)), b: await openProject(dir) };
 }
 
