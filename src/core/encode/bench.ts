@@ -240,6 +240,9 @@ export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchRep
       video = join(dir, 'synthetic.mp4');
       if (!state?.clip) {
         log(`synthesising ${o.frames} frames (seed ${o.seed})`);
+        // The folder is marked as this bench's before the clip is written: a run killed while
+        // writing it leaves a folder that the next run recognises (and writes the clip again).
+        if (state) saveWork(dir, state);
         await writeSynthClip(dec, o.rt, t, video, 25);
         if (state) {
           state.clip = true;

@@ -136,6 +136,11 @@ export function decodeIdentityProgress(bytes: Buffer, key: string): { ledger: Id
     }
     return { meta: r.meta, arrays };
   };
+  // Arrays may not overlap (a small file naming one region many times would make the copies huge).
+  const refs = Object.values(h.records).flatMap((r) => (isRecord(r) && isRecord(r.arrays) ? Object.values(r.arrays) : []));
+  let total = 0;
+  for (const ref of refs) total += isRecord(ref) && Number.isInteger(ref.length) ? (ref.length as number) * (ref.type === 'f64' ? 8 : 4) : 0;
+  if (total > bytes.length - base) return null;
   const done = new Map<string, Saved>();
   let live: { name: string; state: Saved } | null = null;
   for (const [name, r] of Object.entries(h.records)) {
@@ -222,8 +227,17 @@ export class IdentityProgress {
     return out;
   }
 
+  /** Why the last save failed (disk full, a folder made read-only), or null: the search goes on without it. */
+  saveProblem: string | null = null;
+
   private write(): void {
-    writeFileAtomicSync(join(this.dir, IDENTITY_PROGRESS_FILE), encodeIdentityProgress(this.key, this.ledger(), this.done, this.live));
+    try {
+      writeFileAtomicSync(join(this.dir, IDENTITY_PROGRESS_FILE), encodeIdentityProgress(this.key, this.ledger(), this.done, this.live));
+      this.saveProblem = null;
+    } catch (e) {
+      // The progress file is a convenience: a save that fails must not stop the search itself.
+      this.saveProblem = (e as Error).message;
+    }
     this.lastWrite = performance.now();
   }
 
@@ -262,12 +276,24 @@ function removeStrayTemporaries(dir: string): void {
   }
   for (const name of names) {
     if (!name.startsWith(`${IDENTITY_PROGRESS_FILE}.tmp-`)) continue;
+    // Another process still writing it (a second encode of the same folder) keeps it.
+    const pid = Number(/^\.tmp-(\d+)-/.exec(name.slice(IDENTITY_PROGRESS_FILE.length))?.[1]);
+    if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) continue;
     const path = join(dir, name);
     try {
       if (lstatSync(path).isFile()) rmSync(path, { force: true });
     } catch {
       // gone already
     }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -286,7 +312,10 @@ export function lbfgsOf(s: Saved, n: number, memory: number): LbfgsState {
   const a = s.arrays;
   const num = (v: unknown) => (typeof v === 'number' ? v : NaN);
   const trail = Array.isArray(m.trail) ? (m.trail as { evals: number; f: number }[]).map((t) => ({ evals: num(t?.evals), f: num(t?.f) })) : [];
-  if (!Number.isInteger(m.evaluations) || !Array.isArray(m.order) || !Number.isInteger(m.added) || typeof m.first !== 'boolean') throw new Error('a damaged L-BFGS state');
+  if (!Number.isInteger(m.evaluations) || (m.evaluations as number) < 1 || !Array.isArray(m.order) || !Number.isInteger(m.added) || typeof m.first !== 'boolean') throw new Error('a damaged L-BFGS state');
+  const order = m.order as unknown[];
+  if (order.length > memory || new Set(order).size !== order.length || !order.every((v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < memory) || (m.added as number) < order.length) throw new Error('a damaged L-BFGS state (its pairs)');
+  if (!trail.every((t) => Number.isInteger(t.evals) && t.evals >= 0 && t.evals <= (m.evaluations as number) && Number.isFinite(t.f))) throw new Error('a damaged L-BFGS state (its plateau trail)');
   const f64 = (k: string) => {
     const v = a[k];
     if (!(v instanceof Float64Array)) throw new Error(`a damaged L-BFGS state (${k})`);

@@ -23,7 +23,7 @@ import { AlignProgressWriter, readAlignProgress, removeAlignProgress, type Align
 import { ParamDecoder } from './decoder';
 import { Evaluator, NewtonSolver, StageCost, invertFrames, lowerLoss, needsRestart, ownLoss, runFrameStages, solveFromStarts, stackFrames, warmStart } from './optimize';
 import { type RefineOptions, probeFrames, refineIdentity } from './refine';
-import { IdentityProgress } from './identity-progress';
+import { IdentityProgress, removeIdentityProgress } from './identity-progress';
 import { EncodePhase, EncodeSchedule, lossTerms, planFractions, qualitySchedule, scheduleProblem } from './schedule';
 
 export type EncodeStage = EncodePhase | 'done';
@@ -160,9 +160,11 @@ function savedIdentityInfo(v: unknown): EncodeResult['identity'] {
 }
 
 /** What a saved identity search must have been made for to be resumed: the same video, range, model, basis, losses, schedule and frames. */
-function identityProgressKey(project: Project, o: EncodeJobOptions, s: EncodeSchedule, perceptual: PerceptualBundle | null, frames: { candidates: number[]; refineIdx: number[]; probeIdx: number[] }): string {
+function identityProgressKey(project: Project, o: EncodeJobOptions, s: EncodeSchedule, perceptual: PerceptualBundle | null, frames: { candidates: number[]; refineIdx: number[]; probeIdx: number[] }, affines: readonly Affine[]): string {
   const d = project.doc;
-  return JSON.stringify({ source: d.source.sha256, range: d.encoding.frames, model: o.bundle.manifest.id, basis: o.basis.meta.sha256, perceptual: perceptual?.manifest.id ?? null, schedule: s, ...frames });
+  // The crops of those frames too: another alignment or smoothing gives other targets.
+  const crops = [...new Set([...frames.candidates, ...frames.refineIdx, ...frames.probeIdx])].sort((a, b) => a - b).map((i) => Array.from(affines[i]!));
+  return JSON.stringify({ source: d.source.sha256, range: d.encoding.frames, model: o.bundle.manifest.id, basis: o.basis.meta.sha256, perceptual: perceptual?.manifest.id ?? null, schedule: s, ...frames, crops });
 }
 
 /** The crop -> source map that scales the centred square of a frame to n x n. */
@@ -438,7 +440,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     const unknowns = Math.max(candidates.length * L, L + (refineIdx.length + probeIdx.length) * P);
     const memory = Math.max(1, ...s.stages.map((st) => (st.optimiser.kind === 'lbfgs' ? st.optimiser.memory : 1)));
     let base = { cpuMs: 0, wallMs: 0 };
-    const progress = await IdentityProgress.open(project.dir, identityProgressKey(project, o, s, perceptual, { candidates, refineIdx, probeIdx }), {
+    const progress = await IdentityProgress.open(project.dir, identityProgressKey(project, o, s, perceptual, { candidates, refineIdx, probeIdx }, affines), {
       everyMs: o.identitySaveEveryMs ?? 120_000,
       maxBytes: 8 * memory * unknowns + 16 * memory * memory + 512 * unknowns + (1 << 24),
       ledger: () => {
@@ -446,6 +448,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
         return { cpuMs: base.cpuMs + (c.user + c.system) / 1000, wallMs: base.wallMs + performance.now() - t0, costs: ev.costsNow() };
       }
     });
+    const unsaved = () => (progress.saveProblem ? `; its progress cannot be saved (${progress.saveProblem})` : '');
     if (progress.resumedLedger) {
       base = { cpuMs: progress.resumedLedger.cpuMs, wallMs: progress.resumedLedger.wallMs };
       ev.restoreCosts(progress.resumedLedger.costs);
@@ -458,7 +461,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
       identityStages,
       stackFrames(candidates.map((i) => crops.get(i)!)),
       candidates.length,
-      (st, p) => report({ stage: 'identity', fraction: at(st.id, p.iteration / p.of), loss: p.loss, message: `${st.label}: ${candidates.length} frame${candidates.length > 1 ? 's' : ''} (${p.iteration}/${p.of})` }),
+      (st, p) => report({ stage: 'identity', fraction: at(st.id, p.iteration / p.of), loss: p.loss, message: `${st.label}: ${candidates.length} frame${candidates.length > 1 ? 's' : ''} (${p.iteration}/${p.of})${unsaved()}` }),
       progress
     );
     let bestJ = 0;
@@ -476,7 +479,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
         const again = round > 0 ? `, again with ${k} frames: the frames between fitted worse` : '';
         // A stage with a loss of its own reports that loss: say which, since the identity search's plot goes on from the schedule's.
         const own = ownLoss(st, ev) ? `, loss of ${lossTerms(st.loss!, ev.dec.perceptual !== null)} only` : '';
-        report({ stage: 'refine', fraction: from + (to - from) * f, loss: p.loss, message: `${st.label}${again}${own} (${p.iteration}/${p.of})` });
+        report({ stage: 'refine', fraction: from + (to - from) * f, loss: p.loss, message: `${st.label}${again}${own} (${p.iteration}/${p.of})${unsaved()}` });
       };
       const r = await refineIdentity(ev, { refine: refineStages, frames: frameStages, window: s.frames.window, probe: s.identity.probe, onProgress, progress }, wid, refineIdx, crops);
       r.frames.forEach((p, f) => refined.set(f, p));
@@ -495,6 +498,8 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
     progress.remove();
   }
   const wid = project.wid;
+  // The identity is saved: a search's progress file is of no use now (a crash after the save, or a given identity).
+  removeIdentityProgress(project.dir);
   // Past the identity (a resume): the refinement's numbers as it saved them.
   if (refined.size === 0) for (const [f, p] of savedRefined(project.doc.encoding.settings[REFINED_KEY], count)) refined.set(f, p);
   identityInfo ??= savedIdentityInfo(project.doc.encoding.settings[IDENTITY_INFO_KEY]);

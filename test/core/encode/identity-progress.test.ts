@@ -2,12 +2,13 @@
 // an encode stopped in the middle of the identity's refinement resumes there and ends exactly
 // where an encode that was never stopped ends, for L-BFGS (the default schedules) and Adam (the
 // reference); its cost adds up over the two runs; a file made for another search is not used.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchEncode } from '../../../src/core/encode/bench';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
-import { IDENTITY_PROGRESS_FILE, decodeIdentityProgress, encodeIdentityProgress } from '../../../src/core/encode/identity-progress';
+import { IDENTITY_PROGRESS_FILE, IdentityProgress, decodeIdentityProgress, encodeIdentityProgress, lbfgsOf, savedLbfgs } from '../../../src/core/encode/identity-progress';
 import { runEncodeJob, type EncodeJobOptions } from '../../../src/core/encode/job';
 import { REFERENCE_SCHEDULE, type EncodeSchedule } from '../../../src/core/encode/schedule';
 import { makeTruth, writeSynthClip } from '../../../src/core/encode/synth';
@@ -34,7 +35,8 @@ async function setup() {
 
 /** An encode never stopped, and one stopped once `stopAt` says so then run again; both projects. */
 async function stoppedAndStraight(name: string, schedule: EncodeSchedule, stopAt: (stage: string, message: string) => boolean) {
-  const { rt, bundle, basis, video } = await setup();
+  const env = await setup();
+  const { rt, bundle, basis, video } = env;
   const base: EncodeJobOptions = { video, bundle, basis, rt, projectDir: '', align: 'none', schedule, identitySaveEveryMs: 0 };
   const straight = await runEncodeJob({ ...base, projectDir: join(tmp, `${name}-straight.stylecast`) });
   const dir = join(tmp, `${name}-stopped.stylecast`);
@@ -60,7 +62,16 @@ async function stoppedAndStraight(name: string, schedule: EncodeSchedule, stopAt
   const resumed = await runEncodeJob({ ...base, projectDir: dir, onProgress: (p) => messages.push(p.message) });
   expect(existsSync(file)).toBe(false);
   expect(existsSync(stray)).toBe(false);
-  return { straight, resumed, messages, stoppedLedger, a: await openProject(join(tmp, `${name}-straight.stylecast`)), b: await openProject(dir) };
+  return { base, straight, resumed, messages, stoppedLedger, a: await openProject(join(tmp, `${name}-straight.stylecast`)), b: await openProject(dir) };
+}
+
+/** The file's bytes with another header (padded so that the arrays still start on 8 bytes). */
+function withHeader(bytes: Buffer, header: unknown): Buffer {
+  const text = Buffer.from(JSON.stringify(header));
+  const pad = (8 - ((4 + text.length) % 8)) % 8;
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(text.length + pad, 0);
+  return Buffer.concat([len, text, Buffer.from(' '.repeat(pad)), bytes.subarray(4 + bytes.readUInt32LE(0))]);
 }
 
 describe('the identity search resumes where it was stopped', () => {
@@ -78,6 +89,11 @@ describe('the identity search resumes where it was stopped', () => {
     expect(r.b.params).toEqual(r.a.params);
     expect(r.b.doc.encoding.identityFrame).toBe(r.a.doc.encoding.identityFrame);
     expect(r.resumed.identity).toEqual(r.straight.identity);
+    // A progress file left beside an identity already saved (a crash between the two) is removed by the next run.
+    const left = join(r.a.dir, IDENTITY_PROGRESS_FILE);
+    writeFileSync(left, readFileSync(join(r.b.dir, 'wid.f32')));
+    await runEncodeJob({ ...r.base, projectDir: r.a.dir });
+    expect(existsSync(left)).toBe(false);
     // The cost is the two runs' together: the resumed run's identity time starts from what the stopped one saved.
     expect(r.resumed.time.identityCpuMs).toBeGreaterThan(r.stoppedLedger.cpuMs);
     expect(r.stoppedLedger.cpuMs).toBeGreaterThan(0);
@@ -156,12 +172,40 @@ describe('the identity search resumes where it was stopped', () => {
     expect(decodeIdentityProgress(bytes.subarray(0, bytes.length - 8), 'key-a')).toBeNull();
     const head = JSON.parse(bytes.subarray(4, 4 + bytes.readUInt32LE(0)).toString('utf8'));
     head.records['invert:0:invert'].arrays.wplus.length = 1e9;
-    const text = Buffer.from(JSON.stringify(head));
-    const forged = Buffer.alloc(4);
-    forged.writeUInt32LE(text.length + ((8 - ((4 + text.length) % 8)) % 8), 0);
-    const padded = Buffer.concat([forged, text, Buffer.from(' '.repeat((8 - ((4 + text.length) % 8)) % 8)), bytes.subarray(4 + bytes.readUInt32LE(0))]);
-    expect(decodeIdentityProgress(padded, 'key-a')).toBeNull();
+    expect(decodeIdentityProgress(withHeader(bytes, head), 'key-a')).toBeNull();
+    // Arrays that overlap (one region named many times would make the copies huge): nothing.
+    const big = encodeIdentityProgress('key-a', ledger, new Map([['a', { meta: {}, arrays: { w: new Float32Array(100) } }]]), live);
+    const bh = JSON.parse(big.subarray(4, 4 + big.readUInt32LE(0)).toString('utf8'));
+    expect(decodeIdentityProgress(big, 'key-a')).not.toBeNull();
+    bh.records['@live'].arrays.x = { type: 'f32', offset: 0, length: 100 };
+    expect(decodeIdentityProgress(withHeader(big, bh), 'key-a')).toBeNull();
     // A negative or non-finite cost: nothing.
     expect(decodeIdentityProgress(encodeIdentityProgress('key-a', { ...ledger, cpuMs: -1 }, done, null), 'key-a')).toBeNull();
+  });
+
+  it('reads an L-BFGS state only when all of it fits; a save that fails leaves the search going; a live writer keeps its temporary file', async () => {
+    const n = 4;
+    const m = 3;
+    const state = { f: 1.5, g: new Float64Array(n), first: false, evaluations: 7, trail: [{ evals: 5, f: 2 }], history: { h: new Float32Array(2 * m * n), sy: new Float64Array(m * m), yy: new Float64Array(m * m), order: [1, 2], added: 5, sg: new Float64Array(m), yg: new Float64Array(m), gamma: 0.5 } };
+    const saved = savedLbfgs(state, { x: new Float32Array(n) });
+    expect(lbfgsOf(saved, n, m)).toMatchObject({ f: 1.5, evaluations: 7, first: false, history: { order: [1, 2], added: 5, gamma: 0.5 } });
+    expect(() => lbfgsOf(saved, n + 1, m)).toThrow(/another shape|damaged/);
+    for (const meta of [{ order: [1, 1] }, { order: [0, 3] }, { added: 1 }, { evaluations: -5 }, { trail: [{ evals: 9, f: 1 }] }]) {
+      expect(() => lbfgsOf({ ...saved, meta: { ...saved.meta, ...meta } }, n, m)).toThrow(/damaged/);
+    }
+    // A folder where nothing can be saved: the steps run and give their results; the problem is kept to be said.
+    const ledger = () => ({ cpuMs: 0, wallMs: 0, costs: [] });
+    const gone = await IdentityProgress.open(join(tmp, 'no-such-folder'), 'k', { everyMs: 0, maxBytes: 1 << 20, ledger });
+    expect(await gone.step('a', async () => 42, () => ({ meta: {}, arrays: {} }), () => 0)).toBe(42);
+    expect(gone.saveProblem).toMatch(/ENOENT|no such/i);
+    // Temporary saves: a dead process's is removed, a live one's is left to it.
+    const dir = join(tmp, 'temporaries');
+    mkdirSync(dir, { recursive: true });
+    const dead = join(dir, `${IDENTITY_PROGRESS_FILE}.tmp-${spawnSync('true').pid}-aaaaaaaaaaaa`);
+    const live = join(dir, `${IDENTITY_PROGRESS_FILE}.tmp-${process.ppid}-bbbbbbbbbbbb`);
+    writeFileSync(dead, 'x');
+    writeFileSync(live, 'y');
+    await IdentityProgress.open(dir, 'k', { everyMs: 0, maxBytes: 1 << 20, ledger });
+    expect([existsSync(dead), existsSync(live)]).toEqual([false, true]);
   });
 });
