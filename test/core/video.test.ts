@@ -262,6 +262,23 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
     expect(timingWarning(await probeVideo(clip('lp_d11.mp4')))).toBeNull();
   });
 
+  it('reads the clip, not a still picture stream before it (a Matroska file with an image track first)', async () => {
+    const ff = resolveFfmpeg().path;
+    const still = join(tmp, 'still.png');
+    const both = join(tmp, 'still-then-clip.mkv');
+    expect(spawnSync(ff, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=red:size=32x32', '-frames:v', '1', still]).status).toBe(0);
+    const made = spawnSync(ff, ['-v', 'error', '-y', '-i', still, '-i', clip('lp_d11.mp4'), '-map', '0', '-map', '1:v', '-c:v:0', 'png', '-c:v:1', 'copy', '-t', '2', both]);
+    expect(made.status, String(made.stderr)).toBe(0);
+    const info = await probeVideo(both);
+    expect([info.streamIndex, info.width, info.height]).toEqual([1, 512, 512]);
+    expect(info.frameCount).toBeGreaterThanOrEqual(50); // two seconds, cut at a key frame
+    // The frames are the clip's, byte for byte.
+    const ours = await readFrames(both, { start: 20, count: 3 });
+    const theirs = await readFrames(clip('lp_d11.mp4'), { start: 20, count: 3 });
+    expect(ours.map((f) => f.index)).toEqual([20, 21, 22]);
+    for (const [i, f] of ours.entries()) expect(Buffer.compare(f.data, theirs[i]!.data)).toBe(0);
+  });
+
   it('names the file in a typed error for unusable inputs', async () => {
     const empty = join(tmp, 'zero-bytes.mp4');
     await writeFile(empty, '');

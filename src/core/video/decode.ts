@@ -47,7 +47,7 @@ function checkSize(size: FrameSize, path: string): void {
 }
 
 /** The ffmpeg arguments that decode frames [start, start+count) of `path` as raw rgb24 to stdout. */
-export function decodeArgs(path: string, start: number, count: number | undefined, size: FrameSize): string[] {
+export function decodeArgs(path: string, start: number, count: number | undefined, size: FrameSize, streamIndex: number): string[] {
   const filters: string[] = [];
   // Selecting on the decoded frame number n (not on time) makes the choice exact for any frame
   // rate, variable ones included; -vsync 0 then passes each selected frame through once, with no
@@ -60,7 +60,8 @@ export function decodeArgs(path: string, start: number, count: number | undefine
   // accurate_rnd and full_chroma_int make the YUV->RGB conversion as exact as swscale allows.
   filters.push(`scale=${size.width}:${size.height}:flags=bicubic+accurate_rnd+full_chroma_int`);
   const args = ['-hide_banner', '-nostdin', '-v', 'error', ...SAFE_INPUT_OPTIONS, '-i', `file:${path}`];
-  args.push('-map', '0:v:0', '-an', '-sn', '-dn', '-vf', filters.join(','), '-vsync', '0');
+  // The stream the probe chose by its index, not "the first video stream" (that can be a still picture).
+  args.push('-map', `0:${streamIndex}`, '-an', '-sn', '-dn', '-vf', filters.join(','), '-vsync', '0');
   if (count !== undefined) args.push('-frames:v', String(count));
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
   return args;
@@ -87,7 +88,7 @@ export async function* decodeFrames(path: string, opts: DecodeOptions = {}): Asy
   const frameBytes = size.width * size.height * 3;
 
   const bin = resolveFfmpeg();
-  const tool = startTool(bin, decodeArgs(path, start, count, size), ['ignore', 'pipe', 'pipe']);
+  const tool = startTool(bin, decodeArgs(path, start, count, size, info.streamIndex), ['ignore', 'pipe', 'pipe']);
   const onAbort = () => void stopTool(tool);
   signal?.addEventListener('abort', onAbort, { once: true });
   let done = false;

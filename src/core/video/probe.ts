@@ -18,6 +18,8 @@ export interface VideoInfo {
   height: number;
   /** Size as stored in the stream, before rotation. */
   codedWidth: number;
+  /** The stream's index in the file: the one decoded (see pickVideoStream). */
+  streamIndex: number;
   codedHeight: number;
   /** Display rotation in degrees (0, 90, 180 or 270) from the rotate tag or display matrix; 0 if none. */
   rotation: number;
@@ -215,10 +217,25 @@ export function timingWarning(info: VideoInfo): string | null {
   return `${quoteName(info.path)} has a variable frame rate (${info.fpsRational} on average): its frames are encoded in order and exported at that average rate, so the sound can drift out of sync over a long range. For exact sync, re-export it at a constant rate first.`;
 }
 
+/**
+ * The video stream to read: of the video streams that are not cover art, the one with the most
+ * frames (the first of equals). A file can hold another picture stream before its video (a
+ * Matroska file with a still image track, a camera's thumbnail track), which is not the clip.
+ */
+export function pickVideoStream(streams: readonly ProbeStream[]): ProbeStream | undefined {
+  const frames = (s: ProbeStream) => {
+    const n = Number(s.nb_read_packets ?? s.nb_frames ?? NaN);
+    return Number.isFinite(n) ? n : -1;
+  };
+  let best: ProbeStream | undefined;
+  for (const s of streams) if (isVideoStream(s) && (!best || frames(s) > frames(best))) best = s;
+  return best;
+}
+
 /** Probes a video file. Throws VideoError with code NOT_FOUND, EMPTY, NOT_A_VIDEO, NO_VIDEO_STREAM, TRUNCATED or FFMPEG_MISSING. */
 export async function probeVideo(path: string): Promise<VideoInfo> {
   const { result, stderr } = await probeMedia(path, { countPackets: true, what: 'Video file' });
-  const v = result.streams.find(isVideoStream);
+  const v = pickVideoStream(result.streams);
   if (!v) {
     const kinds = [...new Set(result.streams.map((s) => s.codec_type ?? 'unknown'))];
     const holds = kinds.length ? `it holds only ${kinds.join(' and ')}` : 'it holds no streams';
@@ -276,6 +293,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
     height: swap ? codedWidth : codedHeight,
     codedWidth,
     codedHeight,
+    streamIndex: v.index,
     rotation,
     fps,
     fpsRational,
