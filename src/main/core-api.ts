@@ -13,6 +13,7 @@ import { locateModel, openProject, PROJECT_FILE, resolveSourcePath, sourceFrameO
 import type { ModelBundle } from '../core/model/bundle';
 import { TUNE_CHECKPOINT } from '../core/tune/tune';
 import { hasIdentityProgress } from '../core/encode/identity-progress';
+import { describeWriter, projectWriter } from '../core/project/lock';
 import { decodeFrames, probeVideo, timingWarning } from '../core/video';
 import type { Catalog } from '../core/model/manager';
 import {
@@ -218,7 +219,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
 
   const loadOpenProject = async (path: string): Promise<OpenProject> => {
     // A folder a job is writing is read as committed: its temporary files are the job's, not a crash's.
-    const project = await openProject(path, { recover: !jobs.isWriting(path) });
+    const project = await openProject(path, { recover: writer(path) === null });
     const notices: string[] = [];
     let modelDir: string | null = null;
     try {
@@ -236,8 +237,16 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
   };
 
   /** A project a job is writing (an encode or a tune) changes under any job that would read it. */
+  /** Why `dir` must not be written or read as settled now: a job of this app writes it, or another process (lock.ts). */
+  const writer = (dir: string): string | null => {
+    if (jobs.isWriting(dir)) return 'another job (an encode or a tune)';
+    const other = projectWriter(dir);
+    return other ? `another Stylecast (${describeWriter(other)})` : null;
+  };
+
   const notBeingWritten = (o: OpenProject, what: string): void => {
-    if (jobs.isWriting(o.project.dir)) throw new Error(`${o.project.dir} is being written by another job (an encode or a tune): ${what} once that job ends.`);
+    const w = writer(o.project.dir);
+    if (w) throw new Error(`${o.project.dir} is being written by ${w}: ${what} once that job ends.`);
   };
 
   /** The open project at `path` (opened now when main does not hold it yet). */
@@ -547,7 +556,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       if (o.project.doc.encoding.encodedThrough === 0) throw new Error(`${dir} has no encoded frames yet: finish or resume the encode, then evaluate it.`);
       await rendererFor(o); // names a missing model or a damaged delta now, not inside the job
       if (!o.source) throw new Error(`The source video of ${dir} is not at ${o.project.doc.source.path}, or is not a video Stylecast trusts: locate it to evaluate the project.`);
-      if (jobs.isWriting(dir)) throw new Error(`${dir} is being written by another job: wait for it or cancel it.`);
+      if (writer(dir)) throw new Error(`${dir} is being written by ${writer(dir)}: wait for it or cancel it.`);
       // Writing eval.json into a dropped project waits for the user's yes in main.
       await confirmDropped(dir, `write the evaluation into ${dir}`, event);
       return { jobId: jobs.start({ kind: 'evaluate', project: dir, model: o.modelDir!, modelWritable: modelWritable(o.modelDir!) }) };
@@ -675,7 +684,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       const dir = o.project.dir;
       const model = await tunableModel(o, rank);
       await confirmDropped(dir, `fine-tune ${dir} (the delta is stored in the project)`, event);
-      if (jobs.isWriting(dir)) throw new Error(`${dir} is being written by another job: wait for it or cancel it.`);
+      if (writer(dir)) throw new Error(`${dir} is being written by ${writer(dir)}: wait for it or cancel it.`);
       const jobId = jobs.start({ kind: 'tune', project: dir, model, modelWritable: modelWritable(model), steps, rank });
       // The next render reads the project afresh, with its new delta.
       void jobs.whenDone(jobId)?.then(() => projects.delete(dir));

@@ -20,6 +20,7 @@
 import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openNoFollow } from '../project/binary';
+import { processAlive } from '../project/lock';
 import { writeFileAtomicSync } from '../util/fs';
 import type { LbfgsState } from '../util/linalg';
 import type { StageCost } from './optimize';
@@ -278,22 +279,13 @@ function removeStrayTemporaries(dir: string): void {
     if (!name.startsWith(`${IDENTITY_PROGRESS_FILE}.tmp-`)) continue;
     // Another process still writing it (a second encode of the same folder) keeps it.
     const pid = Number(/^\.tmp-(\d+)-/.exec(name.slice(IDENTITY_PROGRESS_FILE.length))?.[1]);
-    if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) continue;
+    if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) continue;
     const path = join(dir, name);
     try {
       if (lstatSync(path).isFile()) rmSync(path, { force: true });
     } catch {
       // gone already
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -12,7 +12,7 @@ import { ModelBundle } from '../model/bundle';
 import { PerceptualBundle } from '../perceptual/bundle';
 import { findPerceptualBundle } from '../perceptual/find';
 import { StyleGan2 } from '../model/stylegan2';
-import { COMMIT_FILE, PROJECT_FILE, Project, createProject, isProjectSource, openProject, saveProject, writeFrames } from '../project';
+import { COMMIT_FILE, PROJECT_FILE, Project, type ProjectLock, createProject, isProjectSource, lockProject, openProject, saveProject, writeFrames } from '../project';
 import { fromRgb8 } from '../render/image';
 import type { Runtime } from '../runtime';
 import { isCancelled, throwIfAborted } from '../util/cancel';
@@ -299,6 +299,16 @@ async function alignResumably(
 }
 
 export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
+  // The project is held for writing from when it exists until the encode ends (lock.ts).
+  const held: { lock: ProjectLock | null } = { lock: null };
+  try {
+    return await encode(o, held);
+  } finally {
+    held.lock?.release();
+  }
+}
+
+async function encode(o: EncodeJobOptions, held: { lock: ProjectLock | null }): Promise<EncodeResult> {
   const s = o.schedule ?? qualitySchedule('normal');
   const problem = scheduleProblem(s);
   if (problem) throw new EncodeError('BAD_SCHEDULE', `encode schedule "${s.name}": ${problem}`);
@@ -335,6 +345,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
   let project: Project;
   let resumed = false;
   if (holdsProject(o.projectDir)) {
+    held.lock = lockProject(o.projectDir, 'encode');
     project = await openProject(o.projectDir); // finishes a save a crash interrupted
     const d = project.doc;
     if (d.model.id !== o.bundle.manifest.id) {
@@ -372,6 +383,7 @@ export async function runEncodeJob(o: EncodeJobOptions): Promise<EncodeResult> {
       basis: { sha256: o.basis.meta.sha256, meta: o.basis.meta },
       signal: o.signal
     });
+    held.lock = lockProject(o.projectDir, 'encode');
   }
 
   // Crop transforms: from face alignment (resumed from the project's saved alignment), or the centred square.

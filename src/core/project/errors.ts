@@ -11,7 +11,8 @@ export type ProjectErrorCode =
   | 'SOURCE_MISSING' // verifySource: the source video is neither at its path nor beside the project
   | 'SOURCE_CHANGED' // verifySource: the source video no longer matches its recorded size or hash
   | 'NOT_WRITABLE' // the project folder cannot be written
-  | 'NOT_READABLE'; // a file exists but cannot be read
+  | 'NOT_READABLE' // a file exists but cannot be read
+  | 'BUSY'; // another process is writing the project (lock.ts)
 
 /** A one-line, user-facing error about a project; `code` is what callers branch on. */
 export class ProjectError extends Error {

@@ -47,3 +47,4 @@ export {
   type ProjectInit,
   type SourceInit,
 } from './project';
+export { LOCK_FILE, describeWriter, lockProject, projectWriter, type LockHolder, type ProjectLock } from './lock';

@@ -21,7 +21,7 @@ import { ModelBundle, tensor } from '../model/bundle';
 import { StyleGan2 } from '../model/stylegan2';
 import type { PerceptualBundle } from '../perceptual/bundle';
 import { findPerceptualBundle } from '../perceptual/find';
-import { Project, frameTransform, resolveSourcePath } from '../project';
+import { Project, ProjectError, type ProjectLock, frameTransform, lockProject, resolveSourcePath } from '../project';
 import { FrameRenderer } from '../render/render';
 import { fromRgb8, toRgb8 } from '../render/image';
 import type { Runtime } from '../runtime';
@@ -454,6 +454,22 @@ export async function optimiseDelta(o: TuneRun, tg: TuneTargets, checkpoint?: { 
  * fires (after saving a checkpoint that the next call resumes from).
  */
 export async function runTune(o: TuneOptions): Promise<TuneResult> {
+  // Held for writing while it tunes: another process's encode or tune of the project waits (lock.ts).
+  let lock: ProjectLock;
+  try {
+    lock = lockProject(o.project.dir, 'fine-tune');
+  } catch (e) {
+    if (!(e instanceof ProjectError) || e.code !== 'NOT_WRITABLE') throw e;
+    throw new TuneError('NOT_WRITABLE', `cannot write in ${o.project.dir} (${/\((E[A-Z]+)\)/.exec(e.message)?.[1] ?? 'not writable'}): tuning stores its delta there; copy the project somewhere writable`);
+  }
+  try {
+    return await tune(o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function tune(o: TuneOptions): Promise<TuneResult> {
   const t0 = performance.now();
   const s: TuneSettings = { ...DEFAULT_TUNE, ...o.settings };
   const { project, bundle, rt } = o;

@@ -2,7 +2,8 @@
 // an encode stopped in the middle of the identity's refinement resumes there and ends exactly
 // where an encode that was never stopped ends, for L-BFGS (the default schedules) and Adam (the
 // reference); its cost adds up over the two runs; a file made for another search is not used.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import { REFERENCE_SCHEDULE, type EncodeSchedule } from '../../../src/core/encod
 import { makeTruth, writeSynthClip } from '../../../src/core/encode/synth';
 import { loadBasis } from '../../../src/core/model/basis';
 import { Generator } from '../../../src/core/model/generator';
-import { openProject } from '../../../src/core/project';
+import { LOCK_FILE, openProject } from '../../../src/core/project';
 import { Runtime } from '../../../src/core/runtime';
 import { CancelledError } from '../../../src/core/util/cancel';
 import { calibratedSeededModel, smallSchedule, tempDir } from '../../helpers';
@@ -94,6 +95,16 @@ describe('the identity search resumes where it was stopped', () => {
     writeFileSync(left, readFileSync(join(r.b.dir, 'wid.f32')));
     await runEncodeJob({ ...r.base, projectDir: r.a.dir });
     expect(existsSync(left)).toBe(false);
+    // Another live process writing the project (lock.ts): the encode is refused and touches nothing.
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(r.a.dir, LOCK_FILE), JSON.stringify({ pid: child.pid, host: hostname(), purpose: 'fine-tune', since: 'now', token: 'other' }));
+      const before = readFileSync(join(r.a.dir, 'project.json'));
+      await expect(runEncodeJob({ ...r.base, projectDir: r.a.dir })).rejects.toThrow(new RegExp(`being written by another Stylecast \\(fine-tune in process ${child.pid}`));
+      expect(readFileSync(join(r.a.dir, 'project.json')).equals(before)).toBe(true);
+    } finally {
+      child.kill();
+    }
     // The cost is the two runs' together: the resumed run's identity time starts from what the stopped one saved.
     expect(r.resumed.time.identityCpuMs).toBeGreaterThan(r.stoppedLedger.cpuMs);
     expect(r.stoppedLedger.cpuMs).toBeGreaterThan(0);
