@@ -556,7 +556,8 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       if (o.project.doc.encoding.encodedThrough === 0) throw new Error(`${dir} has no encoded frames yet: finish or resume the encode, then evaluate it.`);
       await rendererFor(o); // names a missing model or a damaged delta now, not inside the job
       if (!o.source) throw new Error(`The source video of ${dir} is not at ${o.project.doc.source.path}, or is not a video Stylecast trusts: locate it to evaluate the project.`);
-      if (writer(dir)) throw new Error(`${dir} is being written by ${writer(dir)}: wait for it or cancel it.`);
+      const w = writer(dir);
+      if (w) throw new Error(`${dir} is being written by ${w}: wait for it or cancel it.`);
       // Writing eval.json into a dropped project waits for the user's yes in main.
       await confirmDropped(dir, `write the evaluation into ${dir}`, event);
       return { jobId: jobs.start({ kind: 'evaluate', project: dir, model: o.modelDir!, modelWritable: modelWritable(o.modelDir!) }) };
@@ -620,7 +621,8 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       else if (grants.key(projectBesideVideo(r.video)) === grants.key(r.out)) await confirmDropped(r.video, `create a project beside ${r.video}`, event);
       const out = grants.checkOutput(r.out, 'project', video);
       if (extname(out).toLowerCase() !== PROJECT_EXTENSION) throw new Error(`A project folder's name must end in ${PROJECT_EXTENSION}: ${out} does not.`);
-      if (jobs.isWriting(out)) throw new Error(`${out} is being written by another job: wait for it or cancel it.`);
+      const w = writer(out);
+      if (w) throw new Error(`${out} is being written by ${w}: wait for it or cancel it.`);
       projects.delete(out);
       const jobId = jobs.start({ kind: 'encode', video, model, modelWritable: modelWritable(model), out, start: r.start, count: r.count, quality: r.quality, align: r.align, identityFrame: r.identityFrame });
       // The encode may calibrate the model: load it afresh afterwards.
@@ -684,7 +686,8 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       const dir = o.project.dir;
       const model = await tunableModel(o, rank);
       await confirmDropped(dir, `fine-tune ${dir} (the delta is stored in the project)`, event);
-      if (writer(dir)) throw new Error(`${dir} is being written by ${writer(dir)}: wait for it or cancel it.`);
+      const w = writer(dir);
+      if (w) throw new Error(`${dir} is being written by ${w}: wait for it or cancel it.`);
       const jobId = jobs.start({ kind: 'tune', project: dir, model, modelWritable: modelWritable(model), steps, rank });
       // The next render reads the project afresh, with its new delta.
       void jobs.whenDone(jobId)?.then(() => projects.delete(dir));

@@ -10,6 +10,7 @@ import {
   VideoError,
   createVideoWriter,
   decodeFrames,
+  pickVideoStream,
   probeVideo,
   readFrames,
   resolveFfmpeg,
@@ -277,6 +278,16 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
     const theirs = await readFrames(clip('lp_d11.mp4'), { start: 20, count: 3 });
     expect(ours.map((f) => f.index)).toEqual([20, 21, 22]);
     for (const [i, f] of ours.entries()) expect(Buffer.compare(f.data, theirs[i]!.data)).toBe(0);
+  });
+
+  it('picks the moving, default video stream: not cover art, not a still, the default of two clips', () => {
+    const s = (index: number, frames: number, d: { attached_pic?: number; default?: number } = {}) => ({ index, codec_type: 'video', nb_read_packets: String(frames), disposition: d });
+    expect(pickVideoStream([s(0, 1, { default: 1 }), s(1, 50)])?.index).toBe(1);
+    expect(pickVideoStream([s(0, 1, { attached_pic: 1 }), s(1, 50)])?.index).toBe(1);
+    expect(pickVideoStream([s(0, 60), s(1, 50, { default: 1 })])?.index).toBe(1);
+    expect(pickVideoStream([s(0, 50), s(1, 60)])?.index).toBe(0);
+    expect(pickVideoStream([s(0, 1)])?.index).toBe(0); // a one-picture video is still the video
+    expect(pickVideoStream([{ index: 0, codec_type: 'audio' }])).toBeUndefined();
   });
 
   it('names the file in a typed error for unusable inputs', async () => {

@@ -2,8 +2,8 @@
 // it in memory), saves every window of frames as it goes (a crash or cancel loses at
 // most the window in flight) and resumes from what the project says is done. The project
 // is made before face alignment, which saves its own progress in it (align-progress.ts).
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { alignVideo, trackerSettings, type FaceNetsLike } from '../face/pipeline';
 import type { Affine, Landmarks68 } from '../face/types';
 import { warpToCrop } from '../face/warp';
@@ -12,7 +12,7 @@ import { ModelBundle } from '../model/bundle';
 import { PerceptualBundle } from '../perceptual/bundle';
 import { findPerceptualBundle } from '../perceptual/find';
 import { StyleGan2 } from '../model/stylegan2';
-import { COMMIT_FILE, PROJECT_FILE, Project, type ProjectLock, createProject, isProjectSource, lockProject, openProject, saveProject, writeFrames } from '../project';
+import { COMMIT_FILE, PROJECT_EXTENSION, PROJECT_FILE, Project, type ProjectLock, createProject, isLockFileName, isProjectSource, lockProject, openProject, saveProject, writeFrames } from '../project';
 import { fromRgb8 } from '../render/image';
 import type { Runtime } from '../runtime';
 import { isCancelled, throwIfAborted } from '../util/cancel';
@@ -200,7 +200,7 @@ export function holdsProject(dir: string): boolean {
 export function isInterruptedCreation(dir: string): boolean {
   if (holdsProject(dir)) return false;
   try {
-    return readdirSync(dir, { withFileTypes: true }).every((e) => e.isFile() && e.name.endsWith('.tmp'));
+    return readdirSync(dir, { withFileTypes: true }).every((e) => e.isFile() && (e.name.endsWith('.tmp') || isLockFileName(e.name)));
   } catch {
     return false;
   }
@@ -208,7 +208,17 @@ export function isInterruptedCreation(dir: string): boolean {
 
 function clearInterruptedCreation(dir: string): void {
   if (!existsSync(dir) || !isInterruptedCreation(dir)) return;
-  for (const name of readdirSync(dir)) rmSync(join(dir, name), { force: true });
+  for (const name of readdirSync(dir)) if (!isLockFileName(name)) rmSync(join(dir, name), { force: true });
+}
+
+/** Creates a new project folder (and missing parents, never mkdir -p over an existing parent); its errors are left to createProject's checks. */
+function makeFolder(dir: string): void {
+  try {
+    if (!existsSync(dirname(dir))) mkdirSync(dirname(dir), { recursive: true });
+    mkdirSync(dir);
+  } catch {
+    // exists already, or cannot be made: lockProject and createProject say which
+  }
 }
 
 /** Where the project keeps the refinement's numbers of its frames (encoding.settings). */
@@ -361,6 +371,13 @@ async function encode(o: EncodeJobOptions, held: { lock: ProjectLock | null }): 
     }
     resumed = true;
   } else {
+    // Held before anything is written, so that two first encodes of one folder cannot interleave.
+    // (A name createProject refuses is refused there, before a folder is made.)
+    if (resolve(o.projectDir).endsWith(PROJECT_EXTENSION)) {
+      makeFolder(o.projectDir);
+      held.lock = lockProject(o.projectDir, 'encode');
+    }
+    if (holdsProject(o.projectDir)) throw new EncodeError('MISMATCH', `${o.projectDir} was created by another encode while this one started: run the command again to resume it`);
     clearInterruptedCreation(o.projectDir);
     report({ stage: 'hash', fraction: at('hash', 0), message: 'hashing the source video' });
     project = await createProject(o.projectDir, {
@@ -383,7 +400,6 @@ async function encode(o: EncodeJobOptions, held: { lock: ProjectLock | null }): 
       basis: { sha256: o.basis.meta.sha256, meta: o.basis.meta },
       signal: o.signal
     });
-    held.lock = lockProject(o.projectDir, 'encode');
   }
 
   // Crop transforms: from face alignment (resumed from the project's saved alignment), or the centred square.

@@ -3,7 +3,7 @@
 // failed before it saved anything worth resuming.
 import { rmSync } from 'node:fs';
 import { isCancelled } from '../util/cancel';
-import { openProject } from '../project';
+import { ProjectError, openProject } from '../project';
 import { hasIdentityProgress } from './identity-progress';
 import { type EncodeQuality, type EncodeSchedule, ENCODE_QUALITIES, isEncodeQuality, qualitySchedule } from './schedule';
 
@@ -31,7 +31,8 @@ export function resolveAlign(request: AlignRequest, video: { width: number; heig
  * error ("the identity is saved"), or null.
  */
 export async function discardFailedEncode(projectDir: string, existedBefore: boolean, error: unknown): Promise<string | null> {
-  if (existedBefore || isCancelled(error)) return null;
+  // Refused because another process writes the folder: it is that process's, whatever it holds.
+  if (existedBefore || isCancelled(error) || (error instanceof ProjectError && error.code === 'BUSY')) return null;
   const p = await openProject(projectDir).catch(() => null);
   const e = p?.doc.encoding;
   // The identity is saved before the first frame: at 1024 it is hours of work.

@@ -47,4 +47,4 @@ export {
   type ProjectInit,
   type SourceInit,
 } from './project';
-export { LOCK_FILE, describeWriter, lockProject, projectWriter, type LockHolder, type ProjectLock } from './lock';
+export { LOCK_FILE, describeWriter, isLockFileName, lockProject, projectWriter, type LockHolder, type ProjectLock } from './lock';

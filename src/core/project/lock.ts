@@ -5,12 +5,15 @@
 // writers (`stylecast encode` in a terminal and the studio's Resume encode) would otherwise
 // interleave their saves. A file whose process is gone (a crash, a kill) is taken over.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, lstatSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, linkSync, lstatSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ProjectError } from './errors';
 
 export const LOCK_FILE = '.stylecast-writer';
+
+/** The lock file, or a temporary one of its creation (lockProject): not project content. */
+export const isLockFileName = (name: string): boolean => name === LOCK_FILE || name.startsWith(`${LOCK_FILE}.`);
 
 export interface LockHolder {
   pid: number;
@@ -34,7 +37,7 @@ function readLock(path: string): LockFile | null {
     const fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
     try {
       const v = JSON.parse(readFileSync(fd, 'utf8').slice(0, 4096)) as Partial<LockFile>;
-      if (!Number.isInteger(v.pid) || typeof v.host !== 'string' || typeof v.purpose !== 'string' || typeof v.since !== 'string' || typeof v.token !== 'string') return null;
+      if (!Number.isInteger(v.pid) || (v.pid as number) <= 0 || typeof v.host !== 'string' || typeof v.purpose !== 'string' || typeof v.since !== 'string' || typeof v.token !== 'string') return null;
       return v as LockFile;
     } finally {
       closeSync(fd);
@@ -67,6 +70,45 @@ export function projectWriter(dir: string, own: ReadonlySet<string> = held): Loc
 /** The tokens of the locks this process holds. */
 const held = new Set<string>();
 
+/**
+ * Creates `path` with its whole content at once, or fails with EEXIST: written to a temporary
+ * name and hard-linked into place, so that no reader ever sees it empty. Where hard links are not
+ * possible (FAT), an exclusive create and a write.
+ */
+function createWhole(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}-${randomBytes(6).toString('hex')}`;
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o644);
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, path);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS')) throw e;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  const fd2 = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o644);
+  try {
+    writeSync(fd2, text);
+  } finally {
+    closeSync(fd2);
+  }
+}
+
+function youngerThan(path: string, ms: number): boolean {
+  try {
+    const st = lstatSync(path);
+    return st.isFile() && Date.now() - st.mtimeMs < ms;
+  } catch {
+    return false;
+  }
+}
+
 export const describeWriter = (h: LockHolder): string =>
   `${h.purpose} in process ${h.pid}${h.host === hostname() ? '' : ` on ${h.host}`}, since ${h.since}`;
 
@@ -78,14 +120,15 @@ export function lockProject(dir: string, purpose: string): ProjectLock {
   const path = join(dir, LOCK_FILE);
   const mine: LockFile = { pid: process.pid, host: hostname(), purpose, since: new Date().toISOString(), token: randomBytes(12).toString('hex') };
   for (let attempt = 0; attempt < 3; attempt++) {
-    let fd: number;
     try {
-      fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o644);
+      createWhole(path, JSON.stringify(mine));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new ProjectError('NOT_WRITABLE', `Cannot write in ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): copy the project somewhere writable.`, dir);
       }
       const holder = readLock(path);
+      // Unreadable and just made: another process is writing its lock this moment (where links are not possible).
+      if (!holder && youngerThan(path, 5000)) throw new ProjectError('BUSY', `${dir} is being taken for writing by another process this moment: try again.`, dir);
       if (holder && held.has(holder.token)) throw new ProjectError('BUSY', `${dir} is already being written by this process (${describeWriter(holder)}).`, dir);
       const other = projectWriter(dir);
       if (other) {
@@ -95,14 +138,10 @@ export function lockProject(dir: string, purpose: string): ProjectLock {
           dir
         );
       }
-      // Gone (its process ended without removing it) or unreadable: taken over. A link is removed, never followed.
-      rmSync(path, { force: true });
+      // Gone (its process ended without removing it) or unreadable: taken over, unless another
+      // process took it over meanwhile (its new file has another token). A link is removed, never followed.
+      if (readLock(path)?.token === holder?.token) rmSync(path, { force: true });
       continue;
-    }
-    try {
-      writeSync(fd, JSON.stringify(mine));
-    } finally {
-      closeSync(fd);
     }
     held.add(mine.token);
     return {

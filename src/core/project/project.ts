@@ -17,6 +17,7 @@ import type { Affine } from '../face/types';
 import { bytesToF32, f32ToBytes, firstNonFinite, fsyncDir, pwriteDurable, readFileNoFollow, readJsonIfPresent, removeIfPresent, renameDurable, writeDurable } from './binary';
 import { verifySource } from './locate';
 import { ProjectError, fsError } from './errors';
+import { isLockFileName, projectWriter } from './lock';
 import { hashFile } from './hash';
 import { migrateDoc, type MigrationSet, type ProjectJson } from './migrations';
 import {
@@ -281,7 +282,8 @@ async function prepareEmptyFolder(root: string): Promise<boolean> {
     if (code === 'ENOTDIR') throw new ProjectError('EXISTS', `Cannot create a project at "${root}": a file with that name exists. Choose another name.`, root);
     throw fsError(err, root, 'read the project folder');
   }
-  if (entries.length > 0) {
+  // The writer lock of the encode creating it (lock.ts) is not content.
+  if (entries.some((e) => !isLockFileName(e))) {
     throw new ProjectError('EXISTS', `Cannot create a project at "${root}": the folder already exists and is not empty. Open it instead, or choose another name.`, root);
   }
   return false;
@@ -306,7 +308,8 @@ export async function openProject(dir: string, opts: OpenOptions = {}): Promise<
   if (!info.isDirectory()) {
     throw new ProjectError('NOT_A_PROJECT', `"${root}" is a file, not a project folder. Choose the NAME${PROJECT_EXTENSION} folder.`, root);
   }
-  if (opts.recover !== false) await recoverInterruptedSave(root);
+  // Another process's save in flight is not a crash's leftover: only without a live writer (lock.ts).
+  if (opts.recover !== false && projectWriter(root) === null) await recoverInterruptedSave(root);
 
   const file = join(root, PROJECT_FILE);
   let text: string;

@@ -26,7 +26,7 @@ export const DEFAULT_RANK = 8;
 
 export class TuneError extends Error {
   constructor(
-    readonly code: 'BAD_ARGUMENT' | 'NOT_ENCODED' | 'NOT_WRITABLE' | 'SOURCE_MISSING' | 'DELTA_MISSING' | 'DELTA_CORRUPT' | 'MODEL_MISMATCH',
+    readonly code: 'BAD_ARGUMENT' | 'NOT_ENCODED' | 'NOT_WRITABLE' | 'SOURCE_MISSING' | 'DELTA_MISSING' | 'DELTA_CORRUPT' | 'MODEL_MISMATCH' | 'PROJECT_CHANGED',
     message: string
   ) {
     super(message);

@@ -21,7 +21,8 @@ import { ModelBundle, tensor } from '../model/bundle';
 import { StyleGan2 } from '../model/stylegan2';
 import type { PerceptualBundle } from '../perceptual/bundle';
 import { findPerceptualBundle } from '../perceptual/find';
-import { Project, ProjectError, type ProjectLock, frameTransform, lockProject, resolveSourcePath } from '../project';
+import { readFileNoFollow } from '../project/binary';
+import { PROJECT_FILE, Project, ProjectError, type ProjectLock, frameTransform, lockProject, resolveSourcePath } from '../project';
 import { FrameRenderer } from '../render/render';
 import { fromRgb8, toRgb8 } from '../render/image';
 import type { Runtime } from '../runtime';
@@ -463,6 +464,15 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
     throw new TuneError('NOT_WRITABLE', `cannot write in ${o.project.dir} (${/\((E[A-Z]+)\)/.exec(e.message)?.[1] ?? 'not writable'}): tuning stores its delta there; copy the project somewhere writable`);
   }
   try {
+    // The project as it was opened must still be the one on disk: another process (an encode
+    // that held it) may have written it since, and tuning saves this copy back.
+    let onDisk: unknown;
+    try {
+      onDisk = (JSON.parse(await readFileNoFollow(join(o.project.dir, PROJECT_FILE), 'utf8')) as { modified?: unknown }).modified;
+    } catch {
+      onDisk = undefined;
+    }
+    if (onDisk !== o.project.doc.modified) throw new TuneError('PROJECT_CHANGED', `${o.project.dir} was changed by another process since it was opened: run the fine-tune again`);
     return await tune(o);
   } finally {
     lock.release();

@@ -59,7 +59,7 @@ export interface ProbeStream {
   duration?: string;
   sample_rate?: string;
   channels?: number;
-  disposition?: { attached_pic?: number };
+  disposition?: { attached_pic?: number; default?: number };
   tags?: Record<string, string>;
   side_data_list?: Array<{ side_data_type?: string; rotation?: number }>;
 }
@@ -218,18 +218,20 @@ export function timingWarning(info: VideoInfo): string | null {
 }
 
 /**
- * The video stream to read: of the video streams that are not cover art, the one with the most
- * frames (the first of equals). A file can hold another picture stream before its video (a
- * Matroska file with a still image track, a camera's thumbnail track), which is not the clip.
+ * The video stream to read. Of the video streams that are not cover art, those of more than one
+ * frame when there are any (a file can hold a still picture stream before its video: a Matroska
+ * file with an image track, a camera's thumbnail track); of those, the first marked default (the
+ * track players show), else the first.
  */
 export function pickVideoStream(streams: readonly ProbeStream[]): ProbeStream | undefined {
   const frames = (s: ProbeStream) => {
     const n = Number(s.nb_read_packets ?? s.nb_frames ?? NaN);
     return Number.isFinite(n) ? n : -1;
   };
-  let best: ProbeStream | undefined;
-  for (const s of streams) if (isVideoStream(s) && (!best || frames(s) > frames(best))) best = s;
-  return best;
+  const video = streams.filter(isVideoStream);
+  const moving = video.filter((s) => frames(s) > 1);
+  const pool = moving.length ? moving : video;
+  return pool.find((s) => s.disposition?.default === 1) ?? pool[0];
 }
 
 /** Probes a video file. Throws VideoError with code NOT_FOUND, EMPTY, NOT_A_VIDEO, NO_VIDEO_STREAM, TRUNCATED or FFMPEG_MISSING. */

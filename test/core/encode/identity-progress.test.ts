@@ -43,16 +43,21 @@ async function stoppedAndStraight(name: string, schedule: EncodeSchedule, stopAt
   const dir = join(tmp, `${name}-stopped.stylecast`);
   const ctl = new AbortController();
   const messages: string[] = [];
+  let lockedWhileCreating = false;
   await expect(
     runEncodeJob({
       ...base,
       projectDir: dir,
       signal: ctl.signal,
       onProgress: (p) => {
+        // A first encode holds the folder from before the project is written (lock.ts).
+        if (p.stage === 'hash') lockedWhileCreating = existsSync(join(dir, LOCK_FILE));
         if (stopAt(p.stage, p.message)) ctl.abort();
       }
     })
   ).rejects.toBeInstanceOf(CancelledError);
+  expect(lockedWhileCreating).toBe(true);
+  expect(existsSync(join(dir, LOCK_FILE))).toBe(false); // released when it stopped
   const file = join(dir, IDENTITY_PROGRESS_FILE);
   expect(existsSync(file)).toBe(true);
   expect((await openProject(dir)).doc.encoding.identityFrame).toBeNull();

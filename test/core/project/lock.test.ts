@@ -52,6 +52,14 @@ describe('the project writer lock', () => {
     again.release();
   });
 
+  it('waits for a lock file another process is writing this moment (unreadable and new), not taking it over', () => {
+    const dir = join(tmp, 'c.stylecast');
+    mkdirSync(dir);
+    writeFileSync(join(dir, LOCK_FILE), '');
+    expect(() => lockProject(dir, 'encode')).toThrow(/being taken for writing by another process this moment/);
+    expect(readFileSync(join(dir, LOCK_FILE), 'utf8')).toBe('');
+  });
+
   it('removes a link planted as the lock file, never writing through it', () => {
     const dir = join(tmp, 'b.stylecast');
     mkdirSync(dir);

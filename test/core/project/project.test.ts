@@ -315,6 +315,11 @@ describe('resumable encoding', () => {
     await writeFrameParams(p, 1, frameParams(new Rng(4), 1), affine(1), 0.1);
     expect(await discardFailedEncode(p.dir, false, fail)).toBe('frames 0 to 1 are saved');
     expect(existsSync(p.dir)).toBe(true);
+    // Refused because another process writes it (lock.ts): that process's folder, never removed.
+    const busy = newDir();
+    await createProject(busy, baseInit({ encoding: { ...baseInit().encoding, identityFrame: null } }));
+    expect(await discardFailedEncode(busy, false, new ProjectError('BUSY', 'being written by another Stylecast'))).toBeNull();
+    expect(existsSync(busy)).toBe(true);
     // A folder that existed before this encode is never removed, even empty of work.
     const before = newDir();
     await createProject(before, baseInit({ encoding: { ...baseInit().encoding, identityFrame: null } }));

@@ -257,6 +257,11 @@ describe.skipIf(!hasSharedData)('tuning a tiny generator on real frames (needs .
     await fails({ frames: 7 }, /--frames must be 1\.\.6/);
     const empty = await tinyProject(join(tmp, 'empty.stylecast'), bundle, basis, 8, 0);
     await fails({}, /has 0 encoded frames; tuning needs at least 4.*encode the video first/, empty);
+    // Written by another process since it was opened (an encode that held it): this copy is not saved back.
+    const stale = await tinyProject(join(tmp, 'stale.stylecast'), bundle, basis);
+    const file = join(stale.dir, 'project.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/"modified": "[^"]*"/, '"modified": "2030-01-01T00:00:00.000Z"'));
+    await fails({}, /was changed by another process since it was opened: run the fine-tune again/, stale);
   }, 120_000);
 
   it('an unwritable project folder (a read-only mount) is refused before any work', async () => {
