@@ -246,10 +246,6 @@ export class IdentityProgress {
   ledgerNow(): IdentityLedger {
     return this.ledger();
   }
-
-  remove(): void {
-    removeIdentityProgress(this.dir);
-  }
 }
 
 /** Whether `dir` holds a saved identity search (a plain, non-empty file; what it was made for is not checked). */

@@ -523,7 +523,6 @@ async function encode(o: EncodeJobOptions, held: { lock: ProjectLock | null }): 
     time.identityWallMs = spent.wallMs;
     project.doc.encoding.settings[COST_KEY] = costNow();
     await saveProject(project);
-    progress.remove();
   }
   const wid = project.wid;
   // The identity is saved: a search's progress file is of no use now (a crash after the save, or a given identity).

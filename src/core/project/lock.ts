@@ -77,12 +77,7 @@ const held = new Set<string>();
  */
 function createWhole(path: string, text: string): void {
   const tmp = `${path}.${process.pid}-${randomBytes(6).toString('hex')}`;
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o644);
-  try {
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
-  }
+  writeNew(tmp, text);
   try {
     linkSync(tmp, path);
     return;
@@ -92,11 +87,16 @@ function createWhole(path: string, text: string): void {
   } finally {
     rmSync(tmp, { force: true });
   }
-  const fd2 = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o644);
+  writeNew(path, text);
+}
+
+/** Writes a file that must not exist yet (EEXIST otherwise), never through a link. */
+function writeNew(path: string, text: string): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o644);
   try {
-    writeSync(fd2, text);
+    writeSync(fd, text);
   } finally {
-    closeSync(fd2);
+    closeSync(fd);
   }
 }
 
