@@ -14,7 +14,7 @@ import type { ModelBundle } from '../core/model/bundle';
 import { TUNE_CHECKPOINT } from '../core/tune/tune';
 import { hasIdentityProgress } from '../core/encode/identity-progress';
 import { describeWriter, projectWriter } from '../core/project/lock';
-import { decodeFrames, probeVideo, timingWarning } from '../core/video';
+import { decodeFrames, probeVideo, timingWarning, videoStartOf } from '../core/video';
 import type { Catalog } from '../core/model/manager';
 import {
   CHECKPOINT_EXTENSIONS,
@@ -334,7 +334,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       encodedThrough: through,
       identityFrame: d.encoding.identityFrame,
       model: { id: d.model.id, name: d.model.name, resolution: d.model.resolution, path: o.modelDir },
-      source: { path: o.source, width: d.source.width, height: d.source.height, hasAudio: d.source.hasAudio, firstFrame: d.encoding.frames.start },
+      source: { path: o.source, width: d.source.width, height: d.source.height, hasAudio: d.source.hasAudio, firstFrame: d.encoding.frames.start, videoStartSec: d.source.hasAudio ? await videoStartOf(d.source.videoStartSec, o.source) : 0 },
       paramNames: tracks.names,
       paramGroups: tracks.groups,
       poseUnit: tracks.poseUnit,

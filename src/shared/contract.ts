@@ -210,7 +210,9 @@ const projectSummary = expectObject({
     height: expectPositiveInteger,
     hasAudio: expectBoolean,
     /** The source frame that is the project's frame 0 (an encode of a range starts later): playback's audio starts there. */
-    firstFrame: expectIntegerIn(0, Number.MAX_SAFE_INTEGER)
+    firstFrame: expectIntegerIn(0, Number.MAX_SAFE_INTEGER),
+    /** When the source's first frame is shown, in seconds from the start of its sound (a video that starts late). */
+    videoStartSec: expectNumberIn(0, 86_400)
   }),
   /** Names and groups of the 35 tracks, in parameter order (yaw, pitch, roll, then the 32 attributes). */
   paramNames: expectArray(expectNonEmptyString, PARAM_COUNT),

@@ -280,6 +280,22 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
     for (const [i, f] of ours.entries()) expect(Buffer.compare(f.data, theirs[i]!.data)).toBe(0);
   });
 
+  it('knows when the first frame is shown in the file: a video stream that starts after its sound', async () => {
+    // The video starts 0.5 s after the sound (Matroska keeps each stream's start; PCM has no encoder delay).
+    const late = join(tmp, 'late-video.mkv');
+    const made = spawnSync(resolveFfmpeg().path, ['-v', 'error', '-y', '-itsoffset', '0.5', '-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=25:duration=2', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=16000:duration=3', '-c:v', 'libx264', '-bf', '0', '-pix_fmt', 'yuv420p', '-c:a', 'pcm_s16le', late]);
+    expect(made.status, String(made.stderr)).toBe(0);
+    const start = (await probeVideo(late)).videoStartSec;
+    expect(Math.abs(start - 0.5)).toBeLessThan(0.03); // ffmpeg 4.1 places it at 0.52
+    // The time the decoder shows the first frame at (its showinfo), not the probe's reading again.
+    const shown = spawnSync(resolveFfmpeg().path, ['-hide_banner', '-i', late, '-map', '0:v', '-vf', 'showinfo', '-frames:v', '1', '-f', 'null', '-']);
+    const pts = Number(/pts_time:([\d.]+)/.exec(String(shown.stderr))?.[1]);
+    expect(start).toBeCloseTo(pts, 4);
+    // A real phone clip whose first frame comes one frame after its sound starts, and one that starts with it.
+    expect((await probeVideo(clip('vr_face1.mp4'))).videoStartSec).toBeCloseTo(0.033, 3);
+    expect((await probeVideo(clip('lp_d11.mp4'))).videoStartSec).toBe(0);
+  });
+
   it('picks the moving, default video stream: not cover art, not a still, the default of two clips', () => {
     const s = (index: number, frames: number, d: { attached_pic?: number; default?: number } = {}) => ({ index, codec_type: 'video', nb_read_packets: String(frames), disposition: d });
     expect(pickVideoStream([s(0, 1, { default: 1 }), s(1, 50)])?.index).toBe(1);

@@ -167,7 +167,7 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     expect(summary).toMatchObject({ name: 'd11', frameCount: FRAMES, encodedThrough: FRAMES, fps: 25, edits: null, editsWarning: null, puppeteeredFrom: null, tune: null, tuneCheckpoint: false, identitySearchSaved: false });
     expect(summary.model).toMatchObject({ name: 'seeded-64', resolution: 64, path: modelPath });
     // The project records the source's real path (symlinks resolved), as the encode job saw it.
-    expect(summary.source).toEqual({ path: realpathSync(video), width: 512, height: 512, hasAudio: true, firstFrame: 0 });
+    expect(summary.source).toEqual({ path: realpathSync(video), width: 512, height: 512, hasAudio: true, firstFrame: 0, videoStartSec: 0 });
     expect(summary.params).toHaveLength(FRAMES * 35);
     expect(summary.paramNames.slice(0, 4)).toEqual(['yaw', 'pitch', 'roll', 'lip open']);
     expect(summary.paramGroups.slice(0, 4)).toEqual(['pose', 'pose', 'pose', 'mouth']);

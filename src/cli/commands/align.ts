@@ -50,7 +50,7 @@ export function registerAlign(program: Command): void {
       let aligned: string | null = null;
       if (o.video) {
         aligned = join(dir, 'aligned.mp4');
-        const writer = await createVideoWriter({ path: aligned, width: size, height: size, fps: info.fpsRational || info.fps, audioFrom: info.hasAudio ? video : undefined });
+        const writer = await createVideoWriter({ path: aligned, width: size, height: size, fps: info.fpsRational || info.fps, audioFrom: info.hasAudio ? video : undefined, audioStartSec: info.videoStartSec });
         try {
           for await (const f of decodeFrames(video, { start: r.start, count: r.frames.length, info, signal })) {
             await writer.write(warpToCrop(f.data, f.width, f.height, r.affines[f.index - r.start]!, size));

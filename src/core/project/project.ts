@@ -74,6 +74,8 @@ export interface SourceInit {
   frameCount: number;
   durationSec: number;
   hasAudio: boolean;
+  /** When the first frame is shown, in seconds from the file's start (VideoInfo.videoStartSec); 0 when absent. */
+  videoStartSec?: number;
   /** Computed with hashFile when absent (reads the whole video). */
   sha256?: string;
   size?: number;
@@ -210,6 +212,7 @@ export async function createProject(dir: string, init: ProjectInit): Promise<Pro
         frameCount: src.frameCount,
         durationSec: src.durationSec,
         hasAudio: src.hasAudio,
+        ...(src.videoStartSec !== undefined ? { videoStartSec: src.videoStartSec } : {}),
       },
       model: { ...init.model, ...(init.model.path !== undefined ? { path: resolve(init.model.path) } : {}) },
       encoding: {

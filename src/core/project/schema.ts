@@ -65,6 +65,11 @@ export interface SourceRef {
   frameCount: number;
   durationSec: number;
   hasAudio: boolean;
+  /**
+   * When the video's first frame is shown, in seconds from the start of the file (a video stream
+   * that starts after the sound); absent: 0. Frame k's sound is at videoStartSec + k / fps.
+   */
+  videoStartSec?: number;
 }
 
 export interface ModelRef {
@@ -286,6 +291,7 @@ export function validateDoc(raw: unknown, ctx: CheckContext): ProjectDoc {
   const sourceFrames = c.int(s.frameCount, 'source.frameCount', 1);
   c.num(s.durationSec, 'source.durationSec', 0, true);
   c.bool(s.hasAudio, 'source.hasAudio');
+  if (s.videoStartSec !== undefined) c.num(s.videoStartSec, 'source.videoStartSec', 0, true);
 
   const m = c.obj(d.model, 'model');
   const modelId = c.str(m.id, 'model.id');

@@ -10,7 +10,7 @@ import { StyleGan2 } from '../model/stylegan2';
 import { Project, frameTransform, resolveSourcePath } from '../project';
 import type { Runtime } from '../runtime';
 import { throwIfAborted } from '../util/cancel';
-import { createVideoWriter, decodeFrames } from '../video';
+import { createVideoWriter, decodeFrames, videoStartOf } from '../video';
 import { toRgb8 } from './image';
 
 export class RenderError extends Error {
@@ -132,8 +132,9 @@ export async function exportVideo(o: ExportOptions): Promise<ExportResult> {
     crf: o.crf,
     lossless: o.lossless,
     audioFrom: withAudio ? source! : undefined,
-    // The sound of the exported frames: from the first one's time in the source, not from its start.
-    audioStartSec: frameTimeSec(enc.frames.start + start, p.doc.source.fpsRational, fps),
+    // The sound of the exported frames: from the first one's time in the source, not from its
+    // start, and after the sound that plays before the video's first frame.
+    audioStartSec: (withAudio ? await videoStartOf(p.doc.source.videoStartSec, source) : 0) + frameTimeSec(enc.frames.start + start, p.doc.source.fpsRational, fps),
     signal: o.signal
   });
   const mask = faceMask(size);

@@ -29,6 +29,12 @@ export interface VideoInfo {
   /** True when the nominal (r_frame_rate) and average rates differ: timestamps are irregular. */
   variableFrameRate: boolean;
   frameCount: number;
+  /**
+   * When the video's first frame is shown, in seconds from the start of the file (the earliest
+   * stream): 0 when video and sound start together. Frame k's sound is at videoStartSec plus k
+   * over the rate, which is where export and playback take it from.
+   */
+  videoStartSec: number;
   /** Duration of the video stream. */
   durationSec: number;
   /** Duration of the whole file (the longest stream). */
@@ -57,6 +63,7 @@ export interface ProbeStream {
   nb_frames?: string;
   nb_read_packets?: string;
   duration?: string;
+  start_time?: string;
   sample_rate?: string;
   channels?: number;
   disposition?: { attached_pic?: number; default?: number };
@@ -66,7 +73,7 @@ export interface ProbeStream {
 
 export interface ProbeResult {
   streams: ProbeStream[];
-  format: { format_name?: string; duration?: string };
+  format: { format_name?: string; duration?: string; start_time?: string };
 }
 
 export interface MediaProbe {
@@ -234,6 +241,28 @@ export function pickVideoStream(streams: readonly ProbeStream[]): ProbeStream | 
   return pool.find((s) => s.disposition?.default === 1) ?? pool[0];
 }
 
+/**
+ * The stream's first presentation time from the start of the file (ffprobe's start times; ffmpeg's
+ * input seeking counts from the file's start too). 0 when either is unknown, and never below 0.
+ */
+export function streamStartOffset(s: ProbeStream, format: ProbeResult['format']): number {
+  const [a, b] = [Number(s.start_time ?? NaN), Number(format.start_time ?? NaN)];
+  return Number.isFinite(a) && Number.isFinite(b) ? Math.max(0, Math.round((a - b) * 1e6) / 1e6) : 0;
+}
+
+/**
+ * When a project's source shows its first frame (source.videoStartSec): the recorded value, or,
+ * for a project made before it was recorded, the source's own probe (0 when it cannot be read).
+ */
+export async function videoStartOf(recorded: number | undefined, source: string | null | undefined): Promise<number> {
+  if (recorded !== undefined) return recorded;
+  if (!source) return 0;
+  return probeVideo(source).then(
+    (info) => info.videoStartSec,
+    () => 0
+  );
+}
+
 /** Probes a video file. Throws VideoError with code NOT_FOUND, EMPTY, NOT_A_VIDEO, NO_VIDEO_STREAM, TRUNCATED or FFMPEG_MISSING. */
 export async function probeVideo(path: string): Promise<VideoInfo> {
   const { result, stderr } = await probeMedia(path, { countPackets: true, what: 'Video file' });
@@ -288,6 +317,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   const swap = rotation === 90 || rotation === 270;
   const audio = firstAudio(result);
   const durationSec = streamDuration ?? containerDuration ?? frameCount / fps;
+  const videoStartSec = streamStartOffset(v, result.format);
 
   return {
     path,
@@ -301,6 +331,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
     fpsRational,
     variableFrameRate,
     frameCount,
+    videoStartSec,
     durationSec,
     containerDurationSec: containerDuration ?? durationSec,
     container: result.format.format_name ?? 'unknown',

@@ -39,15 +39,37 @@ describe('the exported sound', () => {
     // The project's frames 4..11 are the source's 29..36: from 1.16 s, in the 400 Hz second.
     const out = await exportVideo({ project, renderer, out: join(tmp, 'tones-out.mp4'), pasteBack: false, frames: { start: 4, count: 8 } });
     expect(out.audio).toBe(true);
-    const pcm = spawnSync(ff, ['-v', 'error', '-i', out.path, '-vn', '-ac', '1', '-ar', '16000', '-f', 's16le', 'pipe:1'], { maxBuffer: 1 << 24 }).stdout;
-    const samples = new Int16Array(pcm.buffer, pcm.byteOffset, pcm.byteLength >> 1);
-    // Zero crossings from 0.05 to 0.25 s of the export: twice the frequency per second.
-    let crossings = 0;
-    for (let i = 801; i < 4000; i++) if ((samples[i - 1]! < 0) !== (samples[i]! < 0)) crossings++;
-    const hz = crossings / 2 / 0.2;
-    expect(Math.abs(hz - 400)).toBeLessThan(30);
+    expect(Math.abs(toneHz(ff, out.path) - 400)).toBeLessThan(30);
+
+    // The same tones, with the video starting 0.6 s into them (Matroska, PCM sound: no encoder
+    // delay): source frame k is shown at 0.6 + k/25 s, so project frames 4..11 of an encode
+    // from frame 10 (source 14..21) are at 1.16 s, in the 400 Hz second, not at 0.56 s (200 Hz).
+    const late = join(tmp, 'tones-late.mkv');
+    const lateMade = spawnSync(ff, ['-v', 'error', '-y', '-itsoffset', '0.6', '-f', 'lavfi', '-i', 'testsrc2=size=64x64:rate=25:duration=2', '-f', 'lavfi', '-i', 'aevalsrc=sin(2*PI*(200+200*floor(t))*t):s=16000:d=3', '-c:v', 'libx264', '-bf', '0', '-pix_fmt', 'yuv420p', '-c:a', 'pcm_s16le', late]);
+    expect(lateMade.status, String(lateMade.stderr)).toBe(0);
+    const lateRun = await runEncodeJob({
+      video: late, bundle, basis, rt, projectDir: join(tmp, 'tones-late.stylecast'), align: 'none', frames: { start: 10, count: 12 },
+      schedule: smallSchedule({ params: 2 }), givenIdentity: (await makeTruth(gen, { seed: 3, frames: 1 })).wid
+    });
+    expect(Math.abs(lateRun.project.doc.source.videoStartSec! - 0.6)).toBeLessThan(0.03);
+    const lateOut = await exportVideo({ project: lateRun.project, renderer, out: join(tmp, 'tones-late-out.mp4'), pasteBack: false, frames: { start: 4, count: 8 } });
+    expect(lateOut.audio).toBe(true);
+    expect(Math.abs(toneHz(ff, lateOut.path) - 400)).toBeLessThan(30);
+    // A project made before the start was recorded: the export reads it from the source.
+    delete (lateRun.project.doc.source as { videoStartSec?: number }).videoStartSec;
+    const oldOut = await exportVideo({ project: lateRun.project, renderer, out: join(tmp, 'tones-late-old.mp4'), pasteBack: false, frames: { start: 4, count: 8 } });
+    expect(Math.abs(toneHz(ff, oldOut.path) - 400)).toBeLessThan(30);
   }, 300_000);
 });
+
+/** The tone's frequency from 0.05 to 0.25 s of a file's sound: its zero crossings, two per period. */
+function toneHz(ff: string, path: string): number {
+  const pcm = spawnSync(ff, ['-v', 'error', '-i', path, '-vn', '-ac', '1', '-ar', '16000', '-f', 's16le', 'pipe:1'], { maxBuffer: 1 << 24 }).stdout;
+  const samples = new Int16Array(pcm.buffer, pcm.byteOffset, pcm.byteLength >> 1);
+  let crossings = 0;
+  for (let i = 801; i < 4000; i++) if ((samples[i - 1]! < 0) !== (samples[i]! < 0)) crossings++;
+  return crossings / 2 / 0.2;
+}
 
 describe.skipIf(!hasSharedData)('exporting an encoded real clip (needs ../shared/data; skipped without it)', () => {
   it('pastes back into full frames with the audio and the right duration', async () => {

@@ -41,6 +41,15 @@ describe('playback against the source audio', () => {
     for (let f = 0; f < 50; f++) expect(frameAtAudioTime(audioTimeOf(f, 300, 30000 / 1001), 300, 30000 / 1001)).toBe(f);
     expect(frameAtAudioTime(audioTimeOf(7, 0, 25), 0, 25)).toBe(7);
   });
+
+  it('counts from the first frame, not from the start of the sound, when the video starts late', () => {
+    // The video's first frame is shown 0.5 s into the sound: frame 10 of 25 fps sounds at 0.9 s.
+    expect(audioTimeOf(10, 0, 25, 0.5)).toBeCloseTo(0.9, 12);
+    expect(audioTimeOf(0, 300, 25, 0.033)).toBeCloseTo(12.033, 12);
+    expect(frameAtAudioTime(0.9, 0, 25, 0.5)).toBe(10);
+    expect(frameAtAudioTime(0.9, 0, 25)).toBe(22); // without the offset: 12 frames late
+    for (let f = 0; f < 50; f++) expect(frameAtAudioTime(audioTimeOf(f, 40, 30000 / 1001, 0.0330078), 40, 30000 / 1001, 0.0330078)).toBe(f);
+  });
 });
 
 describe('the region lock in key actions', () => {

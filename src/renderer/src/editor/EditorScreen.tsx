@@ -128,14 +128,15 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer, onT
     if (playing === 1 && from >= frames - 1) from = 0;
     const t0 = performance.now();
     const first = project.source.firstFrame;
+    const offset = project.source.videoStartSec;
     if (withAudio) {
-      el.currentTime = audioTimeOf(from, first, fps);
+      el.currentTime = audioTimeOf(from, first, fps, offset);
       el.play().catch(() => undefined);
     }
     let raf = 0;
     const tick = () => {
       const clock = from + Math.floor(((performance.now() - t0) / 1000) * fps) * playing;
-      const f = withAudio && !el.paused && el.currentTime > 0 ? frameAtAudioTime(el.currentTime, first, fps) : clock;
+      const f = withAudio && !el.paused && el.currentTime > 0 ? frameAtAudioTime(el.currentTime, first, fps, offset) : clock;
       if (f >= frames - 1 || f <= 0) {
         setPlayhead(Math.min(frames - 1, Math.max(0, f)));
         if (!(playing === 1 && f <= 0)) {
