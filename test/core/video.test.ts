@@ -296,6 +296,33 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
     expect((await probeVideo(clip('lp_d11.mp4'))).videoStartSec).toBe(0);
   });
 
+  it('reads an AVI, and names the containers it reads when it refuses one', async () => {
+    const ff = resolveFfmpeg().path;
+    const avi = join(tmp, 'webcam.avi');
+    const made = spawnSync(ff, ['-v', 'error', '-y', '-i', clip('lp_d11.mp4'), '-t', '1', '-c:v', 'mjpeg', '-q:v', '2', '-c:a', 'pcm_s16le', avi]);
+    expect(made.status, String(made.stderr)).toBe(0);
+    const info = await probeVideo(avi);
+    expect([info.width, info.height, info.frameCount, info.hasAudio, info.videoStartSec]).toEqual([512, 512, 25, true, 0]);
+    const ours = await readFrames(avi, { start: 10, count: 3 });
+    expect(ours.map((f) => f.index)).toEqual([10, 11, 12]);
+    // The same pictures as the MP4's frames 10..12, through a lossy re-encode.
+    const theirs = await readFrames(clip('lp_d11.mp4'), { start: 10, count: 3 });
+    for (const [i, f] of ours.entries()) {
+      let se = 0;
+      for (let k = 0; k < f.data.length; k++) se += (f.data[k]! - theirs[i]!.data[k]!) ** 2;
+      expect(10 * Math.log10((255 * 255 * f.data.length) / se), `frame ${10 + i}`).toBeGreaterThan(30);
+    }
+    // Containers outside the list (a camcorder's MPEG-TS, an animated GIF): refused, and the message says what is read.
+    for (const [name, args] of [
+      ['camcorder.mts', ['-i', clip('lp_d11.mp4'), '-t', '1', '-c:v', 'libx264', '-c:a', 'aac', '-f', 'mpegts']],
+      ['talk.gif', ['-f', 'lavfi', '-i', 'testsrc=size=32x32:rate=10:duration=1']]
+    ] as const) {
+      const file = join(tmp, name);
+      expect(spawnSync(ff, ['-v', 'error', '-y', ...args, file]).status).toBe(0);
+      await expect(probeVideo(file)).rejects.toMatchObject({ code: 'NOT_A_VIDEO', message: expect.stringContaining(`${name}" (Invalid argument). It reads MP4/MOV, Matroska/WebM and AVI files`) });
+    }
+  });
+
   it('picks the moving, default video stream: not cover art, not a still, the default of two clips', () => {
     const s = (index: number, frames: number, d: { attached_pic?: number; default?: number } = {}) => ({ index, codec_type: 'video', nb_read_packets: String(frames), disposition: d });
     expect(pickVideoStream([s(0, 1, { default: 1 }), s(1, 50)])?.index).toBe(1);

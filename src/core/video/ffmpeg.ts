@@ -123,8 +123,10 @@ export const SAFE_INPUT_OPTIONS: readonly string[] = [
   '-protocol_whitelist',
   'file',
   '-format_whitelist',
-  // mp4/mov/m4v, mkv/webm, and the still images a portrait may be.
-  ['mov', 'mp4', 'm4a', '3gp', '3g2', 'mj2', 'matroska', 'webm', 'image2', 'png_pipe', 'jpeg_pipe', 'bmp_pipe', 'webp_pipe'].join(',')
+  // mp4/mov/m4v, mkv/webm, AVI, and the still images a portrait may be: containers that hold
+  // their media, none that names other files or URLs. (Not MPEG-TS: the bundled ffprobe, a 2023
+  // static build, crashes on every .ts/.mts file we made, whitelist or not.)
+  ['mov', 'mp4', 'm4a', '3gp', '3g2', 'mj2', 'matroska', 'webm', 'avi', 'image2', 'png_pipe', 'jpeg_pipe', 'bmp_pipe', 'webp_pipe'].join(',')
 ];
 
 export const resolveFfmpeg = (): ResolvedBinary => resolveBinary('ffmpeg');

@@ -165,7 +165,7 @@ export async function probeMedia(
     }
     throw new VideoError(
       'NOT_A_VIDEO',
-      `Not a video file that ffmpeg can read: ${quoteName(path)} (${reason}). Choose a video such as .mp4, .mov or .mkv.`,
+      `Not a video file that Stylecast reads: ${quoteName(path)} (${reason}). It reads MP4/MOV, Matroska/WebM and AVI files; convert others (an MPEG-TS .mts, a GIF) to .mp4 first.`,
       path,
     );
   }
