@@ -9,12 +9,12 @@ import { readdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { warpToCrop } from '../core/face/warp';
 import { drivenParams, lockMask } from '../core/render/puppeteer';
-import { locateModel, openProject, PROJECT_FILE, resolveSourcePath, sourceFrameOf, frameTransform, type Project, type TuneRecord } from '../core/project';
+import { locateModel, MAX_START_SEC, openProject, PROJECT_FILE, resolveSourcePath, sourceFrameOf, frameTransform, type Project, type TuneRecord } from '../core/project';
 import type { ModelBundle } from '../core/model/bundle';
 import { TUNE_CHECKPOINT } from '../core/tune/tune';
 import { hasIdentityProgress } from '../core/encode/identity-progress';
 import { describeWriter, projectWriter } from '../core/project/lock';
-import { decodeFrames, probeVideo, timingWarning, videoStartOf } from '../core/video';
+import { browserClockStart, decodeFrames, probeVideo, sourceStartOf, timingWarning } from '../core/video';
 import type { Catalog } from '../core/model/manager';
 import {
   CHECKPOINT_EXTENSIONS,
@@ -334,7 +334,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       encodedThrough: through,
       identityFrame: d.encoding.identityFrame,
       model: { id: d.model.id, name: d.model.name, resolution: d.model.resolution, path: o.modelDir },
-      source: { path: o.source, width: d.source.width, height: d.source.height, hasAudio: d.source.hasAudio, firstFrame: d.encoding.frames.start, videoStartSec: d.source.hasAudio ? await videoStartOf(d.source.videoStartSec, o.source) : 0 },
+      source: { path: o.source, width: d.source.width, height: d.source.height, hasAudio: d.source.hasAudio, firstFrame: d.encoding.frames.start, firstFrameAtSec: d.source.hasAudio ? Math.min(MAX_START_SEC, browserClockStart(await sourceStartOf(d.source, o.source))) : 0 },
       paramNames: tracks.names,
       paramGroups: tracks.groups,
       poseUnit: tracks.poseUnit,
@@ -510,7 +510,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
         break;
       }
       if (!poster) throw new Error(`${p} has no frame that could be decoded.`);
-      return { path: p, width: info.width, height: info.height, fps: info.fps, frames: info.frameCount, durationSec: info.durationSec, hasAudio: info.hasAudio, poster, timingWarning: timingWarning(info) };
+      return { path: p, width: info.width, height: info.height, fps: info.fps, frames: info.frameCount, durationSec: info.durationSec, hasAudio: info.hasAudio, firstFrameAtSec: Math.min(MAX_START_SEC, browserClockStart(info)), poster, timingWarning: timingWarning(info) };
     },
 
     'media:url': async ({ path }) => {

@@ -26,7 +26,7 @@ import {
 export { ContractError } from './validate';
 
 /** Video containers the app opens (lower case, with the dot). */
-export const VIDEO_EXTENSIONS = ['.mp4', '.mov', '.mkv', '.webm'] as const;
+export const VIDEO_EXTENSIONS = ['.mp4', '.mov', '.mkv', '.webm', '.avi'] as const;
 /** Project file extension; the project schema itself lives in core/project. */
 export const PROJECT_EXTENSION = '.stylecast';
 export const MAX_RECENT_PROJECTS = 10;
@@ -178,6 +178,8 @@ const videoInfo = expectObject({
   frames: expectIntegerIn(0, MAX_FRAMES),
   durationSec: expectNumberIn(0, Number.MAX_SAFE_INTEGER),
   hasAudio: expectBoolean,
+  /** When the first frame is shown on a <video> element's clock, in seconds (a video that starts after its sound). */
+  firstFrameAtSec: expectNumberIn(-86_400, 86_400),
   /** A data:image/png;base64 poster of the first frame, at most THUMBNAIL_SIZE wide. */
   poster: expectDataUrl,
   /** Why the encode and export cannot keep this video's timing exactly (a variable frame rate), or null. */
@@ -211,8 +213,8 @@ const projectSummary = expectObject({
     hasAudio: expectBoolean,
     /** The source frame that is the project's frame 0 (an encode of a range starts later): playback's audio starts there. */
     firstFrame: expectIntegerIn(0, Number.MAX_SAFE_INTEGER),
-    /** When the source's first frame is shown, in seconds from the start of its sound (a video that starts late). */
-    videoStartSec: expectNumberIn(0, 86_400)
+    /** When the source's first frame is shown on the <audio> element's clock, in seconds (a video that starts after its sound). */
+    firstFrameAtSec: expectNumberIn(-86_400, 86_400)
   }),
   /** Names and groups of the 35 tracks, in parameter order (yaw, pitch, roll, then the 32 attributes). */
   paramNames: expectArray(expectNonEmptyString, PARAM_COUNT),

@@ -10,10 +10,12 @@ import {
   VideoError,
   createVideoWriter,
   decodeFrames,
+  browserClockStart,
   pickVideoStream,
   probeVideo,
   readFrames,
   resolveFfmpeg,
+  streamStartOffset,
   resolveFfprobe,
   timingWarning,
   type Frame,
@@ -321,6 +323,19 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
       expect(spawnSync(ff, ['-v', 'error', '-y', ...args, file]).status).toBe(0);
       await expect(probeVideo(file)).rejects.toMatchObject({ code: 'NOT_A_VIDEO', message: expect.stringContaining(`${name}" (Invalid argument). It reads MP4/MOV, Matroska/WebM and AVI files`) });
     }
+  });
+
+  it("counts the first frame's time from the file's start for ffmpeg, and as a browser's media clock does", () => {
+    const v = (start?: string) => ({ index: 0, codec_type: 'video', ...(start !== undefined ? { start_time: start } : {}) });
+    expect(streamStartOffset(v('0.533'), { start_time: '0.000' })).toBe(0.533);
+    expect(streamStartOffset(v('1.466667'), { start_time: '1.4' })).toBeCloseTo(0.066667, 6); // an MPEG-TS-like file: both start late
+    expect(streamStartOffset(v('0.000'), { start_time: '-0.007' })).toBe(0.007); // Opus in WebM starts before 0
+    expect(streamStartOffset(v(), { start_time: '0' })).toBe(0); // unknown: 0
+    expect(streamStartOffset(v('N/A'), { start_time: '0' })).toBe(0);
+    // Chromium keeps a positive start (frame 0 at 1.466667 on the clock) and rebases a negative one to 0.
+    expect(browserClockStart({ videoStartSec: 0.066667, fileStartSec: 1.4 })).toBeCloseTo(1.466667, 6);
+    expect(browserClockStart({ videoStartSec: 0.007, fileStartSec: -0.007 })).toBe(0.007);
+    expect(browserClockStart({ videoStartSec: 0.033, fileStartSec: 0 })).toBe(0.033);
   });
 
   it('picks the moving, default video stream: not cover art, not a still, the default of two clips', () => {

@@ -167,7 +167,7 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     expect(summary).toMatchObject({ name: 'd11', frameCount: FRAMES, encodedThrough: FRAMES, fps: 25, edits: null, editsWarning: null, puppeteeredFrom: null, tune: null, tuneCheckpoint: false, identitySearchSaved: false });
     expect(summary.model).toMatchObject({ name: 'seeded-64', resolution: 64, path: modelPath });
     // The project records the source's real path (symlinks resolved), as the encode job saw it.
-    expect(summary.source).toEqual({ path: realpathSync(video), width: 512, height: 512, hasAudio: true, firstFrame: 0, videoStartSec: 0 });
+    expect(summary.source).toEqual({ path: realpathSync(video), width: 512, height: 512, hasAudio: true, firstFrame: 0, firstFrameAtSec: 0 });
     expect(summary.params).toHaveLength(FRAMES * 35);
     expect(summary.paramNames.slice(0, 4)).toEqual(['yaw', 'pitch', 'roll', 'lip open']);
     expect(summary.paramGroups.slice(0, 4)).toEqual(['pose', 'pose', 'pose', 'mouth']);
@@ -414,7 +414,7 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     await expect(call('file:openDropped', { path: join(tmp, 'no-such.mp4') })).rejects.toThrow(/does not exist/);
     // A project's project.json opens the project; anything else is refused by name.
     expect(await call('file:openDropped', { path: join(projectDir, 'project.json') })).toBe(projectDir);
-    await expect(call('file:openDropped', { path: join(tmp, 'notes.txt') })).rejects.toThrow(/“notes\.txt” is neither a video \(\.mp4, \.mov, \.mkv, \.webm\) nor a Stylecast project/);
+    await expect(call('file:openDropped', { path: join(tmp, 'notes.txt') })).rejects.toThrow(/“notes\.txt” is neither a video \(\.mp4, \.mov, \.mkv, \.webm, \.avi\) nor a Stylecast project/);
     // An entry saved on the recent list in an earlier session opens from the list.
     await expect(call('video:probe', { path: stored })).rejects.toThrow(/cannot read/);
     host.recent.add(stored);

@@ -36,7 +36,7 @@ describe('addRecent', () => {
 
   it('records projects as projects and refuses other files', () => {
     expect(addRecent([], '/p/interview.stylecast', at(0))[0]!.kind).toBe('project');
-    expect(() => addRecent([], '/v/notes.txt', at(0))).toThrow('/v/notes.txt is not a video (.mp4, .mov, .mkv, .webm) or a Stylecast project (.stylecast)');
+    expect(() => addRecent([], '/v/notes.txt', at(0))).toThrow('/v/notes.txt is not a video (.mp4, .mov, .mkv, .webm, .avi) or a Stylecast project (.stylecast)');
   });
 
   it('does not modify the list it is given', () => {

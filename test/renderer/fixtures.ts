@@ -10,7 +10,7 @@ export function projectFixture(p: Partial<ProjectSummary> = {}): ProjectSummary 
     encodedThrough: 8,
     identityFrame: 2,
     model: { id: 'seeded-64', name: 'Seeded 64', resolution: 64, path: '/models/seeded-64' },
-    source: { path: '/work/talk.mp4', width: 640, height: 360, hasAudio: true, firstFrame: 0, videoStartSec: 0 },
+    source: { path: '/work/talk.mp4', width: 640, height: 360, hasAudio: true, firstFrame: 0, firstFrameAtSec: 0 },
     paramNames: [],
     paramGroups: [],
     poseUnit: 'pseudo-degree',

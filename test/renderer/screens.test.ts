@@ -5,7 +5,7 @@ import { groupAttributes, localisationLabel } from '../../src/renderer/src/model
 import { projectFixture } from './fixtures';
 
 const project = (p: Partial<ProjectSummary> = {}) =>
-  projectFixture({ path: '/w/talk.stylecast', frameCount: 10, encodedThrough: 10, identityFrame: 4, model: { id: 's', name: 'Seeded', resolution: 64, path: '/m/s' }, source: { path: '/w/talk.mp4', width: 64, height: 64, hasAudio: false, firstFrame: 0, videoStartSec: 0 }, ...p });
+  projectFixture({ path: '/w/talk.stylecast', frameCount: 10, encodedThrough: 10, identityFrame: 4, model: { id: 's', name: 'Seeded', resolution: 64, path: '/m/s' }, source: { path: '/w/talk.mp4', width: 64, height: 64, hasAudio: false, firstFrame: 0, firstFrameAtSec: 0 }, ...p });
 
 describe('navigation', () => {
   it('classifies videos, project folders and project.json inside one', () => {
@@ -27,9 +27,9 @@ describe('navigation', () => {
     const remembered = { video: '/w/talk.mp4', model: '/m/s', out: '/w/talk.stylecast', start: 5, count: 10, quality: 'best' as const, align: 'face' as const, identityFrame: null };
     expect(resumeRequest(project({ encodedThrough: 3 }), remembered)).toBe(remembered);
     expect(resumeRequest(project({ encodedThrough: 3 }), null)).toEqual({ video: '/w/talk.mp4', model: '/m/s', out: '/w/talk.stylecast', start: 0, count: 10, quality: 'normal', align: 'auto', identityFrame: 4 });
-    expect(resumeRequest(project({ source: { path: null, width: 1, height: 1, hasAudio: false, firstFrame: 0, videoStartSec: 0 } }), null)).toEqual({ error: expect.stringMatching(/source video of talk is not where/) });
+    expect(resumeRequest(project({ source: { path: null, width: 1, height: 1, hasAudio: false, firstFrame: 0, firstFrameAtSec: 0 } }), null)).toEqual({ error: expect.stringMatching(/source video of talk is not where/) });
     // A project of a range resumes that range: its frame 0 is the source's frame 300.
-    expect(resumeRequest(project({ encodedThrough: 3, source: { path: '/w/talk.mp4', width: 64, height: 64, hasAudio: false, firstFrame: 300, videoStartSec: 0 } }), null)).toMatchObject({ start: 300, count: 10 });
+    expect(resumeRequest(project({ encodedThrough: 3, source: { path: '/w/talk.mp4', width: 64, height: 64, hasAudio: false, firstFrame: 300, firstFrameAtSec: 0 } }), null)).toMatchObject({ start: 300, count: 10 });
     expect(resumeRequest(project({ model: { id: 's', name: 'Seeded', resolution: 64, path: null } }), null)).toEqual({ error: expect.stringMatching(/not installed/) });
   });
 

@@ -23,7 +23,7 @@ export function registerAlign(program: Command): void {
       const size = int(o.size, '--size', 16);
       const range = o.frames ? parseRange(o.frames, '--frames') : undefined;
       const sigmaFrames = num(o.smoothing, '--smoothing', 0);
-      const [{ FaceNets }, { alignVideo }, { warpToCrop }, { Runtime }, { createVideoWriter, decodeFrames, probeVideo }] = await Promise.all([
+      const [{ FaceNets }, { alignVideo }, { warpToCrop }, { Runtime }, { createVideoWriter, decodeFrames, frameTimeSec, probeVideo }] = await Promise.all([
         import('../../core/face/nets'),
         import('../../core/face/pipeline'),
         import('../../core/face/warp'),
@@ -50,7 +50,7 @@ export function registerAlign(program: Command): void {
       let aligned: string | null = null;
       if (o.video) {
         aligned = join(dir, 'aligned.mp4');
-        const writer = await createVideoWriter({ path: aligned, width: size, height: size, fps: info.fpsRational || info.fps, audioFrom: info.hasAudio ? video : undefined, audioStartSec: info.videoStartSec });
+        const writer = await createVideoWriter({ path: aligned, width: size, height: size, fps: info.fpsRational || info.fps, audioFrom: info.hasAudio ? video : undefined, audioStartSec: info.videoStartSec + frameTimeSec(r.start, info.fpsRational, info.fps) });
         try {
           for await (const f of decodeFrames(video, { start: r.start, count: r.frames.length, info, signal })) {
             await writer.write(warpToCrop(f.data, f.width, f.height, r.affines[f.index - r.start]!, size));

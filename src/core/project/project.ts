@@ -74,8 +74,10 @@ export interface SourceInit {
   frameCount: number;
   durationSec: number;
   hasAudio: boolean;
-  /** When the first frame is shown, in seconds from the file's start (VideoInfo.videoStartSec); 0 when absent. */
+  /** When the first frame is shown, in seconds from the file's start (VideoInfo.videoStartSec); absent: read from the source. */
   videoStartSec?: number;
+  /** The file's own start time (VideoInfo.fileStartSec); 0 when absent. */
+  fileStartSec?: number;
   /** Computed with hashFile when absent (reads the whole video). */
   sha256?: string;
   size?: number;
@@ -212,7 +214,7 @@ export async function createProject(dir: string, init: ProjectInit): Promise<Pro
         frameCount: src.frameCount,
         durationSec: src.durationSec,
         hasAudio: src.hasAudio,
-        ...(src.videoStartSec !== undefined ? { videoStartSec: src.videoStartSec } : {}),
+        ...(src.videoStartSec !== undefined ? { videoStartSec: src.videoStartSec, fileStartSec: src.fileStartSec ?? 0 } : {}),
       },
       model: { ...init.model, ...(init.model.path !== undefined ? { path: resolve(init.model.path) } : {}) },
       encoding: {

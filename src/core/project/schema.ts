@@ -7,6 +7,8 @@ import { ProjectError, type ProjectErrorCode } from './errors';
 export const PROJECT_FORMAT = 'stylecast-project';
 /** The schema this app writes. Bump it only together with a migration in migrations.ts. */
 export const SCHEMA_VERSION = 2;
+/** The largest start time a project's source may record, in seconds (a day). */
+export const MAX_START_SEC = 86_400;
 export const PROJECT_FILE = 'project.json';
 export const PROJECT_EXTENSION = '.stylecast';
 /** Numbers per frame: yaw, pitch, roll and 32 attributes (METHOD.md, "Terms"). */
@@ -67,9 +69,12 @@ export interface SourceRef {
   hasAudio: boolean;
   /**
    * When the video's first frame is shown, in seconds from the start of the file (a video stream
-   * that starts after the sound); absent: 0. Frame k's sound is at videoStartSec + k / fps.
+   * that starts after the sound). Frame k's sound is at videoStartSec + k / fps. Absent (a project
+   * made before 2026-12-07): read from the source when needed.
    */
   videoStartSec?: number;
+  /** The file's start time (ffprobe's format start_time), which a browser's media clock keeps when positive; absent: 0. */
+  fileStartSec?: number;
 }
 
 export interface ModelRef {
@@ -291,7 +296,8 @@ export function validateDoc(raw: unknown, ctx: CheckContext): ProjectDoc {
   const sourceFrames = c.int(s.frameCount, 'source.frameCount', 1);
   c.num(s.durationSec, 'source.durationSec', 0, true);
   c.bool(s.hasAudio, 'source.hasAudio');
-  if (s.videoStartSec !== undefined) c.num(s.videoStartSec, 'source.videoStartSec', 0, true);
+  if (s.videoStartSec !== undefined && (c.num(s.videoStartSec, 'source.videoStartSec', 0, true) as number) > MAX_START_SEC) c.fail('source.videoStartSec', `must be at most ${MAX_START_SEC} (got ${describe(s.videoStartSec)})`);
+  if (s.fileStartSec !== undefined && Math.abs(c.num(s.fileStartSec, 'source.fileStartSec', -Infinity, false)) > MAX_START_SEC) c.fail('source.fileStartSec', `must be within ±${MAX_START_SEC} (got ${describe(s.fileStartSec)})`);
 
   const m = c.obj(d.model, 'model');
   const modelId = c.str(m.id, 'model.id');

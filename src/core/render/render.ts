@@ -10,7 +10,7 @@ import { StyleGan2 } from '../model/stylegan2';
 import { Project, frameTransform, resolveSourcePath } from '../project';
 import type { Runtime } from '../runtime';
 import { throwIfAborted } from '../util/cancel';
-import { createVideoWriter, decodeFrames, videoStartOf } from '../video';
+import { createVideoWriter, decodeFrames, frameTimeSec, sourceStartOf } from '../video';
 import { toRgb8 } from './image';
 
 export class RenderError extends Error {
@@ -134,7 +134,7 @@ export async function exportVideo(o: ExportOptions): Promise<ExportResult> {
     audioFrom: withAudio ? source! : undefined,
     // The sound of the exported frames: from the first one's time in the source, not from its
     // start, and after the sound that plays before the video's first frame.
-    audioStartSec: (withAudio ? await videoStartOf(p.doc.source.videoStartSec, source) : 0) + frameTimeSec(enc.frames.start + start, p.doc.source.fpsRational, fps),
+    audioStartSec: (withAudio ? (await sourceStartOf(p.doc.source, source)).videoStartSec : 0) + frameTimeSec(enc.frames.start + start, p.doc.source.fpsRational, fps),
     signal: o.signal
   });
   const mask = faceMask(size);
@@ -167,12 +167,6 @@ export async function exportVideo(o: ExportOptions): Promise<ExportResult> {
     throw e;
   }
   return { path: o.out, frames: count, width, height, fps, audio: writer.hasAudio };
-}
-
-/** The time of source frame `k` in seconds, from the exact rate ("30000/1001") where there is one. */
-export function frameTimeSec(k: number, fpsRational: string | undefined, fps: number): number {
-  const m = /^(\d+)\/(\d+)$/.exec(fpsRational ?? '');
-  return m && Number(m[1]) > 0 ? (k * Number(m[2])) / Number(m[1]) : k / fps;
 }
 
 /** The same crop -> source map for a crop rendered at `to` pixels instead of `from`. */

@@ -8,7 +8,7 @@ export {
   type FfTool,
   type ResolvedBinary,
 } from './ffmpeg';
-export { pickVideoStream, probeVideo, timingWarning, videoStartOf, type AudioInfo, type VideoInfo } from './probe';
+export { pickVideoStream, probeVideo, timingWarning, browserClockStart, frameTimeSec, sourceStartOf, streamStartOffset, type AudioInfo, type VideoInfo } from './probe';
 export { decodeFrames, readFrames, type DecodeOptions, type Frame, type FrameSize } from './decode';
 export { createVideoWriter, type VideoWriter, type VideoWriterOptions, type X264Preset } from './encode';
 export { CancelledError, isCancelled, throwIfAborted } from '../util/cancel';

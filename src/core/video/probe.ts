@@ -35,6 +35,8 @@ export interface VideoInfo {
    * over the rate, which is where export and playback take it from.
    */
   videoStartSec: number;
+  /** The file's start time (ffprobe's format start_time: its earliest stream's first time), 0 when unknown. */
+  fileStartSec: number;
   /** Duration of the video stream. */
   durationSec: number;
   /** Duration of the whole file (the longest stream). */
@@ -250,16 +252,39 @@ export function streamStartOffset(s: ProbeStream, format: ProbeResult['format'])
   return Number.isFinite(a) && Number.isFinite(b) ? Math.max(0, Math.round((a - b) * 1e6) / 1e6) : 0;
 }
 
+/** The time of frame `k` from the first frame, in seconds, from the exact rate ("30000/1001") where there is one. */
+export function frameTimeSec(k: number, fpsRational: string | undefined, fps: number): number {
+  const m = /^(\d+)\/(\d+)$/.exec(fpsRational ?? '');
+  return m && Number(m[1]) > 0 ? (k * Number(m[2])) / Number(m[1]) : k / fps;
+}
+
+const finiteOr0 = (text: string | undefined): number => {
+  const n = Number(text ?? NaN);
+  return Number.isFinite(n) ? Math.round(n * 1e6) / 1e6 : 0;
+};
+
 /**
- * When a project's source shows its first frame (source.videoStartSec): the recorded value, or,
- * for a project made before it was recorded, the source's own probe (0 when it cannot be read).
+ * When the first frame is shown on a browser media element's clock (an <audio> or <video>
+ * currentTime), in seconds: Chromium keeps a file's positive start time and rebases a negative
+ * one to 0, where ffmpeg's input seeking counts from the file's start either way.
  */
-export async function videoStartOf(recorded: number | undefined, source: string | null | undefined): Promise<number> {
-  if (recorded !== undefined) return recorded;
-  if (!source) return 0;
-  return probeVideo(source).then(
-    (info) => info.videoStartSec,
-    () => 0
+export const browserClockStart = (t: { videoStartSec: number; fileStartSec: number }): number => t.videoStartSec + Math.max(0, t.fileStartSec);
+
+/**
+ * A project source's start times (source.videoStartSec, source.fileStartSec): the recorded ones,
+ * or, for a project made before they were recorded, the source's (its header only: no packet
+ * count); zeros when it cannot be read.
+ */
+export async function sourceStartOf(recorded: { videoStartSec?: number; fileStartSec?: number }, source: string | null | undefined): Promise<{ videoStartSec: number; fileStartSec: number }> {
+  if (recorded.videoStartSec !== undefined) return { videoStartSec: recorded.videoStartSec, fileStartSec: recorded.fileStartSec ?? 0 };
+  const none = { videoStartSec: 0, fileStartSec: 0 };
+  if (!source) return none;
+  return probeMedia(source).then(
+    ({ result }) => {
+      const v = pickVideoStream(result.streams);
+      return v ? { videoStartSec: streamStartOffset(v, result.format), fileStartSec: finiteOr0(result.format.start_time) } : none;
+    },
+    () => none
   );
 }
 
@@ -318,6 +343,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   const audio = firstAudio(result);
   const durationSec = streamDuration ?? containerDuration ?? frameCount / fps;
   const videoStartSec = streamStartOffset(v, result.format);
+  const fileStartSec = finiteOr0(result.format.start_time);
 
   return {
     path,
@@ -332,6 +358,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
     variableFrameRate,
     frameCount,
     videoStartSec,
+    fileStartSec,
     durationSec,
     containerDurationSec: containerDuration ?? durationSec,
     container: result.format.format_name ?? 'unknown',

@@ -531,6 +531,19 @@ describe('migrations', () => {
     expect(() => check({ ...doc, tune: { ...rec, dtype: 'float32-le' } })).toThrow(/tune\.dtype/);
   });
 
+  it("records when the source's first frame is shown, optionally (older projects have none), within a day", async () => {
+    const dir = newDir();
+    await createProject(dir, { ...baseInit(), source: { ...baseInit().source, videoStartSec: 0.033, fileStartSec: -0.007 } });
+    const doc = JSON.parse(readFileSync(join(dir, 'project.json'), 'utf8'));
+    expect([doc.source.videoStartSec, doc.source.fileStartSec]).toEqual([0.033, -0.007]);
+    const check = (d: unknown) => validateDoc(d, { file: 'p/project.json', code: 'CORRUPT', advice: '' });
+    const { videoStartSec: _v, fileStartSec: _f, ...older } = doc.source;
+    expect(check({ ...doc, source: older }).source.videoStartSec).toBeUndefined();
+    expect(() => check({ ...doc, source: { ...doc.source, videoStartSec: -0.5 } })).toThrow(/source\.videoStartSec must be a finite number >= 0/);
+    expect(() => check({ ...doc, source: { ...doc.source, videoStartSec: 90_000 } })).toThrow(/source\.videoStartSec must be at most 86400/);
+    expect(() => check({ ...doc, source: { ...doc.source, fileStartSec: '1.4' } })).toThrow(/source\.fileStartSec/);
+  });
+
   it('runs a v0 -> v1 migration and the result validates as the current schema', async () => {
     const dir = newDir();
     await createProject(dir, baseInit());

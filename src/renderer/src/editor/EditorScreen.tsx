@@ -128,7 +128,7 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer, onT
     if (playing === 1 && from >= frames - 1) from = 0;
     const t0 = performance.now();
     const first = project.source.firstFrame;
-    const offset = project.source.videoStartSec;
+    const offset = project.source.firstFrameAtSec;
     if (withAudio) {
       el.currentTime = audioTimeOf(from, first, fps, offset);
       el.play().catch(() => undefined);
@@ -401,7 +401,18 @@ export function EditorScreen({ api, project, onClose, onExport, onPuppeteer, onT
               data-testid="playhead"
             />
             {!project.source.hasAudio ? <span className="transport-note">No audio</span> : !audioUrl ? <span className="transport-note">Audio unavailable</span> : null}
-            {audioUrl && <audio ref={audio} src={audioUrl} preload="auto" />}
+            {audioUrl && (
+              <audio
+                ref={audio}
+                src={audioUrl}
+                preload="auto"
+                onError={() => {
+                  // An AVI source, say: the encode and export read it, the browser cannot play it.
+                  setAudioUrl(null);
+                  say('info', 'Playback is silent: this source\'s sound cannot be played here (export still includes it).');
+                }}
+              />
+            )}
           </div>
         </div>
 

@@ -38,8 +38,9 @@ export function SourcePreview({ api, video, frame, caption }: SourcePreviewProps
     const v = el.current;
     if (!v || !url || failed) return;
     const seek = () => {
-      // The middle of the frame, so rounding never lands on its neighbour.
-      const t = Math.min((frame + 0.5) / video.fps, Math.max(0, (v.duration || video.durationSec) - 0.001));
+      // The middle of the frame, so rounding never lands on its neighbour; frame 0 is shown at
+      // firstFrameAtSec on the element's clock (a video stream that starts after its sound).
+      const t = Math.min(video.firstFrameAtSec + (frame + 0.5) / video.fps, Math.max(0, (v.duration || video.durationSec) - 0.001));
       if (Math.abs(v.currentTime - t) > 0.25 / video.fps) {
         setSeeking(true);
         v.currentTime = t;
