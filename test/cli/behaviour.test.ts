@@ -1,11 +1,13 @@
 // The CLI as Node CLIs behave: results on stdout, logs on stderr, one JSON object with
 // --json, --version, exit codes 0/1/2 (commander's own errors included), lazy start-up,
 // one import path, and output locations checked before any work.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject } from '../../src/core/project';
-import { repoRoot, tempDir } from '../helpers';
+import { frameTimeSec, probeVideo, resolveFfmpeg } from '../../src/core/video';
+import { clip, hasSharedData, repoRoot, tempDir } from '../helpers';
 import { runCli } from './run-cli';
 
 const tmp = tempDir('cli-behaviour');
@@ -157,4 +159,40 @@ describe('output locations are checked before any work', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/plain is a file, not a folder/);
   });
+});
+
+describe.skipIf(!hasSharedData)('align over a range of a real clip (needs ../shared/data; skipped without it)', () => {
+  it("writes that range's crops with the source's sound from the range's first frame", async () => {
+    const source = clip('lp_d11.mp4');
+    const out = join(tmp, 'aligned-range');
+    const r = await cli('--device', 'cpu', 'align', source, '--frames', '50:62', '--size', '64', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(out, 'aligned.mp4'))).toBe(true);
+    const ff = resolveFfmpeg().path;
+    const pcm = (path: string): Int16Array => {
+      const b = spawnSync(ff, ['-v', 'error', '-i', path, '-vn', '-ac', '1', '-ar', '16000', '-f', 's16le', 'pipe:1'], { maxBuffer: 1 << 26 }).stdout;
+      return new Int16Array(b.buffer, b.byteOffset, b.byteLength >> 1);
+    };
+    const ours = pcm(join(out, 'aligned.mp4'));
+    const theirs = pcm(source);
+    const info = await probeVideo(source);
+    const at = info.videoStartSec + frameTimeSec(50, info.fpsRational, info.fps); // 2 s: speech there
+    // Where in the source's sound the first 0.3 s of ours fits best, searched over 0 to 3 s.
+    const n = 4800;
+    const corr = (lag: number): number => {
+      let [ab, aa, bb] = [0, 0, 0];
+      for (let i = 0; i < n; i++) {
+        const [x, y] = [ours[i]!, theirs[lag + i]!];
+        [ab, aa, bb] = [ab + x * y, aa + x * x, bb + y * y];
+      }
+      return ab / Math.sqrt(aa * bb);
+    };
+    let [best, bestCorr] = [0, -1];
+    for (let lag = 0; lag < 48_000; lag++) {
+      const c = corr(lag);
+      if (c > bestCorr) [best, bestCorr] = [lag, c];
+    }
+    expect(bestCorr).toBeGreaterThan(0.9);
+    expect(Math.abs(best / 16_000 - at)).toBeLessThan(0.003);
+  }, 120_000);
 });
