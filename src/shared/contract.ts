@@ -179,7 +179,7 @@ const videoInfo = expectObject({
   durationSec: expectNumberIn(0, Number.MAX_SAFE_INTEGER),
   hasAudio: expectBoolean,
   /** When the first frame is shown on a <video> element's clock, in seconds (a video that starts after its sound). */
-  firstFrameAtSec: expectNumberIn(-86_400, 86_400),
+  firstFrameAtSec: expectNumberIn(0, 86_400),
   /** A data:image/png;base64 poster of the first frame, at most THUMBNAIL_SIZE wide. */
   poster: expectDataUrl,
   /** Why the encode and export cannot keep this video's timing exactly (a variable frame rate), or null. */
@@ -214,7 +214,7 @@ const projectSummary = expectObject({
     /** The source frame that is the project's frame 0 (an encode of a range starts later): playback's audio starts there. */
     firstFrame: expectIntegerIn(0, Number.MAX_SAFE_INTEGER),
     /** When the source's first frame is shown on the <audio> element's clock, in seconds (a video that starts after its sound). */
-    firstFrameAtSec: expectNumberIn(-86_400, 86_400)
+    firstFrameAtSec: expectNumberIn(0, 86_400)
   }),
   /** Names and groups of the 35 tracks, in parameter order (yaw, pitch, roll, then the 32 attributes). */
   paramNames: expectArray(expectNonEmptyString, PARAM_COUNT),

@@ -297,7 +297,7 @@ export function validateDoc(raw: unknown, ctx: CheckContext): ProjectDoc {
   c.num(s.durationSec, 'source.durationSec', 0, true);
   c.bool(s.hasAudio, 'source.hasAudio');
   if (s.videoStartSec !== undefined && (c.num(s.videoStartSec, 'source.videoStartSec', 0, true) as number) > MAX_START_SEC) c.fail('source.videoStartSec', `must be at most ${MAX_START_SEC} (got ${describe(s.videoStartSec)})`);
-  if (s.fileStartSec !== undefined && Math.abs(c.num(s.fileStartSec, 'source.fileStartSec', -Infinity, false)) > MAX_START_SEC) c.fail('source.fileStartSec', `must be within ±${MAX_START_SEC} (got ${describe(s.fileStartSec)})`);
+  if (s.fileStartSec !== undefined && !(typeof s.fileStartSec === 'number' && Math.abs(s.fileStartSec) <= MAX_START_SEC)) c.fail('source.fileStartSec', `must be a number within ±${MAX_START_SEC} (got ${describe(s.fileStartSec)})`);
 
   const m = c.obj(d.model, 'model');
   const modelId = c.str(m.id, 'model.id');

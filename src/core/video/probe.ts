@@ -258,10 +258,11 @@ export function frameTimeSec(k: number, fpsRational: string | undefined, fps: nu
   return m && Number(m[1]) > 0 ? (k * Number(m[2])) / Number(m[1]) : k / fps;
 }
 
-const finiteOr0 = (text: string | undefined): number => {
-  const n = Number(text ?? NaN);
-  return Number.isFinite(n) ? Math.round(n * 1e6) / 1e6 : 0;
-};
+/** A stream's start times: when its first frame is shown from the file's start, and the file's own start (0 when unknown). */
+function startTimes(v: ProbeStream, format: ProbeResult['format']): { videoStartSec: number; fileStartSec: number } {
+  const f = Number(format.start_time ?? NaN);
+  return { videoStartSec: streamStartOffset(v, format), fileStartSec: Number.isFinite(f) ? Math.round(f * 1e6) / 1e6 : 0 };
+}
 
 /**
  * When the first frame is shown on a browser media element's clock (an <audio> or <video>
@@ -282,7 +283,7 @@ export async function sourceStartOf(recorded: { videoStartSec?: number; fileStar
   return probeMedia(source).then(
     ({ result }) => {
       const v = pickVideoStream(result.streams);
-      return v ? { videoStartSec: streamStartOffset(v, result.format), fileStartSec: finiteOr0(result.format.start_time) } : none;
+      return v ? startTimes(v, result.format) : none;
     },
     () => none
   );
@@ -342,8 +343,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   const swap = rotation === 90 || rotation === 270;
   const audio = firstAudio(result);
   const durationSec = streamDuration ?? containerDuration ?? frameCount / fps;
-  const videoStartSec = streamStartOffset(v, result.format);
-  const fileStartSec = finiteOr0(result.format.start_time);
+  const { videoStartSec, fileStartSec } = startTimes(v, result.format);
 
   return {
     path,

@@ -541,7 +541,8 @@ describe('migrations', () => {
     expect(check({ ...doc, source: older }).source.videoStartSec).toBeUndefined();
     expect(() => check({ ...doc, source: { ...doc.source, videoStartSec: -0.5 } })).toThrow(/source\.videoStartSec must be a finite number >= 0/);
     expect(() => check({ ...doc, source: { ...doc.source, videoStartSec: 90_000 } })).toThrow(/source\.videoStartSec must be at most 86400/);
-    expect(() => check({ ...doc, source: { ...doc.source, fileStartSec: '1.4' } })).toThrow(/source\.fileStartSec/);
+    expect(() => check({ ...doc, source: { ...doc.source, fileStartSec: '1.4' } })).toThrow(/source\.fileStartSec must be a number within ±86400/);
+    expect(() => check({ ...doc, source: { ...doc.source, fileStartSec: -90_000 } })).toThrow(/source\.fileStartSec/);
   });
 
   it('runs a v0 -> v1 migration and the result validates as the current schema', async () => {
