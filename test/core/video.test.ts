@@ -261,8 +261,31 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
     expect(made.status, String(made.stderr)).toBe(0);
     const info = await probeVideo(vfr);
     expect(info.variableFrameRate).toBe(true);
-    expect(timingWarning(info)).toMatch(/vfr\.mp4" has a variable frame rate .*re-export it at a constant rate/);
+    expect(timingWarning(info)).toMatch(/vfr\.mp4" has a variable frame rate .*For exact sync, make a constant-rate copy first\./);
     expect(timingWarning(await probeVideo(clip('lp_d11.mp4')))).toBeNull();
+  });
+
+  it("measures a Matroska or WebM stream's rate from its frames' times, where the container states none of its own", async () => {
+    const ff = resolveFfmpeg().path;
+    // The same gap in Matroska: ffprobe says 25/1 for both rates and gives no duration.
+    const gap = join(tmp, 'vfr.mkv');
+    expect(spawnSync(ff, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=25:duration=1.6', '-vf', "setpts='if(lt(N,25),N/25,1+(N-25)/5)/TB'", '-vsync', 'vfr', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', gap]).status).toBe(0);
+    const g = await probeVideo(gap);
+    // 40 frames from 0 to 3.8 s: 39 intervals in 3.8 s.
+    expect([g.variableFrameRate, g.frameCount, g.fpsRational, g.nominalFpsRational]).toEqual([true, 40, '195/19', '25/1']);
+    expect(g.durationSec).toBeCloseTo(40 / (195 / 19), 6);
+    expect(timingWarning(g)).toMatch(/vfr\.mkv" has a variable frame rate \(195\/19 on average\)/);
+    // A WebM whose frames slow down part way (30 per second, 0.3 s of nothing after frame 45).
+    const webm = join(tmp, 'pause.webm');
+    expect(spawnSync(ff, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=30:duration=3', '-vf', "setpts='(N/30+if(gt(N,45),0.3,0))/TB'", '-vsync', 'vfr', '-c:v', 'libvpx', '-b:v', '200k', webm]).status).toBe(0);
+    const w = await probeVideo(webm);
+    expect([w.variableFrameRate, w.frameCount, w.nominalFpsRational]).toEqual([true, 90, '30/1']);
+    expect(w.fps).toBeCloseTo(89 / (89 / 30 + 0.3), 2);
+    // lp_d11 remuxed into Matroska keeps its rate: its first frame lasts 88 ms (the MP4's edit list), one long frame is not a variable rate.
+    const remux = join(tmp, 'lp_d11.mkv');
+    expect(spawnSync(ff, ['-v', 'error', '-y', '-i', clip('lp_d11.mp4'), '-c', 'copy', remux]).status).toBe(0);
+    const r = await probeVideo(remux);
+    expect([r.variableFrameRate, r.fpsRational, r.frameCount]).toEqual([false, '25/1', 225]);
   });
 
   it('reads the clip, not a still picture stream before it (a Matroska file with an image track first)', async () => {

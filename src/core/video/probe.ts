@@ -28,6 +28,8 @@ export interface VideoInfo {
   fpsRational: string;
   /** True when the nominal (r_frame_rate) and average rates differ: timestamps are irregular. */
   variableFrameRate: boolean;
+  /** The nominal rate (ffprobe's r_frame_rate, e.g. a phone's recording rate "30/1"), or null when the file gives none. */
+  nominalFpsRational: string | null;
   frameCount: number;
   /**
    * When the video's first frame is shown, in seconds from the start of the file (the earliest
@@ -220,10 +222,11 @@ export function firstAudio(result: ProbeResult): AudioInfo | null {
 /**
  * A warning for a video whose timing the encoder and export cannot keep exactly: frames are taken
  * by their order and exported at the average rate, so a variable frame rate drifts from the sound.
+ * `remedy` says how to get a constant-rate copy where the warning is shown.
  */
-export function timingWarning(info: VideoInfo): string | null {
+export function timingWarning(info: VideoInfo, remedy = 'make a constant-rate copy first'): string | null {
   if (!info.variableFrameRate) return null;
-  return `${quoteName(info.path)} has a variable frame rate (${info.fpsRational} on average): its frames are encoded in order and exported at that average rate, so the sound can drift out of sync over a long range. For exact sync, re-export it at a constant rate first.`;
+  return `${quoteName(info.path)} has a variable frame rate (${info.fpsRational} on average): its frames are encoded in order and exported at that average rate, so the sound can drift out of sync over a long range. For exact sync, ${remedy}.`;
 }
 
 /**
@@ -289,6 +292,35 @@ export async function sourceStartOf(recorded: { videoStartSec?: number; fileStar
   );
 }
 
+/**
+ * A stream's average frame rate and duration from its packets' times: frames over the span from
+ * the first frame's time to the last one's end (its time plus the mean interval). Null for fewer
+ * than two timed frames or a failed read.
+ */
+async function measuredRate(path: string, streamIndex: number): Promise<{ fps: number; fpsRational: string; durationSec: number; spanSec: number; frames: number } | null> {
+  const args = ['-v', 'error', '-hide_banner', '-select_streams', String(streamIndex), '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', ...SAFE_INPUT_OPTIONS, '-i', `file:${path}`];
+  const { status, stdout } = await runTool(resolveFfprobe(), args);
+  if (status.code !== 0) return null;
+  const times = stdout
+    .split('\n')
+    .map((l) => Number.parseFloat(l))
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  const n = times.length;
+  if (n < 2 || !(times[n - 1]! > times[0]!)) return null;
+  // Microseconds: the finest time base ffprobe prints.
+  const spanUs = Math.round((times[n - 1]! - times[0]!) * 1e6);
+  const g = gcd((n - 1) * 1e6, spanUs);
+  const rational = { num: ((n - 1) * 1e6) / g, den: spanUs / g };
+  const fps = rational.num / rational.den;
+  return { fps, fpsRational: `${rational.num}/${rational.den}`, durationSec: n / fps, spanSec: spanUs / 1e6, frames: n };
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
 /** Probes a video file. Throws VideoError with code NOT_FOUND, EMPTY, NOT_A_VIDEO, NO_VIDEO_STREAM, TRUNCATED or FFMPEG_MISSING. */
 export async function probeVideo(path: string): Promise<VideoInfo> {
   const { result, stderr } = await probeMedia(path, { countPackets: true, what: 'Video file' });
@@ -332,7 +364,23 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   } else {
     throw new VideoError('NOT_A_VIDEO', `Cannot tell the frame rate of ${quoteName(path)}. Re-encode it to a standard video (e.g. H.264 .mp4).`, path);
   }
-  const variableFrameRate = !!(avg && nominal) && Math.abs(avg.num / avg.den - nominal.num / nominal.den) > 0.005 * fps;
+  let variableFrameRate = !!(avg && nominal) && Math.abs(avg.num / avg.den - nominal.num / nominal.den) > 0.005 * fps;
+  let measuredDuration: number | undefined;
+  if (streamDuration === undefined) {
+    // Matroska and WebM give no duration or frame count of their own, and their "average" rate is
+    // the codec's or the container's default (1000 for a browser's recording), not the frames':
+    // measure it from the frames' times. Taken in order at the stated rate, the last frame would
+    // come early or late by the span's difference: more than two frames and 0.5% is a variable rate
+    // (one long first frame, as a remux from MP4 leaves, is not).
+    const m = await measuredRate(path, v.index);
+    const off = m ? Math.abs(m.spanSec - (m.frames - 1) / fps) : 0;
+    if (m && off > 2 / m.fps && off > 0.005 * m.spanSec) {
+      fps = m.fps;
+      fpsRational = m.fpsRational;
+      variableFrameRate = true;
+      measuredDuration = m.durationSec;
+    }
+  }
 
   const codedWidth = v.width ?? 0;
   const codedHeight = v.height ?? 0;
@@ -342,7 +390,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   const rotation = rotationOf(v);
   const swap = rotation === 90 || rotation === 270;
   const audio = firstAudio(result);
-  const durationSec = streamDuration ?? containerDuration ?? frameCount / fps;
+  const durationSec = streamDuration ?? measuredDuration ?? containerDuration ?? frameCount / fps;
   const { videoStartSec, fileStartSec } = startTimes(v, result.format);
 
   return {
@@ -356,6 +404,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
     fps,
     fpsRational,
     variableFrameRate,
+    nominalFpsRational: nominal ? `${nominal.num}/${nominal.den}` : null,
     frameCount,
     videoStartSec,
     fileStartSec,
