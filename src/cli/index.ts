@@ -12,6 +12,7 @@ import { registerRender } from './commands/render';
 import { registerInfo } from './commands/info';
 import { registerEval } from './commands/eval';
 import { registerAlign } from './commands/align';
+import { registerConform } from './commands/conform';
 import { registerPuppeteer } from './commands/puppeteer';
 import { registerDemo } from './commands/demo';
 import { registerTune } from './commands/tune';
@@ -50,6 +51,7 @@ registerTune(program);
 registerInfo(program);
 registerEval(program);
 registerAlign(program);
+registerConform(program);
 registerPuppeteer(program);
 registerDemo(program);
 

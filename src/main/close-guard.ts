@@ -15,7 +15,7 @@ export interface CloseWarning {
   confirm: string;
 }
 
-const JOB_WORDS = { encode: 'an encode', export: 'an export', puppeteer: 'a puppeteering job', model: 'a model download or import', tune: 'a fine-tune', evaluate: 'an evaluation' } as const satisfies Record<JobKind, string>;
+const JOB_WORDS = { encode: 'an encode', export: 'an export', puppeteer: 'a puppeteering job', model: 'a model download or import', tune: 'a fine-tune', evaluate: 'an evaluation', conform: 'a constant-rate copy' } as const satisfies Record<JobKind, string>;
 
 export function closeWarning(work: PendingWork, action: 'close' | 'quit'): CloseWarning | null {
   const { unsavedEdits, jobs } = work;
@@ -31,6 +31,7 @@ export function closeWarning(work: PendingWork, action: 'close' | 'quit'): Close
     if (kinds.includes('tune')) details.push('An interrupted fine-tune keeps a checkpoint: fine-tune again with the same settings to resume.');
     if (kinds.includes('model')) details.push('An interrupted download keeps what it fetched and resumes from there next time.');
     if (kinds.includes('evaluate')) details.push('An interrupted evaluation leaves the last report as it was.');
+    if (kinds.includes('conform')) details.push('An interrupted constant-rate copy leaves no partial file.');
   }
   if (unsavedEdits) details.push('Edits made in the last moments have not been saved yet and will be lost.');
   const jobsWord = jobs.length === 1 ? 'job' : 'jobs';

@@ -14,7 +14,7 @@ import type { ModelBundle } from '../core/model/bundle';
 import { TUNE_CHECKPOINT } from '../core/tune/tune';
 import { hasIdentityProgress } from '../core/encode/identity-progress';
 import { describeWriter, projectWriter } from '../core/project/lock';
-import { browserClockStart, decodeFrames, probeVideo, sourceStartOf, timingWarning } from '../core/video';
+import { CONFORM_EXTENSIONS, browserClockStart, decodeFrames, probeVideo, sourceStartOf, timingWarning } from '../core/video';
 import type { Catalog } from '../core/model/manager';
 import {
   CHECKPOINT_EXTENSIONS,
@@ -510,7 +510,17 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
         break;
       }
       if (!poster) throw new Error(`${p} has no frame that could be decoded.`);
-      return { path: p, width: info.width, height: info.height, fps: info.fps, frames: info.frameCount, durationSec: info.durationSec, hasAudio: info.hasAudio, firstFrameAtSec: Math.min(MAX_START_SEC, browserClockStart(info)), poster, timingWarning: timingWarning(info) };
+      return { path: p, width: info.width, height: info.height, fps: info.fps, frames: info.frameCount, durationSec: info.durationSec, hasAudio: info.hasAudio, firstFrameAtSec: Math.min(MAX_START_SEC, browserClockStart(info)), poster, timingWarning: timingWarning(info, 'make a constant-rate copy and encode that') };
+    },
+
+    'video:conform': async (r) => {
+      const video = grants.checkRead(r.video, 'video');
+      if (!isVideoPath(video)) throw new Error(`${video} is not a video Stylecast reads.`);
+      const out = grants.checkOutput(r.out, 'video');
+      if (!CONFORM_EXTENSIONS.some((e) => out.toLowerCase().endsWith(e))) throw new Error(`A constant-rate copy is written as ${CONFORM_EXTENSIONS.join(', ')}: ${out} is none of those.`);
+      if (grants.key(out) === grants.key(video)) throw new Error(`${out} is the video itself: choose another file name for the copy.`);
+      if (jobs.isWriting(out)) throw new Error(`${out} is being written by another job: wait for it or cancel it.`);
+      return { jobId: jobs.start({ kind: 'conform', video, out }) };
     },
 
     'media:url': async ({ path }) => {

@@ -14,7 +14,7 @@ export interface FeedbackHost {
 /** A job shorter than this ends without a notification: the user has not looked away yet. */
 export const LONG_JOB_MS = 10_000;
 
-const NOUN: Record<JobKind, string> = { encode: 'Encode', export: 'Export', puppeteer: 'Puppeteering', model: 'Model install', tune: 'Fine-tune', evaluate: 'Evaluation' };
+const NOUN: Record<JobKind, string> = { encode: 'Encode', export: 'Export', puppeteer: 'Puppeteering', model: 'Model install', tune: 'Fine-tune', evaluate: 'Evaluation', conform: 'Constant-rate copy' };
 
 export class JobFeedback {
   private readonly running = new Map<string, { fraction: number; since: number }>();

@@ -93,7 +93,7 @@ const recentProject = expectObject({
 const pathRequest = expectObject({ path: expectAbsolutePath });
 
 /** Long jobs the app runs outside the window's thread, one kind per dialog. */
-export const JOB_KINDS = ['encode', 'export', 'puppeteer', 'model', 'tune', 'evaluate'] as const;
+export const JOB_KINDS = ['encode', 'export', 'puppeteer', 'model', 'tune', 'evaluate', 'conform'] as const;
 const jobKind = expectOneOf(...JOB_KINDS);
 
 const jobProgress = expectObject({
@@ -481,6 +481,12 @@ export const invokeContract = {
   /** Calibration and sizes of one model bundle. */
   'models:info': method(pathRequest, modelInfo),
   'video:probe': method(pathRequest, videoInfo),
+  /**
+   * Writes a constant-rate copy of an opened video (`out` chosen in dialog:save, kind video) at its
+   * nominal rate, with its sound: a job of kind conform. The copy can then be opened and encoded
+   * in sync (a variable-rate recording's frames are otherwise taken by their order).
+   */
+  'video:conform': method(expectObject({ video: expectAbsolutePath, out: expectAbsolutePath }), jobStarted),
   /** A URL for playing a video's audio in the page (only for files the user opened). */
   'media:url': method(pathRequest, mediaUrl),
   'project:open': method(pathRequest, projectSummary),

@@ -140,6 +140,7 @@ describe('output locations are checked before any work', () => {
       ['render', project, '--out', '/proc/nonexistent/x.mp4'],
       ['synth', '--frames', '2', '--out', '/proc/nonexistent/x.mp4', '--truth', join(tmp, 't.json')],
       ['align', join(tmp, 'source.mp4'), '--out', '/proc/nonexistent/a'],
+      ['conform', join(tmp, 'source.mp4'), '--out', '/proc/nonexistent/x.mp4'],
       ['model', 'create', '--out', '/proc/nonexistent/m'],
       ['generate', '--model', model, '--w', 'w.json', '--out', '/proc/nonexistent/g.png'],
       ['demo', '--out', '/proc/nonexistent/demo']
@@ -194,5 +195,24 @@ describe.skipIf(!hasSharedData)('align over a range of a real clip (needs ../sha
     }
     expect(bestCorr).toBeGreaterThan(0.9);
     expect(Math.abs(best / 16_000 - at)).toBeLessThan(0.003);
+  }, 120_000);
+});
+
+describe.skipIf(!hasSharedData)('conform (needs ../shared/data; skipped without it)', () => {
+  it('writes a constant-rate copy of a variable-rate clip, and refuses a bad rate or container as usage errors', async () => {
+    const out = join(tmp, 'vr30.mkv');
+    const r = await cli('conform', clip('vr_face1.mp4'), '--out', out, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    // Matroska keeps the source's first-frame time (33 ms): 182 frames from there to 6.1 s.
+    expect(j).toMatchObject({ path: out, fpsRational: '30/1', frameCount: 182, audio: 'copied', source: { fpsRational: '1350/61', frameCount: 135, variableFrameRate: true } });
+    const made = await probeVideo(out);
+    expect([made.variableFrameRate, made.frameCount, made.videoStartSec]).toEqual([false, 182, 0.033]);
+    const bad = await cli('conform', clip('vr_face1.mp4'), '--out', join(tmp, 'x.mp4'), '--fps', '30/0');
+    expect([bad.status, bad.stderr.trim()]).toEqual([2, 'stylecast: error: --fps 30/0: give a rate up to 240 such as 30, 29.97 or 30000/1001']);
+    const avi = await cli('conform', clip('vr_face1.mp4'), '--out', join(tmp, 'x.avi'));
+    expect(avi.status).toBe(2);
+    expect(avi.stderr).toMatch(/--out .*x\.avi: the copy is written as \.mp4, \.m4v, \.mov, \.mkv/);
+    expect(existsSync(join(tmp, 'x.mp4')) || existsSync(join(tmp, 'x.avi'))).toBe(false);
   }, 120_000);
 });

@@ -50,6 +50,36 @@ describe('start screen', () => {
   });
 });
 
+describe.skipIf(!hasSharedData)('a variable-frame-rate clip (needs ../shared/data; skipped without it)', () => {
+  it('offers a constant-rate copy, writes it with progress and opens it in place of the clip', async () => {
+    const { page, host } = studio;
+    host.answer('openVideo', clip('vr_face1.mp4'));
+    await page.getByTestId('open-video').click();
+    await page.getByRole('heading', { name: 'Encode settings' }).waitFor();
+    const notice = page.getByTestId('encode-timing-warning');
+    expect(await notice.textContent()).toMatch(/variable frame rate \(1350\/61 on average\)/);
+    const facts = page.getByRole('definition').filter({ hasText: /^135$/ });
+    await facts.waitFor();
+    await studio.screenshot('01a-variable-rate-warning');
+    const copy = join(tmp, 'vr_face1 (constant rate).mp4');
+    host.answer('save', copy);
+    await page.getByTestId('conform-start').click();
+    // The copy replaces the clip: 183 frames at 30 per second, and no warning.
+    await page.getByRole('definition').filter({ hasText: /^183$/ }).waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('encode-timing-warning').count()).toBe(0);
+    expect(await page.locator('.setup-source .panel-header-detail').getAttribute('title')).toBe(copy);
+    const conform = host.eventsOf<JobProgress>('job:progress').filter((p) => p.kind === 'conform');
+    expect(conform.length).toBeGreaterThan(0);
+    const made = await probeVideo(copy);
+    expect([made.fpsRational, made.frameCount, made.variableFrameRate]).toEqual(['30/1', 183, false]);
+    await studio.screenshot('01b-constant-rate-copy');
+    // Back to the start screen for the scenario.
+    await page.keyboard.press('Alt+ArrowLeft');
+    await page.getByRole('heading', { name: 'Stylecast Studio' }).waitFor();
+    expect(studio.pageErrors).toEqual([]);
+  }, 120_000);
+});
+
 describe.skipIf(!hasSharedData)('studio scenario (needs ../shared/data; skipped without it)', () => {
   it('opens a clip, encodes, edits, puppeteers and exports', async () => {
     const { page, host } = studio;

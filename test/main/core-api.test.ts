@@ -100,6 +100,34 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     expect((await api.media.respond(token, 'bytes=999999999-')).status).toBe(416);
   });
 
+  it('makes a constant-rate copy of an opened variable-rate video as a job, which then probes without the warning', async () => {
+    const vfr = clip('vr_face1.mp4');
+    const out = join(tmp, 'vr_face1 (constant rate).mp4');
+    await expect(call('video:conform', { video: vfr, out })).rejects.toThrow(/cannot read .*vr_face1\.mp4: open the video first/);
+    host.answer('openVideo', vfr);
+    await call('dialog:openVideo');
+    const before = await call<{ fps: number; frames: number; timingWarning: string | null }>('video:probe', { path: vfr });
+    expect(before.timingWarning).toMatch(/variable frame rate .*make a constant-rate copy and encode that\./);
+    // Only a file chosen in the save dialog, and never the video itself.
+    await expect(call('video:conform', { video: vfr, out })).rejects.toThrow(/writes only where you choose/);
+    await expect(call('video:conform', { video: vfr, out: 'relative.mp4' })).rejects.toThrow(/video:conform payload\.out/);
+    host.answer('save', vfr);
+    expect(await call('dialog:save', { kind: 'video', defaultPath: out })).toBe(vfr);
+    await expect(call('video:conform', { video: vfr, out: vfr })).rejects.toThrow(/is the video itself/);
+    host.answer('save', out);
+    expect(await call('dialog:save', { kind: 'video', defaultPath: out })).toBe(out);
+    const { jobId } = await call<{ jobId: string }>('video:conform', { video: vfr, out });
+    const done = await host.jobDone(jobId);
+    expect(done).toMatchObject({ status: 'done', path: out, kind: 'conform' });
+    expect(done.message).toMatch(/183 frames at 30\/1 per second \(the source had 135 at 22\.13 on average\)/);
+    const fractions = host.eventsOf<JobProgress>('job:progress', jobId).map((p) => p.fraction);
+    expect(fractions.length).toBeGreaterThan(1);
+    expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1]!)).toBe(true);
+    const after = await call<{ fps: number; frames: number; timingWarning: string | null }>('video:probe', { path: out });
+    expect([after.fps, after.frames, after.timingWarning]).toEqual([30, 183, null]);
+    expect(readdirSync(tmp).filter((n) => n.includes('partial'))).toEqual([]);
+  }, 120_000);
+
   it('writes only where the user chose', async () => {
     const request = { video, model: modelPath, out: join(tmp, 'sneaky.stylecast'), start: 0, count: FRAMES, quality: 'draft', align: 'auto', identityFrame: null };
     await expect(call('encode:start', request)).rejects.toThrow(/writes only where you choose/);

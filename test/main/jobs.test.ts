@@ -109,16 +109,18 @@ describe('JobManager', () => {
     expect(events.at(-1)!.payload).toMatchObject({ status: 'failed', message: expect.stringContaining('exit code 134') });
   });
 
-  it('removes the hidden partial file an export killed mid-way could not delete, and nothing else', () => {
-    const { jobs, procs } = setup();
-    const dir = tempDir('jobs-partial');
-    const out = join(dir, 'talk (edit).mp4');
-    const names = ['.talk (edit).4242-0badf00d.partial.mp4', '.talk (edit).partial.mp4', '.other.4242-0badf00d.partial.mp4', 'talk (edit).mp4'];
-    for (const n of names) writeFileSync(join(dir, n), 'x');
-    jobs.start({ ...exportSpec, out });
-    procs[0]!.exit(137);
-    expect(readdirSync(dir).sort()).toEqual(names.slice(1).sort());
-    rmSync(dir, { recursive: true, force: true });
+  it('removes the hidden partial file an export or a constant-rate copy killed mid-way could not delete, and nothing else', () => {
+    for (const kind of ['export', 'conform'] as const) {
+      const { jobs, procs } = setup();
+      const dir = tempDir('jobs-partial');
+      const out = join(dir, 'talk (edit).mp4');
+      const names = ['.talk (edit).4242-0badf00d.partial.mp4', '.talk (edit).partial.mp4', '.other.4242-0badf00d.partial.mp4', 'talk (edit).mp4'];
+      for (const n of names) writeFileSync(join(dir, n), 'x');
+      jobs.start(kind === 'export' ? { ...exportSpec, out } : { kind: 'conform', video: '/v/in.mp4', out });
+      procs[0]!.exit(137);
+      expect(readdirSync(dir).sort(), kind).toEqual(names.slice(1).sort());
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs helper jobs without events and hands back their result', async () => {

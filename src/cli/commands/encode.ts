@@ -56,7 +56,7 @@ export function registerEncode(program: Command): void {
       ]);
       const signal = commandSignal;
       const info = await probeVideo(video); // bad input fails here, before anything is written
-      const timing = timingWarning(info);
+      const timing = timingWarning(info, `make a constant-rate copy first: stylecast conform ${JSON.stringify(video)} --out COPY.mp4`);
       if (timing) progress(`warning: ${timing}`);
       const rt = await Runtime.create({ device: program.opts().device });
       const bundle = await modelFromArg(o.model, rt);

@@ -89,7 +89,7 @@ function checkOptions(opts: VideoWriterOptions): void {
 }
 
 /** Checks the folder and creates the (empty) temp file: creating a file is the only reliable writability test, since access() answers yes for root and ignores read-only mounts. */
-async function createTempFile(path: string): Promise<string> {
+export async function createTempFile(path: string): Promise<string> {
   const dir = dirname(resolve(path));
   let dirInfo;
   try {

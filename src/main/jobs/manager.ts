@@ -146,8 +146,8 @@ export class JobManager {
       }
     });
     proc.onExit((code) => {
-      // A process killed (after the cancel grace) or crashed could not delete its export's hidden partial file.
-      if (!end && spec.kind === 'export' && out !== null) removeStrayPartials(out);
+      // A process killed (after the cancel grace) or crashed could not delete its export's (or copy's) hidden partial file.
+      if (!end && (spec.kind === 'export' || spec.kind === 'conform') && out !== null) removeStrayPartials(out);
       if (job.cancelling) finish({ status: 'cancelled', message: 'Cancelled.', path: null, wid: null, estimate: null });
       else finish({ status: 'failed', message: `The job stopped unexpectedly (exit code ${code ?? 'unknown'}). Anything it saved is kept; try again.`, path: null, wid: null, estimate: null });
     });

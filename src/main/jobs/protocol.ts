@@ -119,7 +119,14 @@ export interface ImportModelSpec {
   knownSha256?: string;
 }
 
-export type JobSpec = EncodeSpec | ExportSpec | PuppeteerSpec | EvaluateSpec | InvertPortraitSpec | ImportModelSpec | TuneSpec | TuneEstimateSpec;
+/** Writes a constant-rate copy of a video (conformVideo) at its nominal rate. */
+export interface ConformSpec {
+  kind: 'conform';
+  video: string;
+  out: string;
+}
+
+export type JobSpec = EncodeSpec | ExportSpec | PuppeteerSpec | EvaluateSpec | InvertPortraitSpec | ImportModelSpec | TuneSpec | TuneEstimateSpec | ConformSpec;
 /** Helper jobs whose result main needs: no events, run with JobManager.run. */
 export type HelperSpec = InvertPortraitSpec | TuneEstimateSpec;
 

@@ -16,12 +16,12 @@ import { FrameRenderer, exportVideo, renderSizes } from '../../core/render/rende
 import type { Runtime } from '../../core/runtime';
 import { projectRenderer } from '../../core/tune/store';
 import type { TuneEstimate } from '../../core/tune/estimate';
-import { probeVideo } from '../../core/video';
+import { conformVideo, constantRateOf, probeVideo } from '../../core/video';
 import { THUMBNAIL_SIZE } from '../../shared/contract';
 import { editedParams } from '../edits';
 import { pngDataUrl, thumbnail } from '../png';
 import { projectTracks } from '../tracks';
-import type { EncodeSpec, EvaluateSpec, ExportSpec, FrameMessage, ImportModelSpec, InvertPortraitSpec, JobSpec, PortraitIdentity, ProgressMessage, PuppeteerSpec, TuneEstimateSpec, TuneSpec } from './protocol';
+import type { ConformSpec, EncodeSpec, EvaluateSpec, ExportSpec, FrameMessage, ImportModelSpec, InvertPortraitSpec, JobSpec, PortraitIdentity, ProgressMessage, PuppeteerSpec, TuneEstimateSpec, TuneSpec } from './protocol';
 
 export interface JobContext {
   signal: AbortSignal;
@@ -266,6 +266,21 @@ async function tuneEstimate(spec: TuneEstimateSpec, ctx: JobContext): Promise<Ta
   return { message: `Timed a tuning step of ${spec.project}.`, path: null };
 }
 
+async function conform(spec: ConformSpec, ctx: JobContext): Promise<TaskResult> {
+  const info = await probeVideo(spec.video);
+  const rate = constantRateOf(info);
+  const what = `a copy at ${rate.num / rate.den} frames per second`;
+  ctx.progress({ stage: 'conform', fraction: 0, etaSec: null, message: `writing ${what}`, frame: null, of: null, loss: null });
+  const r = await conformVideo({
+    input: spec.video,
+    out: spec.out,
+    info,
+    signal: ctx.signal,
+    onProgress: (fraction, frames) => ctx.progress({ stage: 'conform', fraction, etaSec: null, message: `writing ${what}: ${frames} frames`, frame: null, of: null, loss: null })
+  });
+  return { message: `Wrote ${r.path}: ${r.frameCount} frames at ${r.fpsRational} per second (the source had ${info.frameCount} at ${info.fps.toFixed(2)} on average).`, path: r.path };
+}
+
 export function runTask(spec: JobSpec, ctx: JobContext): Promise<TaskResult> {
   switch (spec.kind) {
     case 'import-model':
@@ -284,5 +299,7 @@ export function runTask(spec: JobSpec, ctx: JobContext): Promise<TaskResult> {
       return tune(spec, ctx);
     case 'tune-estimate':
       return tuneEstimate(spec, ctx);
+    case 'conform':
+      return conform(spec, ctx);
   }
 }

@@ -264,6 +264,7 @@ export function App({ api }: { api: StylecastApi }) {
             resume={base.resume}
             priorLoss={base.priorLoss}
             onOpenProject={(path) => void openProjectPath(path)}
+            onOpenVideo={(path) => void openVideoPath(path)}
             onActiveJob={setEncodeJob}
           />
         );

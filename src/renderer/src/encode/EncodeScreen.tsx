@@ -19,12 +19,14 @@ export interface EncodeScreenProps {
   priorLoss: readonly number[];
   /** Opens the finished project in the editor. */
   onOpenProject(path: string): void;
+  /** Opens another video on this screen (a constant-rate copy of this one). */
+  onOpenVideo(path: string): void;
   /** Tells the app which encode job is running, so leaving the screen can ask and cancel it. */
   onActiveJob(jobId: string | null): void;
 }
 
 /** Encode setup, then the live view of the encode it starts, on one screen. */
-export function EncodeScreen({ api, video, models, modelsError, resume, priorLoss, onOpenProject, onActiveJob }: EncodeScreenProps) {
+export function EncodeScreen({ api, video, models, modelsError, resume, priorLoss, onOpenProject, onOpenVideo, onActiveJob }: EncodeScreenProps) {
   const [form, setForm] = useState<EncodeForm>(() => (resume ? { ...initialForm(video, models ?? []), model: resume.model, out: resume.out, start: resume.start, count: resume.count ?? totalFrames(video) - resume.start, quality: resume.quality, align: resume.align, identity: resume.identityFrame ?? 'auto' } : initialForm(video, models ?? [])));
   const [request, setRequest] = useState<EncodeRequest | null>(null);
   const [run, dispatch] = useReducer(encodeRunReducer, undefined, idleRun);
@@ -97,6 +99,7 @@ export function EncodeScreen({ api, video, models, modelsError, resume, priorLos
         onStart={() => void start(toEncodeRequest(form, video))}
         startError={startFailed ? run.job.message : startError}
         starting={false}
+        onOpenVideo={onOpenVideo}
       />
     );
   }

@@ -12,6 +12,7 @@ import { useShortcut } from '../ui/useShortcut';
 import { ALIGN_INFO, QUALITY_INFO, clampForm, hasErrors, totalFrames, validateForm, type EncodeForm } from './encodeForm';
 import { FrameTimeInput } from './FrameTimeInput';
 import { SourcePreview } from './SourcePreview';
+import { TimingNotice } from './TimingNotice';
 
 export interface EncodeSetupProps {
   api: StylecastApi;
@@ -25,6 +26,8 @@ export interface EncodeSetupProps {
   /** Why the last start failed, shown above the Start button. */
   startError: string | null;
   starting: boolean;
+  /** Opens another video in place of this one (the constant-rate copy made from it). */
+  onOpenVideo(path: string): void;
 }
 
 type PreviewFocus = 'start' | 'end' | 'identity';
@@ -70,7 +73,7 @@ function RangeBar({ total, start, count, identity }: { total: number; start: num
   );
 }
 
-export function EncodeSetup({ api, video, models, modelsError, form, onChange, onStart, startError, starting }: EncodeSetupProps) {
+export function EncodeSetup({ api, video, models, modelsError, form, onChange, onStart, startError, starting, onOpenVideo }: EncodeSetupProps) {
   const total = totalFrames(video);
   const [focus, setFocus] = useState<PreviewFocus>('start');
   const [info, setInfo] = useState<ModelInfo | null>(null);
@@ -125,11 +128,7 @@ export function EncodeSetup({ api, video, models, modelsError, form, onChange, o
           <SourcePreview api={api} video={video} frame={Math.min(previewFrame, Math.max(0, total - 1))} caption={caption} />
           <RangeBar total={total} start={form.start} count={form.count} identity={form.identity} />
           <VideoFacts video={video} />
-          {video.timingWarning && (
-            <InlineNotice kind="warning" data-testid="encode-timing-warning">
-              {video.timingWarning}
-            </InlineNotice>
-          )}
+          <TimingNotice api={api} video={video} onOpenVideo={onOpenVideo} />
         </div>
       </section>
 

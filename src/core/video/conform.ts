@@ -1,0 +1,221 @@
+// A constant-rate copy of a video: each frame of the copy is the source frame on screen at its
+// time (ffmpeg's fps filter repeats a frame across a gap and drops one squeezed between two
+// ticks), so frame k's time is its start plus k over the rate and the sound stays in sync however
+// irregular the source's timestamps were. The encoder takes frames by their order, so a
+// variable-rate recording (a phone or a video call) is best encoded from such a copy. Like the
+// video writer, the copy appears only when complete: ffmpeg writes a hidden partial file beside
+// it that is renamed into place, and removed on failure or cancel.
+import { realpathSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { cancelledFrom, throwIfAborted } from '../util/cancel';
+import { createTempFile } from './encode';
+import { VideoError, quoteName } from './errors';
+import { SAFE_INPUT_OPTIONS, resolveFfmpeg, spawnFailure, startTool, stopTool } from './ffmpeg';
+import { probeVideo, type VideoInfo } from './probe';
+
+/** The containers a copy can be written as (by extension). */
+export const CONFORM_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.mkv'] as const;
+
+/** Sound codecs an MP4/MOV copy carries as they are; any other is re-encoded to AAC (Matroska keeps every one). */
+const MP4_AUDIO = new Set(['aac', 'mp3', 'alac']);
+
+/** The highest rate a copy is made at: above it a nominal rate is a time base, not a camera's rate. */
+const MAX_RATE = 240;
+
+export interface Rate {
+  num: number;
+  den: number;
+}
+
+/** Parses "30", "29.97" or "30000/1001" into a positive rational of at most MAX_RATE frames per second; null otherwise. */
+export function parseRate(text: string): Rate | null {
+  const m = /^\s*(\d+(?:\.\d+)?)(?:\/(\d+))?\s*$/.exec(text);
+  if (!m) return null;
+  let num: number;
+  let den: number;
+  if (m[2] !== undefined) {
+    if (m[1]!.includes('.')) return null;
+    num = Number(m[1]);
+    den = Number(m[2]);
+  } else {
+    const decimals = m[1]!.split('.')[1]?.length ?? 0;
+    if (decimals > 6) return null;
+    den = 10 ** decimals;
+    num = Math.round(Number(m[1]) * den);
+  }
+  if (!(Number.isSafeInteger(num) && Number.isSafeInteger(den) && num > 0 && den > 0)) return null;
+  if (num / den > MAX_RATE || num / den < 1 / 60) return null;
+  const g = gcd(num, den);
+  return { num: num / g, den: den / g };
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+const rateText = (r: Rate): string => `${r.num}/${r.den}`;
+
+/** Standard rates, slowest first. */
+const STANDARD_RATES: readonly Rate[] = [
+  { num: 24000, den: 1001 },
+  { num: 24, den: 1 },
+  { num: 25, den: 1 },
+  { num: 30000, den: 1001 },
+  { num: 30, den: 1 },
+  { num: 48, den: 1 },
+  { num: 50, den: 1 },
+  { num: 60000, den: 1001 },
+  { num: 60, den: 1 }
+];
+
+/**
+ * The rate a copy of this video is made at: the nominal rate (ffprobe's r_frame_rate, the rate a
+ * phone records at, 30/1 for a clip with dropped frames) when it is a camera's rate, at least the
+ * average; otherwise the slowest standard rate at least the average (a browser's recording states
+ * 1000), so that no frame is lost; above 60, the average itself.
+ */
+export function constantRateOf(info: Pick<VideoInfo, 'fpsRational' | 'nominalFpsRational' | 'fps'>): Rate {
+  const nominal = info.nominalFpsRational ? parseRate(info.nominalFpsRational) : null;
+  if (nominal && nominal.num / nominal.den >= info.fps * 0.99) return nominal;
+  const standard = STANDARD_RATES.find((r) => r.num / r.den >= info.fps * 0.99);
+  if (standard) return standard;
+  return parseRate(info.fpsRational) ?? { num: Math.min(MAX_RATE, Math.max(1, Math.round(info.fps))), den: 1 };
+}
+
+export interface ConformOptions {
+  /** The source video. */
+  input: string;
+  /** The copy to write (.mp4, .m4v, .mov or .mkv); replaced if it exists, never the input itself. */
+  out: string;
+  /** The copy's rate, e.g. "30" or "30000/1001"; default constantRateOf(the source). */
+  fps?: string;
+  /** The source's probe, when the caller has it. */
+  info?: VideoInfo;
+  /** x264 quality of the copy (default 16: visually lossless; the encoder sees the copy, not the source). */
+  crf?: number;
+  signal?: AbortSignal;
+  /** Fraction done (0..1) by the copy's time over the source's duration, and frames written. */
+  onProgress?(fraction: number, frames: number): void;
+}
+
+export interface ConformResult {
+  path: string;
+  /** The copy's rate as a rational. */
+  fpsRational: string;
+  fps: number;
+  frameCount: number;
+  durationSec: number;
+  /** How the sound came over: copied as it was, re-encoded to AAC, or none. */
+  audio: 'copied' | 'aac' | 'none';
+  /** The source's rate, frame count and whether its rate was variable. */
+  source: { fpsRational: string; frameCount: number; variableFrameRate: boolean };
+}
+
+const same = (a: string, b: string): boolean => {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(a) === real(b);
+};
+
+/** The ffmpeg arguments that write the copy of `info`'s video stream and first sound at `rate` to `tmp`. */
+export function conformArgs(info: VideoInfo, rate: Rate, tmp: string, outExt: string, crf: number): { args: string[]; audio: ConformResult['audio'] } {
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-nostats', '-progress', 'pipe:1', '-y', ...SAFE_INPUT_OPTIONS, '-i', `file:${info.path}`];
+  args.push('-map', `0:${info.streamIndex}`);
+  // fps picks, for each tick of the new rate, the frame on screen then; the copy is upright (ffmpeg
+  // turns a rotated stream as it decodes), so it must not carry the rotation tag again.
+  args.push('-vf', `fps=fps=${rateText(rate)}`, '-c:v', 'libx264', '-preset', 'medium', '-crf', String(crf), '-pix_fmt', 'yuv420p', '-metadata:s:v:0', 'rotate=0');
+  let audio: ConformResult['audio'] = 'none';
+  if (info.audio) {
+    args.push('-map', '0:a:0');
+    const copy = outExt === '.mkv' || MP4_AUDIO.has(info.audio.codec);
+    audio = copy ? 'copied' : 'aac';
+    args.push(...(copy ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', '192k']));
+  }
+  if (outExt !== '.mkv') args.push('-movflags', '+faststart');
+  args.push(`file:${tmp}`);
+  return { args, audio };
+}
+
+/**
+ * Writes a constant-rate copy of a video, with its sound. Throws VideoError INVALID_ARGUMENT for a
+ * bad rate, extension or an output that is the input, the probe's errors for a bad input, the
+ * writer's for a bad output folder, ENCODE_FAILED when ffmpeg fails, and CancelledError on abort
+ * (nothing is left behind then).
+ */
+export async function conformVideo(opts: ConformOptions): Promise<ConformResult> {
+  const { signal } = opts;
+  throwIfAborted(signal);
+  const out = resolve(opts.out);
+  const ext = extname(out).toLowerCase();
+  if (!(CONFORM_EXTENSIONS as readonly string[]).includes(ext)) {
+    throw new VideoError('INVALID_ARGUMENT', `A constant-rate copy is written as ${CONFORM_EXTENSIONS.join(', ')}: ${quoteName(out)} is none of those.`, out);
+  }
+  if (same(opts.input, out)) throw new VideoError('INVALID_ARGUMENT', `The copy cannot replace its source ${quoteName(opts.input)}: choose another file name.`, out);
+  const info = opts.info ?? (await probeVideo(opts.input));
+  let rate: Rate;
+  if (opts.fps !== undefined) {
+    const r = parseRate(opts.fps);
+    if (!r) throw new VideoError('INVALID_ARGUMENT', `Frame rate ${JSON.stringify(opts.fps)} must be a positive number up to ${MAX_RATE}, or a rational such as 30000/1001.`, out);
+    rate = r;
+  } else {
+    rate = constantRateOf(info);
+  }
+  const crf = opts.crf ?? 16;
+  if (!(Number.isFinite(crf) && crf >= 0 && crf <= 51)) throw new VideoError('INVALID_ARGUMENT', `crf ${crf} must be between 0 and 51.`, out);
+  throwIfAborted(signal);
+  const tmp = await createTempFile(out);
+  const { args, audio } = conformArgs(info, rate, tmp, ext, crf);
+  const bin = resolveFfmpeg();
+  const tool = startTool(bin, args, ['ignore', 'pipe', 'pipe']);
+  const onAbort = () => void stopTool(tool);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    let pending = '';
+    let frames = 0;
+    tool.child.stdout?.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const [key, value] = line.trim().split('=', 2);
+        if (key === 'frame') frames = Number(value) || frames;
+        // out_time_ms is in microseconds (ffmpeg's long-standing misnomer).
+        else if (key === 'out_time_ms' && info.durationSec > 0) {
+          const us = Number(value);
+          if (Number.isFinite(us) && us >= 0) opts.onProgress?.(Math.min(1, us / 1e6 / info.durationSec), frames);
+        }
+      }
+    });
+    const status = await tool.exited;
+    if (signal?.aborted) throw cancelledFrom(signal);
+    if (status.spawnError) throw spawnFailure(bin, status.spawnError);
+    if (status.code !== 0) {
+      const reason = tool.stderr.lastLine() || `ffmpeg exited with ${status.code ?? status.signal}`;
+      throw new VideoError('ENCODE_FAILED', `Could not write the constant-rate copy ${quoteName(out)}: ${reason}.`, out);
+    }
+    const made = await probeVideo(tmp);
+    throwIfAborted(signal);
+    await rename(tmp, out);
+    opts.onProgress?.(1, made.frameCount);
+    return {
+      path: out,
+      fpsRational: rateText(rate),
+      fps: rate.num / rate.den,
+      frameCount: made.frameCount,
+      durationSec: made.durationSec,
+      audio,
+      source: { fpsRational: info.fpsRational, frameCount: info.frameCount, variableFrameRate: info.variableFrameRate }
+    };
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await stopTool(tool);
+    await rm(tmp, { force: true });
+  }
+}
