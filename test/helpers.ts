@@ -1,5 +1,6 @@
 // Shared test helpers: the shared media folder and a calibrated seeded model in a temp folder.
 import { type EncodeSchedule, qualitySchedule } from '../src/core/encode/schedule';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -9,6 +10,7 @@ import { ModelBundle } from '../src/core/model/bundle';
 import { calibrateFixedRegions } from '../src/core/model/calibrate';
 import { ensureSeededModel } from '../src/core/model/defaults';
 import type { Runtime } from '../src/core/runtime';
+import { resolveFfmpeg } from '../src/core/video';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const sharedData = resolve(repoRoot, '..', 'shared', 'data');
@@ -18,6 +20,17 @@ export const portrait = (name: string): string => join(sharedData, 'portraits', 
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `stylecast-${prefix}-`));
+}
+
+/**
+ * A variable-frame-rate clip made from lp_d11 (128 px, its sound copied), as a recording that
+ * stalled: 4 s holding 85 frames at 25 per second with a 0.6 s pause after frame 40 (a frame taken
+ * in order is up to 0.31 s from its sound).
+ */
+export function pausedClip(path: string): string {
+  const made = spawnSync(resolveFfmpeg().path, ['-v', 'error', '-y', '-i', clip('lp_d11.mp4'), '-t', '4', '-vf', "scale=128:128,setpts='(N/25+if(gt(N,40),0.6,0))/TB'", '-vsync', 'vfr', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'copy', path]);
+  if (made.status !== 0) throw new Error(`could not make ${path}: ${String(made.stderr)}`);
+  return path;
 }
 
 /** The default seeded model, calibrated, in `dir` (created on first use). */

@@ -58,7 +58,7 @@ export interface DialogHost<E> {
   /** A folder picker: projects are NAME.stylecast folders. */
   openProject(event: E): Promise<string | null>;
   openImage(event: E): Promise<string | null>;
-  save(event: E, kind: 'video' | 'project', defaultPath: string): Promise<string | null>;
+  save(event: E, kind: 'video' | 'project' | 'copy', defaultPath: string): Promise<string | null>;
   /** A StyleGAN2 checkpoint (.pkl/.pt/.pth) to import into the models folder. */
   openCheckpoint(event: E): Promise<string | null>;
   /**
@@ -431,15 +431,16 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       if (!chosen) return null;
       let path = resolve(chosen);
       if (kind === 'project' && extname(path).toLowerCase() !== PROJECT_EXTENSION) path += PROJECT_EXTENSION;
-      if (kind === 'video' && !exportExtensionOk(path)) {
+      if (kind !== 'project' && !exportExtensionOk(path)) {
         // The OS asked about replacing the name the user typed, not this one.
         path += '.mp4';
         if (existsSync(path)) {
-          const replace = await host.dialogs.confirm(event, { message: `${fileName(path)} already exists. Replace it?`, detail: `Exporting writes ${path}.`, confirm: 'Replace' });
+          const replace = await host.dialogs.confirm(event, { message: `${fileName(path)} already exists. Replace it?`, detail: `${kind === 'copy' ? 'The copy is written to' : 'Exporting writes'} ${path}.`, confirm: 'Replace' });
           if (!replace) return null;
         }
       }
-      grants.allowOutput(path, kind);
+      // A copy is a video the app writes, like an export.
+      grants.allowOutput(path, kind === 'project' ? 'project' : 'video');
       return path;
     },
 
@@ -520,6 +521,9 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
       if (!CONFORM_EXTENSIONS.some((e) => out.toLowerCase().endsWith(e))) throw new Error(`A constant-rate copy is written as ${CONFORM_EXTENSIONS.join(', ')}: ${out} is none of those.`);
       if (grants.key(out) === grants.key(video)) throw new Error(`${out} is the video itself: choose another file name for the copy.`);
       if (jobs.isWriting(out)) throw new Error(`${out} is being written by another job: wait for it or cancel it.`);
+      // Nor over a video something else reads: a running job's, or an open project's source.
+      const sources = await Promise.all([...projects.values()].map((o) => o.then((x) => x.source, () => null)));
+      if (jobs.isReading(out) || sources.some((s) => s && grants.key(s) === grants.key(out))) throw new Error(`${out} is the source of an open project or a running job: choose another file name for the copy.`);
       return { jobId: jobs.start({ kind: 'conform', video, out }) };
     },
 

@@ -81,8 +81,8 @@ export function createElectronCoreApi(deps: HandlerDeps): CoreApi<IpcMainInvokeE
       save: (event, kind, defaultPath) =>
         showSave(
           event,
-          kind === 'video'
-            ? { title: 'Export Video', defaultPath, buttonLabel: 'Export', filters: [{ name: 'MP4 video', extensions: ['mp4'] }, { name: 'QuickTime', extensions: ['mov'] }, { name: 'Matroska', extensions: ['mkv'] }] }
+          kind === 'video' || kind === 'copy'
+            ? { title: kind === 'copy' ? 'Save Constant-Rate Copy' : 'Export Video', defaultPath, buttonLabel: kind === 'copy' ? 'Save Copy' : 'Export', filters: [{ name: 'MP4 video', extensions: ['mp4'] }, { name: 'QuickTime', extensions: ['mov'] }, { name: 'Matroska', extensions: ['mkv'] }] }
             : { title: 'New Project', defaultPath, buttonLabel: 'Create', nameFieldLabel: 'Project:', message: `The project is saved as a folder named NAME${PROJECT_EXTENSION}`, filters: [{ name: 'Stylecast Project', extensions: [bare(PROJECT_EXTENSION)] }] }
         )
     },

@@ -371,7 +371,8 @@ const puppeteerRequest = expectObject({
 const puppeteerPreviewRequest = expectObject({ ...puppetSettings, frame: expectIntegerIn(0, MAX_FRAMES) });
 
 const saveDialogRequest = expectObject({
-  kind: expectOneOf('video', 'project'),
+  /** An export (video), a new project folder (project), or a constant-rate copy of a video (copy). */
+  kind: expectOneOf('video', 'project', 'copy'),
   /** Suggested file or folder path. */
   defaultPath: expectAbsolutePath
 });

@@ -11,7 +11,7 @@ import { openProject } from '../../src/core/project';
 import { probeVideo, readFrames } from '../../src/core/video';
 import { editedParams } from '../../src/main/edits';
 import type { ExportRequest, JobProgress, ProjectSummary } from '../../src/shared/contract';
-import { clip, hasSharedData, portrait, tempDir } from '../helpers';
+import { clip, hasSharedData, pausedClip, portrait, tempDir } from '../helpers';
 import { SCREENSHOTS, startSeededStudio, type Studio } from './harness';
 import { EXPECTED_KEYS, MOUTH_TRACK, YAW_TRACK, editTimeline } from './editor-steps';
 import { parseTimeline } from '../../src/core/timeline/parse';
@@ -53,25 +53,26 @@ describe('start screen', () => {
 describe.skipIf(!hasSharedData)('a variable-frame-rate clip (needs ../shared/data; skipped without it)', () => {
   it('offers a constant-rate copy, writes it with progress and opens it in place of the clip', async () => {
     const { page, host } = studio;
-    host.answer('openVideo', clip('vr_face1.mp4'));
+    const paused = pausedClip(join(tmp, 'paused.mp4'));
+    host.answer('openVideo', paused);
     await page.getByTestId('open-video').click();
     await page.getByRole('heading', { name: 'Encode settings' }).waitFor();
     const notice = page.getByTestId('encode-timing-warning');
-    expect(await notice.textContent()).toMatch(/variable frame rate \(1350\/61 on average\)/);
-    const facts = page.getByRole('definition').filter({ hasText: /^135$/ });
-    await facts.waitFor();
+    expect(await notice.textContent()).toMatch(/variable frame rate \(21\.212 per second on average\).*up to 0\.31 s from its sound/);
+    await page.getByRole('definition').filter({ hasText: /^85$/ }).waitFor();
     await studio.screenshot('01a-variable-rate-warning');
-    const copy = join(tmp, 'vr_face1 (constant rate).mp4');
+    const copy = join(tmp, 'paused (constant rate).mp4');
     host.answer('save', copy);
     await page.getByTestId('conform-start').click();
-    // The copy replaces the clip: 183 frames at 30 per second, and no warning.
-    await page.getByRole('definition').filter({ hasText: /^183$/ }).waitFor({ timeout: 60_000 });
+    expect(host.saveRequests.at(-1)).toEqual({ kind: 'copy', defaultPath: copy });
+    // The copy replaces the clip: 100 frames at 25 per second, and no warning.
+    await page.getByRole('definition').filter({ hasText: /^100$/ }).waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('encode-timing-warning').count()).toBe(0);
     expect(await page.locator('.setup-source .panel-header-detail').getAttribute('title')).toBe(copy);
     const conform = host.eventsOf<JobProgress>('job:progress').filter((p) => p.kind === 'conform');
     expect(conform.length).toBeGreaterThan(0);
     const made = await probeVideo(copy);
-    expect([made.fpsRational, made.frameCount, made.variableFrameRate]).toEqual(['30/1', 183, false]);
+    expect([made.fpsRational, made.frameCount, made.variableFrameRate]).toEqual(['25/1', 100, false]);
     await studio.screenshot('01b-constant-rate-copy');
     // Back to the start screen for the scenario.
     await page.keyboard.press('Alt+ArrowLeft');

@@ -15,7 +15,7 @@ import { editedParams } from '../../src/main/edits';
 import { appUrlMatcher, registerHandlers, type InvokeEventLike } from '../../src/main/ipc';
 import { decodePngDataUrl } from '../../src/main/png';
 import type { EncodeFrameEvent, JobProgress, ProjectSummary } from '../../src/shared/contract';
-import { calibratedSeededModel, clip, hasSharedData, tempDir } from '../helpers';
+import { calibratedSeededModel, clip, hasSharedData, pausedClip, tempDir } from '../helpers';
 import { runCli } from '../cli/run-cli';
 import { FakeIpcMain, ScriptedHost } from './fake-host';
 
@@ -101,9 +101,9 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
   });
 
   it('makes a constant-rate copy of an opened variable-rate video as a job, which then probes without the warning', async () => {
-    const vfr = clip('vr_face1.mp4');
-    const out = join(tmp, 'vr_face1 (constant rate).mp4');
-    await expect(call('video:conform', { video: vfr, out })).rejects.toThrow(/cannot read .*vr_face1\.mp4: open the video first/);
+    const vfr = pausedClip(join(tmp, 'paused.mp4'));
+    const out = join(tmp, 'paused (constant rate).mp4');
+    await expect(call('video:conform', { video: vfr, out })).rejects.toThrow(/cannot read .*paused\.mp4: open the video first/);
     host.answer('openVideo', vfr);
     await call('dialog:openVideo');
     const before = await call<{ fps: number; frames: number; timingWarning: string | null }>('video:probe', { path: vfr });
@@ -112,19 +112,26 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     await expect(call('video:conform', { video: vfr, out })).rejects.toThrow(/writes only where you choose/);
     await expect(call('video:conform', { video: vfr, out: 'relative.mp4' })).rejects.toThrow(/video:conform payload\.out/);
     host.answer('save', vfr);
-    expect(await call('dialog:save', { kind: 'video', defaultPath: out })).toBe(vfr);
+    expect(await call('dialog:save', { kind: 'copy', defaultPath: out })).toBe(vfr);
     await expect(call('video:conform', { video: vfr, out: vfr })).rejects.toThrow(/is the video itself/);
+    // Not over the source of an open project either (this file's encode is opened further down: lp_d11's).
     host.answer('save', out);
-    expect(await call('dialog:save', { kind: 'video', defaultPath: out })).toBe(out);
+    expect(await call('dialog:save', { kind: 'copy', defaultPath: out })).toBe(out);
+    expect(host.saveRequests.at(-1)).toEqual({ kind: 'copy', defaultPath: out });
     const { jobId } = await call<{ jobId: string }>('video:conform', { video: vfr, out });
+    // While it runs, no copy (of lp_d11 here) may replace the video it reads.
+    host.answer('openVideo', video);
+    await call('dialog:openVideo');
+    await expect(call('video:conform', { video, out: vfr })).rejects.toThrow(/is the source of an open project or a running job/);
+    await expect(call('video:conform', { video: vfr, out })).rejects.toThrow(/is being written by another job/);
     const done = await host.jobDone(jobId);
     expect(done).toMatchObject({ status: 'done', path: out, kind: 'conform' });
-    expect(done.message).toMatch(/183 frames at 30\/1 per second \(the source had 135 at 22\.13 on average\)/);
+    expect(done.message).toMatch(/100 frames at 25 per second \(the source had 85 at 21\.212 on average\)/);
     const fractions = host.eventsOf<JobProgress>('job:progress', jobId).map((p) => p.fraction);
     expect(fractions.length).toBeGreaterThan(1);
     expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1]!)).toBe(true);
     const after = await call<{ fps: number; frames: number; timingWarning: string | null }>('video:probe', { path: out });
-    expect([after.fps, after.frames, after.timingWarning]).toEqual([30, 183, null]);
+    expect([after.fps, after.frames, after.timingWarning]).toEqual([25, 100, null]);
     expect(readdirSync(tmp).filter((n) => n.includes('partial'))).toEqual([]);
   }, 120_000);
 

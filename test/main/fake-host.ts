@@ -20,7 +20,7 @@ export class ScriptedHost implements CoreHost<unknown> {
   readonly events: RecordedEvent[] = [];
   readonly shown: string[] = [];
   readonly dialogAnswers = new Map<DialogKind, (string | null)[]>();
-  readonly saveRequests: { kind: 'video' | 'project'; defaultPath: string }[] = [];
+  readonly saveRequests: { kind: 'video' | 'project' | 'copy'; defaultPath: string }[] = [];
   unsaved = false;
   private recentList: StoredRecent[] = [];
   private readonly listeners = new Set<(e: RecordedEvent) => void>();
@@ -59,7 +59,7 @@ export class ScriptedHost implements CoreHost<unknown> {
     openProject: () => this.next('openProject'),
     openImage: () => this.next('openImage'),
     openCheckpoint: () => this.next('openCheckpoint'),
-    save: (_e: unknown, kind: 'video' | 'project', defaultPath: string) => {
+    save: (_e: unknown, kind: 'video' | 'project' | 'copy', defaultPath: string) => {
       this.saveRequests.push({ kind, defaultPath });
       return this.next('save');
     }

@@ -1,11 +1,11 @@
-// A constant-rate copy of a video: each frame of the copy is the source frame on screen at its
-// time (ffmpeg's fps filter repeats a frame across a gap and drops one squeezed between two
-// ticks), so frame k's time is its start plus k over the rate and the sound stays in sync however
-// irregular the source's timestamps were. The encoder takes frames by their order, so a
+// A constant-rate copy of a video: each tick of the new rate shows the source frame whose time is
+// nearest to it (ffmpeg's fps filter: a frame repeats across a gap, one squeezed between two ticks
+// is dropped), so every frame of the copy is within half a frame of its source time and the sound
+// stays in sync however irregular the source's timestamps were. The encoder takes frames by their order, so a
 // variable-rate recording (a phone or a video call) is best encoded from such a copy. Like the
 // video writer, the copy appears only when complete: ffmpeg writes a hidden partial file beside
 // it that is renamed into place, and removed on failure or cancel.
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { cancelledFrom, throwIfAborted } from '../util/cancel';
@@ -72,16 +72,22 @@ const STANDARD_RATES: readonly Rate[] = [
 
 /**
  * The rate a copy of this video is made at: the nominal rate (ffprobe's r_frame_rate, the rate a
- * phone records at, 30/1 for a clip with dropped frames) when it is a camera's rate, at least the
- * average; otherwise the slowest standard rate at least the average (a browser's recording states
- * 1000), so that no frame is lost; above 60, the average itself.
+ * phone records at: 30/1 for a clip with dropped frames) when it is at least the average and either
+ * at most 60 or at most twice the average (above that it can be a time base: 120 for a 30 per
+ * second clip, 1000 for a browser's recording); else the standard rate within 0.5% of the average, else the slowest
+ * standard rate above it (so no frame is lost); above 60, the average itself.
  */
 export function constantRateOf(info: Pick<VideoInfo, 'fpsRational' | 'nominalFpsRational' | 'fps'>): Rate {
+  const avg = info.fps;
   const nominal = info.nominalFpsRational ? parseRate(info.nominalFpsRational) : null;
-  if (nominal && nominal.num / nominal.den >= info.fps * 0.99) return nominal;
-  const standard = STANDARD_RATES.find((r) => r.num / r.den >= info.fps * 0.99);
-  if (standard) return standard;
-  return parseRate(info.fpsRational) ?? { num: Math.min(MAX_RATE, Math.max(1, Math.round(info.fps))), den: 1 };
+  const n = nominal ? nominal.num / nominal.den : 0;
+  if (nominal && n >= avg * 0.995 && (n <= 60 || n <= avg * 2)) return nominal;
+  const off = (r: Rate) => Math.abs(r.num / r.den - avg);
+  const near = STANDARD_RATES.filter((r) => off(r) <= 0.005 * avg).sort((a, b) => off(a) - off(b))[0];
+  if (near) return near;
+  const above = STANDARD_RATES.find((r) => r.num / r.den >= avg);
+  if (above) return above;
+  return parseRate(info.fpsRational) ?? { num: Math.min(MAX_RATE, Math.max(1, Math.round(avg))), den: 1 };
 }
 
 export interface ConformOptions {
@@ -113,24 +119,37 @@ export interface ConformResult {
   source: { fpsRational: string; frameCount: number; variableFrameRate: boolean };
 }
 
+/** Whether two names are one file: the same real path, or (a file that exists) the same device and inode, which also catches a case-insensitive disk's other spelling. */
 const same = (a: string, b: string): boolean => {
   const real = (p: string) => {
     try {
-      return realpathSync(p);
+      return realpathSync.native(p);
     } catch {
       return resolve(p);
     }
   };
-  return real(a) === real(b);
+  if (real(a) === real(b)) return true;
+  try {
+    const [x, y] = [statSync(a), statSync(b)];
+    return x.dev === y.dev && x.ino === y.ino && x.ino !== 0;
+  } catch {
+    return false;
+  }
 };
 
 /** The ffmpeg arguments that write the copy of `info`'s video stream and first sound at `rate` to `tmp`. */
 export function conformArgs(info: VideoInfo, rate: Rate, tmp: string, outExt: string, crf: number): { args: string[]; audio: ConformResult['audio'] } {
   const args = ['-hide_banner', '-nostdin', '-v', 'error', '-nostats', '-progress', 'pipe:1', '-y', ...SAFE_INPUT_OPTIONS, '-i', `file:${info.path}`];
   args.push('-map', `0:${info.streamIndex}`);
-  // fps picks, for each tick of the new rate, the frame on screen then; the copy is upright (ffmpeg
+  // fps picks, for each tick of the new rate, the frame nearest it; the copy is upright (ffmpeg
   // turns a rotated stream as it decodes), so it must not carry the rotation tag again.
-  args.push('-vf', `fps=fps=${rateText(rate)}`, '-c:v', 'libx264', '-preset', 'medium', '-crf', String(crf), '-pix_fmt', 'yuv420p', '-metadata:s:v:0', 'rotate=0');
+  const filters = [`fps=fps=${rateText(rate)}`];
+  // 4:2:0 needs an even size: an odd column or row is added as a copy of the edge (as the video
+  // writer does), so the picture keeps its pixels and no black line appears.
+  const [w, h] = [info.width, info.height];
+  // (In full-resolution chroma first: pad on 4:2:0 drops an odd last column.)
+  if (w % 2 || h % 2) filters.push('format=yuv444p', `pad=${w + (w % 2)}:${h + (h % 2)}:0:0`, `fillborders=right=${w % 2}:bottom=${h % 2}:mode=smear`);
+  args.push('-vf', filters.join(','), '-c:v', 'libx264', '-preset', 'medium', '-crf', String(crf), '-pix_fmt', 'yuv420p', '-metadata:s:v:0', 'rotate=0');
   let audio: ConformResult['audio'] = 'none';
   if (info.audio) {
     args.push('-map', '0:a:0');
@@ -176,6 +195,8 @@ export async function conformVideo(opts: ConformOptions): Promise<ConformResult>
   const tool = startTool(bin, args, ['ignore', 'pipe', 'pipe']);
   const onAbort = () => void stopTool(tool);
   signal?.addEventListener('abort', onAbort, { once: true });
+  // An abort while the partial file was being created has fired already.
+  if (signal?.aborted) onAbort();
   try {
     let pending = '';
     let frames = 0;

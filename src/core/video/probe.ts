@@ -26,8 +26,14 @@ export interface VideoInfo {
   /** Average frame rate (frames / duration), as a number and as ffprobe's exact rational ("30000/1001"). */
   fps: number;
   fpsRational: string;
-  /** True when the nominal (r_frame_rate) and average rates differ: timestamps are irregular. */
+  /**
+   * True when frames taken in order at `fps` stray from their presentation times by more than 1.5
+   * frames and 40 ms somewhere (frameTiming); for a file whose frames have no times, when its
+   * nominal (r_frame_rate) and average rates differ.
+   */
   variableFrameRate: boolean;
+  /** The largest such gap in seconds, or null when the frames have no times. */
+  driftSec: number | null;
   /** The nominal rate (ffprobe's r_frame_rate, e.g. a phone's recording rate "30/1"), or null when the file gives none. */
   nominalFpsRational: string | null;
   frameCount: number;
@@ -78,6 +84,8 @@ export interface ProbeStream {
 export interface ProbeResult {
   streams: ProbeStream[];
   format: { format_name?: string; duration?: string; start_time?: string };
+  /** With `packetTimes`: every packet's stream and presentation time (pts_time absent when unknown). */
+  packets?: Array<{ stream_index?: number; pts_time?: string }>;
 }
 
 export interface MediaProbe {
@@ -139,21 +147,23 @@ function ffprobeReason(stderr: StderrTail, input: string): string {
  */
 export async function probeMedia(
   path: string,
-  opts: { countPackets?: boolean; what?: string } = {},
+  opts: { countPackets?: boolean; packetTimes?: boolean; what?: string } = {},
 ): Promise<MediaProbe> {
   await checkInputFile(path, opts.what ?? 'Media file');
   const bin = resolveFfprobe();
   // The file: prefix stops names like "concat:x" or "-x" being read as protocols or options.
   const input = `file:${path}`;
-  const args = ['-v', 'error', '-hide_banner', '-show_streams', '-show_format', '-of', 'json'];
-  if (opts.countPackets) args.push('-count_packets');
+  const args = ['-v', 'error', '-hide_banner', '-show_streams', '-show_format', '-of', 'json=compact=1'];
+  // Listing the packets reads them all, as counting does, and also gives their times.
+  if (opts.packetTimes) args.push('-show_entries', 'packet=stream_index,pts_time');
+  else if (opts.countPackets) args.push('-count_packets');
   args.push(...SAFE_INPUT_OPTIONS, '-i', input);
   const { status, stdout, stderr } = await runTool(bin, args);
   let result: ProbeResult | undefined;
   try {
     const parsed = JSON.parse(stdout) as Partial<ProbeResult>;
     if (parsed.format && Array.isArray(parsed.streams)) {
-      result = { streams: parsed.streams, format: parsed.format };
+      result = { streams: parsed.streams, format: parsed.format, ...(Array.isArray(parsed.packets) ? { packets: parsed.packets } : {}) };
     }
   } catch {
     result = undefined;
@@ -178,7 +188,7 @@ export async function probeMedia(
 
 // ---- VideoInfo -------------------------------------------------------------
 
-interface Rational {
+export interface Rational {
   num: number;
   den: number;
 }
@@ -226,7 +236,8 @@ export function firstAudio(result: ProbeResult): AudioInfo | null {
  */
 export function timingWarning(info: VideoInfo, remedy = 'make a constant-rate copy first'): string | null {
   if (!info.variableFrameRate) return null;
-  return `${quoteName(info.path)} has a variable frame rate (${info.fpsRational} on average): its frames are encoded in order and exported at that average rate, so the sound can drift out of sync over a long range. For exact sync, ${remedy}.`;
+  const drift = info.driftSec !== null ? `, so a frame can be up to ${info.driftSec.toFixed(2)} s from its sound` : ', so the sound can drift out of sync over a long range';
+  return `${quoteName(info.path)} has a variable frame rate (${info.fps.toFixed(3)} per second on average): its frames are encoded in order and exported at that average rate${drift}. For exact sync, ${remedy}.`;
 }
 
 /**
@@ -292,38 +303,53 @@ export async function sourceStartOf(recorded: { videoStartSec?: number; fileStar
   );
 }
 
-/**
- * A stream's average frame rate and duration from its packets' times: frames over the span from
- * the first frame's time to the last one's end (its time plus the mean interval). Null for fewer
- * than two timed frames or a failed read.
- */
-async function measuredRate(path: string, streamIndex: number): Promise<{ fps: number; fpsRational: string; durationSec: number; spanSec: number; frames: number } | null> {
-  const args = ['-v', 'error', '-hide_banner', '-select_streams', String(streamIndex), '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', ...SAFE_INPUT_OPTIONS, '-i', `file:${path}`];
-  const { status, stdout } = await runTool(resolveFfprobe(), args);
-  if (status.code !== 0) return null;
-  const times = stdout
-    .split('\n')
-    .map((l) => Number.parseFloat(l))
-    .filter(Number.isFinite)
-    .sort((a, b) => a - b);
-  const n = times.length;
-  if (n < 2 || !(times[n - 1]! > times[0]!)) return null;
-  // Microseconds: the finest time base ffprobe prints.
-  const spanUs = Math.round((times[n - 1]! - times[0]!) * 1e6);
-  const g = gcd((n - 1) * 1e6, spanUs);
-  const rational = { num: ((n - 1) * 1e6) / g, den: spanUs / g };
-  const fps = rational.num / rational.den;
-  return { fps, fpsRational: `${rational.num}/${rational.den}`, durationSec: n / fps, spanSec: spanUs / 1e6, frames: n };
-}
+/** The finest time base ffprobe prints: rates measured from times are rationals over microseconds. */
+const US = 1_000_000;
 
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
   return a;
 }
 
+export interface FrameTiming {
+  /** The rate at which frames taken in order best keep their times. */
+  rate: Rational;
+  /** The largest gap between a frame's time and the time its place in the order gives it, in seconds. */
+  driftSec: number;
+  /** Whether that gap is audible: more than 1.5 frames and more than 40 ms. */
+  variable: boolean;
+}
+
+/**
+ * How frames taken in order at one rate keep to their presentation times (`times`, in any order):
+ * the nominal rate if it keeps every frame within the audible limit (1.5 frames and 40 ms), else
+ * the stated (average) rate if that does, else whichever of those and the frames' measured average
+ * (count - 1 over the span, a rational over microseconds) strays least. Null for fewer than two
+ * distinct times.
+ */
+export function frameTiming(times: readonly number[], stated: Rational | undefined, nominal: Rational | undefined): FrameTiming | null {
+  const t = [...times].sort((a, b) => a - b);
+  const n = t.length;
+  if (n < 2 || !(t[n - 1]! > t[0]!)) return null;
+  const drift = (r: Rational): number => {
+    const step = r.den / r.num;
+    let d = 0;
+    for (let k = 0; k < n; k++) d = Math.max(d, Math.abs(t[k]! - t[0]! - k * step));
+    return d;
+  };
+  const spanUs = Math.round((t[n - 1]! - t[0]!) * US);
+  const g = gcd((n - 1) * US, spanUs);
+  const measured = { num: ((n - 1) * US) / g, den: spanUs / g };
+  const limit = (r: Rational): number => Math.max((1.5 * r.den) / r.num, 0.04);
+  const candidates = [nominal, stated].filter((r): r is Rational => !!r && r.num / r.den <= 1000).map((rate) => ({ rate, driftSec: drift(rate) }));
+  const keeps = candidates.find((c) => c.driftSec <= limit(c.rate));
+  const best = keeps ?? [...candidates, { rate: measured, driftSec: drift(measured) }].reduce((a, b) => (b.driftSec < a.driftSec ? b : a));
+  return { ...best, variable: best.driftSec > limit(best.rate) };
+}
+
 /** Probes a video file. Throws VideoError with code NOT_FOUND, EMPTY, NOT_A_VIDEO, NO_VIDEO_STREAM, TRUNCATED or FFMPEG_MISSING. */
 export async function probeVideo(path: string): Promise<VideoInfo> {
-  const { result, stderr } = await probeMedia(path, { countPackets: true, what: 'Video file' });
+  const { result, stderr } = await probeMedia(path, { packetTimes: true, what: 'Video file' });
   const v = pickVideoStream(result.streams);
   if (!v) {
     const kinds = [...new Set(result.streams.map((s) => s.codec_type ?? 'unknown'))];
@@ -332,7 +358,8 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   }
 
   const nbFrames = positive(v.nb_frames);
-  const readPackets = Number(v.nb_read_packets ?? NaN);
+  const ours = (result.packets ?? []).filter((pk) => pk.stream_index === v.index);
+  const readPackets = result.packets ? ours.length : Number(v.nb_read_packets ?? NaN);
   // A file cut after its index (faststart MP4) still probes, but its packets run out early.
   const shortOfPackets = nbFrames !== undefined && Number.isFinite(readPackets) && readPackets < Math.floor(nbFrames * 0.98);
   if (/partial file/i.test(stderr.all) || shortOfPackets) {
@@ -364,22 +391,24 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   } else {
     throw new VideoError('NOT_A_VIDEO', `Cannot tell the frame rate of ${quoteName(path)}. Re-encode it to a standard video (e.g. H.264 .mp4).`, path);
   }
-  let variableFrameRate = !!(avg && nominal) && Math.abs(avg.num / avg.den - nominal.num / nominal.den) > 0.005 * fps;
+  // Frames are taken in order: whether that keeps them at their times is read from the times
+  // themselves (a phone's dropped frames, a call's or a browser's recording; Matroska and WebM
+  // state no average rate of their own, a browser's recording states 1000).
+  const times = ours.map((pk) => Number.parseFloat(pk.pts_time ?? '')).filter(Number.isFinite);
+  const timing = times.length >= Math.max(2, frameCount * 0.98) ? frameTiming(times, rate, nominal) : null;
+  let variableFrameRate: boolean;
+  let driftSec: number | null = null;
   let measuredDuration: number | undefined;
-  if (streamDuration === undefined) {
-    // Matroska and WebM give no duration or frame count of their own, and their "average" rate is
-    // the codec's or the container's default (1000 for a browser's recording), not the frames':
-    // measure it from the frames' times. Taken in order at the stated rate, the last frame would
-    // come early or late by the span's difference: more than two frames and 0.5% is a variable rate
-    // (one long first frame, as a remux from MP4 leaves, is not).
-    const m = await measuredRate(path, v.index);
-    const off = m ? Math.abs(m.spanSec - (m.frames - 1) / fps) : 0;
-    if (m && off > 2 / m.fps && off > 0.005 * m.spanSec) {
-      fps = m.fps;
-      fpsRational = m.fpsRational;
-      variableFrameRate = true;
-      measuredDuration = m.durationSec;
+  if (timing) {
+    ({ variable: variableFrameRate, driftSec } = timing);
+    if (`${timing.rate.num}/${timing.rate.den}` !== fpsRational) {
+      fps = timing.rate.num / timing.rate.den;
+      fpsRational = `${timing.rate.num}/${timing.rate.den}`;
     }
+    measuredDuration = times.length / fps;
+  } else {
+    // No usable times: the stated average against the nominal rate.
+    variableFrameRate = !!(avg && nominal) && Math.abs(avg.num / avg.den - nominal.num / nominal.den) > 0.005 * fps;
   }
 
   const codedWidth = v.width ?? 0;
@@ -404,6 +433,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
     fps,
     fpsRational,
     variableFrameRate,
+    driftSec,
     nominalFpsRational: nominal ? `${nominal.num}/${nominal.den}` : null,
     frameCount,
     videoStartSec,

@@ -36,6 +36,8 @@ export interface JobSummary {
 }
 
 interface Running extends JobSummary {
+  /** The video files it reads. */
+  reads: string[];
   proc: JobProcess;
   done: Promise<JobEnd>;
   cancelling: boolean;
@@ -61,6 +63,13 @@ function outOf(spec: JobSpec): string | null {
   return spec.kind === 'invert-portrait' || spec.kind === 'import-model' || spec.kind === 'tune-estimate' ? null : spec.out;
 }
 
+/** The video files a job reads (a copy must not replace them while it runs). */
+function readsOf(spec: JobSpec): string[] {
+  if (spec.kind === 'encode' || spec.kind === 'conform') return [spec.video];
+  if (spec.kind === 'export') return spec.source ? [spec.source] : [];
+  return [];
+}
+
 const kindOf = (spec: EventJobSpec): JobKind => (spec.kind === 'import-model' ? 'model' : spec.kind);
 
 export class JobManager {
@@ -80,6 +89,11 @@ export class JobManager {
   /** Whether a running job writes `path` (two jobs must not write one file). */
   isWriting(path: string): boolean {
     return [...this.jobs.values()].some((j) => j.out === path);
+  }
+
+  /** Whether a running job reads the video `path` (an encode's, an export's or a copy's source). */
+  isReading(path: string): boolean {
+    return [...this.jobs.values()].some((j) => j.reads.includes(path));
   }
 
   /** Starts a job whose progress and end go to the renderer as events. */
@@ -113,7 +127,7 @@ export class JobManager {
     const startedAt = Date.now();
     let resolveDone!: (e: JobEnd) => void;
     const done = new Promise<JobEnd>((r) => (resolveDone = r));
-    const job: Running = { jobId, kind: kind ?? 'puppeteer', out, proc, done, cancelling: false };
+    const job: Running = { jobId, kind: kind ?? 'puppeteer', out, reads: readsOf(spec), proc, done, cancelling: false };
 
     const finish = (e: JobEnd) => {
       if (end) return;

@@ -269,7 +269,8 @@ async function tuneEstimate(spec: TuneEstimateSpec, ctx: JobContext): Promise<Ta
 async function conform(spec: ConformSpec, ctx: JobContext): Promise<TaskResult> {
   const info = await probeVideo(spec.video);
   const rate = constantRateOf(info);
-  const what = `a copy at ${rate.num / rate.den} frames per second`;
+  const perSecond = (x: number) => x.toFixed(3).replace(/\.?0+$/, '');
+  const what = `a copy at ${perSecond(rate.num / rate.den)} frames per second`;
   ctx.progress({ stage: 'conform', fraction: 0, etaSec: null, message: `writing ${what}`, frame: null, of: null, loss: null });
   const r = await conformVideo({
     input: spec.video,
@@ -278,7 +279,7 @@ async function conform(spec: ConformSpec, ctx: JobContext): Promise<TaskResult> 
     signal: ctx.signal,
     onProgress: (fraction, frames) => ctx.progress({ stage: 'conform', fraction, etaSec: null, message: `writing ${what}: ${frames} frames`, frame: null, of: null, loss: null })
   });
-  return { message: `Wrote ${r.path}: ${r.frameCount} frames at ${r.fpsRational} per second (the source had ${info.frameCount} at ${info.fps.toFixed(2)} on average).`, path: r.path };
+  return { message: `Wrote ${r.path}: ${r.frameCount} frames at ${perSecond(r.fps)} per second (the source had ${info.frameCount} at ${perSecond(info.fps)} on average).`, path: r.path };
 }
 
 export function runTask(spec: JobSpec, ctx: JobContext): Promise<TaskResult> {

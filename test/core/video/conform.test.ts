@@ -1,7 +1,7 @@
 // The constant-rate copy of a variable-rate video: each copy frame is the source frame on screen
 // at its time, the sound comes over unshifted, and failures and cancels leave nothing behind.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CancelledError, VideoError, conformVideo, constantRateOf, parseRate, probeVideo, readFrames, resolveFfmpeg, resolveFfprobe } from '../../../src/core/video';
@@ -59,7 +59,9 @@ describe('conformVideo', () => {
     for (const bad of ['0', '-25', 'abc', '25/0', '1.5/2', '90000', '30/1/1', '']) expect(parseRate(bad), bad).toBeNull();
     // vr_face1: frames on a 30 per second grid, 48 of them two ticks apart: 22.1 on average.
     const info = await probeVideo(clip('vr_face1.mp4'));
-    expect([info.fpsRational, info.nominalFpsRational, info.variableFrameRate]).toEqual(['1350/61', '30/1', true]);
+    // Spread out, the drops keep every frame within 27 ms of its order's time: not flagged, but copied at 30 on request.
+    expect([info.fpsRational, info.nominalFpsRational, info.variableFrameRate]).toEqual(['1350/61', '30/1', false]);
+    expect(info.driftSec).toBeCloseTo(0.027, 3);
     expect(constantRateOf(info)).toEqual({ num: 30, den: 1 });
     // A nominal rate that is a time base (90000, or a browser's 1000) or below the average is not a
     // camera's rate: the slowest standard rate at least the average.
@@ -68,14 +70,17 @@ describe('conformVideo', () => {
     expect(constantRateOf({ fps: 25, fpsRational: '25/1', nominalFpsRational: '12/1' })).toEqual({ num: 25, den: 1 });
     expect(constantRateOf({ fps: 29.9, fpsRational: '299/10', nominalFpsRational: null })).toEqual({ num: 30000, den: 1001 });
     expect(constantRateOf({ fps: 100, fpsRational: '100/1', nominalFpsRational: null })).toEqual({ num: 100, den: 1 });
+    // Timestamps on a 1/120 grid make 120 the nominal rate of a 30 per second clip; jitter puts its average a hair above 30.
+    expect(constantRateOf({ fps: 30, fpsRational: '30/1', nominalFpsRational: '120/1' })).toEqual({ num: 30, den: 1 });
+    expect(constantRateOf({ fps: 30.0085, fpsRational: '300085/10000', nominalFpsRational: '1000/1' })).toEqual({ num: 30, den: 1 });
   });
 
-  it('copies vr_face1 at 30 per second: each frame is the one on screen at its time, the sound unshifted', async () => {
+  it('copies vr_face1 at 30 per second: each frame is the source frame nearest its time, the sound unshifted', async () => {
     const dir = tempDir('conform-');
     const src = clip('vr_face1.mp4');
     const fractions: number[] = [];
     const r = await conformVideo({ input: src, out: join(dir, 'vr30.mp4'), onProgress: (f) => fractions.push(f) });
-    expect(r).toMatchObject({ fpsRational: '30/1', fps: 30, audio: 'copied', source: { fpsRational: '1350/61', frameCount: 135, variableFrameRate: true } });
+    expect(r).toMatchObject({ fpsRational: '30/1', fps: 30, audio: 'copied', source: { fpsRational: '1350/61', frameCount: 135, variableFrameRate: false } });
     const made = await probeVideo(r.path);
     expect([made.fpsRational, made.variableFrameRate, made.frameCount, made.rotation]).toEqual(['30/1', false, r.frameCount, 0]);
     // 6.1 s of frames from the file's start (the source's first frame comes 33 ms in: the copy repeats it there).
@@ -156,6 +161,35 @@ describe('conformVideo', () => {
     expect(Math.abs(onset(r.path) - 1.0)).toBeLessThan(0.0075);
   });
 
+  it('copies a video of odd width and height, the added column and row repeating the edge', async () => {
+    const dir = tempDir('conform-odd-');
+    const odd = join(dir, 'odd.webm');
+    const made = spawnSync(resolveFfmpeg().path, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=65x49:rate=30:duration=1', '-vf', "setpts='(N/30+if(gt(N,15),0.4,0))/TB'", '-vsync', 'vfr', '-c:v', 'libvpx', '-b:v', '400k', odd]);
+    expect(made.status, String(made.stderr)).toBe(0);
+    const info = await probeVideo(odd);
+    expect([info.width, info.height, info.variableFrameRate]).toEqual([65, 49, true]);
+    const r = await conformVideo({ input: odd, out: join(dir, 'odd.mp4'), info });
+    const made2 = await probeVideo(r.path);
+    expect([made2.width, made2.height, r.fpsRational, r.frameCount]).toEqual([66, 50, '30/1', 42]);
+    const [src] = await readFrames(odd, { count: 1 });
+    const [cp] = await readFrames(r.path, { count: 1 });
+    // The picture's luma is the source's, its last column included (through two 4:2:0 codecs the
+    // colours of testsrc's one-pixel edges differ more); column 65 repeats column 64, row 49 row 48.
+    const luma = (d: Uint8Array, w: number, x: number, y: number) => 0.299 * d[(y * w + x) * 3]! + 0.587 * d[(y * w + x) * 3 + 1]! + 0.114 * d[(y * w + x) * 3 + 2]!;
+    let err = 0;
+    let last = 0;
+    let edge = 0;
+    for (let y = 0; y < 49; y++) {
+      for (let x = 0; x < 65; x++) err += (luma(src!.data, 65, x, y) - luma(cp!.data, 66, x, y)) ** 2;
+      last = Math.max(last, Math.abs(luma(src!.data, 65, 64, y) - luma(cp!.data, 66, 64, y)));
+      edge = Math.max(edge, Math.abs(luma(cp!.data, 66, 65, y) - luma(cp!.data, 66, 64, y)));
+    }
+    for (let x = 0; x < 66; x++) edge = Math.max(edge, Math.abs(luma(cp!.data, 66, x, 49) - luma(cp!.data, 66, x, 48)));
+    expect(10 * Math.log10(255 ** 2 / (err / (65 * 49)))).toBeGreaterThan(35);
+    expect(last).toBeLessThan(24);
+    expect(edge).toBeLessThan(24);
+  });
+
   it('refuses a bad rate, container or the source itself, and leaves nothing behind when cancelled', async () => {
     const dir = tempDir('conform-bad-');
     const src = clip('lp_d11.mp4');
@@ -163,6 +197,13 @@ describe('conformVideo', () => {
     expect(await code(conformVideo({ input: src, out: join(dir, 'x.mp4'), fps: '0' }))).toBe('INVALID_ARGUMENT');
     expect(await code(conformVideo({ input: src, out: join(dir, 'x.avi') }))).toBe('INVALID_ARGUMENT');
     expect(await code(conformVideo({ input: src, out: src }))).toBe('INVALID_ARGUMENT');
+    // Another name of the same file (a hard link; on a case-insensitive disk, another spelling) is the source too.
+    const mine = join(dir, 'mine.mp4');
+    copyFileSync(src, mine);
+    linkSync(mine, join(dir, 'other-name.mp4'));
+    expect(await code(conformVideo({ input: mine, out: join(dir, 'other-name.mp4') }))).toBe('INVALID_ARGUMENT');
+    rmSync(mine);
+    rmSync(join(dir, 'other-name.mp4'));
     expect(await code(conformVideo({ input: join(dir, 'missing.mp4'), out: join(dir, 'x.mp4') }))).toBe('NOT_FOUND');
     expect(await code(conformVideo({ input: src, out: join(dir, 'no-such-folder', 'x.mp4') }))).toBe('NOT_FOUND');
     const ac = new AbortController();

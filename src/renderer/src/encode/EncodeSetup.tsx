@@ -79,7 +79,9 @@ export function EncodeSetup({ api, video, models, modelsError, form, onChange, o
   const [info, setInfo] = useState<ModelInfo | null>(null);
   const [infoError, setInfoError] = useState<string | null>(null);
   const errors = useMemo(() => (models ? validateForm(form, video, models) : {}), [form, video, models]);
-  const blocked = models === null || hasErrors(errors) || starting;
+  // A constant-rate copy being made would replace this video: the encode waits for it.
+  const [copying, setCopying] = useState(false);
+  const blocked = models === null || hasErrors(errors) || starting || copying;
 
   useEffect(() => {
     let live = true;
@@ -128,7 +130,7 @@ export function EncodeSetup({ api, video, models, modelsError, form, onChange, o
           <SourcePreview api={api} video={video} frame={Math.min(previewFrame, Math.max(0, total - 1))} caption={caption} />
           <RangeBar total={total} start={form.start} count={form.count} identity={form.identity} />
           <VideoFacts video={video} />
-          <TimingNotice api={api} video={video} onOpenVideo={onOpenVideo} />
+          <TimingNotice api={api} video={video} onOpenVideo={onOpenVideo} onBusy={setCopying} />
         </div>
       </section>
 
