@@ -293,6 +293,22 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
     expect(frameTiming([0.5, 0.5], r(25), r(25))).toBeNull();
   });
 
+  it('counts the frames an MP4 cut without re-encoding shows, not the packets before its start', async () => {
+    // `-ss 1.3 -c copy` keeps the packets from the key frame at 0 s; the edit list shows 1.32 s on.
+    const cut = join(tmp, 'cut.mp4');
+    expect(spawnSync(resolveFfmpeg().path, ['-v', 'error', '-y', '-ss', '1.3', '-i', clip('lp_d11.mp4'), '-t', '2', '-c', 'copy', cut]).status).toBe(0);
+    const info = await probeVideo(cut);
+    const frames = await readFrames(cut, { size: { width: 32, height: 32 } });
+    // 85 packets, 52 shown (ffprobe's nb_frames says 85): the decoder gives the 52.
+    expect([info.frameCount, frames.length, info.fpsRational, info.variableFrameRate]).toEqual([52, 52, '25/1', false]);
+    const source = await readFrames(clip('lp_d11.mp4'), { start: 25, count: 70, size: { width: 32, height: 32 } });
+    const closest = (f: Frame) => {
+      const e = source.map((s) => s.data.reduce((a, v, i) => a + (v - f.data[i]!) ** 2, 0));
+      return source[e.indexOf(Math.min(...e))]!.index;
+    };
+    expect([closest(frames[0]!), closest(frames[51]!)]).toEqual([33, 84]);
+  });
+
   it("measures a Matroska or WebM stream's rate from its frames' times, where the container states none of its own", async () => {
     const ff = resolveFfmpeg().path;
     // The same gap in Matroska: ffprobe says 25/1 for both rates and gives no duration.

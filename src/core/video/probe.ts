@@ -370,7 +370,17 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
       path,
     );
   }
-  const frameCount = nbFrames ?? (Number.isFinite(readPackets) ? readPackets : 0);
+  // The frames a player shows, which the decoder gives: an MP4's edit list can leave packets out at
+  // either end (a cut made with `ffmpeg -ss ... -c copy` keeps the packets from the key frame
+  // before the cut, shown before the stream's start; ffmpeg 4.1's variable-rate MP4s end their
+  // edit list before their last frames). Those within the stream's start and duration count.
+  const allTimes = ours.map((pk) => Number.parseFloat(pk.pts_time ?? '')).filter(Number.isFinite);
+  const timed = ours.length > 0 && allTimes.length === ours.length;
+  const streamStart = Number.parseFloat(v.start_time ?? '');
+  const streamDur = positive(v.duration);
+  const times = timed && streamDur !== undefined && Number.isFinite(streamStart) ? allTimes.filter((t) => t >= streamStart - 1e-6 && t < streamStart + streamDur - 1e-6) : allTimes;
+  const counted = nbFrames ?? (Number.isFinite(readPackets) ? readPackets : 0);
+  const frameCount = timed && times.length > 0 && times.length < counted ? times.length : counted;
   if (frameCount <= 0) {
     throw new VideoError('EMPTY', `Video has no frames: ${quoteName(path)}. Choose another file.`, path);
   }
@@ -394,7 +404,6 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   // Frames are taken in order: whether that keeps them at their times is read from the times
   // themselves (a phone's dropped frames, a call's or a browser's recording; Matroska and WebM
   // state no average rate of their own, a browser's recording states 1000).
-  const times = ours.map((pk) => Number.parseFloat(pk.pts_time ?? '')).filter(Number.isFinite);
   const timing = times.length >= Math.max(2, frameCount * 0.98) ? frameTiming(times, rate, nominal) : null;
   let variableFrameRate: boolean;
   let driftSec: number | null = null;
