@@ -361,8 +361,17 @@ async function encode(o: EncodeJobOptions, held: { lock: ProjectLock | null }): 
     if (d.model.id !== o.bundle.manifest.id) {
       throw new EncodeError('MISMATCH', `${o.projectDir} was encoded with model ${d.model.name} (${d.model.id}), not ${o.bundle.manifest.name} (${o.bundle.manifest.id}); choose another output folder`);
     }
-    if (d.encoding.frames.start !== start || d.encoding.frames.count !== count || d.source.frameCount !== info.frameCount) {
+    if (d.encoding.frames.start !== start || d.encoding.frames.count !== count) {
       throw new EncodeError('MISMATCH', `${o.projectDir} holds frames ${d.encoding.frames.start}:${d.encoding.frames.start + d.encoding.frames.count} of another video or range; choose another output folder`);
+    }
+    if (d.source.frameCount !== info.frameCount) {
+      // Another video, or this one counted another way: a still picture track read before the
+      // clip (before 2026-12-06), or an MP4 cut without re-encoding whose hidden packets were
+      // counted (before 2026-12-07).
+      throw new EncodeError(
+        'MISMATCH',
+        `${o.projectDir} was encoded from a video of ${d.source.frameCount} frames; ${o.video} has ${info.frameCount} frames now. Either it is another video, or this version counts its frames differently (the frames a player shows, of the clip's own stream): choose another output folder to encode it afresh`
+      );
     }
     // The same frame count is not the same video: its saved identity and alignment would be another face's.
     report({ stage: 'hash', fraction: at('hash', 0), message: 'checking that the video is the one the project was encoded from' });

@@ -97,6 +97,9 @@ describe('encoding synthetic ground truth (seeded 64x64 model, 48 frames)', () =
     // Another video with as many frames does not resume: the saved identity is another face's.
     const other = await synthClip(6, 16, 'other.mp4');
     await expect(runEncodeJob({ video: other.video, bundle, basis, rt, projectDir: dir, align: 'none', schedule })).rejects.toThrow(/was encoded from another video .*short\.mp4.*other\.mp4/);
+    // Nor one with another frame count, the same range taken from it: the counts are named.
+    const longer = await synthClip(6, 20, 'longer.mp4');
+    await expect(runEncodeJob({ video: longer.video, bundle, basis, rt, projectDir: dir, align: 'none', schedule, frames: { start: 0, count: 16 } })).rejects.toThrow(/was encoded from a video of 16 frames; .*longer\.mp4 has 20 frames now\. Either it is another video/);
     expect((await openProject(dir)).doc.encoding.encodedThrough).toBe(8);
     const r = await runEncodeJob({ video, bundle, basis, rt, projectDir: dir, align: 'none', schedule });
     expect(r.resumed).toBe(true);
