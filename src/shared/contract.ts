@@ -483,8 +483,8 @@ export const invokeContract = {
   'models:info': method(pathRequest, modelInfo),
   'video:probe': method(pathRequest, videoInfo),
   /**
-   * Writes a constant-rate copy of an opened video (`out` chosen in dialog:save, kind video) at its
-   * nominal rate, with its sound: a job of kind conform. The copy can then be opened and encoded
+   * Writes a constant-rate copy of an opened video (`out` chosen in dialog:save, kind copy) at the
+   * rate constantRateOf picks (a phone's nominal 30, say), with its sound: a job of kind conform. The copy can then be opened and encoded
    * in sync (a variable-rate recording's frames are otherwise taken by their order).
    */
   'video:conform': method(expectObject({ video: expectAbsolutePath, out: expectAbsolutePath }), jobStarted),

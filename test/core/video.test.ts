@@ -293,6 +293,17 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
     expect(frameTiming([0.5, 0.5], r(25), r(25))).toBeNull();
   });
 
+  it('remembers a probe per file version: a caller changing its copy changes nothing, a rewritten file is probed again', async () => {
+    const f = join(tmp, 'rewritten.mp4');
+    const make = (seconds: number) => expect(spawnSync(resolveFfmpeg().path, ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=32x32:rate=25:duration=${seconds}`, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', f]).status).toBe(0);
+    make(1);
+    const a = await probeVideo(f);
+    a.frameCount = -1;
+    expect((await probeVideo(f)).frameCount).toBe(25);
+    make(2);
+    expect((await probeVideo(f)).frameCount).toBe(50);
+  });
+
   it('counts the frames an MP4 cut without re-encoding shows, not the packets before its start', async () => {
     // `-ss 1.3 -c copy` keeps the packets from the key frame at 0 s; the edit list shows 1.32 s on.
     const cut = join(tmp, 'cut.mp4');

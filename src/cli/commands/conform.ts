@@ -8,9 +8,9 @@ import { commandSignal } from '../signals';
 export function registerConform(program: Command): void {
   program
     .command('conform <video>')
-    .description('write a constant-rate copy of a video (each frame the one on screen at its time, the sound as it was), for encoding a variable-frame-rate recording in sync')
+    .description('write a constant-rate copy of a video (each frame the source frame nearest its time, the sound as it was), for encoding a variable-frame-rate recording in sync')
     .requiredOption('--out <file>', 'the copy (.mp4, .m4v, .mov or .mkv); never the source itself')
-    .option('--fps <rate>', "the copy's rate, e.g. 30 or 30000/1001 (default: the source's nominal rate, or its average when it has none)")
+    .option('--fps <rate>', "the copy's rate, e.g. 30 or 30000/1001 (default: the source's nominal rate when it is a camera's, else a standard rate at least its average; see the README)")
     .option('--json', 'print one JSON object on stdout')
     .action(async (videoArg: string, o) => {
       const { CONFORM_EXTENSIONS, conformVideo, parseRate, probeVideo } = await import('../../core/video');
@@ -26,7 +26,7 @@ export function registerConform(program: Command): void {
         fps: o.fps,
         info,
         signal: commandSignal,
-        onProgress: (f, frames) => stderrProgress.update({ stage: 'conform', fraction: f })
+        onProgress: (f) => stderrProgress.update({ stage: 'conform', fraction: f })
       });
       stderrProgress.end();
       const summary = { ...r, seconds: (performance.now() - t0) / 1000 };

@@ -12,7 +12,7 @@ import { cancelledFrom, throwIfAborted } from '../util/cancel';
 import { createTempFile } from './encode';
 import { VideoError, quoteName } from './errors';
 import { SAFE_INPUT_OPTIONS, resolveFfmpeg, spawnFailure, startTool, stopTool } from './ffmpeg';
-import { probeVideo, type VideoInfo } from './probe';
+import { probeVideo, reduced, type Rational, type VideoInfo } from './probe';
 
 /** The containers a copy can be written as (by extension). */
 export const CONFORM_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.mkv'] as const;
@@ -23,13 +23,8 @@ const MP4_AUDIO = new Set(['aac', 'mp3', 'alac']);
 /** The highest rate a copy is made at: above it a nominal rate is a time base, not a camera's rate. */
 const MAX_RATE = 240;
 
-export interface Rate {
-  num: number;
-  den: number;
-}
-
 /** Parses "30", "29.97" or "30000/1001" into a positive rational of at most MAX_RATE frames per second; null otherwise. */
-export function parseRate(text: string): Rate | null {
+export function parseRate(text: string): Rational | null {
   const m = /^\s*(\d+(?:\.\d+)?)(?:\/(\d+))?\s*$/.exec(text);
   if (!m) return null;
   let num: number;
@@ -46,19 +41,13 @@ export function parseRate(text: string): Rate | null {
   }
   if (!(Number.isSafeInteger(num) && Number.isSafeInteger(den) && num > 0 && den > 0)) return null;
   if (num / den > MAX_RATE || num / den < 1 / 60) return null;
-  const g = gcd(num, den);
-  return { num: num / g, den: den / g };
+  return reduced(num, den);
 }
 
-function gcd(a: number, b: number): number {
-  while (b) [a, b] = [b, a % b];
-  return a;
-}
-
-const rateText = (r: Rate): string => `${r.num}/${r.den}`;
+const rateText = (r: Rational): string => `${r.num}/${r.den}`;
 
 /** Standard rates, slowest first. */
-const STANDARD_RATES: readonly Rate[] = [
+const STANDARD_RATES: readonly Rational[] = [
   { num: 24000, den: 1001 },
   { num: 24, den: 1 },
   { num: 25, den: 1 },
@@ -77,12 +66,12 @@ const STANDARD_RATES: readonly Rate[] = [
  * second clip, 1000 for a browser's recording); else the standard rate within 0.5% of the average, else the slowest
  * standard rate above it (so no frame is lost); above 60, the average itself.
  */
-export function constantRateOf(info: Pick<VideoInfo, 'fpsRational' | 'nominalFpsRational' | 'fps'>): Rate {
+export function constantRateOf(info: Pick<VideoInfo, 'fpsRational' | 'nominalFpsRational' | 'fps'>): Rational {
   const avg = info.fps;
   const nominal = info.nominalFpsRational ? parseRate(info.nominalFpsRational) : null;
   const n = nominal ? nominal.num / nominal.den : 0;
   if (nominal && n >= avg * 0.995 && (n <= 60 || n <= avg * 2)) return nominal;
-  const off = (r: Rate) => Math.abs(r.num / r.den - avg);
+  const off = (r: Rational) => Math.abs(r.num / r.den - avg);
   const near = STANDARD_RATES.filter((r) => off(r) <= 0.005 * avg).sort((a, b) => off(a) - off(b))[0];
   if (near) return near;
   const above = STANDARD_RATES.find((r) => r.num / r.den >= avg);
@@ -138,7 +127,7 @@ const same = (a: string, b: string): boolean => {
 };
 
 /** The ffmpeg arguments that write the copy of `info`'s video stream and first sound at `rate` to `tmp`. */
-export function conformArgs(info: VideoInfo, rate: Rate, tmp: string, outExt: string, crf: number): { args: string[]; audio: ConformResult['audio'] } {
+export function conformArgs(info: VideoInfo, rate: Rational, tmp: string, outExt: string, crf: number): { args: string[]; audio: ConformResult['audio'] } {
   const args = ['-hide_banner', '-nostdin', '-v', 'error', '-nostats', '-progress', 'pipe:1', '-y', ...SAFE_INPUT_OPTIONS, '-i', `file:${info.path}`];
   args.push('-map', `0:${info.streamIndex}`);
   // fps picks, for each tick of the new rate, the frame nearest it; the copy is upright (ffmpeg
@@ -178,7 +167,7 @@ export async function conformVideo(opts: ConformOptions): Promise<ConformResult>
   }
   if (same(opts.input, out)) throw new VideoError('INVALID_ARGUMENT', `The copy cannot replace its source ${quoteName(opts.input)}: choose another file name.`, out);
   const info = opts.info ?? (await probeVideo(opts.input));
-  let rate: Rate;
+  let rate: Rational;
   if (opts.fps !== undefined) {
     const r = parseRate(opts.fps);
     if (!r) throw new VideoError('INVALID_ARGUMENT', `Frame rate ${JSON.stringify(opts.fps)} must be a positive number up to ${MAX_RATE}, or a rational such as 30000/1001.`, out);

@@ -84,8 +84,6 @@ export interface ProbeStream {
 export interface ProbeResult {
   streams: ProbeStream[];
   format: { format_name?: string; duration?: string; start_time?: string };
-  /** With `packetTimes`: every packet's stream and presentation time (pts_time absent when unknown). */
-  packets?: Array<{ stream_index?: number; pts_time?: string }>;
 }
 
 export interface MediaProbe {
@@ -147,23 +145,21 @@ function ffprobeReason(stderr: StderrTail, input: string): string {
  */
 export async function probeMedia(
   path: string,
-  opts: { countPackets?: boolean; packetTimes?: boolean; what?: string } = {},
+  opts: { countPackets?: boolean; what?: string } = {},
 ): Promise<MediaProbe> {
   await checkInputFile(path, opts.what ?? 'Media file');
   const bin = resolveFfprobe();
   // The file: prefix stops names like "concat:x" or "-x" being read as protocols or options.
   const input = `file:${path}`;
-  const args = ['-v', 'error', '-hide_banner', '-show_streams', '-show_format', '-of', 'json=compact=1'];
-  // Listing the packets reads them all, as counting does, and also gives their times.
-  if (opts.packetTimes) args.push('-show_entries', 'packet=stream_index,pts_time');
-  else if (opts.countPackets) args.push('-count_packets');
+  const args = ['-v', 'error', '-hide_banner', '-show_streams', '-show_format', '-of', 'json'];
+  if (opts.countPackets) args.push('-count_packets');
   args.push(...SAFE_INPUT_OPTIONS, '-i', input);
   const { status, stdout, stderr } = await runTool(bin, args);
   let result: ProbeResult | undefined;
   try {
     const parsed = JSON.parse(stdout) as Partial<ProbeResult>;
     if (parsed.format && Array.isArray(parsed.streams)) {
-      result = { streams: parsed.streams, format: parsed.format, ...(Array.isArray(parsed.packets) ? { packets: parsed.packets } : {}) };
+      result = { streams: parsed.streams, format: parsed.format };
     }
   } catch {
     result = undefined;
@@ -306,9 +302,11 @@ export async function sourceStartOf(recorded: { videoStartSec?: number; fileStar
 /** The finest time base ffprobe prints: rates measured from times are rationals over microseconds. */
 const US = 1_000_000;
 
-function gcd(a: number, b: number): number {
+/** num/den in lowest terms (both positive integers). */
+export function reduced(num: number, den: number): Rational {
+  let [a, b] = [num, den];
   while (b) [a, b] = [b, a % b];
-  return a;
+  return { num: num / a, den: den / a };
 }
 
 export interface FrameTiming {
@@ -338,8 +336,7 @@ export function frameTiming(times: readonly number[], stated: Rational | undefin
     return d;
   };
   const spanUs = Math.round((t[n - 1]! - t[0]!) * US);
-  const g = gcd((n - 1) * US, spanUs);
-  const measured = { num: ((n - 1) * US) / g, den: spanUs / g };
+  const measured = reduced((n - 1) * US, spanUs);
   const limit = (r: Rational): number => Math.max((1.5 * r.den) / r.num, 0.04);
   const candidates = [nominal, stated].filter((r): r is Rational => !!r && r.num / r.den <= 1000).map((rate) => ({ rate, driftSec: drift(rate) }));
   const keeps = candidates.find((c) => c.driftSec <= limit(c.rate));
@@ -347,9 +344,46 @@ export function frameTiming(times: readonly number[], stated: Rational | undefin
   return { ...best, variable: best.driftSec > limit(best.rate) };
 }
 
+/**
+ * The presentation times of one stream's packets, in file order (NaN where a packet has none), or
+ * null when ffprobe fails. A CSV list of that stream alone: listing every stream's packets as JSON
+ * took 7 times as long as counting them on a 10-minute clip.
+ */
+async function packetTimes(path: string, streamIndex: number): Promise<number[] | null> {
+  const args = ['-v', 'error', '-hide_banner', '-select_streams', String(streamIndex), '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', ...SAFE_INPUT_OPTIONS, '-i', `file:${path}`];
+  const { status, stdout } = await runTool(resolveFfprobe(), args);
+  if (status.code !== 0) return null;
+  const lines = stdout.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines.map((l) => (l.trim() === '' || l.startsWith('N/A') ? NaN : Number.parseFloat(l)));
+}
+
+/**
+ * The last probes, by file and version (device, inode, size and modification time): the studio
+ * asks for a source crop, an encode or an export decodes a range, each probing the file again.
+ */
+const probes = new Map<string, Promise<VideoInfo>>();
+const PROBES_KEPT = 16;
+
 /** Probes a video file. Throws VideoError with code NOT_FOUND, EMPTY, NOT_A_VIDEO, NO_VIDEO_STREAM, TRUNCATED or FFMPEG_MISSING. */
 export async function probeVideo(path: string): Promise<VideoInfo> {
-  const { result, stderr } = await probeMedia(path, { packetTimes: true, what: 'Video file' });
+  const st = await stat(path, { bigint: true }).catch(() => null);
+  // A missing or unreadable file is reported by the probe itself, never remembered.
+  if (!st?.isFile()) return probeVideoUncached(path);
+  const key = `${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+  let p = probes.get(key);
+  if (!p) {
+    p = probeVideoUncached(path);
+    probes.set(key, p);
+    p.catch(() => probes.delete(key));
+    if (probes.size > PROBES_KEPT) probes.delete(probes.keys().next().value!);
+  }
+  // Each caller gets its own copy: VideoInfo is a plain object a caller may change.
+  return structuredClone(await p);
+}
+
+async function probeVideoUncached(path: string): Promise<VideoInfo> {
+  const { result, stderr } = await probeMedia(path, { countPackets: true, what: 'Video file' });
   const v = pickVideoStream(result.streams);
   if (!v) {
     const kinds = [...new Set(result.streams.map((s) => s.codec_type ?? 'unknown'))];
@@ -358,8 +392,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   }
 
   const nbFrames = positive(v.nb_frames);
-  const ours = (result.packets ?? []).filter((pk) => pk.stream_index === v.index);
-  const readPackets = result.packets ? ours.length : Number(v.nb_read_packets ?? NaN);
+  const readPackets = Number(v.nb_read_packets ?? NaN);
   // A file cut after its index (faststart MP4) still probes, but its packets run out early.
   const shortOfPackets = nbFrames !== undefined && Number.isFinite(readPackets) && readPackets < Math.floor(nbFrames * 0.98);
   if (/partial file/i.test(stderr.all) || shortOfPackets) {
@@ -374,8 +407,9 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   // either end (a cut made with `ffmpeg -ss ... -c copy` keeps the packets from the key frame
   // before the cut, shown before the stream's start; ffmpeg 4.1's variable-rate MP4s end their
   // edit list before their last frames). Those within the stream's start and duration count.
-  const allTimes = ours.map((pk) => Number.parseFloat(pk.pts_time ?? '')).filter(Number.isFinite);
-  const timed = ours.length > 0 && allTimes.length === ours.length;
+  const listed = (await packetTimes(path, v.index)) ?? [];
+  const allTimes = listed.filter(Number.isFinite);
+  const timed = listed.length > 0 && allTimes.length === listed.length;
   const streamStart = Number.parseFloat(v.start_time ?? '');
   const streamDur = positive(v.duration);
   const times = timed && streamDur !== undefined && Number.isFinite(streamStart) ? allTimes.filter((t) => t >= streamStart - 1e-6 && t < streamStart + streamDur - 1e-6) : allTimes;

@@ -119,7 +119,7 @@ export interface ImportModelSpec {
   knownSha256?: string;
 }
 
-/** Writes a constant-rate copy of a video (conformVideo) at its nominal rate. */
+/** Writes a constant-rate copy of a video (conformVideo) at the rate constantRateOf picks. */
 export interface ConformSpec {
   kind: 'conform';
   video: string;
