@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CancelledError,
   VideoError,
+  conformVideo,
   createVideoWriter,
   decodeFrames,
   browserClockStart,
@@ -318,6 +319,51 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
       return source[e.indexOf(Math.min(...e))]!.index;
     };
     expect([closest(frames[0]!), closest(frames[51]!)]).toEqual([33, 84]);
+  });
+
+  it("reads a phone's turned video and non-square pixels as players show them: upright, in square pixels", async () => {
+    const ff = resolveFfmpeg().path;
+    const make = (out: string, args: string[]) => {
+      expect(spawnSync(ff, ['-v', 'error', '-y', ...args, out]).status).toBe(0);
+      return out;
+    };
+    const lossless = ['-c:v', 'libx264', '-qp', '0', '-pix_fmt', 'yuv444p'];
+    // The picture: 6 frames of lp_d11 as a 320x512 portrait, lossless.
+    const portrait = make(join(tmp, 'portrait.mp4'), ['-i', clip('lp_d11.mp4'), '-frames:v', '6', '-an', '-vf', 'crop=320:512:96:0', ...lossless]);
+    // As a phone stores a portrait recording: turned a quarter left (512x320), with the display
+    // matrix that turns it back (the one iPhones write; ffmpeg 4.1 writes it for rotate=270).
+    const stored = make(join(tmp, 'stored.mp4'), ['-i', portrait, '-vf', 'transpose=2', ...lossless]);
+    const turned = make(join(tmp, 'turned.mp4'), ['-i', stored, '-c', 'copy', '-metadata:s:v:0', 'rotate=270']);
+    // Wide pixels (an anamorphic or DV-style source): 160x512 stored, each pixel twice as wide as tall.
+    const wide = make(join(tmp, 'wide.mp4'), ['-i', portrait, '-vf', 'scale=160:512:flags=area,setsar=2', ...lossless]);
+    // Both at once, with tall pixels: 512x160 stored turned, each pixel half as wide as tall.
+    const bothStored = make(join(tmp, 'both-stored.mp4'), ['-i', portrait, '-vf', 'transpose=2,scale=512:160:flags=area,setsar=1/2', ...lossless]);
+    const both = make(join(tmp, 'both.mp4'), ['-i', bothStored, '-c', 'copy', '-metadata:s:v:0', 'rotate=270']);
+    const truth = await readFrames(portrait);
+    const meanAbs = (a: Uint8Array, b: Uint8Array) => a.reduce((s, v, i) => s + Math.abs(v - b[i]!), 0) / a.length;
+    const read = async (f: string) => {
+      const info = await probeVideo(f);
+      const frames = await readFrames(f);
+      expect(frames.map((x) => [x.width, x.height])).toEqual(truth.map(() => [320, 512]));
+      return { info, error: Math.max(...frames.map((x, k) => meanAbs(x.data, truth[k]!.data))) };
+    };
+    const t = await read(turned);
+    expect([t.info.width, t.info.height, t.info.codedWidth, t.info.codedHeight, t.info.rotation, t.info.pixelAspect]).toEqual([320, 512, 512, 320, 270, 1]);
+    expect(t.error).toBe(0); // the turn is exact
+    const w = await read(wide);
+    expect([w.info.width, w.info.height, w.info.codedWidth, w.info.pixelAspect]).toEqual([320, 512, 160, 2]);
+    // Stretched back, within half a level on average of the picture (read at 160 wide, it is not the picture at all).
+    expect(w.error).toBeLessThan(0.5);
+    const b = await read(both);
+    expect([b.info.width, b.info.height, b.info.rotation, b.info.pixelAspect]).toEqual([320, 512, 270, 0.5]);
+    expect(b.error).toBeLessThan(0.5);
+    // A project made before these were read as shown keeps its stored size: decoding at it still works.
+    expect((await readFrames(wide, { count: 1, size: { width: 160, height: 512 } }))[0]!.width).toBe(160);
+    // The constant-rate copy of wide pixels is in square pixels at the size shown.
+    const copy = await conformVideo({ input: wide, out: join(tmp, 'wide-copy.mp4') });
+    const c = await read(copy.path);
+    expect([c.info.width, c.info.height, c.info.codedWidth, c.info.pixelAspect]).toEqual([320, 512, 320, 1]);
+    expect(c.error).toBeLessThan(1.5);
   });
 
   it("measures a Matroska or WebM stream's rate from its frames' times, where the container states none of its own", async () => {

@@ -40,6 +40,7 @@ export {
   recoverInterruptedSave,
   saveProject,
   sourceFrameOf,
+  sourceFrameSize,
   writeFrameParams,
   writeFrames,
   type BytesPerFrame,

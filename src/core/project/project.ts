@@ -646,6 +646,13 @@ export function bytesPerFrame(project: Project): BytesPerFrame {
 /** The source frame that encoded frame `i` was made from. */
 export const sourceFrameOf = (project: Project, i: number): number => project.doc.encoding.frames.start + i;
 
+/**
+ * The size the project's source frames are decoded at: the one its crop transforms were measured
+ * in, as recorded when it was made (since 2026-12-07 the size as shown, in square pixels; before,
+ * a video with non-square pixels was read at its stored size, which its older projects keep).
+ */
+export const sourceFrameSize = (project: Project): { width: number; height: number } => ({ width: project.doc.source.width, height: project.doc.source.height });
+
 /** T_t of encoded frame `i`: crop pixels -> source pixels. */
 export function frameTransform(project: Project, i: number): Affine {
   const o = i * TRANSFORM_SIZE;

@@ -136,6 +136,8 @@ export function conformArgs(info: VideoInfo, rate: Rational, tmp: string, outExt
   // 4:2:0 needs an even size: an odd column or row is added as a copy of the edge (as the video
   // writer does), so the picture keeps its pixels and no black line appears.
   const [w, h] = [info.width, info.height];
+  // Non-square pixels are stretched to the size players show, so the copy is read the same way.
+  if (info.pixelAspect !== 1) filters.push(`scale=${w}:${h}:flags=bicubic`, 'setsar=1');
   // (In full-resolution chroma first: pad on 4:2:0 drops an odd last column.)
   if (w % 2 || h % 2) filters.push('format=yuv444p', `pad=${w + (w % 2)}:${h + (h % 2)}:0:0`, `fillborders=right=${w % 2}:bottom=${h % 2}:mode=smear`);
   args.push('-vf', filters.join(','), '-c:v', 'libx264', '-preset', 'medium', '-crf', String(crf), '-pix_fmt', 'yuv420p', '-metadata:s:v:0', 'rotate=0');

@@ -13,16 +13,25 @@ export interface AudioInfo {
 
 export interface VideoInfo {
   path: string;
-  /** Size of the decoded frames, i.e. after the rotation below is applied (ffmpeg autorotates). */
+  /**
+   * Size of the decoded frames: as shown, in square pixels. Non-square stored pixels (the pixel
+   * aspect below) stretch the stored width when wide, the height when tall; then the rotation
+   * below is applied (ffmpeg autorotates).
+   */
   width: number;
   height: number;
-  /** Size as stored in the stream, before rotation. */
+  /** Size as stored in the stream, before the pixel aspect and the rotation. */
   codedWidth: number;
   /** The stream's index in the file: the one decoded (see pickVideoStream). */
   streamIndex: number;
   codedHeight: number;
   /** Display rotation in degrees (0, 90, 180 or 270) from the rotate tag or display matrix; 0 if none. */
   rotation: number;
+  /**
+   * Width over height of one stored pixel (the stream's sample aspect ratio): 1 for square pixels
+   * and when the file gives none; 8/9 for NTSC DV, 4/3 for HDV's 1440x1080 shown at 1920x1080.
+   */
+  pixelAspect: number;
   /** Average frame rate (frames / duration), as a number and as ffprobe's exact rational ("30000/1001"). */
   fps: number;
   fpsRational: string;
@@ -68,6 +77,7 @@ export interface ProbeStream {
   coded_width?: number;
   coded_height?: number;
   pix_fmt?: string;
+  sample_aspect_ratio?: string;
   r_frame_rate?: string;
   avg_frame_rate?: string;
   nb_frames?: string;
@@ -207,6 +217,14 @@ function rotationOf(stream: ProbeStream): number {
   const deg = Number(raw ?? 0);
   if (!Number.isFinite(deg)) return 0;
   return (((Math.round(deg / 90) * 90) % 360) + 360) % 360;
+}
+
+/** The stream's sample aspect ratio as a number; 1 when absent, unknown ("0:1", "N/A") or implausible. */
+function pixelAspectOf(stream: ProbeStream): number {
+  const m = /^(\d+):(\d+)$/.exec(stream.sample_aspect_ratio ?? '');
+  if (!m) return 1;
+  const k = Number(m[1]) / Number(m[2]);
+  return Number.isFinite(k) && k >= 0.1 && k <= 10 ? k : 1;
 }
 
 export function isVideoStream(s: ProbeStream): boolean {
@@ -461,18 +479,24 @@ async function probeVideoUncached(path: string): Promise<VideoInfo> {
   }
   const rotation = rotationOf(v);
   const swap = rotation === 90 || rotation === 270;
+  const pixelAspect = pixelAspectOf(v);
+  // In square pixels, with the picture's shape as players show it: wide pixels widen it and tall
+  // ones heighten it, so no stored detail is scaled away. Then turned.
+  const shownWidth = pixelAspect > 1 ? Math.round(codedWidth * pixelAspect) : codedWidth;
+  const shownHeight = pixelAspect < 1 ? Math.round(codedHeight / pixelAspect) : codedHeight;
   const audio = firstAudio(result);
   const durationSec = streamDuration ?? measuredDuration ?? containerDuration ?? frameCount / fps;
   const { videoStartSec, fileStartSec } = startTimes(v, result.format);
 
   return {
     path,
-    width: swap ? codedHeight : codedWidth,
-    height: swap ? codedWidth : codedHeight,
+    width: swap ? shownHeight : shownWidth,
+    height: swap ? shownWidth : shownHeight,
     codedWidth,
     codedHeight,
     streamIndex: v.index,
     rotation,
+    pixelAspect,
     fps,
     fpsRational,
     variableFrameRate,
