@@ -14,6 +14,7 @@ import { CheckpointError } from './errors';
 import type { MappedModel } from './mapped';
 import { isAdaStateDict, isRosinality, mapAdaStateDict, mapRosinality } from './rosinality';
 import { PersistentObject, TorchTensor, openTorchFile } from './torch';
+import { isTfPickle, mapTfPickle } from './tf';
 import { MAX_INFLATE_RATIO } from './zip';
 
 export interface ImportOptions {
@@ -60,10 +61,11 @@ export interface ImportReport {
 
 function detect(root: unknown, where: string, convClamp: number | null): MappedModel {
   if (root instanceof PersistentObject || (root instanceof Map && root.has('G_ema'))) return mapAdaPickle(root, where);
+  if (isTfPickle(root)) return mapTfPickle(root, where);
   if (isRosinality(root)) return mapRosinality(root, where);
   if (isAdaStateDict(root)) return mapAdaStateDict(root, where, convClamp);
   const keys = root instanceof Map ? [...root.keys()].slice(0, 8).map(String).join(', ') : typeof root;
-  throw new CheckpointError(`${where}: not a StyleGAN2 checkpoint this app knows (top-level: ${keys}); expected an NVlabs network pickle with G_ema, a rosinality checkpoint with g_ema, or a generator state dict`);
+  throw new CheckpointError(`${where}: not a StyleGAN2 checkpoint this app knows (top-level: ${keys}); expected an NVlabs network pickle with G_ema, a TensorFlow StyleGAN2 pickle (G, D, Gs), a rosinality checkpoint with g_ema, or a generator state dict`);
 }
 
 /** Limits on what a checkpoint may declare, checked before any storage is read or tensor allocated. */
@@ -112,9 +114,13 @@ function bundleTensors(m: MappedModel, where: string): Map<string, Float32Array>
       if (spec.name === 'mapping.w_avg') continue;
       throw new CheckpointError(`${where}: tensor ${spec.name} is missing`);
     }
-    const src = t instanceof TorchTensor ? t : t.source;
-    if (src.numel !== n) throw new CheckpointError(`${where}: tensor ${spec.name} has shape [${src.shape}], the architecture read from the file needs [${spec.shape}]`);
-    const data = t instanceof TorchTensor ? t.data : src.data.map((v) => v * t.scale);
+    const src = t instanceof TorchTensor ? t : 'source' in t ? t.source : t;
+    const numel = src.shape.reduce((a, b) => a * b, 1);
+    // Ready tensors were moved to our layout, so their whole shape must match.
+    if (numel !== n || (!(t instanceof TorchTensor) && 'kind' in t && t.kind === 'ready' && t.shape.join() !== spec.shape.join())) {
+      throw new CheckpointError(`${where}: tensor ${spec.name} has shape [${src.shape}], the architecture read from the file needs [${spec.shape}]`);
+    }
+    const data = t instanceof TorchTensor ? t.data : 'source' in t ? t.source.data.map((v) => v * t.scale) : t.data;
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i])) throw new CheckpointError(`${where}: tensor ${spec.name} holds non-finite values`);
     }
@@ -144,7 +150,7 @@ export async function importCheckpoint(file: string, outDir: string, opts: Impor
     const a = mapped.arch;
     say(`found ${mapped.format} (${f.format}): ${a.resolution}x${a.resolution}, ${numWs(a)} ws, mapping ${a.mappingLayers} layers`);
     checkArchitecture(a, where);
-    const toLoad = [...mapped.tensors.values()].map((t) => (t instanceof TorchTensor ? t : t.source));
+    const toLoad = [...mapped.tensors.values()].flatMap((t) => (t instanceof TorchTensor ? [t] : 'source' in t ? [t.source] : []));
     checkLoadBudget(toLoad, a, statSync(src).size, where);
     await f.load(toLoad);
     throwIfAborted(opts.signal);

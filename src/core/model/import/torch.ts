@@ -229,6 +229,19 @@ interface GlobalContext {
   source: string;
   /** Parses legacy torch.save bytes embedded in the pickle (torch.storage._load_from_bytes). */
   loadFromBytes(b: Uint8Array): unknown;
+  /**
+   * Bytes that numpy arrays may still take once converted (8 per element). One pickled bytes object
+   * can back any number of arrays (the memo), so without a bound a small file could ask for
+   * gigabytes; unset where no numpy arrays are expected in bulk.
+   */
+  numpyBytes?: { left: number };
+}
+
+/** Counts `count` numpy elements against the file's budget, refusing a file that asks for more. */
+function chargeNumpy(ctx: GlobalContext, count: number): void {
+  if (!ctx.numpyBytes) return;
+  ctx.numpyBytes.left -= count * 8;
+  if (ctx.numpyBytes.left < 0) throw new CheckpointError(`${ctx.source}: its numpy arrays would take more memory than a file of its size can hold: a corrupt or hostile file, refused`);
 }
 
 /** The allow-list. Each entry is data-only: it builds values, it never reaches Python code. */
@@ -258,6 +271,8 @@ function allowList(ctx: GlobalContext): Map<string, unknown> {
     if (typeof args[0] !== 'string' || (args[1] !== 'latin1' && args[1] !== 'latin-1')) throw new CheckpointError(`${where}: _codecs.encode is only allowed for latin1 bytes`);
     return Uint8Array.from(args[0], (c) => c.charCodeAt(0) & 0xff);
   }));
+  // A TensorFlow StyleGAN2 network (dnnlib.tflib.network.Network): its __setstate__ dict, as data.
+  m.set('dnnlib.tflib.network.Network', { pyName: 'dnnlib.tflib.network.Network', newobj: () => new DataObject('dnnlib.tflib.network.Network') } satisfies PickleCallable);
   m.set('argparse.Namespace', { pyName: 'argparse.Namespace', newobj: () => new DataObject('argparse.Namespace'), call: () => new DataObject('argparse.Namespace') } satisfies PickleCallable);
   for (const [name, dtype] of Object.entries(STORAGE_TYPES)) {
     m.set(`torch.${name}`, new StorageType(`torch.${name}`, dtype));
@@ -298,9 +313,10 @@ function allowList(ctx: GlobalContext): Map<string, unknown> {
       if (!(dt instanceof NumpyDtype)) throw new CheckpointError(`${where}: numpy scalar without a dtype`);
       const b = raw instanceof Uint8Array ? raw : typeof raw === 'string' ? Uint8Array.from(raw, (c) => c.charCodeAt(0) & 0xff) : null;
       if (!b) throw new CheckpointError(`${where}: numpy scalar without data`);
+      chargeNumpy(ctx, 1);
       return { kind: 'numpy', dtype: dt.code, shape: [], data: numpyConvert(dt, b, 1, where) };
     }));
-    m.set(`${np}._reconstruct`, fn(`${np}._reconstruct`, () => new NumpyArray(where)));
+    m.set(`${np}._reconstruct`, fn(`${np}._reconstruct`, () => new NumpyArray(where, (n) => chargeNumpy(ctx, n))));
   }
   m.set('numpy.ndarray', { pyName: 'numpy.ndarray' } satisfies PickleCallable);
   m.set('numpy.dtype', fn('numpy.dtype', (args) => {
@@ -323,12 +339,16 @@ class NumpyArray implements NumpyValue {
   dtype = '';
   shape: number[] = [];
   data: Float64Array = new Float64Array(0);
-  constructor(private readonly where: string) {}
+  constructor(
+    private readonly where: string,
+    private readonly charge: (count: number) => void = () => {}
+  ) {}
   setState(state: unknown): void {
     if (!Array.isArray(state) || state.length < 5) throw new CheckpointError(`${this.where}: unexpected numpy array state`);
     const [, shape, dt, fortran, raw] = state;
     if (!(dt instanceof NumpyDtype) || fortran) throw new CheckpointError(`${this.where}: unsupported numpy array (object or Fortran-ordered)`);
     this.shape = intList(shape, `${this.where}: numpy shape`);
+    this.charge(this.shape.reduce((a, c) => a * c, 1));
     this.dtype = dt.code;
     const b = raw instanceof Uint8Array ? raw : typeof raw === 'string' ? Uint8Array.from(raw, (c) => c.charCodeAt(0) & 0xff) : null;
     if (!b) throw new CheckpointError(`${this.where}: numpy array without raw data`);
@@ -498,7 +518,9 @@ function openInMemory(file: string, buf: Uint8Array): OpenedFile {
     const root = parseLegacy(buf, file, ctxAllowed, 0);
     return { format: 'torch-legacy', root, load: async () => {}, close: async () => {} };
   }
-  const ctx: GlobalContext = { source: file, loadFromBytes: (b) => parseLegacy(b, `${file} (embedded storage)`, ctxAllowed, 1) };
+  // A plain pickle's arrays live in it (a TensorFlow pickle's variables): 8 bytes an element, at
+  // most 8 times the file (every float32 once, or every byte once), plus room for small files.
+  const ctx: GlobalContext = { source: file, loadFromBytes: (b) => parseLegacy(b, `${file} (embedded storage)`, ctxAllowed, 1), numpyBytes: { left: 8 * buf.length + 64 * 1024 ** 2 } };
   const { value } = unpickle(buf, { findGlobal: findGlobalIn(allowList(ctx), file), source: file });
   return { format: 'pickle', root: value, load: async () => {}, close: async () => {} };
 }

@@ -50,7 +50,7 @@ function ImportHelp({ modelsDir, onClose }: { modelsDir: string | null; onClose(
           The same import and download as in this view, from a terminal in the Stylecast Studio folder (for scripts, or a machine without the studio). Press <strong>Refresh</strong> here afterwards.
         </p>
         <h3>Import a StyleGAN2 checkpoint you have</h3>
-        <p>Official StyleGAN2-ADA pickles (.pkl) and rosinality-style PyTorch files (.pt) are converted into a bundle and calibrated.</p>
+        <p>Official StyleGAN2-ADA pickles (.pkl), original TensorFlow StyleGAN2 pickles (.pkl) and rosinality-style PyTorch files (.pt) are converted into a bundle and calibrated.</p>
         <CommandLine command={IMPORT_COMMAND} />
         <h3>Download a published model</h3>
         <p>Downloads are checked against their published checksums; without a connection the command says so and changes nothing.</p>

@@ -92,6 +92,26 @@ describe('files built to exhaust memory or time are refused', () => {
   // torch.storage._load_from_bytes(inner), as a pickle.
   const loadFromBytes = (inner: Uint8Array) => bin([0x80, 2], 'ctorch.storage\n_load_from_bytes\n', 'B', u32(inner.length), inner, [0x85], 'R.');
 
+  it('one pickled buffer behind thousands of numpy arrays (a TensorFlow pickle holds its variables as arrays)', async () => {
+    const dir = tempDir('hostile');
+    const file = join(dir, 'arrays.pkl');
+    // 1 MB of float32 (262,144 elements) memoised once, then rebuilt as 2,000 arrays: 4.2 GB as
+    // float64 from a 1.1 MB file. Refused once the arrays pass 8 bytes an element times the file.
+    const n = 262144;
+    const raw = new Uint8Array(n * 4);
+    const array = (first: boolean) =>
+      bin(
+        'cnumpy.core.multiarray\n_reconstruct\n', 'cnumpy\nndarray\n', 'K', [0], [0x85], 'C', [1], 'b', [0x87], 'R',
+        '(', 'K', [1], 'J', u32(n), [0x85], 'cnumpy\ndtype\n', 'X', u32(2), 'f4', [0x89, 0x88, 0x87], 'R', [0x89],
+        first ? bin('B', u32(raw.length), raw, 'q', [1]) : bin('h', [1]), 't', 'b'
+      );
+    const parts = [bin([0x80, 3], ']', '('), array(true)];
+    for (let i = 1; i < 2000; i++) parts.push(array(false));
+    parts.push(bin('e', '.'));
+    writeFileSync(file, bin(...parts));
+    await refused(file, /numpy arrays would take more memory than a file of its size can hold/);
+  });
+
   it('storages nested inside saved storages deeper than any real checkpoint', async () => {
     const dir = tempDir('hostile');
     const file = join(dir, 'nested.pkl');

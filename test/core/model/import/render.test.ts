@@ -91,4 +91,30 @@ describe('imported checkpoints render like the reference implementation', () => 
     const img2 = await unclamped.render(broadcastW(w, 1, gen.net.numWs, 16), 1);
     expect(maxAbsDiff(img2, want)).toBeGreaterThan(0.05);
   });
+
+  it('TensorFlow StyleGAN2 pickle ((G, D, Gs) Networks, numpy variables in TF layout) matches its TF-semantics reference to 1e-3', async () => {
+    const out = join(tempDir('import'), 'tf32');
+    const report = await importCheckpoint(join(fixtures, 'tf-32.pkl'), out, { runtime: rt });
+    expect(report).toMatchObject({ format: 'stylegan2-tf-pickle', container: 'pickle', resolution: 32, numWs: 8, zDim: 16, wDim: 16, mappingLayers: 2, mappingLrMul: 0.01, convClamp: null, wAvg: 'file' });
+    expect(report.channels).toEqual({ 4: 8, 8: 8, 16: 8, 32: 4 });
+    const { ref, img: want } = reference('tf-32');
+    const { img, w, gen } = await renderFromZ(out, rt, ref.z, ref.truncation);
+    // Gs, not G: the fixture's G has another first mapping bias, which would move w.
+    expect(maxAbsDiff(w, Float32Array.from(ref.w!))).toBeLessThan(1e-4);
+    const d = maxAbsDiff(img, want);
+    console.log(`tf-32: max |diff| ${d.toExponential(2)} over image max ${maxAbs(want).toFixed(3)}`);
+    expect(maxAbs(want)).toBeGreaterThan(0.1);
+    expect(d).toBeLessThan(1e-3 * Math.max(1, maxAbs(want)));
+    // The up-convolutions' kernels must be flipped (legacy.py's [::-1, ::-1]): unflipped, the image departs.
+    const b = gen.bundle;
+    const tensors = new Map(b.tensors);
+    for (const [name, t] of b.tensors) {
+      if (!/\.conv0\.weight$/.test(name)) continue;
+      const flipped = new Float32Array(t.length);
+      for (let i = 0; i < t.length; i += 9) for (let k = 0; k < 9; k++) flipped[i + k] = t[i + 8 - k]!;
+      tensors.set(name, flipped);
+    }
+    const unflipped = new Generator({ ...b, tensors, manifest: { ...b.manifest, id: 'unflipped' } }, rt);
+    expect(maxAbsDiff(await unflipped.render(broadcastW(w, 1, gen.net.numWs, 16), 1), want)).toBeGreaterThan(0.05);
+  });
 });
