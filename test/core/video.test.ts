@@ -366,6 +366,44 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
     expect(c.error).toBeLessThan(1.5);
   });
 
+  it("reads a photo as viewers show it: its EXIF orientation applied (a phone's portrait stored sideways)", async () => {
+    const ff = resolveFfmpeg().path;
+    const portrait = join(dataDir, 'portraits', 'lp_s0.jpg');
+    const upright = join(tmp, 'upright.png');
+    expect(spawnSync(ff, ['-v', 'error', '-y', '-i', portrait, '-vf', 'scale=150:176', upright]).status).toBe(0);
+    const truth = (await readFrames(upright))[0]!;
+    // An EXIF block holding only IFD0's Orientation (TIFF tag 0x0112, SHORT), put after the JPEG's SOI.
+    const withOrientation = (jpeg: Buffer, o: number): Buffer => {
+      const tiff = Buffer.alloc(26);
+      tiff.write('II*\0', 0, 'latin1');
+      tiff.writeUInt32LE(8, 4);
+      tiff.writeUInt16LE(1, 8);
+      tiff.writeUInt16LE(0x0112, 10);
+      tiff.writeUInt16LE(3, 12);
+      tiff.writeUInt32LE(1, 14);
+      tiff.writeUInt16LE(o, 18);
+      const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+      const head = Buffer.from([0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 255]);
+      return Buffer.concat([jpeg.subarray(0, 2), head, payload, jpeg.subarray(2)]);
+    };
+    // Each orientation's stored picture, made from the upright one by the inverse of what the tag
+    // says to do (EXIF 2.3): 6 means "turn right to show", so it is stored turned left.
+    const stored: Record<number, string> = { 1: 'null', 2: 'hflip', 3: 'hflip,vflip', 4: 'vflip', 5: 'transpose=cclock_flip', 6: 'transpose=cclock', 7: 'transpose=clock_flip', 8: 'transpose=clock' };
+    for (const [o, filter] of Object.entries(stored)) {
+      const plain = join(tmp, `o${o}-plain.jpg`);
+      expect(spawnSync(ff, ['-v', 'error', '-y', '-i', upright, '-vf', filter, '-q:v', '1', plain]).status).toBe(0);
+      const file = join(tmp, `o${o}.jpg`);
+      await writeFile(file, withOrientation(readFileSync(plain), Number(o)));
+      const info = await probeVideo(file);
+      const f = (await readFrames(file))[0]!;
+      expect([o, info.orientation, info.width, info.height, f.width, f.height]).toEqual([o, Number(o), 150, 176, 150, 176]);
+      const error = f.data.reduce((a, v, i) => a + Math.abs(v - truth.data[i]!), 0) / f.data.length;
+      expect(error, `orientation ${o}`).toBeLessThan(3);
+    }
+    // A video's frames keep their own (display-matrix) turn: no orientation.
+    expect((await probeVideo(clip('lp_d11.mp4'))).orientation).toBe(1);
+  });
+
   it("measures a Matroska or WebM stream's rate from its frames' times, where the container states none of its own", async () => {
     const ff = resolveFfmpeg().path;
     // The same gap in Matroska: ffprobe says 25/1 for both rates and gives no duration.

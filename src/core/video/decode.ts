@@ -5,7 +5,7 @@
 import { cancelledFrom, throwIfAborted } from '../util/cancel';
 import { VideoError, quoteName } from './errors';
 import { SAFE_INPUT_OPTIONS, resolveFfmpeg, spawnFailure, startTool, stopTool } from './ffmpeg';
-import { probeVideo, type VideoInfo } from './probe';
+import { orientationFilters, probeVideo, type VideoInfo } from './probe';
 
 /** One decoded frame: `data` is RGB, 8 bits per channel, rows top to bottom, no padding (HWC). */
 export interface Frame {
@@ -47,8 +47,9 @@ function checkSize(size: FrameSize, path: string): void {
 }
 
 /** The ffmpeg arguments that decode frames [start, start+count) of `path` as raw rgb24 to stdout. */
-export function decodeArgs(path: string, start: number, count: number | undefined, size: FrameSize, streamIndex: number): string[] {
-  const filters: string[] = [];
+export function decodeArgs(path: string, start: number, count: number | undefined, size: FrameSize, streamIndex: number, orientation = 1): string[] {
+  // A still image's EXIF orientation, which ffmpeg leaves to the viewer (videos turn by their display matrix).
+  const filters: string[] = orientationFilters(orientation);
   // Selecting on the decoded frame number n (not on time) makes the choice exact for any frame
   // rate, variable ones included; -vsync 0 then passes each selected frame through once, with no
   // duplicates or drops. (-fps_mode is the newer spelling; the bundled ffmpeg 4.1 only has -vsync.)
@@ -88,7 +89,7 @@ export async function* decodeFrames(path: string, opts: DecodeOptions = {}): Asy
   const frameBytes = size.width * size.height * 3;
 
   const bin = resolveFfmpeg();
-  const tool = startTool(bin, decodeArgs(path, start, count, size, info.streamIndex), ['ignore', 'pipe', 'pipe']);
+  const tool = startTool(bin, decodeArgs(path, start, count, size, info.streamIndex, info.orientation), ['ignore', 'pipe', 'pipe']);
   const onAbort = () => void stopTool(tool);
   signal?.addEventListener('abort', onAbort, { once: true });
   let done = false;

@@ -1,6 +1,7 @@
 // Reads what a video file holds (size, frame rate, frame count, audio) with
 // ffprobe, and turns every way a file can be unusable into one typed VideoError.
 import { open, stat } from 'node:fs/promises';
+import exifr from 'exifr';
 import { VideoError, quoteName } from './errors';
 import { SAFE_INPUT_OPTIONS, resolveFfprobe, runTool, type StderrTail } from './ffmpeg';
 
@@ -32,6 +33,12 @@ export interface VideoInfo {
    * and when the file gives none; 8/9 for NTSC DV, 4/3 for HDV's 1440x1080 shown at 1920x1080.
    */
   pixelAspect: number;
+  /**
+   * A still image's EXIF orientation (1 to 8; 1 when upright or absent, and for videos): a phone's
+   * portrait photo is often stored sideways with 6 or 8. `width` and `height` are after it, and
+   * decoding applies it (ffmpeg does not), as browsers and viewers do.
+   */
+  orientation: number;
   /** Average frame rate (frames / duration), as a number and as ffprobe's exact rational ("30000/1001"). */
   fps: number;
   fpsRational: string;
@@ -217,6 +224,27 @@ function rotationOf(stream: ProbeStream): number {
   const deg = Number(raw ?? 0);
   if (!Number.isFinite(deg)) return 0;
   return (((Math.round(deg / 90) * 90) % 360) + 360) % 360;
+}
+
+/** ffprobe's names of the containers of still images (ffmpeg reads these and no others, SAFE_INPUT_OPTIONS). */
+const STILL_FORMATS = /(^|,)(image2|jpeg_pipe|png_pipe|bmp_pipe|webp_pipe)(,|$)/;
+
+/** A still image's EXIF orientation, 1 to 8 (exifr reads the tag from its header); 1 when it has none or is unreadable. */
+async function exifOrientation(path: string): Promise<number> {
+  try {
+    const o = await exifr.orientation(path);
+    return typeof o === 'number' && Number.isInteger(o) && o >= 1 && o <= 8 ? o : 1;
+  } catch {
+    return 1;
+  }
+}
+
+/**
+ * The ffmpeg filters that show a stored image as EXIF orientation `o` says (TIFF/EXIF 2.3,
+ * Orientation): 2 mirror, 3 turn half, 4 flip, 5 transpose, 6 turn right, 7 transverse, 8 turn left.
+ */
+export function orientationFilters(o: number): string[] {
+  return ({ 2: ['hflip'], 3: ['hflip', 'vflip'], 4: ['vflip'], 5: ['transpose=cclock_flip'], 6: ['transpose=clock'], 7: ['transpose=clock_flip'], 8: ['transpose=cclock'] } as Record<number, string[]>)[o] ?? [];
 }
 
 /** The stream's sample aspect ratio as a number; 1 when absent, unknown ("0:1", "N/A") or implausible. */
@@ -484,19 +512,22 @@ async function probeVideoUncached(path: string): Promise<VideoInfo> {
   // ones heighten it, so no stored detail is scaled away. Then turned.
   const shownWidth = pixelAspect > 1 ? Math.round(codedWidth * pixelAspect) : codedWidth;
   const shownHeight = pixelAspect < 1 ? Math.round(codedHeight / pixelAspect) : codedHeight;
+  const orientation = STILL_FORMATS.test(result.format.format_name ?? '') ? await exifOrientation(path) : 1;
+  const turned = swap !== orientation >= 5; // 5 to 8 turn a quarter (rotation and EXIF never come together)
   const audio = firstAudio(result);
   const durationSec = streamDuration ?? measuredDuration ?? containerDuration ?? frameCount / fps;
   const { videoStartSec, fileStartSec } = startTimes(v, result.format);
 
   return {
     path,
-    width: swap ? shownHeight : shownWidth,
-    height: swap ? shownWidth : shownHeight,
+    width: turned ? shownHeight : shownWidth,
+    height: turned ? shownWidth : shownHeight,
     codedWidth,
     codedHeight,
     streamIndex: v.index,
     rotation,
     pixelAspect,
+    orientation,
     fps,
     fpsRational,
     variableFrameRate,
