@@ -404,6 +404,34 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
     expect((await probeVideo(clip('lp_d11.mp4'))).orientation).toBe(1);
   });
 
+  it('reads an HDR video (HLG as phones record it, PQ as HDR10) as a standard screen shows it', async () => {
+    const ff = resolveFfmpeg().path;
+    const meanAbs = (a: Uint8Array, b: Uint8Array) => a.reduce((s, v, i) => s + Math.abs(v - b[i]!), 0) / a.length;
+    // 3 frames of lp_d11, 128 px, 10-bit HEVC: in standard range, and carried in HDR (BT.2020
+    // primaries and the HDR curve, tagged as a camera tags it).
+    const make = (name: string, transfer: string | null) => {
+      const file = join(tmp, `${name}.mp4`);
+      const hdr = transfer ? `,zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t=${transfer}:m=bt2020nc:p=bt2020:r=tv` : '';
+      const tags = transfer ? `colorprim=bt2020:transfer=${transfer}:colormatrix=bt2020nc:` : '';
+      expect(spawnSync(ff, ['-v', 'error', '-y', '-i', clip('lp_d11.mp4'), '-frames:v', '3', '-an', '-vf', `scale=128:128${hdr},format=yuv420p10le`, '-c:v', 'libx265', '-x265-params', `${tags}log-level=error`, file]).status).toBe(0);
+      return file;
+    };
+    const truth = await readFrames(clip('lp_d11.mp4'), { count: 3, size: { width: 128, height: 128 } });
+    const errorOf = (frames: Frame[]) => Math.max(...frames.map((f, k) => meanAbs(f.data, truth[k]!.data)));
+    // The standard-range copy's own loss against the clip (scaling in YUV, 4:2:0, x265): about 4 levels.
+    const sdr = errorOf(await readFrames(make('sdr', null)));
+    expect((await probeVideo(join(tmp, 'sdr.mp4'))).hdr).toBeNull();
+    for (const [name, transfer] of [['hlg', 'arib-std-b67'], ['pq', 'smpte2084']] as const) {
+      const file = make(name, transfer);
+      const info = await probeVideo(file);
+      expect([info.hdr, info.pixelFormat]).toEqual([name, 'yuv420p10le']);
+      // The trip through HDR adds under half a level of 255 to that; read as standard range, 17 to 25.
+      expect(errorOf(await readFrames(file)) - sdr, name).toBeLessThan(0.5);
+      const naive = spawnSync(ff, ['-v', 'error', '-i', file, '-frames:v', '1', '-vf', 'scale=128:128', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 1 << 20 });
+      expect(meanAbs(new Uint8Array(naive.stdout), truth[0]!.data) - sdr, `${name} read as standard range`).toBeGreaterThan(8);
+    }
+  });
+
   it("measures a Matroska or WebM stream's rate from its frames' times, where the container states none of its own", async () => {
     const ff = resolveFfmpeg().path;
     // The same gap in Matroska: ffprobe says 25/1 for both rates and gives no duration.

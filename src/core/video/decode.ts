@@ -5,7 +5,7 @@
 import { cancelledFrom, throwIfAborted } from '../util/cancel';
 import { VideoError, quoteName } from './errors';
 import { SAFE_INPUT_OPTIONS, resolveFfmpeg, spawnFailure, startTool, stopTool } from './ffmpeg';
-import { orientationFilters, probeVideo, type VideoInfo } from './probe';
+import { hdrToSdrFilters, orientationFilters, probeVideo, type VideoInfo } from './probe';
 
 /** One decoded frame: `data` is RGB, 8 bits per channel, rows top to bottom, no padding (HWC). */
 export interface Frame {
@@ -47,7 +47,7 @@ function checkSize(size: FrameSize, path: string): void {
 }
 
 /** The ffmpeg arguments that decode frames [start, start+count) of `path` as raw rgb24 to stdout. */
-export function decodeArgs(path: string, start: number, count: number | undefined, size: FrameSize, streamIndex: number, orientation = 1): string[] {
+export function decodeArgs(path: string, start: number, count: number | undefined, size: FrameSize, streamIndex: number, orientation = 1, hdr: VideoInfo['hdr'] = null): string[] {
   // A still image's EXIF orientation, which ffmpeg leaves to the viewer (videos turn by their display matrix).
   const filters: string[] = orientationFilters(orientation);
   // Selecting on the decoded frame number n (not on time) makes the choice exact for any frame
@@ -57,6 +57,8 @@ export function decodeArgs(path: string, start: number, count: number | undefine
     const expr = count === undefined ? `gte(n,${start})` : `between(n,${start},${start + count - 1})`;
     filters.push(`select='${expr}'`);
   }
+  // After the selection, so only the frames wanted are tone-mapped.
+  filters.push(...hdrToSdrFilters(hdr));
   // An explicit size keeps every frame the same byte length even if the stream changes resolution;
   // accurate_rnd and full_chroma_int make the YUV->RGB conversion as exact as swscale allows.
   filters.push(`scale=${size.width}:${size.height}:flags=bicubic+accurate_rnd+full_chroma_int`);
@@ -89,7 +91,7 @@ export async function* decodeFrames(path: string, opts: DecodeOptions = {}): Asy
   const frameBytes = size.width * size.height * 3;
 
   const bin = resolveFfmpeg();
-  const tool = startTool(bin, decodeArgs(path, start, count, size, info.streamIndex, info.orientation), ['ignore', 'pipe', 'pipe']);
+  const tool = startTool(bin, decodeArgs(path, start, count, size, info.streamIndex, info.orientation, info.hdr), ['ignore', 'pipe', 'pipe']);
   const onAbort = () => void stopTool(tool);
   signal?.addEventListener('abort', onAbort, { once: true });
   let done = false;
