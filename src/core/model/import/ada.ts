@@ -74,6 +74,10 @@ export function mapAdaPickle(root: unknown, where: string): MappedModel {
   if (cDim !== 0) throw new CheckpointError(`${where}: conditional generators (c_dim ${cDim}) are not supported`);
   const mapping = obj(G, 'mapping', 'MappingNetwork', where);
   const synthesis = obj(G, 'synthesis', 'SynthesisNetwork', where);
+  // StyleGAN3's classes share these names; its synthesis starts from a Fourier-feature input.
+  if (synthesis.modules.has('input') || [...synthesis.modules.keys()].some((k) => typeof k === 'string' && /^L\d+_\d+_\d+$/.test(k))) {
+    throw new CheckpointError(`${where}: a StyleGAN3 generator (alias-free, stylegan3-t or -r), which Stylecast does not run; it works with StyleGAN2 generators (config-e/f: StyleGAN2-ADA pickles, including the stylegan2-*.pkl files of the stylegan3 repository)`);
+  }
   const zDim = attrNum(mapping, 'z_dim', where);
   const wDim = attrNum(mapping, 'w_dim', where);
   const mappingLayers = attrNum(mapping, 'num_layers', where);

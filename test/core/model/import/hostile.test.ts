@@ -4,7 +4,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointError, importCheckpoint, readStateDict, readTorchFile } from '../../../../src/core/model/import';
-import { plain } from '../../../../src/core/model/import/ada';
+import { mapAdaPickle, plain } from '../../../../src/core/model/import/ada';
+import { PersistentObject } from '../../../../src/core/model/import/torch';
 import { repoRoot, tempDir } from '../../../helpers';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'import');
@@ -204,5 +205,18 @@ describe('readStateDict', () => {
     expect(rms).toBeLessThan(200);
     expect(sd.get('latent_avg')!.shape).toEqual([16]);
     expect(sd.get('g_ema.noises.noise_0')!.shape).toEqual([1, 1, 4, 4]);
+  });
+});
+
+describe('StyleGAN3 network pickles', () => {
+  it('are named and refused: their classes share StyleGAN2-ADA names, their synthesis does not', async () => {
+    const po = (cls: string, state: [string, unknown][]) => new PersistentObject(cls, new Map(state), '', 0);
+    // The module tree of stylegan3's networks_stylegan3.Generator (stylegan3-t/-r), as persistence pickles it.
+    const layers = new Map<string, unknown>([['input', po('SynthesisInput', [])], ['L0_36_512', po('SynthesisLayer', [])], ['L1_36_512', po('SynthesisLayer', [])]]);
+    const G = po('Generator', [
+      ['c_dim', 0],
+      ['_modules', new Map<string, unknown>([['mapping', po('MappingNetwork', [['z_dim', 512], ['w_dim', 512], ['num_layers', 2]])], ['synthesis', po('SynthesisNetwork', [['_modules', layers]])]])]
+    ]);
+    expect(() => mapAdaPickle(new Map([['G_ema', G]]), 'stylegan3-t-ffhq-1024x1024.pkl')).toThrow(/a StyleGAN3 generator \(alias-free, stylegan3-t or -r\)/);
   });
 });
