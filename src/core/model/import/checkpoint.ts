@@ -10,6 +10,7 @@ import type { Runtime } from '../../runtime';
 import { throwIfAborted } from '../../util/cancel';
 import { sha256OfFileUnlessKnown } from '../../util/hash';
 import { mapAdaPickle } from './ada';
+import { checkArchitecture } from './limits';
 import { CheckpointError } from './errors';
 import type { MappedModel } from './mapped';
 import { isAdaStateDict, isRosinality, mapAdaStateDict, mapRosinality } from './rosinality';
@@ -59,29 +60,14 @@ export interface ImportReport {
   sourceSha256: string;
 }
 
-function detect(root: unknown, where: string, convClamp: number | null): MappedModel {
+function detect(root: unknown, where: string, convClamp: number | null, fileSize: number): MappedModel {
   if (root instanceof PersistentObject || (root instanceof Map && root.has('G_ema'))) return mapAdaPickle(root, where);
-  if (isTfPickle(root)) return mapTfPickle(root, where);
+  // A TF pickle's arrays are read whole: moved to our layout, at most 8 bytes an element of the file.
+  if (isTfPickle(root)) return mapTfPickle(root, where, 8 * fileSize + 64 * 1024 ** 2);
   if (isRosinality(root)) return mapRosinality(root, where);
   if (isAdaStateDict(root)) return mapAdaStateDict(root, where, convClamp);
   const keys = root instanceof Map ? [...root.keys()].slice(0, 8).map(String).join(', ') : typeof root;
   throw new CheckpointError(`${where}: not a StyleGAN2 checkpoint this app knows (top-level: ${keys}); expected an NVlabs network pickle with G_ema, a TensorFlow StyleGAN2 pickle (G, D, Gs), a rosinality checkpoint with g_ema, or a generator state dict`);
-}
-
-/** Limits on what a checkpoint may declare, checked before any storage is read or tensor allocated. */
-export const IMPORT_LIMITS = { maxResolution: MAX_RESOLUTION, maxChannels: 1024, maxDim: 1024, maxMappingLayers: 16 } as const;
-
-/** Refuses an architecture the generator cannot build, whatever the file says (resolutions, widths). */
-function checkArchitecture(a: Architecture, where: string): void {
-  const L = IMPORT_LIMITS;
-  const bad = (what: string): never => {
-    throw new CheckpointError(`${where}: ${what}; Stylecast supports StyleGAN2 generators up to ${L.maxResolution}x${L.maxResolution} with at most ${L.maxChannels} channels`);
-  };
-  if (!Number.isInteger(a.resolution) || a.resolution < 4 || a.resolution > L.maxResolution) bad(`resolution ${a.resolution} is out of range`);
-  for (const [r, c] of Object.entries(a.channels)) if (!Number.isInteger(c) || c < 1 || c > L.maxChannels) bad(`${c} channels at ${r}x${r}`);
-  if (!(a.zDim >= 1 && a.zDim <= L.maxDim && a.wDim >= 1 && a.wDim <= L.maxDim)) bad(`z_dim ${a.zDim} / w_dim ${a.wDim} are out of range`);
-  if (!(a.mappingLayers >= 1 && a.mappingLayers <= L.maxMappingLayers)) bad(`${a.mappingLayers} mapping layers`);
-  if (!(a.imgChannels >= 1 && a.imgChannels <= 4)) bad(`${a.imgChannels} image channels`);
 }
 
 /**
@@ -146,7 +132,7 @@ export async function importCheckpoint(file: string, outDir: string, opts: Impor
   const f = await openTorchFile(src);
   try {
     throwIfAborted(opts.signal);
-    const mapped = detect(f.root, where, opts.convClamp ?? null);
+    const mapped = detect(f.root, where, opts.convClamp ?? null, statSync(src).size);
     const a = mapped.arch;
     say(`found ${mapped.format} (${f.format}): ${a.resolution}x${a.resolution}, ${numWs(a)} ws, mapping ${a.mappingLayers} layers`);
     checkArchitecture(a, where);

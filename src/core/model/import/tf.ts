@@ -5,7 +5,8 @@
 // tensor names the way the official converter does (stylegan2-ada-pytorch legacy.py): weights
 // transposed to [out, in, kh, kw], the up-convolutions' kernels flipped, the modulation biases plus
 // the 1 the network adds at run time. See docs/MODELS.md.
-import { Architecture, MAX_RESOLUTION, log2int } from '../architecture';
+import { Architecture, MAX_RESOLUTION, log2int, tensorSpecs } from '../architecture';
+import { checkArchitecture } from './limits';
 import { CheckpointError } from './errors';
 import type { MappedModel, ReadyTensor } from './mapped';
 import { DataObject, type NumpyValue } from './torch';
@@ -19,24 +20,35 @@ export const isTfPickle = (root: unknown): boolean => isNetwork(root) || (Array.
 
 const isNumpy = (v: unknown): v is NumpyValue => typeof v === 'object' && v !== null && (v as NumpyValue).kind === 'numpy';
 
-/** Every variable of a network and its sub-networks, as legacy.py's _collect_tf_params names them. */
-function collect(net: DataObject, where: string, prefix = '', out = new Map<string, NumpyValue>(), depth = 0): Map<string, NumpyValue> {
-  if (depth > 4) throw new CheckpointError(`${where}: TensorFlow networks nested deeper than a generator's`);
-  const vars = net.attrs.get('variables');
-  if (!Array.isArray(vars)) throw new CheckpointError(`${where}: a TensorFlow network without its variables list`);
-  for (const pair of vars) {
-    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || !isNumpy(pair[1])) throw new CheckpointError(`${where}: a TensorFlow variable that is not a (name, array) pair`);
-    out.set(prefix + pair[0], pair[1]);
-  }
-  const comps = net.attrs.get('components');
-  if (comps instanceof Map) {
-    for (const [name, comp] of comps) {
-      if (typeof name !== 'string' || !isNetwork(comp)) throw new CheckpointError(`${where}: a TensorFlow sub-network that is not a Network`);
-      collect(comp, where, `${prefix}${name}/`, out, depth + 1);
+/**
+ * Gs's variables under the names legacy.py's _collect_tf_params gives them: its own, then those of
+ * its 'mapping' and 'synthesis' sub-networks (a StyleGAN2 generator has no others, and they have
+ * none of their own), so a crafted pickle cannot make the walk revisit shared networks.
+ */
+function collect(Gs: DataObject, where: string): Map<string, NumpyValue> {
+  const out = new Map<string, NumpyValue>();
+  const own = (net: DataObject, prefix: string): void => {
+    const vars = net.attrs.get('variables');
+    if (!Array.isArray(vars)) throw new CheckpointError(`${where}: a TensorFlow network without its variables list`);
+    if (out.size + vars.length > MAX_VARIABLES) throw new CheckpointError(`${where}: more TensorFlow variables than any StyleGAN2 generator has`);
+    for (const pair of vars) {
+      if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || !isNumpy(pair[1])) throw new CheckpointError(`${where}: a TensorFlow variable that is not a (name, array) pair`);
+      out.set(prefix + pair[0], pair[1]);
     }
+  };
+  own(Gs, '');
+  const comps = Gs.attrs.get('components');
+  if (!(comps instanceof Map)) throw new CheckpointError(`${where}: the TensorFlow generator has no sub-networks (mapping, synthesis)`);
+  for (const name of ['mapping', 'synthesis']) {
+    const comp = comps.get(name);
+    if (!isNetwork(comp) || comp === Gs) throw new CheckpointError(`${where}: the TensorFlow generator's "${name}" sub-network is missing`);
+    own(comp, `${name}/`);
   }
   return out;
 }
+
+/** A config-f 1024 generator has about 230 variables. */
+const MAX_VARIABLES = 4096;
 
 /** Static kwargs: plain numbers, strings, lists and None, as the TF code took them. */
 function kwargsOf(net: DataObject): Map<unknown, unknown> {
@@ -45,9 +57,10 @@ function kwargsOf(net: DataObject): Map<unknown, unknown> {
 }
 
 /** A TF array moved to our layout: `perm` lists, for each of our axes, the TF axis it comes from. */
-function moved(v: NumpyValue, perm: number[], opts: { flip?: boolean; add?: number; drop?: number } = {}): ReadyTensor {
+function moved(v: NumpyValue, perm: number[], opts: { flip?: boolean; add?: number; drop?: number; want?: readonly number[] } = {}): ReadyTensor {
   let shape = v.shape;
-  let data = v.data;
+  const data = v.data;
+  if (!/^[<>=|]?f[248]$/.test(v.dtype)) throw new CheckpointError(`holds ${v.dtype} values, not floats`);
   if (opts.drop) {
     // Leading axes of size 1 ([1, C, 4, 4] const, [1, 1, r, r] noise).
     if (!shape.slice(0, opts.drop).every((d) => d === 1)) throw new CheckpointError(`array of shape [${shape}] was expected to start with ${opts.drop} axes of size 1`);
@@ -55,6 +68,7 @@ function moved(v: NumpyValue, perm: number[], opts: { flip?: boolean; add?: numb
   }
   if (perm.length !== shape.length) throw new CheckpointError(`array of shape [${v.shape}] has ${shape.length} axes, expected ${perm.length}`);
   const outShape = perm.map((p) => shape[p]!);
+  if (opts.want && outShape.join() !== opts.want.join()) throw new CheckpointError(`has shape [${v.shape}], which in our layout is [${outShape}], not the [${opts.want}] the architecture needs`);
   const n = data.length;
   const out = new Float32Array(n);
   const inStride = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
@@ -80,7 +94,7 @@ function moved(v: NumpyValue, perm: number[], opts: { flip?: boolean; add?: numb
 const scalarOf = (v: unknown): number | null => (typeof v === 'number' ? v : isNumpy(v) && v.data.length === 1 ? v.data[0]! : null);
 
 /** Reads Gs of a TensorFlow StyleGAN2 pickle into an architecture and our named tensors. */
-export function mapTfPickle(root: unknown, where: string): MappedModel {
+export function mapTfPickle(root: unknown, where: string, maxBytes = Infinity): MappedModel {
   const Gs = Array.isArray(root) ? root[2] : root;
   if (!isNetwork(Gs)) throw new CheckpointError(`${where}: not a TensorFlow StyleGAN2 network pickle`);
   const version = scalarOf(Gs.attrs.get('version'));
@@ -92,8 +106,9 @@ export function mapTfPickle(root: unknown, where: string): MappedModel {
   const synthKw = isNetwork(synth) ? kwargsOf(synth) : new Map();
   const kwarg = (name: string, fallback: unknown): unknown => (kw.has(name) && kw.get(name) !== null ? kw.get(name) : synthKw.has(name) && synthKw.get(name) !== null ? synthKw.get(name) : fallback);
   const synthFunc = isNetwork(synth) ? synth.attrs.get('build_func_name') : undefined;
-  if (synthFunc !== undefined && synthFunc !== 'G_synthesis_stylegan2') {
-    throw new CheckpointError(`${where}: the synthesis network is "${String(synthFunc)}"; only StyleGAN2's G_synthesis_stylegan2 is supported (StyleGAN1 and StyleGAN3 are not)`);
+  // G_synthesis_stylegan2 (NVlabs/stylegan2) or G_synthesis (the TensorFlow stylegan2-ada, under G_main; StyleGAN1's is under G_style).
+  if (synthFunc !== undefined && synthFunc !== 'G_synthesis_stylegan2' && synthFunc !== 'G_synthesis') {
+    throw new CheckpointError(`${where}: the synthesis network is "${String(synthFunc)}"; only StyleGAN2's (G_synthesis_stylegan2, or stylegan2-ada's G_synthesis) is supported`);
   }
   const architecture = kwarg('architecture', 'skip');
   if (architecture !== 'skip') throw new CheckpointError(`${where}: the generator uses architecture "${String(architecture)}"; only the "skip" generator architecture (config-e/f) is supported`);
@@ -142,33 +157,39 @@ export function mapTfPickle(root: unknown, where: string): MappedModel {
   }
   const imgChannels = need(`synthesis/${resolution}x${resolution}/ToRGB/weight`).shape[3]!;
   const arch: Architecture = { resolution, zDim, wDim, mappingLayers, mappingLrMul, channels, imgChannels, convClamp };
+  // Before any array is converted: the architecture within what Stylecast builds, and the
+  // float32 it takes within what the file could hold (one array can stand for many names).
+  checkArchitecture(arch, where);
+  const specs = new Map(tensorSpecs(arch).map((t) => [t.name, t.shape]));
+  const bytes = [...specs.values()].reduce((a, sh) => a + 4 * sh.reduce((x, y) => x * y, 1), 0);
+  if (bytes > maxBytes) throw new CheckpointError(`${where}: its generator would take ${bytes} bytes, more than a file of its size can hold: a corrupt or hostile file, refused`);
 
   const tensors = new Map<string, ReadyTensor>();
   const put = (name: string, t: ReadyTensor): void => {
     tensors.set(name, t);
   };
-  const at = (name: string, fn: () => ReadyTensor): void => {
+  const at = (name: string, fn: (want: readonly number[] | undefined) => ReadyTensor): void => {
     try {
-      put(name, fn());
+      put(name, fn(specs.get(name)));
     } catch (e) {
       // A layout error names the tensor; a missing variable already names the file and itself.
       if (e instanceof CheckpointError && !e.message.startsWith(`${where}:`)) throw new CheckpointError(`${where}: ${name}: ${e.message}`);
       throw e;
     }
   };
-  at('mapping.w_avg', () => moved(need('dlatent_avg'), [0]));
+  at('mapping.w_avg', (want) => moved(need('dlatent_avg'), [0], { want }));
   for (let i = 0; i < mappingLayers; i++) {
-    at(`mapping.fc${i}.weight`, () => moved(need(`mapping/Dense${i}/weight`), [1, 0]));
-    at(`mapping.fc${i}.bias`, () => moved(need(`mapping/Dense${i}/bias`), [0]));
+    at(`mapping.fc${i}.weight`, (want) => moved(need(`mapping/Dense${i}/weight`), [1, 0], { want }));
+    at(`mapping.fc${i}.bias`, (want) => moved(need(`mapping/Dense${i}/bias`), [0], { want }));
   }
-  at('synthesis.b4.const', () => moved(need('synthesis/4x4/Const/const'), [0, 1, 2], { drop: 1 }));
+  at('synthesis.b4.const', (want) => moved(need('synthesis/4x4/Const/const'), [0, 1, 2], { drop: 1, want }));
   const layer = (ours: string, scope: string, noise: number | null, flip: boolean, rgb: boolean): void => {
-    at(`${ours}.weight`, () => moved(need(`${scope}/weight`), [3, 2, 0, 1], { flip }));
-    at(`${ours}.bias`, () => moved(need(`${scope}/bias`), [0]));
-    at(`${ours}.affine.weight`, () => moved(need(`${scope}/mod_weight`), [1, 0]));
-    at(`${ours}.affine.bias`, () => moved(need(`${scope}/mod_bias`), [0], { add: 1 }));
+    at(`${ours}.weight`, (want) => moved(need(`${scope}/weight`), [3, 2, 0, 1], { flip, want }));
+    at(`${ours}.bias`, (want) => moved(need(`${scope}/bias`), [0], { want }));
+    at(`${ours}.affine.weight`, (want) => moved(need(`${scope}/mod_weight`), [1, 0], { want }));
+    at(`${ours}.affine.bias`, (want) => moved(need(`${scope}/mod_bias`), [0], { add: 1, want }));
     if (!rgb && noise !== null) {
-      at(`${ours}.noise_const`, () => moved(need(`synthesis/noise${noise}`), [0, 1], { drop: 2 }));
+      at(`${ours}.noise_const`, (want) => moved(need(`synthesis/noise${noise}`), [0, 1], { drop: 2, want }));
       const s = scalarOf(need(`${scope}/noise_strength`));
       if (s === null) throw new CheckpointError(`${where}: ${scope}/noise_strength is not a scalar`);
       put(`${ours}.noise_strength`, { kind: 'ready', shape: [], data: Float32Array.of(s) });

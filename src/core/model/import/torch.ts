@@ -232,10 +232,14 @@ interface GlobalContext {
   /**
    * Bytes that numpy arrays may still take once converted (8 per element). One pickled bytes object
    * can back any number of arrays (the memo), so without a bound a small file could ask for
-   * gigabytes; unset where no numpy arrays are expected in bulk.
+   * gigabytes. One budget per file, shared by the streams embedded in it; unset only for
+   * checkpointGlobals' tests of the interpreter.
    */
   numpyBytes?: { left: number };
 }
+
+/** A file's numpy budget: 8 bytes an element, at most 8 times the file (every float32 once, or every byte once), plus room for small files. */
+const numpyBudget = (fileBytes: number): { left: number } => ({ left: 8 * fileBytes + 64 * 1024 ** 2 });
 
 /** Counts `count` numpy elements against the file's budget, refusing a file that asks for more. */
 function chargeNumpy(ctx: GlobalContext, count: number): void {
@@ -412,8 +416,8 @@ function embeddedLevel(nesting: number, source: string): number {
 }
 
 /** Parses a legacy (non-zip) torch.save stream held in memory. */
-function parseLegacy(buf: Uint8Array, source: string, allowed: (ctx: GlobalContext) => Map<string, unknown>, nesting = 0): unknown {
-  const ctx: GlobalContext = { source, loadFromBytes: (b) => parseLegacy(b, `${source} (embedded storage)`, allowed, embeddedLevel(nesting, source)) };
+function parseLegacy(buf: Uint8Array, source: string, allowed: (ctx: GlobalContext) => Map<string, unknown>, budget: { left: number }, nesting = 0): unknown {
+  const ctx: GlobalContext = { source, loadFromBytes: (b) => parseLegacy(b, `${source} (embedded storage)`, allowed, budget, embeddedLevel(nesting, source)), numpyBytes: budget };
   const findGlobal = findGlobalIn(allowed(ctx), source);
   let pos = 0;
   const magic = unpickle(buf, { findGlobal, source }, pos);
@@ -515,12 +519,12 @@ function openInMemory(file: string, buf: Uint8Array): OpenedFile {
   // A legacy torch.save file starts with the pickled magic number.
   const isLegacy = buf.length > 12 && buf[0] === 0x80 && buf[2] === 0x8a && buf[3] === 0x0a && Buffer.from(buf.subarray(4, 14)).equals(Buffer.from('6cfc9c46f9206aa85019', 'hex'));
   if (isLegacy) {
-    const root = parseLegacy(buf, file, ctxAllowed, 0);
+    const root = parseLegacy(buf, file, ctxAllowed, numpyBudget(buf.length), 0);
     return { format: 'torch-legacy', root, load: async () => {}, close: async () => {} };
   }
-  // A plain pickle's arrays live in it (a TensorFlow pickle's variables): 8 bytes an element, at
-  // most 8 times the file (every float32 once, or every byte once), plus room for small files.
-  const ctx: GlobalContext = { source: file, loadFromBytes: (b) => parseLegacy(b, `${file} (embedded storage)`, ctxAllowed, 1), numpyBytes: { left: 8 * buf.length + 64 * 1024 ** 2 } };
+  // A plain pickle's arrays live in it (a TensorFlow pickle's variables).
+  const budget = numpyBudget(buf.length);
+  const ctx: GlobalContext = { source: file, loadFromBytes: (b) => parseLegacy(b, `${file} (embedded storage)`, ctxAllowed, budget, 1), numpyBytes: budget };
   const { value } = unpickle(buf, { findGlobal: findGlobalIn(allowList(ctx), file), source: file });
   return { format: 'pickle', root: value, load: async () => {}, close: async () => {} };
 }
@@ -535,7 +539,8 @@ async function openZip(file: string): Promise<OpenedFile> {
     if (zip.entries.has(`${prefix}byteorder`)) byteorder = (await zip.read(`${prefix}byteorder`, 16)).toString('latin1').trim();
     if (byteorder !== 'little') throw new CheckpointError(`${file}: byte order "${byteorder}" is not supported (little-endian only)`);
     const data = await zip.read(pkl, MAX_PICKLE_BYTES);
-    const ctx: GlobalContext = { source: file, loadFromBytes: (b) => parseLegacy(b, `${file} (embedded storage)`, allowList, 1) };
+    const budget = numpyBudget((await stat(file)).size);
+    const ctx: GlobalContext = { source: file, loadFromBytes: (b) => parseLegacy(b, `${file} (embedded storage)`, allowList, budget, 1), numpyBytes: budget };
     const refs = new Map<string, StorageRef>();
     const { value } = unpickle(data, {
       findGlobal: findGlobalIn(allowList(ctx), file),

@@ -109,8 +109,16 @@ describe('files built to exhaust memory or time are refused', () => {
     const parts = [bin([0x80, 3], ']', '('), array(true)];
     for (let i = 1; i < 2000; i++) parts.push(array(false));
     parts.push(bin('e', '.'));
-    writeFileSync(file, bin(...parts));
+    const bomb = bin(...parts);
+    writeFileSync(file, bomb);
     await refused(file, /numpy arrays would take more memory than a file of its size can hold/);
+    // The same inside a legacy torch.save stream, and inside a stream embedded in a plain pickle.
+    const legacyFile = join(dir, 'arrays.pt');
+    writeFileSync(legacyFile, legacy(bomb));
+    await refused(legacyFile, /numpy arrays would take more memory than a file of its size can hold/);
+    const embedded = join(dir, 'embedded.pkl');
+    writeFileSync(embedded, loadFromBytes(legacy(bomb)));
+    await refused(embedded, /numpy arrays would take more memory than a file of its size can hold/);
   });
 
   it('storages nested inside saved storages deeper than any real checkpoint', async () => {

@@ -15,6 +15,7 @@ async function networks(): Promise<DataObject[]> {
 }
 
 const gs = (nets: DataObject[]) => nets[2]!;
+const varOf = (nets: DataObject[], scope: string, name: string) => ((nets[2]!.attrs.get('components') as Map<string, DataObject>).get(scope)!.attrs.get('variables') as [string, { shape: number[]; dtype: string }][]).find(([k]) => k === name)![1];
 const comp = (net: DataObject, name: string) => (net.attrs.get('components') as Map<string, DataObject>).get(name)!;
 
 describe('TensorFlow StyleGAN2 pickles', () => {
@@ -35,9 +36,23 @@ describe('TensorFlow StyleGAN2 pickles', () => {
     expect(w.shape).toEqual([8, 8, 3, 3]);
   });
 
+  it("reads stylegan2-ada's TensorFlow pickles (G_synthesis under G_main), which share the variable names", async () => {
+    const nets = await networks();
+    comp(gs(nets), 'synthesis').attrs.set('build_func_name', 'G_synthesis');
+    expect(mapTfPickle(nets, 'tf-32.pkl').arch.resolution).toBe(32);
+  });
+
+  it('refuses, before converting anything, a generator larger than its file could hold', async () => {
+    // Memoised arrays can stand for many names; 8 bytes an element of the file bounds what is made.
+    const nets = await networks();
+    expect(() => mapTfPickle(nets, 'tf-32.pkl', 10_000)).toThrow(/its generator would take 32860 bytes, more than a file of its size can hold/);
+  });
+
   it.each([
     ['StyleGAN1 (G_style)', (n: DataObject[]) => gs(n).attrs.set('build_func_name', 'G_style'), /not StyleGAN2's G_main/],
-    ['a StyleGAN1 synthesis network', (n: DataObject[]) => comp(gs(n), 'synthesis').attrs.set('build_func_name', 'G_synthesis'), /only StyleGAN2's G_synthesis_stylegan2/],
+    ['another synthesis network', (n: DataObject[]) => comp(gs(n), 'synthesis').attrs.set('build_func_name', 'G_synthesis_stylegan_revised'), /only StyleGAN2's \(G_synthesis_stylegan2, or stylegan2-ada's G_synthesis\)/],
+    ['a variable of another shape', (n: DataObject[]) => varOf(n, 'synthesis', '8x8/Conv1/mod_weight').shape.reverse(), /synthesis\.b8\.conv1\.affine\.weight: has shape \[8,16\], which in our layout is \[16,8\], not the \[8,16\] the architecture needs/],
+    ['a variable of integers', (n: DataObject[]) => (varOf(n, 'synthesis', '8x8/Conv1/bias').dtype = '<i4'), /holds <i4 values, not floats/],
     ['the resnet architecture', (n: DataObject[]) => (gs(n).attrs.get('static_kwargs') as Map<string, unknown>).set('architecture', 'resnet'), /architecture "resnet"/],
     ['a conditional model', (n: DataObject[]) => (gs(n).attrs.get('static_kwargs') as Map<string, unknown>).set('label_size', 10), /conditional generators/],
     ['another resample kernel', (n: DataObject[]) => (gs(n).attrs.get('static_kwargs') as Map<string, unknown>).set('resample_kernel', [1, 1]), /resample kernel/],
