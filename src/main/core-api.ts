@@ -9,7 +9,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { warpToCrop } from '../core/face/warp';
 import { drivenParams, lockMask } from '../core/render/puppeteer';
-import { locateModel, MAX_START_SEC, openProject, PROJECT_FILE, resolveSourcePath, sourceFrameOf, sourceFrameSize, frameTransform, type Project, type TuneRecord } from '../core/project';
+import { locateModel, MAX_START_SEC, openProject, PROJECT_FILE, resolveSourcePath, sourceFrameOf, sourceDecoding, frameTransform, type Project, type TuneRecord } from '../core/project';
 import type { ModelBundle } from '../core/model/bundle';
 import { TUNE_CHECKPOINT } from '../core/tune/tune';
 import { hasIdentityProgress } from '../core/encode/identity-progress';
@@ -617,7 +617,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
         // The transform maps a crop at the model's resolution; at another size it is rescaled (the viewer asks for at most 512).
         const res = o.project.doc.model.resolution;
         const a = frameTransform(o.project, frame);
-        for await (const f of decodeFrames(src, { start: index, count: 1, size: sourceFrameSize(o.project) })) data = warpToCrop(f.data, f.width, f.height, n === res ? a : rescaleAffine(a, res, n), n);
+        for await (const f of decodeFrames(src, { start: index, count: 1, ...sourceDecoding(o.project) })) data = warpToCrop(f.data, f.width, f.height, n === res ? a : rescaleAffine(a, res, n), n);
         if (!data) throw new Error(`Frame ${index} of ${src} could not be decoded.`);
         crop = { data, n };
         sourceCrops.set(key, crop);

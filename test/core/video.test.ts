@@ -429,7 +429,34 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
       expect(errorOf(await readFrames(file)) - sdr, name).toBeLessThan(0.5);
       const naive = spawnSync(ff, ['-v', 'error', '-i', file, '-frames:v', '1', '-vf', 'scale=128:128', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 1 << 20 });
       expect(meanAbs(new Uint8Array(naive.stdout), truth[0]!.data) - sdr, `${name} read as standard range`).toBeGreaterThan(8);
+      // Read as standard range when asked (a project fitted to such frames before 2026-12-07).
+      const asSdr = await readFrames(file, { count: 1, hdr: null });
+      expect(meanAbs(asSdr[0]!.data, truth[0]!.data) - sdr, `${name} read with hdr: null`).toBeGreaterThan(8);
     }
+
+    // Bright standard-range values keep their level: a grey ramp's levels through HLG, 16-bit lossless.
+    const ramp = join(tmp, 'ramp.mkv');
+    const rgbRamp = ['-f', 'lavfi', '-i', "color=gray:s=256x8,format=rgb24,geq=r='X':g='X':b='X'", '-frames:v', '1'];
+    expect(spawnSync(ff, ['-v', 'error', '-y', ...rgbRamp, '-vf', 'format=gbrp,zscale=tin=bt709:pin=bt709:t=arib-std-b67:m=bt2020nc:p=bt2020:r=tv,format=yuv444p16le', '-c:v', 'ffv1', '-color_trc', 'arib-std-b67', '-color_primaries', 'bt2020', '-colorspace', 'bt2020nc', ramp]).status).toBe(0);
+    const plain = join(tmp, 'ramp-plain.mkv');
+    expect(spawnSync(ff, ['-v', 'error', '-y', ...rgbRamp, '-c:v', 'ffv1', plain]).status).toBe(0);
+    const [got, want] = [(await readFrames(ramp))[0]!, (await readFrames(plain))[0]!];
+    expect((await probeVideo(ramp)).hdr).toBe('hlg');
+    const green = (f: Frame, x: number) => f.data[(4 * 256 + x) * 3 + 1]!;
+    expect([green(want, 0), green(want, 230)]).toEqual([0, 230]);
+    for (let x = 0; x <= 230; x += 5) expect(Math.abs(green(got, x) - green(want, x)), `level ${green(want, x)}`).toBeLessThanOrEqual(1.5);
+    // Tagged with its curve alone (no primaries or matrix): read as BT.2020, as HDR is.
+    const curveOnly = join(tmp, 'ramp-curve-only.mkv');
+    expect(spawnSync(ff, ['-v', 'error', '-y', '-i', ramp, '-c', 'copy', '-color_primaries', 'unknown', '-colorspace', 'unknown', curveOnly]).status).toBe(0);
+    expect((await probeVideo(curveOnly)).color.primaries).toBeNull();
+    expect(meanAbs((await readFrames(curveOnly))[0]!.data, got.data)).toBeLessThan(0.5);
+
+    // The constant-rate copy of an HDR video is the standard-range picture decoding gives, tagged BT.709.
+    const copy = await conformVideo({ input: join(tmp, 'hlg.mp4'), out: join(tmp, 'hlg-copy.mp4') });
+    const copyInfo = await probeVideo(copy.path);
+    expect([copyInfo.hdr, copyInfo.color.primaries, copyInfo.color.matrix]).toEqual([null, 'bt709', 'bt709']);
+    const [fromCopy, fromSource] = [await readFrames(copy.path), await readFrames(join(tmp, 'hlg.mp4'))];
+    expect(Math.max(...fromCopy.map((f, k) => meanAbs(f.data, fromSource[k]!.data)))).toBeLessThan(1.5);
   });
 
   it("measures a Matroska or WebM stream's rate from its frames' times, where the container states none of its own", async () => {

@@ -12,12 +12,12 @@ import { ModelBundle } from '../model/bundle';
 import { PerceptualBundle } from '../perceptual/bundle';
 import { findPerceptualBundle } from '../perceptual/find';
 import { StyleGan2 } from '../model/stylegan2';
-import { COMMIT_FILE, PROJECT_EXTENSION, PROJECT_FILE, Project, type ProjectLock, createProject, isLockFileName, isProjectSource, lockProject, openProject, saveProject, sourceFrameSize, writeFrames } from '../project';
+import { COMMIT_FILE, PROJECT_EXTENSION, PROJECT_FILE, Project, type ProjectLock, createProject, isLockFileName, isProjectSource, lockProject, openProject, saveProject, sourceDecoding, writeFrames } from '../project';
 import { fromRgb8 } from '../render/image';
 import type { Runtime } from '../runtime';
 import { isCancelled, throwIfAborted } from '../util/cancel';
 import { defaultMaxBatch } from './memory';
-import { type FrameSize, VideoInfo, decodeFrames, probeVideo } from '../video';
+import { type DecodeOptions, VideoInfo, decodeFrames, probeVideo } from '../video';
 import type { AlignVideoResult } from '../face/pipeline';
 import { AlignProgressWriter, readAlignProgress, removeAlignProgress, type AlignProgressKey } from './align-progress';
 import { ParamDecoder } from './decoder';
@@ -249,12 +249,12 @@ function spread(count: number, k: number): number[] {
 }
 
 /** Collects the crops of a few encoded frames in one decoding pass. */
-async function cropsAt(video: string, start: number, size: FrameSize, affines: Affine[], indices: number[], res: number, signal?: AbortSignal): Promise<Map<number, Float32Array>> {
+async function cropsAt(video: string, start: number, decoding: Pick<DecodeOptions, 'size' | 'hdr'>, affines: Affine[], indices: number[], res: number, signal?: AbortSignal): Promise<Map<number, Float32Array>> {
   const want = new Set(indices);
   const last = Math.max(...indices);
   const out = new Map<number, Float32Array>();
   let next = start; // the first frame not decoded yet
-  for await (const f of decodeFrames(video, { start, count: last + 1, size, signal })) {
+  for await (const f of decodeFrames(video, { start, count: last + 1, ...decoding, signal })) {
     next = f.index + 1;
     const i = f.index - start;
     if (want.has(i)) out.set(i, fromRgb8(warpToCrop(f.data, f.width, f.height, affines[i]!, res), res, res));
@@ -413,13 +413,14 @@ async function encode(o: EncodeJobOptions, held: { lock: ProjectLock | null }): 
 
   // Frames are read at the size the project recorded (an older project of a video with non-square
   // pixels keeps its stored size), so its saved alignment and crops stay where they were measured.
-  const frameSize = sourceFrameSize(project);
+  const decoding = sourceDecoding(project);
+  const frameSize = decoding.size;
   // Crop transforms: from face alignment (resumed from the project's saved alignment), or the centred square.
   let affines: Affine[];
   let alignInfo: EncodeResult['align'] = null;
   let candidates: number[];
   if (o.align === 'face') {
-    const { aligned, framesReused } = o.aligned ? { aligned: o.aligned, framesReused: 0 } : await alignResumably(o, project, { start, count, res, info: { ...info, ...frameSize } }, (done, total, reused) =>
+    const { aligned, framesReused } = o.aligned ? { aligned: o.aligned, framesReused: 0 } : await alignResumably(o, project, { start, count, res, info: { ...info, ...frameSize, hdr: decoding.hdr } }, (done, total, reused) =>
       report({ stage: 'align', fraction: at('align', done / total), frame: done, of: total, message: reused ? `resuming the alignment after frame ${done} of ${total}` : `aligning frame ${done} of ${total}` })
     );
     affines = aligned.affines;
@@ -495,7 +496,7 @@ async function encode(o: EncodeJobOptions, held: { lock: ProjectLock | null }): 
       const { done, live } = progress.resumedSteps;
       report({ stage: 'identity', fraction: at(identityStages[0]?.id ?? 'hash', 0), message: `resuming the identity search after ${done} finished step${done === 1 ? '' : 's'}${live ? ` and part of ${live}` : ''}` });
     }
-    const crops = await cropsAt(o.video, start, frameSize, affines, [...candidates, ...refineIdx, ...probeIdx], res, o.signal);
+    const crops = await cropsAt(o.video, start, decoding, affines, [...candidates, ...refineIdx, ...probeIdx], res, o.signal);
     const inv = await invertFrames(
       ev,
       identityStages,
@@ -626,7 +627,7 @@ async function encode(o: EncodeJobOptions, held: { lock: ProjectLock | null }): 
     });
   };
   if (from < count) {
-    for await (const f of decodeFrames(o.video, { start: start + from, count: count - from, size: frameSize, signal: o.signal })) {
+    for await (const f of decodeFrames(o.video, { start: start + from, count: count - from, ...decoding, signal: o.signal })) {
       throwIfAborted(o.signal);
       const i = f.index - start;
       window.push(fromRgb8(warpToCrop(f.data, f.width, f.height, affines[i]!, res), res, res));

@@ -4,7 +4,7 @@ import type { FaceNetsLike } from '../face/pipeline';
 import type { FaceBox, Landmarks68 } from '../face/types';
 import { warpToCrop } from '../face/warp';
 import { PARAM_COUNT } from '../model/basis';
-import { Project, frameTransform, sourceFrameSize, verifySource } from '../project';
+import { Project, frameTransform, sourceDecoding, verifySource } from '../project';
 import type { FrameRenderer } from '../render/render';
 import { throwIfAborted } from '../util/cancel';
 import { decodeFrames } from '../video';
@@ -193,7 +193,7 @@ export async function evaluateProject(opts: {
     pending = [];
     opts.onProgress?.(i, count);
   };
-  for await (const f of decodeFrames(source, { start: enc.frames.start, count, size: sourceFrameSize(p), signal: opts.signal })) {
+  for await (const f of decodeFrames(source, { start: enc.frames.start, count, ...sourceDecoding(p), signal: opts.signal })) {
     throwIfAborted(opts.signal);
     pending.push(warpToCrop(f.data, f.width, f.height, frameTransform(p, f.index - enc.frames.start), res));
     if (pending.length === chunk) await flush();

@@ -40,7 +40,7 @@ export {
   recoverInterruptedSave,
   saveProject,
   sourceFrameOf,
-  sourceFrameSize,
+  sourceDecoding,
   writeFrameParams,
   writeFrames,
   type BytesPerFrame,

@@ -78,6 +78,8 @@ export interface SourceInit {
   videoStartSec?: number;
   /** The file's own start time (VideoInfo.fileStartSec); 0 when absent. */
   fileStartSec?: number;
+  /** HDR mapped to standard range as the frames are read (VideoInfo.hdr); absent: read as standard range. */
+  hdr?: 'pq' | 'hlg' | null;
   /** Computed with hashFile when absent (reads the whole video). */
   sha256?: string;
   size?: number;
@@ -215,6 +217,7 @@ export async function createProject(dir: string, init: ProjectInit): Promise<Pro
         durationSec: src.durationSec,
         hasAudio: src.hasAudio,
         ...(src.videoStartSec !== undefined ? { videoStartSec: src.videoStartSec, fileStartSec: src.fileStartSec ?? 0 } : {}),
+        ...(src.hdr !== undefined ? { hdr: src.hdr } : {}),
       },
       model: { ...init.model, ...(init.model.path !== undefined ? { path: resolve(init.model.path) } : {}) },
       encoding: {
@@ -647,11 +650,16 @@ export function bytesPerFrame(project: Project): BytesPerFrame {
 export const sourceFrameOf = (project: Project, i: number): number => project.doc.encoding.frames.start + i;
 
 /**
- * The size the project's source frames are decoded at: the one its crop transforms were measured
- * in, as recorded when it was made (since 2026-12-07 the size as shown, in square pixels; before,
- * a video with non-square pixels was read at its stored size, which its older projects keep).
+ * How the project's source frames are decoded: as they were when it was made, so its crop
+ * transforms and its fitted frames stay where they were measured. `size`: as recorded (since
+ * 2026-12-07 the size as shown, in square pixels; before, a video with non-square pixels was read
+ * at its stored size). `hdr`: HDR mapped to standard range when recorded so; a project made before
+ * 2026-12-07 records nothing and read its HDR video as standard range, which it keeps.
  */
-export const sourceFrameSize = (project: Project): { width: number; height: number } => ({ width: project.doc.source.width, height: project.doc.source.height });
+export const sourceDecoding = (project: Project): { size: { width: number; height: number }; hdr: 'pq' | 'hlg' | null } => ({
+  size: { width: project.doc.source.width, height: project.doc.source.height },
+  hdr: project.doc.source.hdr ?? null
+});
 
 /** T_t of encoded frame `i`: crop pixels -> source pixels. */
 export function frameTransform(project: Project, i: number): Affine {

@@ -75,6 +75,11 @@ export interface SourceRef {
   videoStartSec?: number;
   /** The file's start time (ffprobe's format start_time), which a browser's media clock keeps when positive; absent: 0. */
   fileStartSec?: number;
+  /**
+   * An HDR video's curve ('pq', 'hlg'), mapped to standard range as its frames are read; null for
+   * standard range. Absent (a project made before 2026-12-07): frames read as standard range.
+   */
+  hdr?: 'pq' | 'hlg' | null;
 }
 
 export interface ModelRef {
@@ -298,6 +303,7 @@ export function validateDoc(raw: unknown, ctx: CheckContext): ProjectDoc {
   c.bool(s.hasAudio, 'source.hasAudio');
   if (s.videoStartSec !== undefined && (c.num(s.videoStartSec, 'source.videoStartSec', 0, true) as number) > MAX_START_SEC) c.fail('source.videoStartSec', `must be at most ${MAX_START_SEC} (got ${describe(s.videoStartSec)})`);
   if (s.fileStartSec !== undefined && !(typeof s.fileStartSec === 'number' && Math.abs(s.fileStartSec) <= MAX_START_SEC)) c.fail('source.fileStartSec', `must be a number within ±${MAX_START_SEC} (got ${describe(s.fileStartSec)})`);
+  if (s.hdr !== undefined && s.hdr !== null && s.hdr !== 'pq' && s.hdr !== 'hlg') c.fail('source.hdr', `must be "pq", "hlg" or null (got ${describe(s.hdr)})`);
 
   const m = c.obj(d.model, 'model');
   const modelId = c.str(m.id, 'model.id');

@@ -7,7 +7,7 @@ import { ParamDecoder } from '../encode/decoder';
 import { EditBasis, PARAM_COUNT } from '../model/basis';
 import { ModelBundle } from '../model/bundle';
 import { StyleGan2 } from '../model/stylegan2';
-import { Project, frameTransform, resolveSourcePath, sourceFrameSize } from '../project';
+import { Project, frameTransform, resolveSourcePath, sourceDecoding } from '../project';
 import type { Runtime } from '../runtime';
 import { throwIfAborted } from '../util/cancel';
 import { createVideoWriter, decodeFrames, frameTimeSec, sourceStartOf } from '../video';
@@ -139,7 +139,7 @@ export async function exportVideo(o: ExportOptions): Promise<ExportResult> {
   });
   const mask = faceMask(size);
   const chunk = 8;
-  const frameIter = o.pasteBack ? decodeFrames(source!, { start: enc.frames.start + start, count, size: sourceFrameSize(p), signal: o.signal })[Symbol.asyncIterator]() : null;
+  const frameIter = o.pasteBack ? decodeFrames(source!, { start: enc.frames.start + start, count, ...sourceDecoding(p), signal: o.signal })[Symbol.asyncIterator]() : null;
   try {
     for (let t = start; t < start + count; t += chunk) {
       throwIfAborted(o.signal);

@@ -22,7 +22,7 @@ import { StyleGan2 } from '../model/stylegan2';
 import type { PerceptualBundle } from '../perceptual/bundle';
 import { findPerceptualBundle } from '../perceptual/find';
 import { readFileNoFollow } from '../project/binary';
-import { PROJECT_FILE, Project, ProjectError, type ProjectLock, frameTransform, lockProject, resolveSourcePath, sourceFrameSize } from '../project';
+import { PROJECT_FILE, Project, ProjectError, type ProjectLock, frameTransform, lockProject, resolveSourcePath, sourceDecoding } from '../project';
 import { FrameRenderer } from '../render/render';
 import { fromRgb8, toRgb8 } from '../render/image';
 import type { Runtime } from '../runtime';
@@ -174,7 +174,7 @@ async function cropsOf(project: Project, source: string, indices: number[], res:
   const out = new Float32Array(indices.length * plane);
   const start = project.doc.encoding.frames.start;
   const last = Math.max(...indices);
-  for await (const f of decodeFrames(source, { start, count: last + 1, size: sourceFrameSize(project), signal })) {
+  for await (const f of decodeFrames(source, { start, count: last + 1, ...sourceDecoding(project), signal })) {
     const i = f.index - start;
     const k = want.get(i);
     if (k !== undefined) out.set(fromRgb8(warpToCrop(f.data, f.width, f.height, frameTransform(project, i), res), res, res), k * plane);

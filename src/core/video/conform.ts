@@ -12,7 +12,7 @@ import { cancelledFrom, throwIfAborted } from '../util/cancel';
 import { createTempFile } from './encode';
 import { VideoError, quoteName } from './errors';
 import { SAFE_INPUT_OPTIONS, resolveFfmpeg, spawnFailure, startTool, stopTool } from './ffmpeg';
-import { probeVideo, reduced, type Rational, type VideoInfo } from './probe';
+import { hdrToSdrFilters, probeVideo, reduced, type Rational, type VideoInfo } from './probe';
 
 /** The containers a copy can be written as (by extension). */
 export const CONFORM_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.mkv'] as const;
@@ -138,9 +138,13 @@ export function conformArgs(info: VideoInfo, rate: Rational, tmp: string, outExt
   const [w, h] = [info.width, info.height];
   // Non-square pixels are stretched to the size players show, so the copy is read the same way.
   if (info.pixelAspect !== 1) filters.push(`scale=${w}:${h}:flags=bicubic`, 'setsar=1');
+  // HDR is mapped to standard-range BT.709 as decoding maps it, and the copy says so, so it is
+  // read as the source is.
+  filters.push(...hdrToSdrFilters(info.hdr, info.color));
   // (In full-resolution chroma first: pad on 4:2:0 drops an odd last column.)
   if (w % 2 || h % 2) filters.push('format=yuv444p', `pad=${w + (w % 2)}:${h + (h % 2)}:0:0`, `fillborders=right=${w % 2}:bottom=${h % 2}:mode=smear`);
   args.push('-vf', filters.join(','), '-c:v', 'libx264', '-preset', 'medium', '-crf', String(crf), '-pix_fmt', 'yuv420p', '-metadata:s:v:0', 'rotate=0');
+  if (info.hdr) args.push('-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv');
   let audio: ConformResult['audio'] = 'none';
   if (info.audio) {
     args.push('-map', '0:a:0');

@@ -31,6 +31,11 @@ export interface DecodeOptions {
   signal?: AbortSignal;
   /** A probe of this same file, to skip probing it again. */
   info?: VideoInfo;
+  /**
+   * Whether and how HDR is mapped to standard range (default: the probe's `hdr`); null reads an HDR
+   * video as standard range, as projects made before 2026-12-07 were fitted to it.
+   */
+  hdr?: VideoInfo['hdr'];
 }
 
 function checkIndex(name: string, value: number | undefined, path: string): void {
@@ -47,7 +52,7 @@ function checkSize(size: FrameSize, path: string): void {
 }
 
 /** The ffmpeg arguments that decode frames [start, start+count) of `path` as raw rgb24 to stdout. */
-export function decodeArgs(path: string, start: number, count: number | undefined, size: FrameSize, streamIndex: number, orientation = 1, hdr: VideoInfo['hdr'] = null): string[] {
+export function decodeArgs(path: string, start: number, count: number | undefined, size: FrameSize, streamIndex: number, orientation = 1, toSdr: string[] = []): string[] {
   // A still image's EXIF orientation, which ffmpeg leaves to the viewer (videos turn by their display matrix).
   const filters: string[] = orientationFilters(orientation);
   // Selecting on the decoded frame number n (not on time) makes the choice exact for any frame
@@ -58,7 +63,7 @@ export function decodeArgs(path: string, start: number, count: number | undefine
     filters.push(`select='${expr}'`);
   }
   // After the selection, so only the frames wanted are tone-mapped.
-  filters.push(...hdrToSdrFilters(hdr));
+  filters.push(...toSdr);
   // An explicit size keeps every frame the same byte length even if the stream changes resolution;
   // accurate_rnd and full_chroma_int make the YUV->RGB conversion as exact as swscale allows.
   filters.push(`scale=${size.width}:${size.height}:flags=bicubic+accurate_rnd+full_chroma_int`);
@@ -91,7 +96,7 @@ export async function* decodeFrames(path: string, opts: DecodeOptions = {}): Asy
   const frameBytes = size.width * size.height * 3;
 
   const bin = resolveFfmpeg();
-  const tool = startTool(bin, decodeArgs(path, start, count, size, info.streamIndex, info.orientation, info.hdr), ['ignore', 'pipe', 'pipe']);
+  const tool = startTool(bin, decodeArgs(path, start, count, size, info.streamIndex, info.orientation, hdrToSdrFilters(opts.hdr !== undefined ? opts.hdr : info.hdr, info.color)), ['ignore', 'pipe', 'pipe']);
   const onAbort = () => void stopTool(tool);
   signal?.addEventListener('abort', onAbort, { once: true });
   let done = false;

@@ -46,6 +46,8 @@ export interface VideoInfo {
    * the picture a standard screen would show.
    */
   hdr: 'pq' | 'hlg' | null;
+  /** The stream's colour tags as ffprobe names them (color_primaries, color_space, color_range), null where untagged. */
+  color: { primaries: string | null; matrix: string | null; range: string | null };
   /** Average frame rate (frames / duration), as a number and as ffprobe's exact rational ("30000/1001"). */
   fps: number;
   fpsRational: string;
@@ -93,6 +95,9 @@ export interface ProbeStream {
   pix_fmt?: string;
   sample_aspect_ratio?: string;
   color_transfer?: string;
+  color_primaries?: string;
+  color_space?: string;
+  color_range?: string;
   r_frame_rate?: string;
   avg_frame_rate?: string;
   nb_frames?: string;
@@ -255,16 +260,34 @@ export function orientationFilters(o: number): string[] {
   return ({ 2: ['hflip'], 3: ['hflip', 'vflip'], 4: ['vflip'], 5: ['transpose=cclock_flip'], 6: ['transpose=clock'], 7: ['transpose=clock_flip'], 8: ['transpose=cclock'] } as Record<number, string[]>)[o] ?? [];
 }
 
+// ffprobe's names of colour primaries and matrices, and zscale's for the same.
+const ZSCALE_PRIMARIES: Record<string, string> = { bt709: 'bt709', bt2020: 'bt2020', smpte432: 'smpte432', smpte431: 'smpte431', smpte170m: '170m', smpte240m: '240m' };
+const ZSCALE_MATRIX: Record<string, string> = { bt709: 'bt709', bt2020nc: 'bt2020nc', bt2020c: 'bt2020c', smpte170m: '170m', bt470bg: '470bg' };
+
 /**
- * The ffmpeg filters that bring an HDR picture to standard-range BT.709: to linear light with 100
- * nits as 1.0 (SDR white), BT.2020 primaries to BT.709, then ffmpeg's "mobius" tone map, which
- * keeps values within range nearly as they are and rolls brighter ones off smoothly, then the BT.709
- * curve. A standard-range picture carried as HLG or PQ comes back within about 1.5 levels of 255
- * (test); decoded without this it is 17 to 25 levels off, flat and pale.
+ * The ffmpeg filters that bring an HDR picture (`hdr`, with the stream's colour tags) to
+ * standard-range BT.709: to linear light with 100 nits as 1.0 (SDR white), its primaries to
+ * BT.709, then ffmpeg's "mobius" tone map, linear up to 0.8 of SDR white (about level 230 of
+ * 255) and rolling brighter light off into the rest, then the BT.709 curve. Primaries and matrix
+ * that the stream leaves untagged are taken as HDR's BT.2020 (a file tagged with its curve
+ * alone). A standard-range picture carried as HLG or PQ comes back within half a level of its
+ * standard-range copy on average, a grey ramp's levels up to 230 within 1 (tests); read as
+ * standard range it is 17 to 25 levels off, flat and pale.
  */
-export function hdrToSdrFilters(hdr: VideoInfo['hdr']): string[] {
+export function hdrToSdrFilters(hdr: VideoInfo['hdr'], color: Partial<VideoInfo['color']> = {}): string[] {
   if (!hdr) return [];
-  return ['zscale=t=linear:npl=100', 'format=gbrpf32le', 'zscale=p=bt709', 'tonemap=tonemap=mobius:desat=0', 'zscale=t=bt709:m=bt709:r=tv', 'format=yuv444p'];
+  const pin = ZSCALE_PRIMARIES[color.primaries ?? ''] ?? 'bt2020';
+  const min = ZSCALE_MATRIX[color.matrix ?? ''] ?? 'bt2020nc';
+  const rin = color.range === 'pc' ? 'full' : 'limited';
+  return [
+    // The output primaries named too: otherwise an untagged input's stay unknown for the next step.
+    `zscale=t=linear:npl=100:tin=${hdr === 'pq' ? 'smpte2084' : 'arib-std-b67'}:pin=${pin}:min=${min}:rin=${rin}:p=${pin}`,
+    'format=gbrpf32le',
+    'zscale=p=bt709',
+    'tonemap=tonemap=mobius:param=0.8:desat=0',
+    'zscale=t=bt709:m=bt709:r=tv',
+    'format=yuv444p'
+  ];
 }
 
 /** The stream's sample aspect ratio as a number; 1 when absent, unknown ("0:1", "N/A") or implausible. */
@@ -549,6 +572,7 @@ async function probeVideoUncached(path: string): Promise<VideoInfo> {
     pixelAspect,
     orientation,
     hdr: v.color_transfer === 'smpte2084' ? 'pq' : v.color_transfer === 'arib-std-b67' ? 'hlg' : null,
+    color: { primaries: v.color_primaries ?? null, matrix: v.color_space ?? null, range: v.color_range ?? null },
     fps,
     fpsRational,
     variableFrameRate,

@@ -20,6 +20,7 @@ import {
   openProject,
   readParams,
   saveProject,
+  sourceDecoding,
   sourceFrameOf,
   unsafeFileName,
   validateDoc,
@@ -796,5 +797,22 @@ describe('a shared project folder is untrusted: links are never followed', () =>
     await saveProject(p);
     expect(readFileSync(victim, 'utf8')).toBe('keep me');
     expect((await openProject(dir)).params).toEqual(p.params);
+  });
+});
+
+describe('how a project reads its source frames', () => {
+  it("records an HDR source's curve and keeps reading older projects' frames as they were fitted", async () => {
+    const hdr = await createProject(newDir('hdr'), baseInit({ source: { ...baseInit().source, hdr: 'hlg' } }));
+    expect(sourceDecoding(await openProject(hdr.dir))).toEqual({ size: { width: 640, height: 360 }, hdr: 'hlg' });
+    const sdr = await createProject(newDir('sdr'), baseInit({ source: { ...baseInit().source, hdr: null } }));
+    expect(sourceDecoding(await openProject(sdr.dir)).hdr).toBeNull();
+    // A project made before 2026-12-07 records nothing: its HDR video was read as standard range, and still is.
+    const old = await createProject(newDir('old'), baseInit());
+    expect('hdr' in old.doc.source).toBe(false);
+    expect(sourceDecoding(await openProject(old.dir)).hdr).toBeNull();
+    // A hand-edited value is refused.
+    const doc = JSON.parse(readFileSync(join(hdr.dir, 'project.json'), 'utf8')) as ProjectJson;
+    (doc.source as unknown as Record<string, unknown>).hdr = 'dolby';
+    expect(() => validateDoc(doc, { file: 'p/project.json', code: 'CORRUPT', advice: '' })).toThrow(/source\.hdr/);
   });
 });
