@@ -14,7 +14,7 @@ import type { ModelBundle } from '../core/model/bundle';
 import { TUNE_CHECKPOINT } from '../core/tune/tune';
 import { hasIdentityProgress } from '../core/encode/identity-progress';
 import { describeWriter, projectWriter } from '../core/project/lock';
-import { CONFORM_EXTENSIONS, browserClockStart, decodeFrames, probeVideo, sourceStartOf, timingWarning } from '../core/video';
+import { CONFORM_EXTENSIONS, browserClockStart, decodeFrames, pictureNote, probeVideo, sourceStartOf, timingWarning } from '../core/video';
 import type { Catalog } from '../core/model/manager';
 import {
   CHECKPOINT_EXTENSIONS,
@@ -511,7 +511,7 @@ export function createCoreApi<E>(host: CoreHost<E>): CoreApi<E> {
         break;
       }
       if (!poster) throw new Error(`${p} has no frame that could be decoded.`);
-      return { path: p, width: info.width, height: info.height, fps: info.fps, frames: info.frameCount, durationSec: info.durationSec, hasAudio: info.hasAudio, firstFrameAtSec: Math.min(MAX_START_SEC, browserClockStart(info)), poster, timingWarning: timingWarning(info, 'make a constant-rate copy and encode that') };
+      return { path: p, width: info.width, height: info.height, fps: info.fps, frames: info.frameCount, durationSec: info.durationSec, hasAudio: info.hasAudio, firstFrameAtSec: Math.min(MAX_START_SEC, browserClockStart(info)), poster, timingWarning: timingWarning(info, 'make a constant-rate copy and encode that'), picture: pictureNote(info) };
     },
 
     'video:conform': async (r) => {

@@ -183,7 +183,9 @@ const videoInfo = expectObject({
   /** A data:image/png;base64 poster of the first frame, at most THUMBNAIL_SIZE wide. */
   poster: expectDataUrl,
   /** Why the encode and export cannot keep this video's timing exactly (a variable frame rate), or null. */
-  timingWarning: expectNullable(expectString)
+  timingWarning: expectNullable(expectString),
+  /** How the picture is read where that differs from its stored pixels (turned, non-square pixels, HDR), or null. */
+  picture: expectNullable(expectString)
 });
 
 /**

@@ -20,6 +20,7 @@ import {
   streamStartOffset,
   resolveFfprobe,
   timingWarning,
+  pictureNote,
   type Frame,
   type VideoErrorCode,
 } from '../../src/core/video';
@@ -349,6 +350,8 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
     };
     const t = await read(turned);
     expect([t.info.width, t.info.height, t.info.codedWidth, t.info.codedHeight, t.info.rotation, t.info.pixelAspect]).toEqual([320, 512, 512, 320, 270, 1]);
+    expect(pictureNote(t.info)).toBe('Recorded sideways: read upright, as players show it.');
+    expect(pictureNote(await probeVideo(portrait))).toBeNull();
     expect(t.error).toBe(0); // the turn is exact
     const w = await read(wide);
     expect([w.info.width, w.info.height, w.info.codedWidth, w.info.pixelAspect]).toEqual([320, 512, 160, 2]);
@@ -356,6 +359,7 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
     expect(w.error).toBeLessThan(0.5);
     const b = await read(both);
     expect([b.info.width, b.info.height, b.info.rotation, b.info.pixelAspect]).toEqual([320, 512, 270, 0.5]);
+    expect(pictureNote(b.info)).toBe('Recorded sideways: read upright, as players show it; non-square pixels (0.5:1, stored 512 x 160): stretched to square ones.');
     expect(b.error).toBeLessThan(0.5);
     // A project made before these were read as shown keeps its stored size: decoding at it still works.
     expect((await readFrames(wide, { count: 1, size: { width: 160, height: 512 } }))[0]!.width).toBe(160);
@@ -397,6 +401,7 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
       const info = await probeVideo(file);
       const f = (await readFrames(file))[0]!;
       expect([o, info.orientation, info.width, info.height, f.width, f.height]).toEqual([o, Number(o), 150, 176, 150, 176]);
+      expect(pictureNote(info) ?? '').toMatch(o === '1' ? /^$/ : Number(o) >= 5 ? /^A photo stored sideways: read as its EXIF orientation \d shows it\.$/ : /^A photo stored flipped or upside down/);
       const error = f.data.reduce((a, v, i) => a + Math.abs(v - truth.data[i]!), 0) / f.data.length;
       expect(error, `orientation ${o}`).toBeLessThan(3);
     }
@@ -425,6 +430,7 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
       const file = make(name, transfer);
       const info = await probeVideo(file);
       expect([info.hdr, info.pixelFormat]).toEqual([name, 'yuv420p10le']);
+      expect(pictureNote(info)).toBe(`HDR (${name.toUpperCase()}): tone-mapped to standard range (BT.709), as encoded and exported.`);
       // The trip through HDR adds under half a level of 255 to that; read as standard range, 17 to 25.
       expect(errorOf(await readFrames(file)) - sdr, name).toBeLessThan(0.5);
       const naive = spawnSync(ff, ['-v', 'error', '-i', file, '-frames:v', '1', '-vf', 'scale=128:128', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 1 << 20 });

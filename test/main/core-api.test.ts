@@ -108,6 +108,7 @@ describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skippe
     await call('dialog:openVideo');
     const before = await call<{ fps: number; frames: number; timingWarning: string | null }>('video:probe', { path: vfr });
     expect(before.timingWarning).toMatch(/variable frame rate .*make a constant-rate copy and encode that\./);
+    expect(before).toHaveProperty('picture', null); // read as stored: not turned, square pixels, standard range
     // Only a file chosen in the save dialog, and never the video itself.
     await expect(call('video:conform', { video: vfr, out })).rejects.toThrow(/writes only where you choose/);
     await expect(call('video:conform', { video: vfr, out: 'relative.mp4' })).rejects.toThrow(/video:conform payload\.out/);

@@ -6,7 +6,7 @@ import { linearScale, lossStats, lossTicks, nearestByX, niceStep, niceTicks } fr
 import { parseEncodeRequest, recallEncode, rememberEncode, type KeyValueStore } from '../../src/renderer/src/encode/resumeStore';
 
 const POSTER = 'data:image/png;base64,AAAA';
-const video: VideoInfo = { path: '/clips/talk.mp4', width: 1280, height: 720, fps: 30, frames: 90, durationSec: 3, hasAudio: true, firstFrameAtSec: 0, poster: POSTER, timingWarning: null };
+const video: VideoInfo = { path: '/clips/talk.mp4', width: 1280, height: 720, fps: 30, frames: 90, durationSec: 3, hasAudio: true, firstFrameAtSec: 0, poster: POSTER, timingWarning: null, picture: null };
 const models: ModelSummary[] = [{ id: 'seeded-64', name: 'Seeded 64', resolution: 64, path: '/models/seeded-64' }];
 
 describe('encode form', () => {

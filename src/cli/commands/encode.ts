@@ -45,7 +45,7 @@ export function registerEncode(program: Command): void {
       if (!o.tune && (o.steps !== undefined || o.rank !== undefined)) throw new UsageError('--steps and --rank set the fine-tuning: add --tune, or leave them out');
       const tune = o.tune ? await import('./tune') : null;
       const tuning = tune ? tune.tuneSettingsFrom({ steps: o.steps, rank: o.rank }) : null;
-      const [{ runEncodeJob }, { discardFailedEncode, resolveAlign }, { loadBasis }, { bytesPerFrame }, { Runtime }, { probeVideo, timingWarning }, { ensureCalibrated, modelFromArg }] = await Promise.all([
+      const [{ runEncodeJob }, { discardFailedEncode, resolveAlign }, { loadBasis }, { bytesPerFrame }, { Runtime }, { pictureNote, probeVideo, timingWarning }, { ensureCalibrated, modelFromArg }] = await Promise.all([
         import('../../core/encode/job'),
         import('../../core/encode/presets'),
         import('../../core/model/basis'),
@@ -58,6 +58,8 @@ export function registerEncode(program: Command): void {
       const info = await probeVideo(video); // bad input fails here, before anything is written
       const timing = timingWarning(info, `make a constant-rate copy first: stylecast conform ${JSON.stringify(video)} --out COPY.mp4`);
       if (timing) progress(`warning: ${timing}`);
+      const picture = pictureNote(info);
+      if (picture) progress(`picture: ${picture}`);
       const rt = await Runtime.create({ device: program.opts().device });
       const bundle = await modelFromArg(o.model, rt);
       await ensureCalibrated(bundle, rt, signal);

@@ -8,7 +8,7 @@ export {
   type FfTool,
   type ResolvedBinary,
 } from './ffmpeg';
-export { frameTiming, pickVideoStream, probeVideo, timingWarning, browserClockStart, frameTimeSec, sourceStartOf, streamStartOffset, type AudioInfo, type VideoInfo } from './probe';
+export { frameTiming, pickVideoStream, probeVideo, timingWarning, pictureNote, browserClockStart, frameTimeSec, sourceStartOf, streamStartOffset, type AudioInfo, type VideoInfo } from './probe';
 export { decodeFrames, readFrames, type DecodeOptions, type Frame, type FrameSize } from './decode';
 export { createVideoWriter, type VideoWriter, type VideoWriterOptions, type X264Preset } from './encode';
 export { CONFORM_EXTENSIONS, conformVideo, constantRateOf, parseRate, type ConformOptions, type ConformResult } from './conform';

@@ -319,6 +319,21 @@ export function firstAudio(result: ProbeResult): AudioInfo | null {
  * by their order and exported at the average rate, so a variable frame rate drifts from the sound.
  * `remedy` says how to get a constant-rate copy where the warning is shown.
  */
+/**
+ * How the picture is read where that differs from its stored pixels (turned, non-square pixels,
+ * an EXIF orientation, HDR), in words for the encode screen and the CLI; null when it is read as stored.
+ */
+export function pictureNote(info: Pick<VideoInfo, 'rotation' | 'pixelAspect' | 'orientation' | 'hdr' | 'codedWidth' | 'codedHeight'>): string | null {
+  const notes: string[] = [];
+  if (info.rotation) notes.push(`recorded ${info.rotation === 180 ? 'upside down' : 'sideways'}: read upright, as players show it`);
+  if (info.orientation !== 1) notes.push(`a photo stored ${info.orientation >= 5 ? 'sideways' : 'flipped or upside down'}: read as its EXIF orientation ${info.orientation} shows it`);
+  if (info.pixelAspect !== 1) notes.push(`non-square pixels (${Number(info.pixelAspect.toFixed(3))}:1, stored ${info.codedWidth} x ${info.codedHeight}): stretched to square ones`);
+  if (info.hdr) notes.push(`HDR (${info.hdr === 'hlg' ? 'HLG' : 'PQ'}): tone-mapped to standard range (BT.709), as encoded and exported`);
+  if (!notes.length) return null;
+  const text = notes.join('; ');
+  return text[0]!.toUpperCase() + text.slice(1) + '.';
+}
+
 export function timingWarning(info: VideoInfo, remedy = 'make a constant-rate copy first'): string | null {
   if (!info.variableFrameRate) return null;
   const drift = info.driftSec !== null ? `, so a frame can be up to ${info.driftSec.toFixed(2)} s from its sound` : ', so the sound can drift out of sync over a long range';

@@ -58,6 +58,12 @@ function VideoFacts({ video }: { video: VideoInfo }) {
         <dt>Audio</dt>
         <dd title={video.hasAudio ? 'Kept on export' : undefined}>{video.hasAudio ? 'Yes' : 'None'}</dd>
       </div>
+      {video.picture && (
+        <div>
+          <dt>Picture</dt>
+          <dd>{video.picture}</dd>
+        </div>
+      )}
     </dl>
   );
 }
