@@ -465,6 +465,32 @@ describe.skipIf(!haveClips)('video I/O on the shared clips', () => {
     expect(Math.max(...fromCopy.map((f, k) => meanAbs(f.data, fromSource[k]!.data)))).toBeLessThan(1.5);
   });
 
+  it('reads an untagged HD stream as BT.709 and an untagged SD one as BT.601, as players do', async () => {
+    const ff = resolveFfmpeg().path;
+    const make = (args: string[]) => expect(spawnSync(ff, ['-v', 'error', '-y', ...args]).status).toBe(0);
+    // A saturated test pattern in RGB, then its YUV at 1280x720 with the BT.709 matrix and at 640x360
+    // with BT.601, each lossless and untagged, as x264 writes by default.
+    const truth = join(tmp, 'pattern.mkv');
+    make(['-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=25', '-frames:v', '2', '-pix_fmt', 'rgb24', '-c:v', 'ffv1', truth]);
+    const truthSd = join(tmp, 'pattern-sd.mkv');
+    make(['-i', truth, '-vf', 'scale=640:360', '-pix_fmt', 'rgb24', '-c:v', 'ffv1', truthSd]);
+    const hd = join(tmp, 'untagged-hd.mp4');
+    make(['-i', truth, '-vf', 'scale=out_color_matrix=bt709:out_range=tv,format=yuv444p', '-c:v', 'libx264', '-qp', '0', hd]);
+    const sd = join(tmp, 'untagged-sd.mp4');
+    make(['-i', truthSd, '-vf', 'scale=out_color_matrix=bt601:out_range=tv,format=yuv444p', '-c:v', 'libx264', '-qp', '0', sd]);
+    const meanAbs = (a: Uint8Array, b: Uint8Array) => a.reduce((t, v, i) => t + Math.abs(v - b[i]!), 0) / a.length;
+    const hdInfo = await probeVideo(hd);
+    expect([hdInfo.color.matrix ?? 'untagged', hdInfo.assumedMatrix]).toEqual(['untagged', 'bt709']);
+    const [want, got] = [(await readFrames(truth, { count: 1 }))[0]!, (await readFrames(hd, { count: 1 }))[0]!];
+    expect(meanAbs(got.data, want.data)).toBeLessThan(1);
+    // As ffmpeg alone reads it (and projects made before 2026-12-07 still do): 7 levels off.
+    expect(meanAbs((await readFrames(hd, { count: 1, assumedMatrix: null }))[0]!.data, want.data)).toBeGreaterThan(4);
+    expect((await probeVideo(sd)).assumedMatrix).toBeNull();
+    expect(meanAbs((await readFrames(sd, { count: 1 }))[0]!.data, (await readFrames(truthSd, { count: 1 }))[0]!.data)).toBeLessThan(1);
+    // The shared clips: lp_d11 is tagged BT.709; lp_d3 is untagged and 512 px, so read as before.
+    expect([(await probeVideo(clip('lp_d3.mp4'))).assumedMatrix, (await probeVideo(clip('lp_d11.mp4'))).assumedMatrix]).toEqual([null, null]);
+  });
+
   it("measures a Matroska or WebM stream's rate from its frames' times, where the container states none of its own", async () => {
     const ff = resolveFfmpeg().path;
     // The same gap in Matroska: ffprobe says 25/1 for both rates and gives no duration.

@@ -249,7 +249,7 @@ function spread(count: number, k: number): number[] {
 }
 
 /** Collects the crops of a few encoded frames in one decoding pass. */
-async function cropsAt(video: string, start: number, decoding: Pick<DecodeOptions, 'size' | 'hdr'>, affines: Affine[], indices: number[], res: number, signal?: AbortSignal): Promise<Map<number, Float32Array>> {
+async function cropsAt(video: string, start: number, decoding: Pick<DecodeOptions, 'size' | 'hdr' | 'assumedMatrix'>, affines: Affine[], indices: number[], res: number, signal?: AbortSignal): Promise<Map<number, Float32Array>> {
   const want = new Set(indices);
   const last = Math.max(...indices);
   const out = new Map<number, Float32Array>();
@@ -420,7 +420,7 @@ async function encode(o: EncodeJobOptions, held: { lock: ProjectLock | null }): 
   let alignInfo: EncodeResult['align'] = null;
   let candidates: number[];
   if (o.align === 'face') {
-    const { aligned, framesReused } = o.aligned ? { aligned: o.aligned, framesReused: 0 } : await alignResumably(o, project, { start, count, res, info: { ...info, ...frameSize, hdr: decoding.hdr } }, (done, total, reused) =>
+    const { aligned, framesReused } = o.aligned ? { aligned: o.aligned, framesReused: 0 } : await alignResumably(o, project, { start, count, res, info: { ...info, ...frameSize, hdr: decoding.hdr, assumedMatrix: decoding.assumedMatrix } }, (done, total, reused) =>
       report({ stage: 'align', fraction: at('align', done / total), frame: done, of: total, message: reused ? `resuming the alignment after frame ${done} of ${total}` : `aligning frame ${done} of ${total}` })
     );
     affines = aligned.affines;

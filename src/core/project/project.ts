@@ -80,6 +80,8 @@ export interface SourceInit {
   fileStartSec?: number;
   /** HDR mapped to standard range as the frames are read (VideoInfo.hdr); absent: read as standard range. */
   hdr?: 'pq' | 'hlg' | null;
+  /** The matrix assumed for an untagged HD stream (VideoInfo.assumedMatrix); absent: read as BT.601. */
+  assumedMatrix?: 'bt709' | null;
   /** Computed with hashFile when absent (reads the whole video). */
   sha256?: string;
   size?: number;
@@ -218,6 +220,7 @@ export async function createProject(dir: string, init: ProjectInit): Promise<Pro
         hasAudio: src.hasAudio,
         ...(src.videoStartSec !== undefined ? { videoStartSec: src.videoStartSec, fileStartSec: src.fileStartSec ?? 0 } : {}),
         ...(src.hdr !== undefined ? { hdr: src.hdr } : {}),
+        ...(src.assumedMatrix !== undefined ? { assumedMatrix: src.assumedMatrix } : {}),
       },
       model: { ...init.model, ...(init.model.path !== undefined ? { path: resolve(init.model.path) } : {}) },
       encoding: {
@@ -653,12 +656,14 @@ export const sourceFrameOf = (project: Project, i: number): number => project.do
  * How the project's source frames are decoded: as they were when it was made, so its crop
  * transforms and its fitted frames stay where they were measured. `size`: as recorded (since
  * 2026-12-07 the size as shown, in square pixels; before, a video with non-square pixels was read
- * at its stored size). `hdr`: HDR mapped to standard range when recorded so; a project made before
- * 2026-12-07 records nothing and read its HDR video as standard range, which it keeps.
+ * at its stored size). `hdr`: HDR mapped to standard range when recorded so; `assumedMatrix`: an
+ * untagged HD stream read as BT.709 when recorded so. A project made before 2026-12-07 records
+ * neither: it read HDR as standard range and untagged streams as BT.601, which it keeps.
  */
-export const sourceDecoding = (project: Project): { size: { width: number; height: number }; hdr: 'pq' | 'hlg' | null } => ({
+export const sourceDecoding = (project: Project): { size: { width: number; height: number }; hdr: 'pq' | 'hlg' | null; assumedMatrix: 'bt709' | null } => ({
   size: { width: project.doc.source.width, height: project.doc.source.height },
-  hdr: project.doc.source.hdr ?? null
+  hdr: project.doc.source.hdr ?? null,
+  assumedMatrix: project.doc.source.assumedMatrix ?? null
 });
 
 /** T_t of encoded frame `i`: crop pixels -> source pixels. */

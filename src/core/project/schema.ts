@@ -80,6 +80,8 @@ export interface SourceRef {
    * standard range. Absent (a project made before 2026-12-07): frames read as standard range.
    */
   hdr?: 'pq' | 'hlg' | null;
+  /** 'bt709': an untagged HD stream read as BT.709, as players read it. Absent or null: read as ffmpeg does (BT.601 when untagged). */
+  assumedMatrix?: 'bt709' | null;
 }
 
 export interface ModelRef {
@@ -304,6 +306,7 @@ export function validateDoc(raw: unknown, ctx: CheckContext): ProjectDoc {
   if (s.videoStartSec !== undefined && (c.num(s.videoStartSec, 'source.videoStartSec', 0, true) as number) > MAX_START_SEC) c.fail('source.videoStartSec', `must be at most ${MAX_START_SEC} (got ${describe(s.videoStartSec)})`);
   if (s.fileStartSec !== undefined && !(typeof s.fileStartSec === 'number' && Math.abs(s.fileStartSec) <= MAX_START_SEC)) c.fail('source.fileStartSec', `must be a number within ±${MAX_START_SEC} (got ${describe(s.fileStartSec)})`);
   if (s.hdr !== undefined && s.hdr !== null && s.hdr !== 'pq' && s.hdr !== 'hlg') c.fail('source.hdr', `must be "pq", "hlg" or null (got ${describe(s.hdr)})`);
+  if (s.assumedMatrix !== undefined && s.assumedMatrix !== null && s.assumedMatrix !== 'bt709') c.fail('source.assumedMatrix', `must be "bt709" or null (got ${describe(s.assumedMatrix)})`);
 
   const m = c.obj(d.model, 'model');
   const modelId = c.str(m.id, 'model.id');

@@ -36,6 +36,8 @@ export interface DecodeOptions {
    * video as standard range, as projects made before 2026-12-07 were fitted to it.
    */
   hdr?: VideoInfo['hdr'];
+  /** The matrix assumed for an untagged HD stream (default: the probe's); null reads it as ffmpeg does, BT.601, as projects made before 2026-12-07 were fitted to it. */
+  assumedMatrix?: VideoInfo['assumedMatrix'];
 }
 
 function checkIndex(name: string, value: number | undefined, path: string): void {
@@ -52,7 +54,7 @@ function checkSize(size: FrameSize, path: string): void {
 }
 
 /** The ffmpeg arguments that decode frames [start, start+count) of `path` as raw rgb24 to stdout. */
-export function decodeArgs(path: string, start: number, count: number | undefined, size: FrameSize, streamIndex: number, orientation = 1, toSdr: string[] = []): string[] {
+export function decodeArgs(path: string, start: number, count: number | undefined, size: FrameSize, streamIndex: number, orientation = 1, toSdr: string[] = [], assumedMatrix: VideoInfo['assumedMatrix'] = null): string[] {
   // A still image's EXIF orientation, which ffmpeg leaves to the viewer (videos turn by their display matrix).
   const filters: string[] = orientationFilters(orientation);
   // Selecting on the decoded frame number n (not on time) makes the choice exact for any frame
@@ -66,7 +68,8 @@ export function decodeArgs(path: string, start: number, count: number | undefine
   filters.push(...toSdr);
   // An explicit size keeps every frame the same byte length even if the stream changes resolution;
   // accurate_rnd and full_chroma_int make the YUV->RGB conversion as exact as swscale allows.
-  filters.push(`scale=${size.width}:${size.height}:flags=bicubic+accurate_rnd+full_chroma_int`);
+  // An untagged HD stream is read as BT.709, as players read it (swscale's own default is BT.601).
+  filters.push(`scale=${size.width}:${size.height}:flags=bicubic+accurate_rnd+full_chroma_int${assumedMatrix ? `:in_color_matrix=${assumedMatrix}` : ''}`);
   const args = ['-hide_banner', '-nostdin', '-v', 'error', ...SAFE_INPUT_OPTIONS, '-i', `file:${path}`];
   // The stream the probe chose by its index, not "the first video stream" (that can be a still picture).
   args.push('-map', `0:${streamIndex}`, '-an', '-sn', '-dn', '-vf', filters.join(','), '-vsync', '0');
@@ -96,7 +99,7 @@ export async function* decodeFrames(path: string, opts: DecodeOptions = {}): Asy
   const frameBytes = size.width * size.height * 3;
 
   const bin = resolveFfmpeg();
-  const tool = startTool(bin, decodeArgs(path, start, count, size, info.streamIndex, info.orientation, hdrToSdrFilters(opts.hdr !== undefined ? opts.hdr : info.hdr, info.color)), ['ignore', 'pipe', 'pipe']);
+  const tool = startTool(bin, decodeArgs(path, start, count, size, info.streamIndex, info.orientation, hdrToSdrFilters(opts.hdr !== undefined ? opts.hdr : info.hdr, info.color), opts.assumedMatrix !== undefined ? opts.assumedMatrix : info.assumedMatrix), ['ignore', 'pipe', 'pipe']);
   const onAbort = () => void stopTool(tool);
   signal?.addEventListener('abort', onAbort, { once: true });
   let done = false;

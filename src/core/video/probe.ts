@@ -48,6 +48,12 @@ export interface VideoInfo {
   hdr: 'pq' | 'hlg' | null;
   /** The stream's colour tags as ffprobe names them (color_primaries, color_space, color_range), null where untagged. */
   color: { primaries: string | null; matrix: string | null; range: string | null };
+  /**
+   * 'bt709' for a standard-range stream whose colour matrix is untagged at 720p and up: players
+   * read such a stream as BT.709 (ffmpeg alone would read it as BT.601), and so does decoding.
+   * null: the stream's own tag, or BT.601 below 720p, as before.
+   */
+  assumedMatrix: 'bt709' | null;
   /** Average frame rate (frames / duration), as a number and as ffprobe's exact rational ("30000/1001"). */
   fps: number;
   fpsRational: string;
@@ -238,6 +244,12 @@ function rotationOf(stream: ProbeStream): number {
   if (!Number.isFinite(deg)) return 0;
   return (((Math.round(deg / 90) * 90) % 360) + 360) % 360;
 }
+
+/** The HDR curve a stream is tagged with, or null. */
+const hdrOf = (v: ProbeStream): VideoInfo['hdr'] => (v.color_transfer === 'smpte2084' ? 'pq' : v.color_transfer === 'arib-std-b67' ? 'hlg' : null);
+
+/** Whether ffprobe names no colour matrix for a stream. */
+const untagged = (matrix: string | undefined): boolean => !matrix || matrix === 'unknown' || matrix === 'unspecified' || matrix === 'reserved';
 
 /** ffprobe's names of the containers of still images (ffmpeg reads these and no others, SAFE_INPUT_OPTIONS). */
 const STILL_FORMATS = /(^|,)(image2|jpeg_pipe|png_pipe|bmp_pipe|webp_pipe)(,|$)/;
@@ -586,8 +598,9 @@ async function probeVideoUncached(path: string): Promise<VideoInfo> {
     rotation,
     pixelAspect,
     orientation,
-    hdr: v.color_transfer === 'smpte2084' ? 'pq' : v.color_transfer === 'arib-std-b67' ? 'hlg' : null,
+    hdr: hdrOf(v),
     color: { primaries: v.color_primaries ?? null, matrix: v.color_space ?? null, range: v.color_range ?? null },
+    assumedMatrix: !hdrOf(v) && untagged(v.color_space) && (codedWidth >= 1280 || codedHeight >= 720) && !/^(rgb|gbr|bgr|gray|pal)/.test(v.pix_fmt ?? '') ? 'bt709' : null,
     fps,
     fpsRational,
     variableFrameRate,

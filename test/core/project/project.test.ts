@@ -801,18 +801,23 @@ describe('a shared project folder is untrusted: links are never followed', () =>
 });
 
 describe('how a project reads its source frames', () => {
-  it("records an HDR source's curve and keeps reading older projects' frames as they were fitted", async () => {
+  it("records an HDR source's curve and an untagged HD matrix, and keeps reading older projects' frames as they were fitted", async () => {
     const hdr = await createProject(newDir('hdr'), baseInit({ source: { ...baseInit().source, hdr: 'hlg' } }));
-    expect(sourceDecoding(await openProject(hdr.dir))).toEqual({ size: { width: 640, height: 360 }, hdr: 'hlg' });
+    expect(sourceDecoding(await openProject(hdr.dir))).toEqual({ size: { width: 640, height: 360 }, hdr: 'hlg', assumedMatrix: null });
+    const hd = await createProject(newDir('hd'), baseInit({ source: { ...baseInit().source, hdr: null, assumedMatrix: 'bt709' } }));
+    expect(sourceDecoding(await openProject(hd.dir))).toMatchObject({ hdr: null, assumedMatrix: 'bt709' });
     const sdr = await createProject(newDir('sdr'), baseInit({ source: { ...baseInit().source, hdr: null } }));
     expect(sourceDecoding(await openProject(sdr.dir)).hdr).toBeNull();
     // A project made before 2026-12-07 records nothing: its HDR video was read as standard range, and still is.
     const old = await createProject(newDir('old'), baseInit());
     expect('hdr' in old.doc.source).toBe(false);
-    expect(sourceDecoding(await openProject(old.dir)).hdr).toBeNull();
+    expect(sourceDecoding(await openProject(old.dir))).toMatchObject({ hdr: null, assumedMatrix: null });
     // A hand-edited value is refused.
     const doc = JSON.parse(readFileSync(join(hdr.dir, 'project.json'), 'utf8')) as ProjectJson;
     (doc.source as unknown as Record<string, unknown>).hdr = 'dolby';
     expect(() => validateDoc(doc, { file: 'p/project.json', code: 'CORRUPT', advice: '' })).toThrow(/source\.hdr/);
+    (doc.source as unknown as Record<string, unknown>).hdr = 'hlg';
+    (doc.source as unknown as Record<string, unknown>).assumedMatrix = 'bt2020';
+    expect(() => validateDoc(doc, { file: 'p/project.json', code: 'CORRUPT', advice: '' })).toThrow(/source\.assumedMatrix/);
   });
 });
