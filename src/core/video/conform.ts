@@ -126,6 +126,22 @@ const same = (a: string, b: string): boolean => {
   }
 };
 
+/**
+ * The colour tags of the copy: how the source is read (decode.ts), written down, so the copy is
+ * read the same way whatever its size or turn. The copy's pixels are the source's YUV (HDR mapped
+ * to BT.709; full range made limited by yuv420p), so only the tags need saying: the source's own
+ * where it has them, else BT.709 for an untagged HD stream (assumedMatrix) and BT.601 below.
+ */
+export function copyColorTags(info: Pick<VideoInfo, 'hdr' | 'color' | 'assumedMatrix' | 'pixelFormat'>): string[] {
+  if (info.hdr) return ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv'];
+  const known = (v: string | null): v is string => !!v && !['unknown', 'unspecified', 'reserved'].includes(v);
+  const hd = info.assumedMatrix === 'bt709';
+  const matrix = known(info.color.matrix) ? info.color.matrix : hd ? 'bt709' : 'smpte170m';
+  const primaries = known(info.color.primaries) ? info.color.primaries : matrix === 'bt709' ? 'bt709' : 'smpte170m';
+  const range = info.color.range === 'pc' && !/^yuvj/.test(info.pixelFormat) ? 'pc' : 'tv';
+  return ['-colorspace', matrix, '-color_primaries', primaries, '-color_trc', matrix === 'bt709' ? 'bt709' : 'smpte170m', '-color_range', range];
+}
+
 /** The ffmpeg arguments that write the copy of `info`'s video stream and first sound at `rate` to `tmp`. */
 export function conformArgs(info: VideoInfo, rate: Rational, tmp: string, outExt: string, crf: number): { args: string[]; audio: ConformResult['audio'] } {
   const args = ['-hide_banner', '-nostdin', '-v', 'error', '-nostats', '-progress', 'pipe:1', '-y', ...SAFE_INPUT_OPTIONS, '-i', `file:${info.path}`];
@@ -144,7 +160,7 @@ export function conformArgs(info: VideoInfo, rate: Rational, tmp: string, outExt
   // (In full-resolution chroma first: pad on 4:2:0 drops an odd last column.)
   if (w % 2 || h % 2) filters.push('format=yuv444p', `pad=${w + (w % 2)}:${h + (h % 2)}:0:0`, `fillborders=right=${w % 2}:bottom=${h % 2}:mode=smear`);
   args.push('-vf', filters.join(','), '-c:v', 'libx264', '-preset', 'medium', '-crf', String(crf), '-pix_fmt', 'yuv420p', '-metadata:s:v:0', 'rotate=0');
-  if (info.hdr) args.push('-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv');
+  args.push(...copyColorTags(info));
   let audio: ConformResult['audio'] = 'none';
   if (info.audio) {
     args.push('-map', '0:a:0');

@@ -49,9 +49,10 @@ export interface VideoInfo {
   /** The stream's colour tags as ffprobe names them (color_primaries, color_space, color_range), null where untagged. */
   color: { primaries: string | null; matrix: string | null; range: string | null };
   /**
-   * 'bt709' for a standard-range stream whose colour matrix is untagged at 720p and up: players
-   * read such a stream as BT.709 (ffmpeg alone would read it as BT.601), and so does decoding.
-   * null: the stream's own tag, or BT.601 below 720p, as before.
+   * 'bt709' for a standard-range stream whose colour matrix is untagged at 720p and up (its stored
+   * longer side at least 1280 or its shorter at least 720, whichever way it is turned): players read
+   * such a stream as BT.709 (ffmpeg alone reads it as BT.601; players differ below: mpv takes
+   * BT.709 above 576 lines), and so does decoding. null: the stream's own tag, or BT.601 below.
    */
   assumedMatrix: 'bt709' | null;
   /** Average frame rate (frames / duration), as a number and as ffprobe's exact rational ("30000/1001"). */
@@ -283,7 +284,7 @@ const ZSCALE_MATRIX: Record<string, string> = { bt709: 'bt709', bt2020nc: 'bt202
  * 255) and rolling brighter light off into the rest, then the BT.709 curve. Primaries and matrix
  * that the stream leaves untagged are taken as HDR's BT.2020 (a file tagged with its curve
  * alone). A standard-range picture carried as HLG or PQ comes back within half a level of its
- * standard-range copy on average, a grey ramp's levels up to 230 within 1 (tests); read as
+ * standard-range copy on average, a grey ramp's levels up to 230 within 1.5 (tests); read as
  * standard range it is 17 to 25 levels off, flat and pale.
  */
 export function hdrToSdrFilters(hdr: VideoInfo['hdr'], color: Partial<VideoInfo['color']> = {}): string[] {
@@ -340,7 +341,7 @@ export function pictureNote(info: Pick<VideoInfo, 'rotation' | 'pixelAspect' | '
   if (info.rotation) notes.push(`recorded ${info.rotation === 180 ? 'upside down' : 'sideways'}: read upright, as players show it`);
   if (info.orientation !== 1) notes.push(`a photo stored ${info.orientation >= 5 ? 'sideways' : 'flipped or upside down'}: read as its EXIF orientation ${info.orientation} shows it`);
   if (info.pixelAspect !== 1) notes.push(`non-square pixels (${Number(info.pixelAspect.toFixed(3))}:1, stored ${info.codedWidth} x ${info.codedHeight}): stretched to square ones`);
-  if (info.hdr) notes.push(`HDR (${info.hdr === 'hlg' ? 'HLG' : 'PQ'}): tone-mapped to standard range (BT.709), as encoded and exported`);
+  if (info.hdr) notes.push(`HDR (${info.hdr === 'hlg' ? 'HLG' : 'PQ'}): tone-mapped to standard range (BT.709)`);
   if (!notes.length) return null;
   const text = notes.join('; ');
   return text[0]!.toUpperCase() + text.slice(1) + '.';
@@ -600,7 +601,8 @@ async function probeVideoUncached(path: string): Promise<VideoInfo> {
     orientation,
     hdr: hdrOf(v),
     color: { primaries: v.color_primaries ?? null, matrix: v.color_space ?? null, range: v.color_range ?? null },
-    assumedMatrix: !hdrOf(v) && untagged(v.color_space) && (codedWidth >= 1280 || codedHeight >= 720) && !/^(rgb|gbr|bgr|gray|pal)/.test(v.pix_fmt ?? '') ? 'bt709' : null,
+    // 720p and up whichever way it is turned: the longer side 1280 or more, or the shorter 720 or more.
+    assumedMatrix: !hdrOf(v) && untagged(v.color_space) && (Math.max(codedWidth, codedHeight) >= 1280 || Math.min(codedWidth, codedHeight) >= 720) && !/^(rgb|gbr|bgr|gray|pal)/.test(v.pix_fmt ?? '') ? 'bt709' : null,
     fps,
     fpsRational,
     variableFrameRate,

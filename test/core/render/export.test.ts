@@ -55,6 +55,8 @@ describe('the exported sound', () => {
     });
     const videoStart = lateRun.project.doc.source.videoStartSec!;
     expect(Math.abs(videoStart - 0.6)).toBeLessThan(0.05);
+    // The encode records how it read the frames (standard range, this 64 px stream's own matrix), for every later read.
+    expect(lateRun.project.doc.source).toMatchObject({ hdr: null, assumedMatrix: null });
     const lateOut = await exportVideo({ project: lateRun.project, renderer, out: join(tmp, 'click-late-out.mp4'), pasteBack: false, frames: { start: 4, count: 8 } });
     expect(lateOut.audio).toBe(true);
     expect(Math.abs(clickAt(ff, lateOut.path) - (1.4 - videoStart - 14 / 25))).toBeLessThan(0.002);
