@@ -12,7 +12,7 @@ import { cancelledFrom, throwIfAborted } from '../util/cancel';
 import { createTempFile } from './encode';
 import { VideoError, quoteName } from './errors';
 import { SAFE_INPUT_OPTIONS, resolveFfmpeg, spawnFailure, startTool, stopTool } from './ffmpeg';
-import { hdrToSdrFilters, probeVideo, reduced, type Rational, type VideoInfo } from './probe';
+import { hdrToSdrFilters, probeVideo, reduced, untagged, type Rational, type VideoInfo } from './probe';
 
 /** The containers a copy can be written as (by extension). */
 export const CONFORM_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.mkv'] as const;
@@ -134,10 +134,8 @@ const same = (a: string, b: string): boolean => {
  */
 export function copyColorTags(info: Pick<VideoInfo, 'hdr' | 'color' | 'assumedMatrix' | 'pixelFormat'>): string[] {
   if (info.hdr) return ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv'];
-  const known = (v: string | null): v is string => !!v && !['unknown', 'unspecified', 'reserved'].includes(v);
-  const hd = info.assumedMatrix === 'bt709';
-  const matrix = known(info.color.matrix) ? info.color.matrix : hd ? 'bt709' : 'smpte170m';
-  const primaries = known(info.color.primaries) ? info.color.primaries : matrix === 'bt709' ? 'bt709' : 'smpte170m';
+  const matrix = !untagged(info.color.matrix) ? info.color.matrix! : info.assumedMatrix === 'bt709' ? 'bt709' : 'smpte170m';
+  const primaries = !untagged(info.color.primaries) ? info.color.primaries! : matrix === 'bt709' ? 'bt709' : 'smpte170m';
   const range = info.color.range === 'pc' && !/^yuvj/.test(info.pixelFormat) ? 'pc' : 'tv';
   return ['-colorspace', matrix, '-color_primaries', primaries, '-color_trc', matrix === 'bt709' ? 'bt709' : 'smpte170m', '-color_range', range];
 }

@@ -53,10 +53,14 @@ function checkSize(size: FrameSize, path: string): void {
   }
 }
 
+/** How a stream's stored pixels become the picture: the probe's fields that decoding applies. */
+type Picture = Pick<VideoInfo, 'orientation' | 'hdr' | 'color' | 'assumedMatrix'>;
+const NO_PICTURE_CHANGE: Picture = { orientation: 1, hdr: null, color: { primaries: null, matrix: null, range: null }, assumedMatrix: null };
+
 /** The ffmpeg arguments that decode frames [start, start+count) of `path` as raw rgb24 to stdout. */
-export function decodeArgs(path: string, start: number, count: number | undefined, size: FrameSize, streamIndex: number, orientation = 1, toSdr: string[] = [], assumedMatrix: VideoInfo['assumedMatrix'] = null): string[] {
+export function decodeArgs(path: string, start: number, count: number | undefined, size: FrameSize, streamIndex: number, picture: Picture = NO_PICTURE_CHANGE): string[] {
   // A still image's EXIF orientation, which ffmpeg leaves to the viewer (videos turn by their display matrix).
-  const filters: string[] = orientationFilters(orientation);
+  const filters: string[] = orientationFilters(picture.orientation);
   // Selecting on the decoded frame number n (not on time) makes the choice exact for any frame
   // rate, variable ones included; -vsync 0 then passes each selected frame through once, with no
   // duplicates or drops. (-fps_mode is the newer spelling; the bundled ffmpeg 4.1 only has -vsync.)
@@ -65,11 +69,11 @@ export function decodeArgs(path: string, start: number, count: number | undefine
     filters.push(`select='${expr}'`);
   }
   // After the selection, so only the frames wanted are tone-mapped.
-  filters.push(...toSdr);
+  filters.push(...hdrToSdrFilters(picture.hdr, picture.color));
   // An explicit size keeps every frame the same byte length even if the stream changes resolution;
   // accurate_rnd and full_chroma_int make the YUV->RGB conversion as exact as swscale allows.
   // An untagged HD stream is read as BT.709, as players read it (swscale's own default is BT.601).
-  filters.push(`scale=${size.width}:${size.height}:flags=bicubic+accurate_rnd+full_chroma_int${assumedMatrix ? `:in_color_matrix=${assumedMatrix}` : ''}`);
+  filters.push(`scale=${size.width}:${size.height}:flags=bicubic+accurate_rnd+full_chroma_int${picture.assumedMatrix ? `:in_color_matrix=${picture.assumedMatrix}` : ''}`);
   const args = ['-hide_banner', '-nostdin', '-v', 'error', ...SAFE_INPUT_OPTIONS, '-i', `file:${path}`];
   // The stream the probe chose by its index, not "the first video stream" (that can be a still picture).
   args.push('-map', `0:${streamIndex}`, '-an', '-sn', '-dn', '-vf', filters.join(','), '-vsync', '0');
@@ -99,7 +103,7 @@ export async function* decodeFrames(path: string, opts: DecodeOptions = {}): Asy
   const frameBytes = size.width * size.height * 3;
 
   const bin = resolveFfmpeg();
-  const tool = startTool(bin, decodeArgs(path, start, count, size, info.streamIndex, info.orientation, hdrToSdrFilters(opts.hdr !== undefined ? opts.hdr : info.hdr, info.color), opts.assumedMatrix !== undefined ? opts.assumedMatrix : info.assumedMatrix), ['ignore', 'pipe', 'pipe']);
+  const tool = startTool(bin, decodeArgs(path, start, count, size, info.streamIndex, { ...info, hdr: opts.hdr !== undefined ? opts.hdr : info.hdr, assumedMatrix: opts.assumedMatrix !== undefined ? opts.assumedMatrix : info.assumedMatrix }), ['ignore', 'pipe', 'pipe']);
   const onAbort = () => void stopTool(tool);
   signal?.addEventListener('abort', onAbort, { once: true });
   let done = false;

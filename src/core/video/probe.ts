@@ -249,8 +249,8 @@ function rotationOf(stream: ProbeStream): number {
 /** The HDR curve a stream is tagged with, or null. */
 const hdrOf = (v: ProbeStream): VideoInfo['hdr'] => (v.color_transfer === 'smpte2084' ? 'pq' : v.color_transfer === 'arib-std-b67' ? 'hlg' : null);
 
-/** Whether ffprobe names no colour matrix for a stream. */
-const untagged = (matrix: string | undefined): boolean => !matrix || matrix === 'unknown' || matrix === 'unspecified' || matrix === 'reserved';
+/** Whether ffprobe names no value for a colour tag (matrix, primaries). */
+export const untagged = (tag: string | null | undefined): boolean => !tag || tag === 'unknown' || tag === 'unspecified' || tag === 'reserved';
 
 /** ffprobe's names of the containers of still images (ffmpeg reads these and no others, SAFE_INPUT_OPTIONS). */
 const STILL_FORMATS = /(^|,)(image2|jpeg_pipe|png_pipe|bmp_pipe|webp_pipe)(,|$)/;
@@ -283,9 +283,9 @@ const ZSCALE_MATRIX: Record<string, string> = { bt709: 'bt709', bt2020nc: 'bt202
  * BT.709, then ffmpeg's "mobius" tone map, linear up to 0.8 of SDR white (about level 230 of
  * 255) and rolling brighter light off into the rest, then the BT.709 curve. Primaries and matrix
  * that the stream leaves untagged are taken as HDR's BT.2020 (a file tagged with its curve
- * alone). A standard-range picture carried as HLG or PQ comes back within half a level of its
- * standard-range copy on average, a grey ramp's levels up to 230 within 1.5 (tests); read as
- * standard range it is 17 to 25 levels off, flat and pale.
+ * alone). A standard-range picture carried as HLG or PQ comes back with 0.2 to 1.4 levels of 255
+ * more error than its standard-range copy (four clips), a grey ramp's levels up to 230 within 1.5;
+ * read as standard range it is 17 to 45 levels off, flat and pale.
  */
 export function hdrToSdrFilters(hdr: VideoInfo['hdr'], color: Partial<VideoInfo['color']> = {}): string[] {
   if (!hdr) return [];
@@ -328,11 +328,6 @@ export function firstAudio(result: ProbeResult): AudioInfo | null {
 }
 
 /**
- * A warning for a video whose timing the encoder and export cannot keep exactly: frames are taken
- * by their order and exported at the average rate, so a variable frame rate drifts from the sound.
- * `remedy` says how to get a constant-rate copy where the warning is shown.
- */
-/**
  * How the picture is read where that differs from its stored pixels (turned, non-square pixels,
  * an EXIF orientation, HDR), in words for the encode screen and the CLI; null when it is read as stored.
  */
@@ -347,6 +342,11 @@ export function pictureNote(info: Pick<VideoInfo, 'rotation' | 'pixelAspect' | '
   return text[0]!.toUpperCase() + text.slice(1) + '.';
 }
 
+/**
+ * A warning for a video whose timing the encoder and export cannot keep exactly: frames are taken
+ * by their order and exported at the average rate, so a variable frame rate drifts from the sound.
+ * `remedy` says how to get a constant-rate copy where the warning is shown.
+ */
 export function timingWarning(info: VideoInfo, remedy = 'make a constant-rate copy first'): string | null {
   if (!info.variableFrameRate) return null;
   const drift = info.driftSec !== null ? `, so a frame can be up to ${info.driftSec.toFixed(2)} s from its sound` : ', so the sound can drift out of sync over a long range';
@@ -578,6 +578,7 @@ async function probeVideoUncached(path: string): Promise<VideoInfo> {
   }
   const rotation = rotationOf(v);
   const swap = rotation === 90 || rotation === 270;
+  const hdr = hdrOf(v);
   const pixelAspect = pixelAspectOf(v);
   // In square pixels, with the picture's shape as players show it: wide pixels widen it and tall
   // ones heighten it, so no stored detail is scaled away. Then turned.
@@ -599,10 +600,10 @@ async function probeVideoUncached(path: string): Promise<VideoInfo> {
     rotation,
     pixelAspect,
     orientation,
-    hdr: hdrOf(v),
+    hdr,
     color: { primaries: v.color_primaries ?? null, matrix: v.color_space ?? null, range: v.color_range ?? null },
     // 720p and up whichever way it is turned: the longer side 1280 or more, or the shorter 720 or more.
-    assumedMatrix: !hdrOf(v) && untagged(v.color_space) && (Math.max(codedWidth, codedHeight) >= 1280 || Math.min(codedWidth, codedHeight) >= 720) && !/^(rgb|gbr|bgr|gray|pal)/.test(v.pix_fmt ?? '') ? 'bt709' : null,
+    assumedMatrix: !hdr && untagged(v.color_space) && (Math.max(codedWidth, codedHeight) >= 1280 || Math.min(codedWidth, codedHeight) >= 720) && !/^(rgb|gbr|bgr|gray|pal)/.test(v.pix_fmt ?? '') ? 'bt709' : null,
     fps,
     fpsRational,
     variableFrameRate,
