@@ -126,6 +126,23 @@ export class ParamDecoder {
     });
   }
 
+  /**
+   * The loss of images given as such, and its gradient with respect to them: inputs image and
+   * target [B, 3, size, size]; outputs loss [B] and grad [B, 3, size, size]. No generator: what
+   * the loss's curvature in image space is measured with (optimize.ts, lossCurvature).
+   */
+  imageLossGraph(batch: number, weights: LossWeights, size = this.res): SerializedModel {
+    return this.cached(`image-loss:${batch}:${size}:${lossKey(weights, this.perceptual)}`, () => {
+      const g = new Graph();
+      const image = g.input('image', [batch, 3, size, size]);
+      const target = g.input('target', [batch, 3, size, size]);
+      const weight = g.constant(faceWeightMap(size), [1, 1, size, size]);
+      const perFrame = frameLoss(g, image, target, weight, weights, this.perceptual);
+      const [grad] = gradients(g, g.sumAll(perFrame), [image]);
+      return serialize(g, [{ name: 'loss', value: perFrame }, { name: 'grad', value: grad! }], { graphName: 'image-loss' });
+    });
+  }
+
   /** Loss and gradient with respect to W+ directly (identity inversion): inputs wplus [K, L, D], target [K, 3, size, size]. */
   inversionGraph(batch: number, weights: LossWeights, size = this.res): SerializedModel {
     return this.cached(`invert:${batch}:${size}:${lossKey(weights, this.perceptual)}`, () => {

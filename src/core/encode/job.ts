@@ -21,7 +21,7 @@ import { type DecodeOptions, VideoInfo, decodeFrames, probeVideo } from '../vide
 import type { AlignVideoResult } from '../face/pipeline';
 import { AlignProgressWriter, readAlignProgress, removeAlignProgress, type AlignProgressKey } from './align-progress';
 import { ParamDecoder } from './decoder';
-import { Evaluator, NewtonSolver, StageCost, invertFrames, lowerLoss, needsRestart, ownLoss, runFrameStages, solveFromStarts, stackFrames, warmStart } from './optimize';
+import { Evaluator, NewtonSolver, StageCost, invertFrames, lowerLoss, needsRestart, ownLoss, runFrameStages, solveFromStarts, stackFrames, WARM_START_HISTORY, warmStart } from './optimize';
 import { type RefineOptions, probeFrames, refineIdentity } from './refine';
 import { IdentityProgress, removeIdentityProgress } from './identity-progress';
 import { EncodePhase, EncodeSchedule, lossTerms, planFractions, qualitySchedule, scheduleProblem } from './schedule';
@@ -548,7 +548,9 @@ async function encode(o: EncodeJobOptions, held: { lock: ProjectLock | null }): 
   const from = project.doc.encoding.encodedThrough;
   const W = Math.max(1, s.frames.window);
   let prev: Float32Array | null = from > 0 ? project.params.slice((from - 1) * P, from * P) : null;
-  let prev2: Float32Array | null = from > 1 ? project.params.slice((from - 2) * P, (from - 1) * P) : null;
+  // The solved frames the next warm start is predicted from (oldest first).
+  let history: Float32Array[] = [];
+  for (let f = Math.max(0, from - WARM_START_HISTORY); f < from; f++) history.push(project.params.slice(f * P, (f + 1) * P));
   const solvers = new Map<string, NewtonSolver>();
   const framesBefore = { cpuMs: time.framesCpuMs, wallMs: time.framesWallMs };
   const t0 = performance.now();
@@ -572,7 +574,7 @@ async function encode(o: EncodeJobOptions, held: { lock: ProjectLock | null }): 
     window.forEach((c, k) => targets.set(c, k * c.length));
     for (let k = n; k < batch; k++) targets.set(window[n - 1]!, k * window[0]!.length); // pad a short last window
     const init = new Float32Array(batch * P);
-    const start0 = warmStart(s.frames.warmStart, prev, prev2);
+    const start0 = warmStart(s.frames.warmStart, history);
     for (let k = 0; k < batch; k++) init.set(refined.get(windowStart + k) ?? start0, k * P);
     const losses = await runFrameStages(ev, frameStages, wid, init, targets, batch, prev, s.frames.smoothness, solvers);
     let jumped = false;
@@ -608,8 +610,12 @@ async function encode(o: EncodeJobOptions, held: { lock: ProjectLock | null }): 
     const cost = costNow({ framesCpuMs: framesBefore.cpuMs + (c.user + c.system) / 1000, framesWallMs: framesBefore.wallMs + performance.now() - t0 });
     await writeFrames(project, windowStart, params, transforms.subarray(windowStart * 6, (windowStart + n) * 6), losses.subarray(0, n), { [COST_KEY]: cost });
     await o.onFrames?.({ start: windowStart, params: params.slice(), loss: losses.slice(0, n), crops: window, wid, resolution: res });
-    prev2 = jumped ? null : n > 1 ? params.slice((n - 2) * P, (n - 1) * P) : prev;
     prev = params.slice((n - 1) * P);
+    // After a restart that won on the window's last frame the next frames start from it alone,
+    // not from a prediction across the change.
+    if (jumped) history = [];
+    for (let k = jumped ? n - 1 : 0; k < n; k++) history.push(params.slice(k * P, (k + 1) * P));
+    history = history.slice(-WARM_START_HISTORY);
     done += n;
     windowStart += n;
     window = [];

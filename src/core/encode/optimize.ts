@@ -9,7 +9,7 @@ import { throwIfAborted } from '../util/cancel';
 import { Adam, cosineSchedule } from './adam';
 import { ParamDecoder } from './decoder';
 import { faceWeightMap, lossKey } from './losses';
-import { bfgsUpdate, choleskySolve, gaussNewtonMatrix, lbfgsMinimise, quadForm } from '../util/linalg';
+import { bfgsUpdate, choleskySolve, dot, gaussNewtonMatrix, lbfgsMinimise, quadForm } from '../util/linalg';
 import { ortHistoryProducts } from './history-products';
 import { renderBatch } from './memory';
 import { f32Of, f64Of, type IdentityProgress, lbfgsOf, type Saved, savedLbfgs, type StepProgress } from './identity-progress';
@@ -197,6 +197,27 @@ export class Evaluator {
     return { loss, grad, gradWid };
   }
 
+  /** The loss of rendered images [B, 3, size, size] against one target [3, size, size], and its gradient with respect to each image. */
+  async imageLoss(images: Float32Array, target: Float32Array, batch: number, size: number): Promise<{ loss: Float32Array; grad: Float32Array }> {
+    throwIfAborted(this.signal);
+    const px = 3 * size * size;
+    const loss = new Float32Array(batch);
+    const grad = new Float32Array(batch * px);
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const step = Math.max(1, Math.min(batch, renderBatch(this.dec.res, this.maxBatch)));
+    for (let a = 0; a < batch; a += step) {
+      const n = Math.min(step, batch - a);
+      const tg = new Float32Array(n * px);
+      for (let b = 0; b < n; b++) tg.set(target, b * px);
+      const out = await this.rt.run(this.dec.imageLossGraph(n, this.loss, size), { image: { data: images.subarray(a * px, (a + n) * px), dims: [n, 3, size, size] }, target: { data: tg, dims: [n, 3, size, size] } });
+      loss.set(out.loss!.data, a);
+      grad.set(out.grad!.data, a * px);
+    }
+    this.book(0, 0, t0, c0);
+    return { loss, grad };
+  }
+
   /** Renders params [B, 35] at `size` (forward only), in chunks: [B, 3, size, size]. */
   async render(wid: Float32Array, params: Float32Array, batch: number, size: number): Promise<Float32Array> {
     throwIfAborted(this.signal);
@@ -343,7 +364,7 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
     if (saved) unit = saved.unit;
     else {
       const all = Array.from({ length: P }, (_, i) => i);
-      const curv = await pixelCurvature(ev, wid, params.subarray(0, P), all, size);
+      const curv = await frameCurvature(ev, wid, params.subarray(0, P), all, size);
       const diag = all.map((i) => Math.max(curv[i * P + i]!, 1e-12));
       const ref = [...diag.slice(3)].sort((x, y) => x - y)[(P - 3) >> 1]!;
       unit = diag.map((d) => Math.min(100, Math.max(0.01, Math.sqrt(ref / d))));
@@ -465,10 +486,17 @@ async function adamFrames(ev: Evaluator, stage: Stage, wid: Float32Array, params
 const JACOBIAN_STEP = { pose: 0.5, attribute: 0.05 };
 
 /**
- * The pixel term's Gauss-Newton curvature (2 pixel / m) J^T W J of the numbers `active` at `p`,
- * from one batched render of p and p + h e_k at `size` (forward differences).
+ * The Gauss-Newton curvature of a frame's loss in the numbers `active` at `p`, from one batched
+ * render of p and p + h e_k at `size` (forward differences: the image Jacobian J).
+ * Without `target`: the pixel term's (2 pixel / m) J^T W J. With it: the whole loss's,
+ * J^T H J with H the loss's Hessian in image space, applied to each column of J as the change of
+ * the loss's image gradient from the render at p to the render at p + h e_k (one more run, of the
+ * loss alone, on the same 36 images). Near a fit MS-SSIM's curvature is several times the pixel
+ * term's (on the seeded model the pixel term's predicts 12-22% of how the loss grows there), which
+ * the solver otherwise learns by BFGS updates, step by step (docs/ENCODER-MEASUREMENTS.md).
+ * Falls back to the pixel term's where the whole loss's is not positive definite (far from a fit).
  */
-export async function pixelCurvature(ev: Evaluator, wid: Float32Array, p: Float32Array, active: number[], size: number): Promise<Float64Array> {
+export async function frameCurvature(ev: Evaluator, wid: Float32Array, p: Float32Array, active: number[], size: number, target?: Float32Array): Promise<Float64Array> {
   const n = active.length;
   const batch = n + 1;
   const ps = new Float32Array(batch * PARAM_COUNT);
@@ -482,12 +510,40 @@ export async function pixelCurvature(ev: Evaluator, wid: Float32Array, p: Float3
     const inv = 1 / steps[k]!;
     for (let i = 0; i < m; i++) cols[k * m + i] = (img[(k + 1) * m + i]! - img[i]!) * inv;
   }
-  const h = gaussNewtonMatrix(cols, n, m, faceWeightMap(size), (2 * ev.loss.pixel) / m);
-  let tr = 0;
-  for (let i = 0; i < n; i++) tr += h[i * n + i]!;
-  for (let i = 0; i < n; i++) h[i * n + i]! += (1e-6 * tr) / n;
-  return h;
+  const ridge = (h: Float64Array) => {
+    let tr = 0;
+    for (let i = 0; i < n; i++) tr += Math.abs(h[i * n + i]!);
+    for (let i = 0; i < n; i++) h[i * n + i]! += (1e-6 * tr) / n;
+    return h;
+  };
+  if (target) {
+    const { grad } = await ev.imageLoss(img, target, batch, size);
+    // H J's columns, then J^T (H J).
+    const hj = new Float32Array(n * m);
+    for (let k = 0; k < n; k++) {
+      const inv = 1 / steps[k]!;
+      for (let i = 0; i < m; i++) hj[k * m + i] = (grad[(k + 1) * m + i]! - grad[i]!) * inv;
+    }
+    const h = new Float64Array(n * n);
+    for (let l = 0; l < n; l++) {
+      const cl = cols.subarray(l * m, (l + 1) * m);
+      for (let k = 0; k < n; k++) h[l * n + k] = dot(cl, hj.subarray(k * m, (k + 1) * m));
+    }
+    // Symmetric in exact arithmetic; the differences are not.
+    for (let k = 0; k < n; k++) {
+      for (let l = 0; l < k; l++) {
+        const v = 0.5 * (h[k * n + l]! + h[l * n + k]!);
+        h[k * n + l] = h[l * n + k] = v;
+      }
+    }
+    ridge(h);
+    if (choleskySolve(h, new Float64Array(n), n)) return h;
+  }
+  return ridge(gaussNewtonMatrix(cols, n, m, faceWeightMap(size), (2 * ev.loss.pixel) / m));
 }
+
+/** How far (in any number's units) the frame that measured the curvature may end from where it measured it before the next frame measures it again. */
+const FAR_FROM_CURVATURE = 2;
 
 /**
  * Damped Gauss-Newton with BFGS for one frame at a time. The curvature estimate lives across
@@ -498,6 +554,8 @@ export class NewtonSolver {
   private h: Float64Array | null = null;
   private gn: Float64Array | null = null;
   private sinceJacobian = Infinity;
+  /** The numbers where the curvature was last measured. */
+  private measuredAt: Float32Array | null = null;
   private mu: number;
   private nu = 2;
   constructor(
@@ -511,9 +569,13 @@ export class NewtonSolver {
     return this.stage.optimise === 'pose' ? [0, 1, 2] : Array.from({ length: PARAM_COUNT }, (_, i) => i);
   }
 
-  private async jacobian(wid: Float32Array, p: Float32Array): Promise<Float64Array> {
+  /** `target`: the frame's target at the stage's resolution. */
+  private async jacobian(wid: Float32Array, p: Float32Array, target: Float32Array): Promise<Float64Array> {
     const opt = this.stage.optimiser as NewtonOptimiser;
-    return pixelCurvature(this.ev, wid, p, this.active, stageResolution({ downscale: this.stage.downscale * opt.jacobianDownscale }, this.ev.dec.res));
+    const size = stageResolution({ downscale: this.stage.downscale * opt.jacobianDownscale }, this.ev.dec.res);
+    // The whole loss's curvature where it is MS-SSIM's: LPIPS-VGG on 36 images at full size costs as much as the renders.
+    const whole = opt.curvature === 'loss' && !this.ev.dec.perceptual;
+    return frameCurvature(this.ev, wid, p, this.active, size, whole ? downsample(target, 1, this.ev.dec.res, this.ev.dec.res / size) : undefined);
   }
 
   /**
@@ -531,13 +593,15 @@ export class NewtonSolver {
     const healthy = this.h !== null && this.h.every(Number.isFinite) && choleskySolve(this.h, new Float64Array(n), n) !== null;
     if (!healthy) this.gn = null;
     if (!healthy || this.sinceJacobian >= opt.jacobianEvery) {
-      // A fresh pixel-term curvature; what BFGS learnt beyond the last one (the perceptual
-      // term's curvature) is kept: H = H_learnt + (GN_new - GN_old).
-      const gn = await this.jacobian(wid, p);
+      // A fresh curvature; what BFGS learnt beyond the last one (with the pixel term's alone, the
+      // rest of the loss's curvature) is kept: H = H_learnt + (GN_new - GN_old).
+      const gn = await this.jacobian(wid, p, target);
       if (this.h && this.gn) for (let i = 0; i < gn.length; i++) this.h[i]! += gn[i]! - this.gn[i]!;
-      else this.h = Float64Array.from(gn);
+      // What was learnt does not fit the new curvature (the sum is not positive definite): start from the new one.
+      if (!this.h || !this.gn || choleskySolve(this.h, new Float64Array(n), n) === null) this.h = Float64Array.from(gn);
       this.gn = gn;
       this.sinceJacobian = 0;
+      this.measuredAt = Float32Array.from(p);
     }
     this.sinceJacobian++;
     // Each frame starts with the initial damping: one hard frame must not leave the next ones stuck.
@@ -579,7 +643,13 @@ export class NewtonSolver {
       let biggest = 0;
       for (let i = 0; i < n; i++) biggest = Math.max(biggest, Math.abs(step[i]!));
       if (biggest < (stage.stop.xTol ?? 0) && this.mu < 1) break;
-      if (predicted <= 0) break;
+      if (predicted <= 0) {
+        // The curvature is not positive along the step (BFGS learnt a wrong sign): damp harder,
+        // rather than leave the frame where it started.
+        if (this.mu > 1e8) break;
+        this.mu = Math.max(this.mu, 1e-4) * 10;
+        continue;
+      }
       const q = Float32Array.from(p);
       act.forEach((i, k) => (q[i]! += step[k]!));
       const next = await evaluate(q);
@@ -603,6 +673,10 @@ export class NewtonSolver {
         this.nu *= 2;
       }
     }
+    // The curvature was measured at this frame's start, and the frame ended far from it (a
+    // distant start: the neutral numbers, a cut): the next frame measures it afresh, where the
+    // clip is. (Not on a gradual drift: a measurement costs more renders than it saves runs.)
+    if (this.sinceJacobian === 1 && this.measuredAt && Math.max(...act.map((i) => Math.abs(p[i]! - this.measuredAt![i]!))) > FAR_FROM_CURVATURE) this.sinceJacobian = Infinity;
     return cur.image;
   }
 }
@@ -691,12 +765,45 @@ export function needsRestart(loss: number, recent: readonly number[], factor: nu
   return !(loss <= factor * sorted[sorted.length >> 1]!);
 }
 
-/** Where frame t starts: the previous frame's numbers, or their extrapolation from the two before. */
-export function warmStart(mode: EncodeSchedule['frames']['warmStart'], prev: Float32Array | null, prev2: Float32Array | null): Float32Array {
+/** How many solved frames the warm start looks back on: 'predict' scores its predictors on the last 4 frames it could have predicted. */
+export const WARM_START_HISTORY = 7;
+
+/** Extrapolation of order 0 (the last value), 1 (linear) or 2 (quadratic) from `h` (oldest first) to the frame after `end` (exclusive). */
+function extrapolate(h: readonly Float32Array[], end: number, order: number, i: number): number {
+  const a = h[end - 1]![i]!;
+  if (order === 0) return a;
+  const b = h[end - 2]![i]!;
+  if (order === 1) return 2 * a - b;
+  return 3 * a - 3 * b + h[end - 3]![i]!;
+}
+
+/**
+ * Where frame t starts, from the solved frames before it (`history`, oldest first, the last
+ * frame last): 'previous' the last frame's numbers; 'extrapolate' their linear extrapolation
+ * from the last two; 'predict' whichever of those two and the quadratic extrapolation from the
+ * last three would have predicted the last 4 frames best (the least summed squared error). A
+ * smooth motion is predicted to second order; a jittery track, where higher orders amplify the
+ * jitter, to first or zeroth. With two frames 'predict' extrapolates linearly, as
+ * 'extrapolate' does; with one, both take it. No history: all 0 (the neutral numbers).
+ */
+export function warmStart(mode: EncodeSchedule['frames']['warmStart'], history: readonly Float32Array[]): Float32Array {
   const out = new Float32Array(PARAM_COUNT);
-  if (!prev) return out;
-  out.set(prev);
-  if (mode === 'extrapolate' && prev2) for (let i = 0; i < PARAM_COUNT; i++) out[i] = 2 * prev[i]! - prev2[i]!;
+  const n = history.length;
+  if (n === 0) return out;
+  let order = mode === 'previous' ? 0 : Math.min(1, n - 1);
+  if (mode === 'predict' && n >= 3) {
+    let best = Infinity;
+    for (let o = 0; o <= Math.min(2, n - 2); o++) {
+      // Scored on the same frames for every order: those the highest order could predict.
+      let err = 0;
+      for (let t = Math.max(Math.min(2, n - 2) + 1, n - 4); t < n; t++) for (let i = 0; i < PARAM_COUNT; i++) err += (extrapolate(history, t, o, i) - history[t]![i]!) ** 2;
+      if (err < best) {
+        best = err;
+        order = o;
+      }
+    }
+  }
+  for (let i = 0; i < PARAM_COUNT; i++) out[i] = extrapolate(history, n, order, i);
   return out;
 }
 

@@ -26,14 +26,20 @@ export interface AdamOptimiser {
 }
 
 /**
- * Damped Gauss-Newton on the 35 numbers of one frame: the curvature of the pixel term comes
- * from the image Jacobian (finite differences, one batched render), the rest of the loss's
- * curvature is learnt from the gradients by BFGS updates, and a Levenberg-Marquardt damping
- * keeps every accepted step a descent. The Jacobian is recomputed every `jacobianEvery`
- * frames (the curvature changes slowly along a clip) at resolution/`jacobianDownscale`.
+ * Damped Gauss-Newton on the 35 numbers of one frame: the curvature comes from the image
+ * Jacobian (finite differences, one batched render), what it misses is learnt from the gradients
+ * by BFGS updates, and a Levenberg-Marquardt damping keeps every accepted step a descent. The
+ * Jacobian is recomputed every `jacobianEvery` frames (the curvature changes slowly along a clip)
+ * at resolution/`jacobianDownscale`.
  */
 export interface NewtonOptimiser {
   kind: 'newton';
+  /**
+   * 'pixel': the pixel term's Gauss-Newton matrix J^T W J; 'loss': the whole loss's, J^T H J with
+   * H the loss's image-space Hessian measured along J (MS-SSIM's curvature included; one more
+   * run of the loss alone on the Jacobian's renders). With LPIPS weights 'loss' reads as 'pixel'.
+   */
+  curvature: 'pixel' | 'loss';
   /** Initial Levenberg-Marquardt damping, relative to the diagonal of the curvature. */
   damping: number;
   jacobianEvery: number;
@@ -134,8 +140,12 @@ export interface EncodeSchedule {
     window: number;
     /** Weight of the squared frame-to-frame difference of the numbers. */
     smoothness: number;
-    /** Warm start of a frame: the previous frame's numbers, or their linear extrapolation from the two before. */
-    warmStart: 'previous' | 'extrapolate';
+    /**
+     * Warm start of a frame: the previous frame's numbers, their linear extrapolation from the two
+     * before, or 'predict': whichever of those and the quadratic extrapolation would have
+     * predicted the last frames best (optimize.ts, warmStart).
+     */
+    warmStart: 'previous' | 'extrapolate' | 'predict';
     /**
      * A frame whose loss comes out above `factor` times the median loss of the frames encoded
      * before it is solved again from the neutral numbers (all 0) and from the nearest frame the
@@ -185,7 +195,7 @@ export const isEncodeQuality = (q: unknown): q is EncodeQuality => typeof q === 
  */
 export const REFINE_LOSS: LossWeights = { ...DEFAULT_LOSS, ssim: 0 };
 
-const newton = (o: Partial<Omit<NewtonOptimiser, 'kind'>> = {}): NewtonOptimiser => ({ kind: 'newton', damping: 1e-3, jacobianEvery: 16, jacobianDownscale: 1, ...o });
+const newton = (o: Partial<Omit<NewtonOptimiser, 'kind'>> = {}): NewtonOptimiser => ({ kind: 'newton', curvature: 'loss', damping: 1e-3, jacobianEvery: 16, jacobianDownscale: 1, ...o });
 
 const lbfgs = (o: Partial<Omit<LbfgsOptimiser, 'kind'>> = {}): LbfgsOptimiser => ({ kind: 'lbfgs', firstStep: 0.1, memory: 20, ...o });
 
@@ -194,7 +204,7 @@ const lbfgs = (o: Partial<Omit<LbfgsOptimiser, 'kind'>> = {}): LbfgsOptimiser =>
  * best refined jointly with the numbers of frames spread over the clip, by L-BFGS (both at full
  * resolution: on the seeded models the skip images of earlier blocks are no downsampled copy
  * of the final image, and coarse identity stages cost more PSNR than they saved); per frame: a
- * damped Gauss-Newton solve of all 35 numbers, warm-started by extrapolation.
+ * damped Gauss-Newton solve of all 35 numbers, warm-started by prediction from the frames before.
  */
 export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
   const k = { draft: 0.5, normal: 1, best: 2 }[quality];
@@ -222,7 +232,10 @@ export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
   // clips, which the model draws exactly, no held-out frame fell that far behind (18 pairs: at
   // most 0.0054), so they pay only the held-out solves. 'draft' has no second round.
   const probe = { gap: 0.02, ratio: 1.5 };
-  // Per frame, Gauss-Newton stops when no number would move by more than 0.03 of its unit, and
+  // Per frame, Gauss-Newton with the whole loss's curvature (MS-SSIM's too), warm-started by the
+  // best of three predictors: 27% fewer evaluations than the pixel term's curvature with a linear
+  // extrapolation on 4 synthetic clips (docs/ENCODER-MEASUREMENTS.md).
+  // It stops when no number would move by more than 0.03 of its unit, and
   // after 24 evaluations at most. On seeded-64 most frames stop on the tolerance; on config-f 256
   // (8 synthetic frames, true identity) every frame ran into a cap of 12 at 41.6 dB PSNR median,
   // while 24 reached 57.2 dB (docs/ENCODER-MEASUREMENTS.md).
@@ -230,7 +243,7 @@ export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
     name: quality,
     loss: DEFAULT_LOSS,
     identity: { candidates: quality === 'draft' ? 1 : 2, refineFrames, ...(quality === 'draft' ? {} : { probe }) },
-    frames: { window: 1, smoothness: 1e-5, warmStart: 'extrapolate', restart: { factor: 3 } },
+    frames: { window: 1, smoothness: 1e-5, warmStart: 'predict', restart: { factor: 3 } },
     stages: [
       { id: 'invert', label: 'Invert candidate frames (L-BFGS)', phase: 'identity', optimise: 'wplus', downscale: 1, optimiser: lbfgs({ firstStep: 0.3 }), stop: { maxEvaluations: steps(100) } },
       { id: 'refine', label: `Refine identity with ${refineFrames} frames (L-BFGS)`, phase: 'refine', optimise: 'identity+params', downscale: 1, optimiser: lbfgs({ memory: 400 }), stop: { maxEvaluations: refineCap, plateau: { evaluations: 50, relTol: 0.01 } }, loss: REFINE_LOSS },

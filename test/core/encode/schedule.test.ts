@@ -7,8 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { benchEncode, encodeBenchFigures } from '../../../src/core/encode/bench';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
 import { bytesPerFrame, defaultMaxBatch, renderBatch } from '../../../src/core/encode/memory';
-import { bfgsUpdate, choleskySolve, gaussNewtonMatrix } from '../../../src/core/util/linalg';
-import { Evaluator, NewtonSolver, downsample, lowerLoss, needsRestart, warmStart } from '../../../src/core/encode/optimize';
+import { bfgsUpdate, choleskySolve, gaussNewtonMatrix, quadForm } from '../../../src/core/util/linalg';
+import { Evaluator, NewtonSolver, downsample, frameCurvature, lowerLoss, needsRestart, warmStart } from '../../../src/core/encode/optimize';
 import { DEFAULT_LOSS, REFERENCE_SCHEDULE, REFINE_LOSS, type Stage, lossTerms, planFractions, qualitySchedule, scheduleProblem, stageResolution } from '../../../src/core/encode/schedule';
 import { makeTruth } from '../../../src/core/encode/synth';
 import { Graph } from '../../../src/core/graph/graph';
@@ -106,7 +106,7 @@ describe('schedules as data', () => {
     const s = qualitySchedule('normal');
     expect(scheduleProblem({ ...s, stages: [...s.stages].reverse() })).toMatch(/identity, then refine, then frames/);
     expect(scheduleProblem({ ...s, stages: s.stages.map((st) => ({ ...st, downscale: 3 })) })).toMatch(/power of two/);
-    expect(scheduleProblem({ ...s, stages: s.stages.map((st) => ({ ...st, optimiser: { kind: 'newton', damping: 1e-3, jacobianEvery: 8, jacobianDownscale: 1 } as const })) })).toMatch(/Gauss-Newton only/);
+    expect(scheduleProblem({ ...s, stages: s.stages.map((st) => ({ ...st, optimiser: { kind: 'newton', curvature: 'pixel', damping: 1e-3, jacobianEvery: 8, jacobianDownscale: 1 } as const })) })).toMatch(/Gauss-Newton only/);
     expect(scheduleProblem({ ...s, stages: s.stages.filter((st) => st.phase !== 'frames') })).toMatch(/frames stage/);
     expect(scheduleProblem({ ...s, frames: { ...s.frames, restart: { factor: 1 } } })).toMatch(/restart.factor must be above 1/);
     const plateau = { evaluations: 50, relTol: 0.01 };
@@ -146,10 +146,34 @@ describe('schedules as data', () => {
   it('warm-starts from the previous frame or extrapolates the two before', () => {
     const a = new Float32Array(PARAM_COUNT).fill(1);
     const b = new Float32Array(PARAM_COUNT).fill(3);
-    expect(Array.from(warmStart('extrapolate', b, a).subarray(0, 2))).toEqual([5, 5]);
-    expect(Array.from(warmStart('previous', b, a).subarray(0, 2))).toEqual([3, 3]);
-    expect(Array.from(warmStart('extrapolate', b, null).subarray(0, 2))).toEqual([3, 3]);
-    expect(Array.from(warmStart('extrapolate', null, null).subarray(0, 2))).toEqual([0, 0]);
+    expect(Array.from(warmStart('extrapolate', [a, b]).subarray(0, 2))).toEqual([5, 5]);
+    expect(Array.from(warmStart('previous', [a, b]).subarray(0, 2))).toEqual([3, 3]);
+    expect(Array.from(warmStart('extrapolate', [b]).subarray(0, 2))).toEqual([3, 3]);
+    expect(Array.from(warmStart('extrapolate', []).subarray(0, 2))).toEqual([0, 0]);
+    // 'predict' with two frames extrapolates linearly, with one takes it.
+    expect(Array.from(warmStart('predict', [a, b]).subarray(0, 2))).toEqual([5, 5]);
+    expect(Array.from(warmStart('predict', [b]).subarray(0, 2))).toEqual([3, 3]);
+  });
+
+  it("predicts a smooth motion to second order and a jittery track without amplifying the jitter", () => {
+    const frames = (f: (t: number, i: number) => number, n: number) => Array.from({ length: n }, (_, t) => Float32Array.from({ length: PARAM_COUNT }, (_, i) => f(t, i)));
+    const err = (p: Float32Array, truth: (i: number) => number) => Math.max(...Array.from(p, (v, i) => Math.abs(v - truth(i))));
+    // A quadratic motion (an accelerating turn): exact to second order, off by the curvature to first.
+    const quad = (t: number, i: number) => 0.05 * (i + 1) * t * t - 0.3 * t + i;
+    const h = frames(quad, 7);
+    expect(err(warmStart('predict', h), (i) => quad(7, i))).toBeLessThan(1e-3);
+    expect(err(warmStart('extrapolate', h), (i) => quad(7, i))).toBeGreaterThan(0.09);
+    // A still face whose solved numbers jitter by +-0.1 from frame to frame: the previous frame is
+    // 0.2 off, a linear extrapolation 0.4, a quadratic 0.8; the prediction keeps to the previous.
+    const jitter = (t: number, i: number) => i + 0.1 * (t % 2 === 0 ? 1 : -1);
+    const j = frames(jitter, 7);
+    expect(err(warmStart('predict', j), (i) => jitter(7, i))).toBeCloseTo(0.2, 4);
+    expect(err(warmStart('extrapolate', j), (i) => jitter(7, i))).toBeCloseTo(0.4, 4);
+    // A linear drift with that jitter: the steady part is followed, and the jitter not amplified
+    // beyond a linear extrapolation's.
+    const drift = (t: number, i: number) => 0.5 * t + jitter(t, i);
+    const d = frames(drift, 7);
+    expect(err(warmStart('predict', d), (i) => 3.5 + i - 0.1)).toBeLessThanOrEqual(err(warmStart('extrapolate', d), (i) => 3.5 + i - 0.1) + 1e-5);
   });
 
   it('chooses the batch from free memory and lets the user cap it', () => {
@@ -313,6 +337,31 @@ describe('the optimisers on the seeded model', () => {
     // ...and the render inside once: the stage holds no more than the processor time that passed.
     expect(cost.cpuMs).toBeLessThanOrEqual(total + 1);
     expect(ev.costs.get('render-only')!.cpuMs).toBe(renderCpu);
+  }, 600_000);
+
+  it("the whole loss's curvature predicts how the loss grows away from a fit; the pixel term's misses MS-SSIM's part", async () => {
+    const { rt, gen, dec } = await seededDecoder();
+    const truth = await makeTruth(gen, { seed: 31, frames: 1 });
+    const target = (await rt.run(dec.renderGraph(1), { wid: { data: truth.wid, dims: [1, dec.numWs, dec.wDim] }, params: { data: truth.params, dims: [1, PARAM_COUNT] } })).image!.data.map((v) => Math.max(-1, Math.min(1, v)));
+    const all = Array.from({ length: PARAM_COUNT }, (_, i) => i);
+    const rng = new Rng(4);
+    for (const weights of [DEFAULT_LOSS, REFINE_LOSS]) {
+      const ev = new Evaluator(dec, rt, weights);
+      const atFit = (await ev.params(truth.wid, truth.params, target, 1, dec.res, false)).loss[0]!;
+      // Small moves away from the fit, in each track's units (a tenth of a degree, 0.02 sigma).
+      for (let trial = 0; trial < 3; trial++) {
+        const delta = Float64Array.from(all, (i) => (i < 3 ? 0.1 : 0.02) * rng.normal());
+        const p = Float32Array.from(truth.params, (v, i) => v + delta[i]!);
+        const grown = (await ev.params(truth.wid, p, target, 1, dec.res, false)).loss[0]! - atFit;
+        // Curvature measured at the fit: the loss grows by half the quadratic form (the gradient is 0 there).
+        const whole = 0.5 * quadForm(await frameCurvature(ev, truth.wid, truth.params, all, dec.res, target), delta, PARAM_COUNT);
+        const pixel = 0.5 * quadForm(await frameCurvature(ev, truth.wid, truth.params, all, dec.res), delta, PARAM_COUNT);
+        expect(whole / grown).toBeGreaterThan(0.8);
+        expect(whole / grown).toBeLessThan(1.25);
+        if (weights.ssim > 0) expect(pixel / grown).toBeLessThan(0.7); // MS-SSIM's curvature is missing
+        else expect(pixel / whole).toBeCloseTo(1, 1); // the pixel term alone: the two are one matrix
+      }
+    }
   }, 600_000);
 
   it('Gauss-Newton recovers every track of consecutive frames within the normal schedule\'s budget once its curvature is learnt', async () => {
