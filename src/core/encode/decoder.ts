@@ -129,7 +129,7 @@ export class ParamDecoder {
   /**
    * The loss of images given as such, and its gradient with respect to them: inputs image and
    * target [B, 3, size, size]; outputs loss [B] and grad [B, 3, size, size]. No generator: what
-   * the loss's curvature in image space is measured with (optimize.ts, lossCurvature).
+   * the loss's curvature in image space is measured with (optimize.ts, frameCurvature).
    */
   imageLossGraph(batch: number, weights: LossWeights, size = this.res): SerializedModel {
     return this.cached(`image-loss:${batch}:${size}:${lossKey(weights, this.perceptual)}`, () => {

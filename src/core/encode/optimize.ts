@@ -205,7 +205,8 @@ export class Evaluator {
     const grad = new Float32Array(batch * px);
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    const step = Math.max(1, Math.min(batch, renderBatch(this.dec.res, this.maxBatch)));
+    // The loss's backward pass holds several image-sized arrays a frame: as many frames as a loss-and-gradient run.
+    const step = Math.max(1, Math.min(batch, this.maxBatch));
     for (let a = 0; a < batch; a += step) {
       const n = Math.min(step, batch - a);
       const tg = new Float32Array(n * px);
@@ -364,7 +365,7 @@ export async function runRefineStage(ev: Evaluator, stage: Stage, wid: Float32Ar
     if (saved) unit = saved.unit;
     else {
       const all = Array.from({ length: P }, (_, i) => i);
-      const curv = await frameCurvature(ev, wid, params.subarray(0, P), all, size);
+      const { h: curv } = await frameCurvature(ev, wid, params.subarray(0, P), all, size);
       const diag = all.map((i) => Math.max(curv[i * P + i]!, 1e-12));
       const ref = [...diag.slice(3)].sort((x, y) => x - y)[(P - 3) >> 1]!;
       unit = diag.map((d) => Math.min(100, Math.max(0.01, Math.sqrt(ref / d))));
@@ -496,7 +497,7 @@ const JACOBIAN_STEP = { pose: 0.5, attribute: 0.05 };
  * the solver otherwise learns by BFGS updates, step by step (docs/ENCODER-MEASUREMENTS.md).
  * Falls back to the pixel term's where the whole loss's is not positive definite (far from a fit).
  */
-export async function frameCurvature(ev: Evaluator, wid: Float32Array, p: Float32Array, active: number[], size: number, target?: Float32Array): Promise<Float64Array> {
+export async function frameCurvature(ev: Evaluator, wid: Float32Array, p: Float32Array, active: number[], size: number, target?: Float32Array): Promise<{ h: Float64Array; whole: boolean }> {
   const n = active.length;
   const batch = n + 1;
   const ps = new Float32Array(batch * PARAM_COUNT);
@@ -505,25 +506,24 @@ export async function frameCurvature(ev: Evaluator, wid: Float32Array, p: Float3
   active.forEach((i, k) => (ps[(k + 1) * PARAM_COUNT + i]! += steps[k]!));
   const img = await ev.render(wid, ps, batch, size);
   const m = 3 * size * size;
-  const cols = new Float32Array(n * m);
-  for (let k = 0; k < n; k++) {
-    const inv = 1 / steps[k]!;
-    for (let i = 0; i < m; i++) cols[k * m + i] = (img[(k + 1) * m + i]! - img[i]!) * inv;
+  const grad = target ? (await ev.imageLoss(img, target, batch, size)).grad : null;
+  // Differences in place (at 1024 px each of these holds 0.45 GB): image k + 1 becomes J's
+  // column k, and its loss gradient H J's column k.
+  for (const a of grad ? [img, grad] : [img]) {
+    for (let k = 0; k < n; k++) {
+      const inv = 1 / steps[k]!;
+      for (let i = 0, o = (k + 1) * m; i < m; i++) a[o + i] = (a[o + i]! - a[i]!) * inv;
+    }
   }
+  const cols = img.subarray(m);
   const ridge = (h: Float64Array) => {
     let tr = 0;
     for (let i = 0; i < n; i++) tr += Math.abs(h[i * n + i]!);
     for (let i = 0; i < n; i++) h[i * n + i]! += (1e-6 * tr) / n;
     return h;
   };
-  if (target) {
-    const { grad } = await ev.imageLoss(img, target, batch, size);
-    // H J's columns, then J^T (H J).
-    const hj = new Float32Array(n * m);
-    for (let k = 0; k < n; k++) {
-      const inv = 1 / steps[k]!;
-      for (let i = 0; i < m; i++) hj[k * m + i] = (grad[(k + 1) * m + i]! - grad[i]!) * inv;
-    }
+  if (grad) {
+    const hj = grad.subarray(m);
     const h = new Float64Array(n * n);
     for (let l = 0; l < n; l++) {
       const cl = cols.subarray(l * m, (l + 1) * m);
@@ -537,13 +537,16 @@ export async function frameCurvature(ev: Evaluator, wid: Float32Array, p: Float3
       }
     }
     ridge(h);
-    if (choleskySolve(h, new Float64Array(n), n)) return h;
+    if (choleskySolve(h, new Float64Array(n), n)) return { h, whole: true };
   }
-  return ridge(gaussNewtonMatrix(cols, n, m, faceWeightMap(size), (2 * ev.loss.pixel) / m));
+  return { h: ridge(gaussNewtonMatrix(cols, n, m, faceWeightMap(size), (2 * ev.loss.pixel) / m)), whole: false };
 }
 
-/** How far (in any number's units) the frame that measured the curvature may end from where it measured it before the next frame measures it again. */
-const FAR_FROM_CURVATURE = 2;
+/**
+ * How far the frame that measured the curvature may end from where it measured it (degrees of
+ * pose, sigma of an attribute) before the next frame measures it again.
+ */
+const FAR_FROM_CURVATURE = { pose: 2, attribute: 0.5 };
 
 /**
  * Damped Gauss-Newton with BFGS for one frame at a time. The curvature estimate lives across
@@ -553,6 +556,8 @@ const FAR_FROM_CURVATURE = 2;
 export class NewtonSolver {
   private h: Float64Array | null = null;
   private gn: Float64Array | null = null;
+  /** Whether `gn` is the whole loss's curvature (else the pixel term's, its fallback). */
+  private gnWhole = false;
   private sinceJacobian = Infinity;
   /** The numbers where the curvature was last measured. */
   private measuredAt: Float32Array | null = null;
@@ -569,8 +574,8 @@ export class NewtonSolver {
     return this.stage.optimise === 'pose' ? [0, 1, 2] : Array.from({ length: PARAM_COUNT }, (_, i) => i);
   }
 
-  /** `target`: the frame's target at the stage's resolution. */
-  private async jacobian(wid: Float32Array, p: Float32Array, target: Float32Array): Promise<Float64Array> {
+  /** `target`: the frame's full-resolution target (downsampled here to the Jacobian's size). */
+  private async jacobian(wid: Float32Array, p: Float32Array, target: Float32Array): Promise<{ h: Float64Array; whole: boolean }> {
     const opt = this.stage.optimiser as NewtonOptimiser;
     const size = stageResolution({ downscale: this.stage.downscale * opt.jacobianDownscale }, this.ev.dec.res);
     // The whole loss's curvature where it is MS-SSIM's: LPIPS-VGG on 36 images at full size costs as much as the renders.
@@ -595,11 +600,15 @@ export class NewtonSolver {
     if (!healthy || this.sinceJacobian >= opt.jacobianEvery) {
       // A fresh curvature; what BFGS learnt beyond the last one (with the pixel term's alone, the
       // rest of the loss's curvature) is kept: H = H_learnt + (GN_new - GN_old).
-      const gn = await this.jacobian(wid, p, target);
-      if (this.h && this.gn) for (let i = 0; i < gn.length; i++) this.h[i]! += gn[i]! - this.gn[i]!;
+      const { h: gn, whole } = await this.jacobian(wid, p, target);
+      // Learnt on top of the other kind of curvature (the whole loss's fell back to the pixel
+      // term's, far from a fit, or back again), what was learnt would count MS-SSIM's part twice or not at all.
+      const same = this.h !== null && this.gn !== null && whole === this.gnWhole;
+      if (same) for (let i = 0; i < gn.length; i++) this.h![i]! += gn[i]! - this.gn![i]!;
       // What was learnt does not fit the new curvature (the sum is not positive definite): start from the new one.
-      if (!this.h || !this.gn || choleskySolve(this.h, new Float64Array(n), n) === null) this.h = Float64Array.from(gn);
+      if (!same || choleskySolve(this.h!, new Float64Array(n), n) === null) this.h = Float64Array.from(gn);
       this.gn = gn;
+      this.gnWhole = whole;
       this.sinceJacobian = 0;
       this.measuredAt = Float32Array.from(p);
     }
@@ -644,8 +653,9 @@ export class NewtonSolver {
       for (let i = 0; i < n; i++) biggest = Math.max(biggest, Math.abs(step[i]!));
       if (biggest < (stage.stop.xTol ?? 0) && this.mu < 1) break;
       if (predicted <= 0) {
-        // The curvature is not positive along the step (BFGS learnt a wrong sign): damp harder,
-        // rather than leave the frame where it started.
+        // No decrease predicted: rounding where the gradient is about 0, or a curvature that is not
+        // positive along the step. Damp harder rather than leave the frame where it started (at
+        // most about 13 times: mu grows tenfold each, without a run).
         if (this.mu > 1e8) break;
         this.mu = Math.max(this.mu, 1e-4) * 10;
         continue;
@@ -676,7 +686,7 @@ export class NewtonSolver {
     // The curvature was measured at this frame's start, and the frame ended far from it (a
     // distant start: the neutral numbers, a cut): the next frame measures it afresh, where the
     // clip is. (Not on a gradual drift: a measurement costs more renders than it saves runs.)
-    if (this.sinceJacobian === 1 && this.measuredAt && Math.max(...act.map((i) => Math.abs(p[i]! - this.measuredAt![i]!))) > FAR_FROM_CURVATURE) this.sinceJacobian = Infinity;
+    if (this.sinceJacobian === 1 && this.measuredAt && act.some((i) => Math.abs(p[i]! - this.measuredAt![i]!) > (i < 3 ? FAR_FROM_CURVATURE.pose : FAR_FROM_CURVATURE.attribute))) this.sinceJacobian = Infinity;
     return cur.image;
   }
 }
@@ -777,33 +787,44 @@ function extrapolate(h: readonly Float32Array[], end: number, order: number, i: 
   return 3 * a - 3 * b + h[end - 3]![i]!;
 }
 
+/** The numbers whose extrapolation order warmStart's 'predict' chooses together: the pose (degrees), the attributes (sigma). */
+const PREDICTED_TOGETHER = [
+  [0, 1, 2],
+  Array.from({ length: PARAM_COUNT - 3 }, (_, i) => 3 + i)
+];
+
 /**
  * Where frame t starts, from the solved frames before it (`history`, oldest first, the last
  * frame last): 'previous' the last frame's numbers; 'extrapolate' their linear extrapolation
  * from the last two; 'predict' whichever of those two and the quadratic extrapolation from the
- * last three would have predicted the last 4 frames best (the least summed squared error). A
- * smooth motion is predicted to second order; a jittery track, where higher orders amplify the
- * jitter, to first or zeroth. With two frames 'predict' extrapolates linearly, as
- * 'extrapolate' does; with one, both take it. No history: all 0 (the neutral numbers).
+ * last three would have predicted the last 4 frames best (the least summed squared error),
+ * chosen for the pose and for the attributes apart (their units differ, and a head can turn
+ * smoothly while an expression jitters). A smooth motion is predicted to second order; a jittery
+ * track, where higher orders amplify the jitter, to first or zeroth. With two frames 'predict'
+ * extrapolates linearly, as 'extrapolate' does; with one, both take it. No history: all 0
+ * (the neutral numbers).
  */
 export function warmStart(mode: EncodeSchedule['frames']['warmStart'], history: readonly Float32Array[]): Float32Array {
   const out = new Float32Array(PARAM_COUNT);
   const n = history.length;
   if (n === 0) return out;
-  let order = mode === 'previous' ? 0 : Math.min(1, n - 1);
-  if (mode === 'predict' && n >= 3) {
-    let best = Infinity;
-    for (let o = 0; o <= Math.min(2, n - 2); o++) {
-      // Scored on the same frames for every order: those the highest order could predict.
-      let err = 0;
-      for (let t = Math.max(Math.min(2, n - 2) + 1, n - 4); t < n; t++) for (let i = 0; i < PARAM_COUNT; i++) err += (extrapolate(history, t, o, i) - history[t]![i]!) ** 2;
-      if (err < best) {
-        best = err;
-        order = o;
+  for (const group of PREDICTED_TOGETHER) {
+    let order = mode === 'previous' ? 0 : Math.min(1, n - 1);
+    if (mode === 'predict' && n >= 3) {
+      let best = Infinity;
+      const top = Math.min(2, n - 2);
+      for (let o = 0; o <= top; o++) {
+        // Scored on the same frames for every order: those the highest order could predict.
+        let err = 0;
+        for (let t = Math.max(top + 1, n - 4); t < n; t++) for (const i of group) err += (extrapolate(history, t, o, i) - history[t]![i]!) ** 2;
+        if (err < best) {
+          best = err;
+          order = o;
+        }
       }
     }
+    for (const i of group) out[i] = extrapolate(history, n, order, i);
   }
-  for (let i = 0; i < PARAM_COUNT; i++) out[i] = extrapolate(history, n, order, i);
   return out;
 }
 

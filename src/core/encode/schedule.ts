@@ -233,8 +233,9 @@ export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
   // most 0.0054), so they pay only the held-out solves. 'draft' has no second round.
   const probe = { gap: 0.02, ratio: 1.5 };
   // Per frame, Gauss-Newton with the whole loss's curvature (MS-SSIM's too), warm-started by the
-  // best of three predictors: 27% fewer evaluations than the pixel term's curvature with a linear
-  // extrapolation on 4 synthetic clips (docs/ENCODER-MEASUREMENTS.md).
+  // best of three predictors: 29% fewer evaluations than the pixel term's curvature with a linear
+  // extrapolation on 4 synthetic clips with their true identity, 1,843 against 1,311
+  // (docs/ENCODER-MEASUREMENTS.md).
   // It stops when no number would move by more than 0.03 of its unit, and
   // after 24 evaluations at most. On seeded-64 most frames stop on the tolerance; on config-f 256
   // (8 synthetic frames, true identity) every frame ran into a cap of 12 at 41.6 dB PSNR median,
