@@ -547,8 +547,8 @@ async function encode(o: EncodeJobOptions, held: { lock: ProjectLock | null }): 
   // Per frame, window by window, warm-started from the last saved frames.
   const from = project.doc.encoding.encodedThrough;
   const W = Math.max(1, s.frames.window);
-  let prev: Float32Array | null = from > 0 ? project.params.slice((from - 1) * P, from * P) : null;
-  // The solved frames the next warm start is predicted from (oldest first).
+  // The solved frames the next warm start is predicted from (oldest first); the last is the frame
+  // before the next window, which the smoothness term ties it to.
   let history: Float32Array[] = [];
   for (let f = Math.max(0, from - WARM_START_HISTORY); f < from; f++) history.push(project.params.slice(f * P, (f + 1) * P));
   const solvers = new Map<string, NewtonSolver>();
@@ -575,6 +575,7 @@ async function encode(o: EncodeJobOptions, held: { lock: ProjectLock | null }): 
     for (let k = n; k < batch; k++) targets.set(window[n - 1]!, k * window[0]!.length); // pad a short last window
     const init = new Float32Array(batch * P);
     const start0 = warmStart(s.frames.warmStart, history);
+    const prev = history.at(-1) ?? null;
     for (let k = 0; k < batch; k++) init.set(refined.get(windowStart + k) ?? start0, k * P);
     const losses = await runFrameStages(ev, frameStages, wid, init, targets, batch, prev, s.frames.smoothness, solvers);
     let jumped = false;
@@ -610,7 +611,6 @@ async function encode(o: EncodeJobOptions, held: { lock: ProjectLock | null }): 
     const cost = costNow({ framesCpuMs: framesBefore.cpuMs + (c.user + c.system) / 1000, framesWallMs: framesBefore.wallMs + performance.now() - t0 });
     await writeFrames(project, windowStart, params, transforms.subarray(windowStart * 6, (windowStart + n) * 6), losses.subarray(0, n), { [COST_KEY]: cost });
     await o.onFrames?.({ start: windowStart, params: params.slice(), loss: losses.slice(0, n), crops: window, wid, resolution: res });
-    prev = params.slice((n - 1) * P);
     // After a restart that won on the window's last frame the next frames start from it alone,
     // not from a prediction across the change.
     if (jumped) history = [];

@@ -8,7 +8,7 @@ import { benchEncode, encodeBenchFigures } from '../../../src/core/encode/bench'
 import { ParamDecoder } from '../../../src/core/encode/decoder';
 import { bytesPerFrame, defaultMaxBatch, renderBatch } from '../../../src/core/encode/memory';
 import { bfgsUpdate, choleskySolve, gaussNewtonMatrix, quadForm } from '../../../src/core/util/linalg';
-import { Evaluator, NewtonSolver, downsample, frameCurvature, lowerLoss, needsRestart, warmStart } from '../../../src/core/encode/optimize';
+import { Evaluator, NewtonSolver, dampingAfterRejection, downsample, frameCurvature, lowerLoss, needsRestart, warmStart } from '../../../src/core/encode/optimize';
 import { DEFAULT_LOSS, REFERENCE_SCHEDULE, REFINE_LOSS, type Stage, lossTerms, planFractions, qualitySchedule, scheduleProblem, stageResolution } from '../../../src/core/encode/schedule';
 import { makeTruth } from '../../../src/core/encode/synth';
 import { Graph } from '../../../src/core/graph/graph';
@@ -96,6 +96,30 @@ describe('Gauss-Newton linear algebra', () => {
     const hs = [h2[0]! * s[0]! + h2[1]! * s[1]!, h2[2]! * s[0]! + h2[3]! * s[1]!];
     expect(hs[0]! * s[0]! + hs[1]! * s[1]!).toBeCloseTo(0.2 * 12.5, 10);
     expect(choleskySolve(h2, Float64Array.from([1, 1]), 2)).not.toBeNull();
+  });
+
+  it('after a step far beyond where the model holds, damps to the parabola\'s minimum in one run; mild overshoots keep Nielsen\'s doubling', () => {
+    // f(x) = 0.5 a x^2 at x = 1, with a model curvature h = a / 4 (a quarter of the truth): the
+    // undamped step -g / h = -4 lands at x = -3, where f is 9 times as large.
+    const a = 2;
+    const h = a / 4;
+    const f = (x: number) => 0.5 * a * x * x;
+    const step = (mu: number) => -(a * 1) / (h * (1 + mu));
+    const mu0 = 1e-3;
+    const s0 = step(mu0);
+    const gs = a * 1 * s0;
+    const predicted = -(gs + 0.5 * h * s0 * s0);
+    const rise = f(1 + s0) - f(1);
+    const rho = -rise / predicted;
+    expect(rho).toBeLessThan(-1);
+    const mu = dampingAfterRejection(mu0, 2, gs, rise, rho);
+    // The next trial lands on the minimum (x = 0) up to mu0's share; Nielsen's doubling would try 4 / 1.002 again.
+    expect(1 + step(mu)).toBeCloseTo(0, 2);
+    expect(Math.abs(1 + step(Math.max(mu0, 1e-6) * 2))).toBeGreaterThan(2.9);
+    // A mild overshoot (rho between -1 and 0) and a step that got worse by rounding keep Nielsen's rule.
+    expect(dampingAfterRejection(mu0, 4, gs, 0.01, -0.2)).toBeCloseTo(4e-3, 12);
+    // The cut is at most tenfold (t >= 0.1), however steep the rise.
+    expect(dampingAfterRejection(0, 2, -1, 1e6, -5)).toBeCloseTo(9, 10);
   });
 });
 
