@@ -1,8 +1,7 @@
 // Shared test helpers: the shared media folder and a calibrated seeded model in a temp folder.
 import { type EncodeSchedule, qualitySchedule } from '../src/core/encode/schedule';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasBasis, saveBasis } from '../src/core/model/basis';
@@ -18,9 +17,7 @@ export const hasSharedData = existsSync(join(sharedData, 'clips'));
 export const clip = (name: string): string => join(sharedData, 'clips', name);
 export const portrait = (name: string): string => join(sharedData, 'portraits', name);
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `stylecast-${prefix}-`));
-}
+export { tempDir } from './temp-dirs';
 
 /**
  * A variable-frame-rate clip made from lp_d11 (128 px, its sound copied), as a recording that
