@@ -5,7 +5,7 @@
 // refinement's frames are solved with the identity fixed; those that fit clearly worse join the
 // refinement, which runs once more on the larger set from where it stopped.
 import { PARAM_COUNT } from '../model/basis';
-import { Evaluator, NewtonSolver, type Progress, runFrameStages, runRefineStage, solveFromStarts, stackFrames } from './optimize';
+import { Evaluator, lowerLoss, NewtonSolver, type Progress, runFrameStages, runRefineStage, solveFromStarts, stackFrames } from './optimize';
 import type { ProbeRule, Stage } from './schedule';
 import { f32Of, type IdentityProgress, type Saved, type StepProgress } from './identity-progress';
 
@@ -102,20 +102,30 @@ export async function refineIdentity(ev: Evaluator, o: RefineOptions, wid: Float
     return losses;
   };
   const losses = await round(0);
+  const refinedLoss = losses.reduce((a, b) => a + b, 0) / losses.length;
   const probed = await once(
     'refine:probes',
     async () => {
       const out: { frame: number; loss: number; params: Float32Array }[] = [];
       for (const f of probes) {
-        // From the numbers of the refinement frames on either side and from their mean, each by a
-        // fresh solver; the lowest loss counts. One start alone can stop on a wrong branch far above
-        // the identity's fit (model 23 / clip 41, frame 8: 0.046 from the mean, 0.0024 from the next
-        // refinement frame), and the rule would then refine again for nothing.
+        // From the mean of the numbers of the refinement frames on either side, by a fresh solver;
+        // where that fit would join the refinement, also from each side's numbers, and the lowest
+        // loss counts. One start alone can stop on a wrong branch far above the identity's fit
+        // (model 23 / clip 41, frame 8: 0.046 from the mean, 0.0024 from the next refinement
+        // frame), and the rule would then refine again for nothing. A fit that stays out needs no
+        // more starts: the lowest of three would stay out too (a diverged one, NaN, gets them). (Solving every probe from all three
+        // starts cost a seventh of a synthetic clip's identity, where none joins.)
         const j = idx.findIndex((x) => x > f);
         const left = params.subarray((j - 1) * P, j * P);
         const right = params.subarray(j * P, (j + 1) * P);
         const mid = left.map((v, i) => 0.5 * (v + right[i]!));
-        out.push({ frame: f, ...(await solveFromStarts(ev, o.frames, wid, [mid, left, right], crops.get(f)!, null, 0, bookAs)) });
+        const solve = (starts: Float32Array[]) => solveFromStarts(ev, o.frames, wid, starts, crops.get(f)!, null, 0, bookAs);
+        let fit = await solve([mid]);
+        if (o.probe && (Number.isNaN(fit.loss) || probesToAdd(refinedLoss, [{ frame: f, loss: fit.loss }], o.probe).length)) {
+          const other = await solve([left, right]);
+          if (lowerLoss(other.loss, fit.loss)) fit = other;
+        }
+        out.push({ frame: f, ...fit });
       }
       return out;
     },
@@ -127,7 +137,6 @@ export async function refineIdentity(ev: Evaluator, o: RefineOptions, wid: Float
       return probes.map((frame, i) => ({ frame, loss: l[i]!, params: ps.slice(i * P, (i + 1) * P) }));
     }
   );
-  const refinedLoss = losses.reduce((a, b) => a + b, 0) / losses.length;
   const add = o.probe ? probesToAdd(refinedLoss, probed, o.probe) : [];
   let ran = 1;
   if (add.length) {

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
-import { Evaluator, runRefineStage } from '../../../src/core/encode/optimize';
+import { Evaluator, runRefineStage, solveFromStarts } from '../../../src/core/encode/optimize';
 import { probeFrames, probesToAdd, refineFitId, refineIdentity } from '../../../src/core/encode/refine';
 import { DEFAULT_LOSS, REFINE_LOSS, qualitySchedule, scheduleProblem } from '../../../src/core/encode/schedule';
 import { makeTruth } from '../../../src/core/encode/synth';
@@ -71,6 +71,8 @@ describe('the held-out check of the identity refinement', () => {
 
     // Admits none: the probes are solved and reported, and the identity is the first round's, bit for bit.
     const none = await run({ gap: 1e9, ratio: 1 });
+    const fits = (x: typeof plain) => x.ev.costs.get(refineFitId(refine[0]!.id))!.evaluations;
+    const noneFits = fits(none); // (before the loss runs below, booked to the same stage)
     expect(none.out.rounds).toBe(1);
     expect(none.out.probes.map((p) => p.frame)).toEqual([2, 6]);
     expect(none.out.probes.every((p) => p.loss > 0 && Number.isFinite(p.loss))).toBe(true);
@@ -80,14 +82,30 @@ describe('the held-out check of the identity refinement', () => {
     expect(none.out.refinedLoss).toBeCloseTo(refined, 6);
     expect(Array.from(none.wid)).toEqual(Array.from(plain.wid));
     expect(new Set(none.rounds)).toEqual(new Set([0]));
+    // A probe that stays out is solved from one start, the mean of its neighbours' numbers: the
+    // same fit, bit for bit, as a fresh solve from there with the identity it was checked with.
+    const oneStart = new Evaluator(dec, rt, DEFAULT_LOSS);
+    for (const [k, [a, b]] of [[0, 4], [4, 8]].entries()) {
+      const [l, r] = [none.out.frames.get(a)!, none.out.frames.get(b)!];
+      const once = await solveFromStarts(oneStart, frames, none.wid, [l.map((v, i) => 0.5 * (v + r[i]!))], crops.get(none.out.probes[k]!.frame)!, null, 0, 'probe');
+      expect(none.out.probes[k]!.loss).toBe(once.loss);
+    }
+    // And that is all the probes cost: the frame fits beyond the plain refinement's are those solves.
+    expect(noneFits - fits(plain)).toBe(oneStart.costs.get('probe')!.evaluations);
 
     // Admits exactly the probes that fit worse than the refinement frames' mean: on this wrong
     // start frame 2 does, by more than twice (about 0.19 against 0.075).
     const all = await run({ gap: 0, ratio: 1 });
+    const allFits = fits(all);
     expect(all.out.probes.map((p) => p.frame)).toEqual([2, 6]);
     const admitted = all.out.probes.filter((p) => p.loss > all.out.refinedLoss).map((p) => p.frame);
     expect(admitted).toContain(2);
     expect(all.out.probes.find((p) => p.frame === 2)!.loss).toBeGreaterThan(2 * all.out.refinedLoss);
+    // A probe that would join is also solved from each neighbour's numbers (the same first round
+    // as above), and the lowest of the three starts counts.
+    expect(allFits).toBeGreaterThan(noneFits);
+    expect(all.out.refinedLoss).toBe(none.out.refinedLoss);
+    expect(all.out.probes.find((p) => p.frame === 2)!.loss).toBeLessThanOrEqual(none.out.probes.find((p) => p.frame === 2)!.loss);
     expect(all.out.rounds).toBe(2);
     expect([...all.out.frames.keys()]).toEqual([0, 4, 8, ...admitted].sort((a, b) => a - b));
     expect(all.rounds).toContain(1);
