@@ -152,7 +152,8 @@ export interface EncodeBenchOptions {
    * A folder that keeps the clip, both projects and each run's forward timing, so that a bench
    * stopped part way (above 64 px it takes hours) goes on where it stopped when run again with
    * the same folder and input: each encode resumes its project (identity-progress.ts), and its
-   * saved cost adds up. Default: a temporary folder, removed at the end.
+   * saved cost adds up. A schedule changed since (its other options the same) starts its encode
+   * again; the others go on. Default: a temporary folder, removed at the end.
    */
   work?: string;
   /** How often an encode's identity search saves the step under way (see EncodeJobOptions). */
@@ -168,8 +169,13 @@ interface BenchState {
   forwards: { cpuMs: number; wallMs: number; at: string }[];
 }
 
-/** Opens (or starts) a work folder for the bench `key`; refuses a folder that holds anything else. */
-function openWork(dir: string, key: string): BenchState {
+/**
+ * Opens (or starts) a work folder for the bench `key`; refuses a folder that holds anything else.
+ * A folder of the same model and input whose schedules differ only in some of them keeps the
+ * encodes of the others: each changed schedule's project is removed, so its encode starts again
+ * (a config-f reference encode takes hours, and a change to the default schedule need not lose it).
+ */
+function openWork(dir: string, key: string, log: (line: string) => void): BenchState {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, BENCH_STATE);
   if (!existsSync(file)) {
@@ -186,8 +192,37 @@ function openWork(dir: string, key: string): BenchState {
   if (st?.format !== 'stylecast-bench-encode' || !Array.isArray(st.forwards) || !st.forwards.every((f) => typeof f?.cpuMs === 'number' && f.cpuMs > 0 && typeof f.wallMs === 'number')) {
     throw new Error(`${file} is not a bench's state: choose another folder for --work`);
   }
-  if (st.key !== key) throw new Error(`${dir} holds a bench of another model, input or schedule: run it with the same options, or choose another folder for --work`);
+  if (st.key !== key) {
+    const changed = changedSchedules(st.key, key);
+    if (!changed) throw new Error(`${dir} holds a bench of another model, input or schedule: run it with the same options, or choose another folder for --work`);
+    for (const { index, name } of changed) {
+      log(`the ${name} schedule is not the one this folder's run ${index} used: its encode starts again (the other schedules' go on)`);
+      rmSync(join(dir, runDir(index)), { recursive: true, force: true });
+    }
+    st.key = key;
+    saveWork(dir, st);
+  }
   return st;
+}
+
+const runDir = (k: number) => `run${k}.stylecast`;
+
+/** The schedules (index, name) in which bench key `now` differs from `was`; null when anything else differs (model, input, options, the number of schedules) or a key cannot be read. */
+export function changedSchedules(was: string, now: string): { index: number; name: string }[] | null {
+  let a: { schedules?: unknown[] };
+  let b: { schedules?: unknown[] };
+  try {
+    [a, b] = [JSON.parse(was), JSON.parse(now)];
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(a?.schedules) || !Array.isArray(b?.schedules) || a.schedules.length !== b.schedules.length) return null;
+  if (JSON.stringify({ ...a, schedules: null }) !== JSON.stringify({ ...b, schedules: null })) return null;
+  const out: { index: number; name: string }[] = [];
+  b.schedules.forEach((sch, index) => {
+    if (JSON.stringify(sch) !== JSON.stringify(a.schedules![index])) out.push({ index, name: String((sch as { name?: unknown })?.name ?? index) });
+  });
+  return out;
 }
 
 const saveWork = (dir: string, st: BenchState) => writeFileAtomicSync(join(dir, BENCH_STATE), `${JSON.stringify(st, null, 2)}\n`);
@@ -208,7 +243,7 @@ export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchRep
     schedules: o.schedules
   });
   const work = o.work ? resolve(o.work) : null;
-  const state = work ? openWork(work, key) : null;
+  const state = work ? openWork(work, key, log) : null;
   if (work && state!.forwards.length) log(`resuming the bench in ${work} (its run ${state!.forwards.length + 1})`);
   const dir = work ?? mkdtempSync(join(tmpdir(), 'stylecast-bench-'));
   try {
@@ -272,7 +307,7 @@ export async function benchEncode(o: EncodeBenchOptions): Promise<EncodeBenchRep
         bundle: o.bundle,
         basis: o.basis,
         rt: o.rt,
-        projectDir: join(dir, `run${k}.stylecast`),
+        projectDir: join(dir, runDir(k)),
         frames: { start, count },
         align,
         aligned,

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { benchEncode } from '../../../src/core/encode/bench';
+import { benchEncode, changedSchedules } from '../../../src/core/encode/bench';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
 import { IDENTITY_PROGRESS_FILE, IdentityProgress, decodeIdentityProgress, encodeIdentityProgress, lbfgsOf, savedLbfgs } from '../../../src/core/encode/identity-progress';
 import { runEncodeJob, type EncodeJobOptions } from '../../../src/core/encode/job';
@@ -129,7 +129,7 @@ describe('the identity search resumes where it was stopped', () => {
     expect(r.resumed.time.identityCpuMs).toBeGreaterThan(r.stoppedLedger.cpuMs);
   }, 600_000);
 
-  it('bench encode --work: a bench stopped in its first encode goes on where it stopped, to the figures of a bench never stopped', async () => {
+  it('bench encode --work: a bench stopped in its first encode goes on where it stopped, to the figures of a bench never stopped; a changed schedule starts only its own encode again', async () => {
     const { rt, bundle, basis } = await setup();
     const reference: EncodeSchedule = structuredClone(REFERENCE_SCHEDULE);
     const caps: Record<string, number> = { invert: 10, refine: 12, pose: 3, params: 4 };
@@ -166,8 +166,34 @@ describe('the identity search resumes where it was stopped', () => {
       expect(r.stages.map((st) => [st.id, st.evaluations])).toEqual(s.stages.map((st) => [st.id, st.evaluations]));
       expect(r.identityForwardEquivalents).toBeGreaterThan(0);
     }
+    // A schedule changed since starts its own encode again; the others' go on: the reference's
+    // finished project is kept, and its figures are those it saved.
+    const mark = (k: number) => join(work, `run${k}.stylecast`, 'mark');
+    for (const k of [0, 1]) writeFileSync(mark(k), '');
+    const [def] = o.schedules;
+    const changed = { ...def!, stages: def!.stages.map((st) => (st.id === 'params' ? { ...st, stop: { ...st.stop, maxEvaluations: 7 } } : st)) };
+    const lines2: string[] = [];
+    const again = await benchEncode({ ...o, schedules: [changed, reference], work, log: (l) => lines2.push(l) });
+    expect(lines2.some((l) => l.startsWith("the default schedule is not the one this folder's run 0 used: its encode starts again"))).toBe(true);
+    expect(lines2.some((l) => /schedule is not the one/.test(l) && !l.includes('default'))).toBe(false);
+    expect(existsSync(mark(0))).toBe(false);
+    expect(existsSync(mark(1))).toBe(true);
+    const ref = straight.results[1]!;
+    expect(again.results[1]!.meanLoss).toBe(ref.meanLoss);
+    expect(again.results[1]!.stages.map((st) => [st.id, st.evaluations])).toEqual(ref.stages.map((st) => [st.id, st.evaluations]));
+    expect(again.results[0]!.stages.find((st) => st.id === 'invert')!.evaluations).toBe(straight.results[0]!.stages.find((st) => st.id === 'invert')!.evaluations);
+    expect(again.work!.forwardCpuMs).toHaveLength(3);
     // Another input in the same folder is refused, not mixed in.
     await expect(benchEncode({ ...o, seed: 5, work })).rejects.toThrow(/holds a bench of another model, input or schedule/);
+    // So is another number of schedules.
+    await expect(benchEncode({ ...o, schedules: [changed], work })).rejects.toThrow(/holds a bench of another model, input or schedule/);
+    // The keys' comparison itself.
+    const keyOf = (x: object) => JSON.stringify(x);
+    const base = { model: 'm', input: { seed: 1 }, schedules: [{ name: 'default', a: 1 }, { name: 'reference', a: 2 }] };
+    expect(changedSchedules(keyOf(base), keyOf(base))).toEqual([]);
+    expect(changedSchedules(keyOf(base), keyOf({ ...base, schedules: [{ name: 'default', a: 3 }, base.schedules[1]] }))).toEqual([{ index: 0, name: 'default' }]);
+    expect(changedSchedules(keyOf(base), keyOf({ ...base, input: { seed: 2 } }))).toBeNull();
+    expect(changedSchedules('not json', keyOf(base))).toBeNull();
   }, 600_000);
 
   it('ignores a file made for another search, or damaged, and starts the search afresh', () => {
