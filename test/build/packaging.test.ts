@@ -3,9 +3,9 @@
 // executed or dlopen'ed), comes from a production dependency, and is kept out of the bundle;
 // install scripts are allowed exactly where needed; the CLI runs compiled JS when installed.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RUNTIME_PACKAGES } from '../../electron.vite.config';
 import { faceApiModelDir } from '../../src/core/face/nets/weights';
 import { resolveBinary } from '../../src/core/video/ffmpeg';
@@ -14,7 +14,6 @@ import { repoRoot, tempDir } from '../helpers';
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
 const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8'));
 const tmp = tempDir('packaging');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** electron-builder's glob subset: `**` any path, `*` within one segment, `?` one character. */
 function globToRegExp(glob: string): RegExp {

@@ -2,9 +2,9 @@
 // --json, --version, exit codes 0/1/2 (commander's own errors included), lazy start-up,
 // one import path, and output locations checked before any work.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createProject } from '../../src/core/project';
 import { frameTimeSec, probeVideo, resolveFfmpeg } from '../../src/core/video';
 import { clip, hasSharedData, repoRoot, tempDir } from '../helpers';
@@ -16,7 +16,6 @@ const model = join(tmp, 'tiny-32');
 const project = join(tmp, 'p.stylecast');
 const hook = join(tmp, 'ort-hook.cjs');
 const fixtures = join(repoRoot, 'test', 'fixtures', 'perceptual');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const cli = (...args: string[]) => runCli({ cwd: tmp, env: { STYLECAST_MODELS_DIR: models } }, ...args);
 

@@ -1,15 +1,14 @@
 // Bad input through the CLI: a clear one-line reason, a non-zero exit, and no output left behind.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createProject } from '../../src/core/project';
 import { Runtime } from '../../src/core/runtime';
 import { calibratedSeededModel, clip, hasSharedData, repoRoot, tempDir } from '../helpers';
 
 const tmp = tempDir('cli');
 const models = join(tmp, 'models');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 interface CliResult {
   status: number | null;

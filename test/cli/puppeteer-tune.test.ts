@@ -1,13 +1,12 @@
 // `stylecast puppeteer --tune`: the flags are checked before any engine work, with a one-line
 // usage error (exit 2) and nothing written. The tuning itself is tested in test/core/tune/portrait.test.ts.
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers';
 import { runCli } from './run-cli';
 
 const tmp = tempDir('cli-puppet-tune');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('stylecast puppeteer --tune', () => {
   it('refuses --tune with a project identity, --tune-steps without --tune, a bad step count, and --tune with --ignore-delta', async () => {

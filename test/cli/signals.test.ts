@@ -4,9 +4,9 @@
 // in the alignment, identity and frames stages the process is gone within 5 s, and what is
 // left resumes (an alignment from the frames already aligned, to the crops of an
 // uninterrupted one). Stage names are matched loosely on the progress lines ("[stage] NN% ...").
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { saveBasis } from '../../src/core/model/basis';
 import { loadBundle } from '../../src/core/model/bundle';
 import { calibrateFixedRegions } from '../../src/core/model/calibrate';
@@ -22,7 +22,6 @@ import { runCli, type CliResult } from './run-cli';
 
 const tmp = tempDir('cli-signals');
 const models = join(tmp, 'models');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 // The frames stage is reached quickly only with a small model: a 32x32 one with few channels
 // encoding its own synthetic clip (aligned crops already, so --align none).

@@ -60,7 +60,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.dispose();
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 describe.skipIf(!hasSharedData)('core API over IPC (needs ../shared/data; skipped without it)', () => {

@@ -4,12 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { evaluationPlot } from '../../src/main/evaluation';
 import { tempDir } from '../helpers';
 
 const dir = tempDir('evaluation');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 type Plot = ReturnType<typeof evaluationPlot>;
 const decode = (p: Plot) => PNG.sync.read(Buffer.from(p.image.slice(p.image.indexOf(',') + 1), 'base64'));

@@ -1,12 +1,11 @@
 // Path containment and the media Range parser: pure rules, no engine.
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PathGrants, isInsideReal, projectBesideVideo } from '../../src/main/grants';
 import { tempDir } from '../helpers';
 
 const tmp = tempDir('grants');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 import { parseRange } from '../../src/main/media';
 
 describe('PathGrants', () => {

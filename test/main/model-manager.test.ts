@@ -87,7 +87,6 @@ afterAll(async () => {
   await api?.dispose();
   server?.closeAllConnections();
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('model manager over IPC', () => {

@@ -97,7 +97,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.dispose();
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('a path the renderer says was dropped', () => {

@@ -84,7 +84,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.dispose();
   await rt?.release();
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 describe.skipIf(!hasSharedData)('fine-tuning in the studio (needs ../shared/data)', () => {

@@ -194,7 +194,7 @@ function openWork(dir: string, key: string, log: (line: string) => void): BenchS
   }
   if (st.key !== key) {
     const changed = changedSchedules(st.key, key);
-    if (!changed) throw new Error(`${dir} holds a bench of another model, input or schedule: run it with the same options, or choose another folder for --work`);
+    if (!changed) throw new Error(`${dir} holds a bench of another model, input, option or set of schedules: run it with the same options, or choose another folder for --work`);
     for (const { index, name } of changed) {
       log(`the ${name} schedule is not the one this folder's run ${index} used: its encode starts again (the other schedules' go on)`);
       rmSync(join(dir, runDir(index)), { recursive: true, force: true });

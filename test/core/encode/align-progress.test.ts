@@ -3,7 +3,7 @@
 // damaged or foreign file is ignored rather than trusted.
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ALIGN_PROGRESS_FILE,
   AlignProgressWriter,
@@ -19,7 +19,6 @@ import type { FrameFace } from '../../../src/core/face/types';
 import { tempDir } from '../../helpers';
 
 const tmp = tempDir('align-progress');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const key: AlignProgressKey = { sourceSha256: 'ab'.repeat(32), start: 40, count: 10, tracker: { detectMaxSide: 640, minScore: 0.5, maxHintFrames: 8 } };
 

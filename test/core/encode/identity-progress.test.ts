@@ -4,9 +4,9 @@
 // reference); its cost adds up over the two runs; a file made for another search is not used.
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { benchEncode, changedSchedules } from '../../../src/core/encode/bench';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
 import { IDENTITY_PROGRESS_FILE, IdentityProgress, decodeIdentityProgress, encodeIdentityProgress, lbfgsOf, savedLbfgs } from '../../../src/core/encode/identity-progress';
@@ -21,7 +21,6 @@ import { CancelledError } from '../../../src/core/util/cancel';
 import { calibratedSeededModel, smallSchedule, tempDir } from '../../helpers';
 
 const tmp = tempDir('identity-progress');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function setup() {
   const rt = await Runtime.create({ device: 'cpu' });
@@ -184,9 +183,9 @@ describe('the identity search resumes where it was stopped', () => {
     expect(again.results[0]!.stages.find((st) => st.id === 'invert')!.evaluations).toBe(straight.results[0]!.stages.find((st) => st.id === 'invert')!.evaluations);
     expect(again.work!.forwardCpuMs).toHaveLength(3);
     // Another input in the same folder is refused, not mixed in.
-    await expect(benchEncode({ ...o, seed: 5, work })).rejects.toThrow(/holds a bench of another model, input or schedule/);
+    await expect(benchEncode({ ...o, seed: 5, work })).rejects.toThrow(/holds a bench of another model, input, option or set of schedules/);
     // So is another number of schedules.
-    await expect(benchEncode({ ...o, schedules: [changed], work })).rejects.toThrow(/holds a bench of another model, input or schedule/);
+    await expect(benchEncode({ ...o, schedules: [changed], work })).rejects.toThrow(/holds a bench of another model, input, option or set of schedules/);
     // The keys' comparison itself.
     const keyOf = (x: object) => JSON.stringify(x);
     const base = { model: 'm', input: { seed: 1 }, schedules: [{ name: 'default', a: 1 }, { name: 'reference', a: 2 }] };

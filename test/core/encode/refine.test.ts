@@ -2,9 +2,8 @@
 // and, on the seeded model with real computation, that a second round fits the joined frames
 // better than the first round's identity did while a rule that admits none leaves the first
 // round's identity exactly as it was.
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
 import { Evaluator, runRefineStage, solveFromStarts } from '../../../src/core/encode/optimize';
 import { probeFrames, probesToAdd, refineFitId, refineIdentity } from '../../../src/core/encode/refine';
@@ -17,7 +16,6 @@ import { Rng } from '../../../src/core/util/random';
 import { calibratedSeededModel, tempDir } from '../../helpers';
 
 const tmp = tempDir('refine');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('the held-out check of the identity refinement', () => {
   it('probes the frames midway between the refinement frames, and admits those that fit worse by both the gap and the ratio', () => {

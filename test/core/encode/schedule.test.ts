@@ -1,9 +1,8 @@
 // The encoder's schedule machinery on small inputs with real computation: truncated renders,
 // the Gauss-Newton solver and its linear algebra, batching that fits memory, progress fractions
 // from the schedule's table, warm starts, and the encode bench's arithmetic.
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { benchEncode, encodeBenchFigures } from '../../../src/core/encode/bench';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
 import { bytesPerFrame, defaultMaxBatch, renderBatch } from '../../../src/core/encode/memory';
@@ -24,7 +23,6 @@ import { referenceSynthesis } from '../../reference/stylegan2-reference';
 import { calibratedSeededModel, tempDir } from '../../helpers';
 
 const tmp = tempDir('schedule');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('truncated synthesis (the coarse stages and the preview)', () => {
   it('equals the skip image of a full render after that block (independent float64 reference)', async () => {

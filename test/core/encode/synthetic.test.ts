@@ -3,9 +3,9 @@
 // the 35 recovered tracks must follow the truth (Pearson correlation, which ignores the
 // offset that comes from encoding relative to the chosen identity frame).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
 import { runEncodeJob, EncodeProgress } from '../../../src/core/encode/job';
 import { qualitySchedule } from '../../../src/core/encode/schedule';
@@ -22,7 +22,6 @@ import { resolveFfmpeg } from '../../../src/core/video/ffmpeg';
 import { calibratedSeededModel, smallSchedule, tempDir } from '../../helpers';
 
 const tmp = tempDir('synthetic');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** The calibrated seeded model and a lossless synthetic clip of it with its truth. */
 async function synthClip(seed: number, frames: number, file: string) {

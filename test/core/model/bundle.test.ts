@@ -1,15 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeArchitecture, numWs, styleDim, styleLayers } from '../../../src/core/model/architecture';
 import { loadBundle, writeBundle } from '../../../src/core/model/bundle';
 import { seededTensors } from '../../../src/core/model/create';
 import { CONFIG_F } from '../../../src/core/model/architecture';
+import { tempDir } from '../../helpers';
 
-const tmp = mkdtempSync(join(tmpdir(), 'stylecast-bundle-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('bundle');
 
 const arch = makeArchitecture({ resolution: 16, channelBase: 128, channelMax: 8, zDim: 16, wDim: 16, mappingLayers: 2 });
 

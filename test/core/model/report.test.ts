@@ -1,10 +1,10 @@
 // The calibration report of the seeded model: its size, its labels (DejaVu Sans through resvg), the
 // neutral column against a plain render of w_avg, and where the -2/+2 renders of a channel
 // differ from it.
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBasis, type EditBasis } from '../../../src/core/model/basis';
 import type { ModelBundle } from '../../../src/core/model/bundle';
 import { regionMask } from '../../../src/core/model/calibrate';
@@ -17,7 +17,6 @@ import { Runtime } from '../../../src/core/runtime';
 import { calibratedSeededModel, tempDir } from '../../helpers';
 
 const tmp = tempDir('report');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 let rt: Runtime;
 let bundle: ModelBundle;

@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gradients } from '../../../src/core/graph/autodiff';
 import { TOLERANCE, UNTILTED_TOLERANCE, runCheck } from '../../../src/core/graph/gradcheck';
 import { Graph } from '../../../src/core/graph/graph';
@@ -14,9 +12,9 @@ import { Generator } from '../../../src/core/model/generator';
 import { broadcastW, truncate } from '../../../src/core/model/stylegan2';
 import { Runtime } from '../../../src/core/runtime';
 import { Rng } from '../../../src/core/util/random';
+import { tempDir } from '../../helpers';
 
-const tmp = mkdtempSync(join(tmpdir(), 'stylecast-sg2-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('sg2');
 const rt = await Runtime.create({ device: 'cpu' });
 const arch = makeArchitecture({ resolution: 32, channelBase: 512, channelMax: 32, zDim: 64, wDim: 64, mappingLayers: 4 });
 await createSeededModel(join(tmp, 'm'), arch, 7, rt);

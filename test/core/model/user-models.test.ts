@@ -1,14 +1,13 @@
 // The per-user models folder shared by the studio and the CLI, and the move of bundles out of the
 // old <repo>/models folder: the platform rules, the override, and real moves between temp folders.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appDataDir, findLegacyModels, legacyModelsNotice, migrateLegacyModels, resolveModelsDir, userDataDir } from '../../../src/core/model/user-models';
 import { repoRoot, tempDir } from '../../helpers';
 
 const tmp = tempDir('user-models');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 let n = 0;
 const fresh = (): string => {

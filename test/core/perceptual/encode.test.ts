@@ -2,9 +2,8 @@
 // bundle beside the model, the inversion, joint and per-frame losses are LPIPS + 10 * MSE
 // instead of the MS-SSIM proxy, a few optimiser steps reduce LPIPS, the encode job records
 // which weights it used, and the evaluation reports LPIPS. Fixture weights (tiny VGG16-shaped).
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
 import { runEncodeJob } from '../../../src/core/encode/job';
 import { faceWeightMap } from '../../../src/core/encode/losses';
@@ -40,7 +39,6 @@ beforeAll(async () => {
   await importPerceptual({ vgg: join(fx, 'vgg16-tiny.pth'), lpips: join(fx, 'lpips-heads-tiny.pth'), out: join(tmp, 'models', 'perceptual', 'lpips-vgg') });
   perceptual = findPerceptualBundle(bundle.dir)!;
 }, 600_000);
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function weightedMse(x: Float32Array, y: Float32Array, res: number): number {
   const w = faceWeightMap(res);

@@ -1,8 +1,8 @@
 // Importing LPIPS-VGG: the key spellings found in the wild are accepted, and anything that
 // is not a VGG16 + matching LPIPS heads is refused with a message naming the file and tensor.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readStateDict } from '../../../src/core/model/import';
 import { importPerceptual } from '../../../src/core/perceptual/import';
 import { StateDict, lpipsFromStateDicts } from '../../../src/core/perceptual/statedict';
@@ -13,7 +13,6 @@ const where = { vgg: 'vgg.pth', lpips: 'heads.pth' };
 let vgg: StateDict;
 let heads: StateDict;
 const tmp = tempDir('lpips-import');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 beforeAll(async () => {
   vgg = await readStateDict(join(fx, 'vgg16-tiny.pth'));

@@ -1,9 +1,9 @@
 // LPIPS-VGG on our graph builder against an independent torch implementation
 // (scripts/fixtures/lpips_fixture.py): a VGG16-shaped network with few channels, imported
 // from real torch.save files through the same code as the official weights.
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { gradients } from '../../../src/core/graph/autodiff';
 import { runCheck } from '../../../src/core/graph/gradcheck';
 import { Graph } from '../../../src/core/graph/graph';
@@ -41,7 +41,6 @@ beforeAll(async () => {
   await importPerceptual({ vgg: join(fx, 'vgg16-tiny.pth'), lpips: join(fx, 'lpips-heads-tiny.pth'), out: join(tmp, 'models', 'perceptual', 'lpips-vgg') });
   bundle = loadPerceptualBundle(join(tmp, 'models', 'perceptual', 'lpips-vgg'));
 });
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('LPIPS-VGG graph against the torch reference', () => {
   it('reads the channel widths from the tensors', () => {

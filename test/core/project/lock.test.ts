@@ -1,15 +1,14 @@
 // One writer per project across processes (lock.ts): a live holder is named and refused, a
 // holder whose process is gone is taken over, a link planted as the lock file is never followed.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LOCK_FILE, ProjectError, lockProject, projectWriter } from '../../../src/core/project';
 import { tempDir } from '../../helpers';
 
 const tmp = tempDir('lock');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const lockOf = (pid: number, purpose: string) => JSON.stringify({ pid, host: hostname(), purpose, since: '2026-12-07T00:00:00.000Z', token: `t${pid}` });
 

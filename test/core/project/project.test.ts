@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, linkSync, lstatSync, symlinkSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, closeSync, writeSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, linkSync, lstatSync, symlinkSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, closeSync, writeSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Affine } from '../../../src/core/face/types';
 import {
   MIGRATIONS,
@@ -36,9 +35,9 @@ import {
 import { Rng } from '../../../src/core/util/random';
 import { discardFailedEncode } from '../../../src/core/encode/presets';
 import { IDENTITY_PROGRESS_FILE, encodeIdentityProgress } from '../../../src/core/encode/identity-progress';
+import { tempDir } from '../../helpers';
 
-const tmp = mkdtempSync(join(tmpdir(), 'stylecast-project-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('project');
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
 const realClip = resolve(repoRoot, '..', 'shared', 'data', 'clips', 'lp_d11.mp4');

@@ -1,9 +1,8 @@
 // Export: a paste-back render of a real clip keeps the source size, the audio and the
 // duration; the crop render has the model's size; frames outside the face are the source's.
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runEncodeJob } from '../../../src/core/encode/job';
 import { FaceNets } from '../../../src/core/face/nets';
 import type { Affine } from '../../../src/core/face/types';
@@ -18,7 +17,6 @@ import { probeVideo, readFrames } from '../../../src/core/video';
 import { calibratedSeededModel, clip, hasSharedData, smallSchedule, tempDir } from '../../helpers';
 
 const tmp = tempDir('export');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('the exported sound', () => {
   it('is the source audio of the exported frames, from the first one\'s time, not from the start of the source', async () => {

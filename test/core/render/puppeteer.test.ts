@@ -1,6 +1,5 @@
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EditBasis, PARAM_COUNT } from '../../../src/core/model/basis';
 import { createProject, openProject } from '../../../src/core/project';
 import { drivenParams, lockMask, puppeteerProject } from '../../../src/core/render/puppeteer';
@@ -8,7 +7,6 @@ import { Rng } from '../../../src/core/util/random';
 import { tempDir } from '../../helpers';
 
 const tmp = tempDir('puppet');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const regions = [...Array(12).fill('mouth'), ...Array(8).fill('eyes'), ...Array(6).fill('brows'), ...Array(6).fill('nose-forehead-cheeks')];
 const basis = { meta: { attributes: regions.map((region, k) => ({ name: `${region} ${k}`, region })) }, pose: new Float32Array(0) } as unknown as EditBasis;

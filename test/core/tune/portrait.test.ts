@@ -19,7 +19,6 @@ import { hasSharedData, portrait, smallSchedule, tempDir } from '../../helpers';
 import { tinyArch, tinyModel, tinyProject } from './fixture';
 
 const tmp = tempDir('tune-portrait');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const PORTRAIT = portrait('lp_s0.jpg');
 const STEPS = 100;

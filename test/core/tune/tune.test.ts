@@ -5,7 +5,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ParamDecoder } from '../../../src/core/encode/decoder';
 import { runCheck } from '../../../src/core/graph/gradcheck';
 import { evaluateProject } from '../../../src/core/metrics/evaluate';
@@ -46,7 +46,6 @@ import { serialize } from '../../../src/core/graph/serialize';
 import { tinyArch, tinyModel, tinyProject } from './fixture';
 
 const tmp = tempDir('tune');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('the delta format', () => {
   it('float16: exact for representable values, rounds to nearest even, flushes and saturates', () => {

@@ -1,13 +1,12 @@
 // writeFileAtomicSync: the helper behind model manifests, bases, evaluation reports and tune
 // checkpoints, which are written in folders that may come from someone else.
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileAtomicSync } from '../../../src/core/util/fs';
 import { tempDir } from '../../helpers';
 
 const tmp = tempDir('fs');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('writeFileAtomicSync', () => {
   it('replaces the file whole and leaves no temporary file', () => {

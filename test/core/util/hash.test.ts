@@ -1,13 +1,12 @@
 // File SHA-256: streamed, and skipped only for a digest the caller already computed.
 import { createHash } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sha256OfFile, sha256OfFileUnlessKnown } from '../../../src/core/util/hash';
 import { tempDir } from '../../helpers';
 
 const tmp = tempDir('hash');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 // 3 MiB: more than one of the 1 MiB chunks the file is read in.
 const bytes = Buffer.from(Array.from({ length: 3 * (1 << 20) + 17 }, (_, i) => (i * 31) & 255));

@@ -1,14 +1,13 @@
 // `stylecast import` and `stylecast generate` end to end on the ADA fixture: the --raw image equals
 // the python reference for z (with truncation) and for the same w given as one w and as W+.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { repoRoot, tempDir } from '../../../helpers';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'import');
 const tmp = tempDir('import-cli');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {

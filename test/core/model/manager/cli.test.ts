@@ -1,16 +1,15 @@
 // `stylecast models` end to end: the real catalogue through a local mirror (a server on
 // 127.0.0.1 that serves a stand-in file under the catalogue's file name), offline, list, remove.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { repoRoot, tempDir } from '../../../helpers';
 
 const tmp = tempDir('models-cli');
 const models = join(tmp, 'models');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function cli(env: Record<string, string>, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {

@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeArchitecture } from '../../../../src/core/model/architecture';
 import { createSeededModel } from '../../../../src/core/model/create';
 import { type Catalog, type CatalogEntry, type DownloadProgress, DownloadError, ManagerError, downloadFile, downloadModel, perceptualDir, pinsPath, proxyFromEnv, proxyFromPac, readPins } from '../../../../src/core/model/manager';
@@ -15,7 +15,6 @@ import { Runtime } from '../../../../src/core/runtime';
 import { tempDir } from '../../../helpers';
 
 const tmp = tempDir('download');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 let fixture: Buffer;
 let sha: string;

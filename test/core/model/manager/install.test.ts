@@ -2,7 +2,7 @@
 // local server and imported into a bundle, files imported by hand, and the perceptual pair
 // (VGG16 + LPIPS heads) turned into the LPIPS-VGG bundle once both are stored.
 import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
@@ -44,7 +44,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r())));
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { makeArchitecture } from '../../../../src/core/model/architecture';
 import { createSeededModel } from '../../../../src/core/model/create';
 import { CatalogError, ManagerError, downloadUrl, listModels, loadCatalog, perceptualDir, removeModel } from '../../../../src/core/model/manager';
@@ -11,7 +11,6 @@ import { Runtime } from '../../../../src/core/runtime';
 import { tempDir } from '../../../helpers';
 
 const tmp = tempDir('manager');
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('the model catalogue', () => {
   it('lists the FFHQ generator, VGG16 and the LPIPS heads with their official URLs', () => {
