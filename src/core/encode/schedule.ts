@@ -240,11 +240,17 @@ export function qualitySchedule(quality: EncodeQuality): EncodeSchedule {
   // after 24 evaluations at most. On seeded-64 most frames stop on the tolerance; on config-f 256
   // (8 synthetic frames, true identity) every frame ran into a cap of 12 at 41.6 dB PSNR median,
   // while 24 reached 57.2 dB (docs/ENCODER-MEASUREMENTS.md).
+  // The smoothness term ties each frame to the one before: lambda * (p - p_prev)^2 per number,
+  // pose in degrees. It must stay small beside the image loss of a frame that fits well (about
+  // 1e-4 where the model draws the clip exactly): at 1e-5 a head turning 2 degrees a frame paid
+  // 4e-5 a number, so the pose lagged by a degree and weak tracks made up for it (model 250 /
+  // clip 19: cheek suck r 0.894, PSNR median 57.9 dB; at 1e-7: 0.948, 58.3 dB). On real clips,
+  // whose loss is near 0.1, 1e-5 and 1e-7 gave the same losses and equally rough tracks.
   return {
     name: quality,
     loss: DEFAULT_LOSS,
     identity: { candidates: quality === 'draft' ? 1 : 2, refineFrames, ...(quality === 'draft' ? {} : { probe }) },
-    frames: { window: 1, smoothness: 1e-5, warmStart: 'predict', restart: { factor: 3 } },
+    frames: { window: 1, smoothness: 1e-7, warmStart: 'predict', restart: { factor: 3 } },
     stages: [
       { id: 'invert', label: 'Invert candidate frames (L-BFGS)', phase: 'identity', optimise: 'wplus', downscale: 1, optimiser: lbfgs({ firstStep: 0.3 }), stop: { maxEvaluations: steps(100) } },
       { id: 'refine', label: `Refine identity with ${refineFrames} frames (L-BFGS)`, phase: 'refine', optimise: 'identity+params', downscale: 1, optimiser: lbfgs({ memory: 400 }), stop: { maxEvaluations: refineCap, plateau: { evaluations: 50, relTol: 0.01 } }, loss: REFINE_LOSS },

@@ -428,4 +428,41 @@ describe('the optimisers on the seeded model', () => {
     // Within a tenth of its amplitude on every one of the 35 tracks (measured: about 0.06).
     expect(worst).toBeLessThan(0.1);
   }, 600_000);
+
+  it("with the schedule's smoothness term the pose of a moving clip does not lag, and the frames fit about as well as their true numbers", async () => {
+    const { rt, gen, dec } = await seededDecoder();
+    const n = 12;
+    const truth = await makeTruth(gen, { seed: 19, frames: 48 });
+    const render = (await rt.run(dec.renderGraph(n), { wid: { data: truth.wid, dims: [1, dec.numWs, dec.wDim] }, params: { data: truth.params.subarray(0, n * PARAM_COUNT), dims: [n, PARAM_COUNT] } })).image!.data;
+    // 8-bit targets, as decoded video is: the true numbers' loss is not 0.
+    const targets = render.map((v) => Math.round((Math.max(-1, Math.min(1, v)) + 1) * 127.5) / 127.5 - 1);
+    const plane = 3 * dec.res * dec.res;
+    const s = qualitySchedule('normal');
+    const stage = s.stages.find((st) => st.id === 'params')!;
+    const ev = new Evaluator(dec, rt, s.loss);
+    const truthLoss = (await ev.params(truth.wid, truth.params.subarray(0, n * PARAM_COUNT), targets, n, dec.res, false)).loss;
+    const solver = new NewtonSolver(ev, stage);
+    let prev = Float32Array.from(truth.params.subarray(0, PARAM_COUNT));
+    const poseError: number[] = [];
+    const ratio: number[] = [];
+    let poseStep = 0;
+    for (let t = 1; t < n; t++) {
+      const p = Float32Array.from(prev);
+      const loss = await solver.solve(truth.wid, p, targets.subarray(t * plane, (t + 1) * plane), prev, s.frames.smoothness);
+      for (let i = 0; i < 3; i++) poseStep = Math.max(poseStep, Math.abs(truth.params[t * PARAM_COUNT + i]! - truth.params[(t - 1) * PARAM_COUNT + i]!));
+      if (t >= 2) {
+        poseError.push(Math.max(...[0, 1, 2].map((i) => Math.abs(p[i]! - truth.params[t * PARAM_COUNT + i]!))));
+        ratio.push(loss / truthLoss[t]!);
+      }
+      prev = p;
+    }
+    const mean = (x: number[]) => x.reduce((a, b) => a + b, 0) / x.length;
+    // The clip moves: its head turns by up to 2 degrees from one frame to the next.
+    expect(poseStep).toBeGreaterThan(1.5);
+    // The term pulls each frame towards the one before. At the earlier 1e-5 the pose lagged by
+    // 0.15 degrees on average here (0.39 at worst) and the loss stayed 15% above the truth's; at
+    // 1e-7, 0.06 degrees and 5%.
+    expect(mean(poseError)).toBeLessThan(0.1);
+    expect(mean(ratio)).toBeLessThan(1.1);
+  }, 600_000);
 });
