@@ -432,7 +432,7 @@ describe('the optimisers on the seeded model', () => {
   it("with the schedule's smoothness term the pose of a moving clip does not lag, and the frames fit about as well as their true numbers", async () => {
     const { rt, gen, dec } = await seededDecoder();
     const n = 12;
-    const truth = await makeTruth(gen, { seed: 19, frames: 48 });
+    const truth = await makeTruth(gen, { seed: 37, frames: 48 });
     const render = (await rt.run(dec.renderGraph(n), { wid: { data: truth.wid, dims: [1, dec.numWs, dec.wDim] }, params: { data: truth.params.subarray(0, n * PARAM_COUNT), dims: [n, PARAM_COUNT] } })).image!.data;
     // 8-bit targets, as decoded video is: the true numbers' loss is not 0.
     const targets = render.map((v) => Math.round((Math.max(-1, Math.min(1, v)) + 1) * 127.5) / 127.5 - 1);
@@ -457,11 +457,11 @@ describe('the optimisers on the seeded model', () => {
       prev = p;
     }
     const mean = (x: number[]) => x.reduce((a, b) => a + b, 0) / x.length;
-    // The clip moves: its head turns by up to 2 degrees from one frame to the next.
-    expect(poseStep).toBeGreaterThan(1.5);
+    // The clip moves: its head turns by up to 2.5 degrees from one frame to the next.
+    expect(poseStep).toBeGreaterThan(2);
     // The term pulls each frame towards the one before. At the earlier 1e-5 the pose lagged by
-    // 0.15 degrees on average here (0.39 at worst) and the loss stayed 15% above the truth's; at
-    // 1e-7, 0.06 degrees and 5%.
+    // 0.14 degrees on average here and the loss stayed 16% above the truth's; at 1e-7, 0.04
+    // degrees and 1%.
     expect(mean(poseError)).toBeLessThan(0.1);
     expect(mean(ratio)).toBeLessThan(1.1);
   }, 600_000);
